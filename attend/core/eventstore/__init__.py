@@ -1,0 +1,155 @@
+"""The event store: an append-only log of events per stream, read back in global order.
+
+The interface is small on purpose (after ``pyeventsourcing``'s recorders): append with an
+expected version, read one stream, read everything after a position, keep snapshots, and keep
+the durable state of the handlers that follow the log (checkpoints under a fenced lease,
+parked events, process-manager state and outboxes). :mod:`.memory` is the test double and
+:mod:`.sql` the SQLite / PostgreSQL implementation; both pass ``tests/integration/
+test_eventstore_contract.py``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Protocol
+
+from attend.core.messages import MessageRegistry
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class EventMetadata:
+    """Who caused an event and why; stamped by the router on every event."""
+
+    event_id: str
+    command_id: str
+    causation_id: str
+    correlation_id: str
+    actor: str
+    recorded_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class NewEvent:
+    event: Any
+    metadata: EventMetadata
+
+
+@dataclass(frozen=True, slots=True)
+class RecordedEvent:
+    position: int
+    stream_id: str
+    version: int
+    event: Any
+    metadata: EventMetadata
+
+    @property
+    def type_name(self) -> str:
+        return type(self.event).__name__
+
+
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    stream_id: str
+    version: int
+    state: dict[str, Any]
+    state_version: int
+
+
+@dataclass(frozen=True, slots=True)
+class Lease:
+    """The right to run one handler, fenced by ``epoch``: a newer holder bumps it."""
+
+    handler: str
+    owner: str
+    epoch: int
+    position: int
+    until: float
+
+
+@dataclass(frozen=True, slots=True)
+class ParkedEvent:
+    handler: str
+    position: int
+    event_id: str
+    type_name: str
+    error: str
+    parked_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class PendingCommand:
+    handler: str
+    command_id: str
+    command: Any
+    correlation_id: str
+    causation_id: str
+
+
+class HandlerTransaction(Protocol):
+    """What a handler may do atomically with moving its checkpoint."""
+
+    @property
+    def connection(self) -> Any:
+        """The SQLAlchemy connection of this transaction (``None`` in memory)."""
+
+    def load_state(self, key: str) -> dict[str, Any] | None: ...
+
+    def save_state(self, key: str, state: dict[str, Any] | None) -> None: ...
+
+    def enqueue(self, command: Any, *, command_id: str, correlation_id: str,
+                causation_id: str) -> None: ...
+
+    def park(self, recorded: RecordedEvent, error: str) -> None: ...
+
+    def advance(self, position: int) -> None:
+        """Move the checkpoint; raises :class:`~attend.core.errors.LeaseLost` if fenced off."""
+
+
+class EventStore(Protocol):
+    registry: MessageRegistry
+
+    def append(self, stream_id: str, events: Sequence[NewEvent], *, expected_version: int,
+               command_key: str | None = None) -> list[RecordedEvent]:
+        """Append atomically at ``expected_version`` (0: the stream must not exist).
+
+        Raises :class:`~attend.core.errors.ConcurrencyError` on a stale version. With a
+        ``command_key`` seen before, appends nothing and returns ``[]``: a resent command.
+        """
+
+    def read_stream(self, stream_id: str, *, after_version: int = 0) -> list[RecordedEvent]: ...
+
+    def read_all(self, *, after: int = 0, limit: int = 1000) -> list[RecordedEvent]: ...
+
+    def last_position(self) -> int: ...
+
+    def load_snapshot(self, stream_id: str) -> Snapshot | None: ...
+
+    def save_snapshot(self, snapshot: Snapshot) -> None: ...
+
+    def acquire_lease(self, handler: str, *, owner: str, now: float,
+                      ttl: float) -> Lease | None: ...
+
+    def release_lease(self, lease: Lease) -> None: ...
+
+    def handler_transaction(self, lease: Lease) -> AbstractContextManager[HandlerTransaction]: ...
+
+    def checkpoint(self, handler: str) -> int: ...
+
+    def reset_checkpoint(self, handler: str, position: int = 0) -> None: ...
+
+    def parked(self, handler: str | None = None) -> list[ParkedEvent]: ...
+
+    def pending_commands(self, handler: str) -> list[PendingCommand]: ...
+
+    def mark_sent(self, handler: str, command_id: str) -> None: ...
+
+    def subscribe(self, listener: Callable[[int], None]) -> Callable[[], None]:
+        """Call ``listener(position)`` after every append in this process; returns unsubscribe."""
+
+
+def batched(items: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
+    for start in range(0, len(items), size):
+        yield items[start:start + size]

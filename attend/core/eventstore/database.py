@@ -1,0 +1,99 @@
+"""Engine set-up for SQLite (embedded default) and PostgreSQL (psycopg 3).
+
+SQLite allows one writer at a time and its busy handler waits by sleeping in growing steps
+(up to 100 ms), which wrecks latency when threads of one process compete. So writers in one
+process take a lock first and start their transaction with ``BEGIN IMMEDIATE``; the busy
+timeout then only arbitrates between processes. PostgreSQL needs neither.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager, nullcontext
+from typing import Any
+
+from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.pool import StaticPool
+
+from attend.core.errors import ConfigError
+
+SQLITE_BUSY_TIMEOUT_S = 30
+
+
+class Database:
+    """One engine plus the knowledge of how to write to it safely."""
+
+    def __init__(self, url: str, *, pool_size: int = 10) -> None:
+        parsed = make_url(url)
+        self.url = parsed
+        self.dialect = parsed.get_backend_name()
+        if self.dialect == "sqlite":
+            self.engine = _sqlite_engine(url)
+        elif self.dialect == "postgresql":
+            if parsed.get_driver_name() not in ("psycopg", ""):
+                raise ConfigError(
+                    f"PostgreSQL URLs must use psycopg 3: write postgresql+psycopg://... "
+                    f"(got {parsed.drivername})"
+                )
+            self.engine = create_engine(parsed.set(drivername="postgresql+psycopg"),
+                                        pool_size=pool_size, max_overflow=pool_size,
+                                        pool_pre_ping=True)
+        else:
+            raise ConfigError(
+                f"unsupported database {parsed.drivername!r}: use sqlite:///FILE or "
+                "postgresql+psycopg://USER@HOST/DB"
+            )
+        self._write_lock: Any = threading.RLock() if self.is_sqlite else nullcontext()
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.dialect == "sqlite"
+
+    @contextmanager
+    def write(self) -> Iterator[Connection]:
+        """A write transaction: committed on success, rolled back on any exception."""
+        with self._write_lock, self.engine.connect() as conn:
+            if self.is_sqlite:
+                conn = conn.execution_options(sqlite_begin="IMMEDIATE")
+            with conn.begin():
+                yield conn
+
+    @contextmanager
+    def read(self) -> Iterator[Connection]:
+        with self.engine.connect() as conn, conn.begin():
+            yield conn
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+def _sqlite_engine(url: str) -> Engine:
+    parsed = make_url(url)
+    memory = parsed.database in (None, "", ":memory:")
+    kwargs: dict[str, Any] = {"connect_args": {"check_same_thread": False,
+                                               "timeout": SQLITE_BUSY_TIMEOUT_S}}
+    if memory:
+        # One shared connection, or every checkout would see its own empty database.
+        kwargs["poolclass"] = StaticPool
+    engine = create_engine(parsed, **kwargs)
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+        dbapi_conn.isolation_level = None  # we issue BEGIN ourselves, below
+        cur = dbapi_conn.cursor()
+        if not memory:
+            cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute("PRAGMA synchronous=NORMAL")  # durable across app crashes in WAL mode
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_S * 1000}")
+        cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        mode = conn.get_execution_options().get("sqlite_begin", "DEFERRED")
+        conn.exec_driver_sql(f"BEGIN {mode}")
+
+    return engine
+

@@ -1,0 +1,385 @@
+"""The event store on SQLite and PostgreSQL.
+
+**Global order equals commit order.** A reader tailing ``position > last_seen`` must never
+miss an event that commits later with a smaller position. SQLite has a single writer, so its
+rowid order is commit order. On PostgreSQL, positions come from the single row of
+``event_counter``: an append updates that row in the same statement that inserts its events,
+so the row lock is held from the moment positions are handed out until commit, and the next
+writer only gets its positions after the previous one committed. It costs one round trip per
+append: the guard on the expected version, the counter update and the insert are one
+statement (data-modifying CTEs), and a trigger on the counter sends ``NOTIFY attend_events``
+so listeners in other processes wake up at commit.
+
+Hot paths use driver-level SQL built once per shape; everything else uses SQLAlchemy Core.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Connection, delete, exc, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+
+from attend.core.errors import ConcurrencyError, LeaseLost
+from attend.core.eventstore import (
+    EventMetadata,
+    Lease,
+    NewEvent,
+    ParkedEvent,
+    PendingCommand,
+    RecordedEvent,
+    Snapshot,
+)
+from attend.core.eventstore.database import Database
+from attend.core.eventstore.schema import (
+    command_outbox,
+    handler_state,
+    parked_events,
+    snapshots,
+    subscriptions,
+)
+from attend.core.messages import MessageRegistry
+
+_dumps = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
+_loads = json.loads
+
+_COLUMNS = "position, stream_id, version, type, schema_version, data, metadata"
+
+
+def encode_metadata(meta: EventMetadata) -> str:
+    return _dumps({
+        "event_id": meta.event_id, "command_id": meta.command_id,
+        "causation_id": meta.causation_id, "correlation_id": meta.correlation_id,
+        "actor": meta.actor, "recorded_at": meta.recorded_at.isoformat(),
+    })
+
+
+def decode_metadata(raw: Any) -> EventMetadata:
+    m = _loads(raw) if isinstance(raw, str) else raw
+    return EventMetadata(
+        event_id=m["event_id"], command_id=m["command_id"], causation_id=m["causation_id"],
+        correlation_id=m["correlation_id"], actor=m["actor"],
+        recorded_at=datetime.fromisoformat(m["recorded_at"]),
+    )
+
+
+class SqlEventStore:
+    def __init__(self, db: Database, registry: MessageRegistry) -> None:
+        self.db = db
+        self.registry = registry
+        self._listeners: list[Callable[[int], None]] = []
+        self._pg = not db.is_sqlite
+        self._ph = "%({})s" if self._pg else ":{}"
+        self._append_sql: dict[int, str] = {}
+        self._read_all_sql = self._sql(
+            f"SELECT {_COLUMNS} FROM events WHERE position > {{after}} "
+            "ORDER BY position LIMIT {limit}")
+        self._read_stream_sql = self._sql(
+            f"SELECT {_COLUMNS} FROM events WHERE stream_id = {{sid}} AND version > {{after}} "
+            "ORDER BY version")
+        self._insert_sql = sqlite.insert if db.is_sqlite else postgresql.insert
+
+    def _sql(self, template: str) -> str:
+        names = ["after", "limit", "sid", "ev", "n", "key"]
+        return template.format(**{n: self._ph.format(n) for n in names})
+
+    # -- appending ---------------------------------------------------------------------------
+    def append(self, stream_id: str, events: Sequence[NewEvent], *, expected_version: int,
+               command_key: str | None = None) -> list[RecordedEvent]:
+        if not events:
+            return []
+        params: dict[str, Any] = {"sid": stream_id, "ev": expected_version, "n": len(events)}
+        for i, new in enumerate(events, 1):
+            entry = self.registry.of(new.event)
+            params[f"t{i}"] = entry.name
+            params[f"s{i}"] = entry.version
+            params[f"d{i}"] = _dumps(entry.encode(new.event))
+            params[f"m{i}"] = encode_metadata(new.metadata)
+            params[f"r{i}"] = new.metadata.recorded_at if self._pg else \
+                new.metadata.recorded_at.isoformat()
+        try:
+            with self.db.write() as conn:
+                if command_key is not None and not self._claim_command(conn, command_key,
+                                                                       stream_id):
+                    return []
+                last = (self._append_pg if self._pg else self._append_sqlite)(conn, params)
+        except exc.IntegrityError as error:
+            if "events_stream_version" in str(error.orig) or "events.stream_id" in str(
+                    error.orig):
+                raise ConcurrencyError(stream_id, expected_version) from None
+            raise
+        first = last - len(events) + 1
+        recorded = [RecordedEvent(first + i, stream_id, expected_version + i + 1, new.event,
+                                  new.metadata) for i, new in enumerate(events)]
+        for listener in list(self._listeners):
+            listener(last)
+        return recorded
+
+    def _claim_command(self, conn: Connection, key: str, stream_id: str) -> bool:
+        sql = self._sql("INSERT INTO command_log (command_key, stream_id) VALUES ({key}, {sid}) "
+                        "ON CONFLICT DO NOTHING")
+        return conn.exec_driver_sql(sql, {"key": key, "sid": stream_id}).rowcount == 1
+
+    def _append_sqlite(self, conn: Connection, params: dict[str, Any]) -> int:
+        current = conn.exec_driver_sql(
+            "SELECT max(version) FROM events WHERE stream_id = :sid", params).scalar() or 0
+        if current != params["ev"]:
+            raise ConcurrencyError(params["sid"], params["ev"])
+        n = params["n"]
+        sql = self._append_sql.get(n)
+        if sql is None:
+            rows = ", ".join(f"(:sid, :ev + {i}, :t{i}, :s{i}, :d{i}, :m{i}, :r{i})"
+                             for i in range(1, n + 1))
+            sql = ("INSERT INTO events (stream_id, version, type, schema_version, data, "
+                   f"metadata, recorded_at) VALUES {rows}")
+            self._append_sql[n] = sql
+        cursor = conn.exec_driver_sql(sql, params)
+        # One writer at a time: the rowids of this insert are consecutive, ending here.
+        return int(cursor.lastrowid)
+
+    def _append_pg(self, conn: Connection, params: dict[str, Any]) -> int:
+        n = params["n"]
+        sql = self._append_sql.get(n)
+        if sql is None:
+            rows = ", ".join(
+                f"({i}, %(t{i})s::text, %(s{i})s::int, %(d{i})s::jsonb, %(m{i})s::jsonb, "
+                f"%(r{i})s::timestamptz)" for i in range(1, n + 1))
+            sql = f"""
+                WITH guard AS (
+                    SELECT 1 WHERE %(ev)s::int = 0 OR EXISTS (
+                        SELECT 1 FROM events WHERE stream_id = %(sid)s AND version = %(ev)s)
+                ), counter AS (
+                    UPDATE event_counter SET position = position + %(n)s::int
+                    WHERE id = 1 AND EXISTS (SELECT 1 FROM guard) RETURNING position
+                )
+                INSERT INTO events (position, stream_id, version, type, schema_version, data,
+                                    metadata, recorded_at)
+                SELECT counter.position - %(n)s::int + v.i, %(sid)s, %(ev)s::int + v.i, v.type,
+                       v.sv, v.data, v.meta, v.rec
+                FROM counter, (VALUES {rows}) AS v(i, type, sv, data, meta, rec)
+                RETURNING position"""
+            self._append_sql[n] = sql
+        positions = conn.exec_driver_sql(sql, params).scalars().all()
+        if not positions:
+            raise ConcurrencyError(params["sid"], params["ev"])
+        return int(max(positions))
+
+    # -- reading -----------------------------------------------------------------------------
+    def _decode(self, row: Sequence[Any]) -> RecordedEvent:
+        position, stream_id, version, type_name, schema_version, data, meta = row
+        if isinstance(data, str):
+            data = _loads(data)
+        event = self.registry.named(type_name).load(data, schema_version)
+        return RecordedEvent(position, stream_id, version, event, decode_metadata(meta))
+
+    def read_stream(self, stream_id: str, *, after_version: int = 0) -> list[RecordedEvent]:
+        with self.db.read() as conn:
+            rows = conn.exec_driver_sql(self._read_stream_sql,
+                                        {"sid": stream_id, "after": after_version}).all()
+        return [self._decode(row) for row in rows]
+
+    def read_all(self, *, after: int = 0, limit: int = 1000) -> list[RecordedEvent]:
+        with self.db.read() as conn:
+            rows = conn.exec_driver_sql(self._read_all_sql, {"after": after, "limit": limit}).all()
+        return [self._decode(row) for row in rows]
+
+    def last_position(self) -> int:
+        with self.db.read() as conn:
+            return int(conn.exec_driver_sql("SELECT coalesce(max(position), 0) FROM events")
+                       .scalar() or 0)
+
+    def subscribe(self, listener: Callable[[int], None]) -> Callable[[], None]:
+        self._listeners.append(listener)
+        return lambda: self._listeners.remove(listener)
+
+    # -- snapshots ---------------------------------------------------------------------------
+    def load_snapshot(self, stream_id: str) -> Snapshot | None:
+        with self.db.read() as conn:
+            row = conn.execute(select(snapshots).where(snapshots.c.stream_id == stream_id)).first()
+        if row is None:
+            return None
+        return Snapshot(row.stream_id, row.version, row.state, row.state_version)
+
+    def save_snapshot(self, snapshot: Snapshot) -> None:
+        stmt = self._insert_sql(snapshots).values(
+            stream_id=snapshot.stream_id, version=snapshot.version,
+            state_version=snapshot.state_version, state=snapshot.state)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=["stream_id"],
+            set_={"version": stmt.excluded.version, "state": stmt.excluded.state,
+                  "state_version": stmt.excluded.state_version},
+            where=snapshots.c.version <= stmt.excluded.version)
+        with self.db.write() as conn:
+            conn.execute(stmt)
+
+    # -- handlers ----------------------------------------------------------------------------
+    def acquire_lease(self, handler: str, *, owner: str, now: float,
+                      ttl: float) -> Lease | None:
+        with self.db.write() as conn:
+            conn.execute(self._insert_sql(subscriptions).values(
+                handler=handler, position=0, owner=None, lease_until=0.0, epoch=0)
+                .on_conflict_do_nothing())
+            c = subscriptions.c
+            row = conn.execute(
+                update(subscriptions)
+                .where(c.handler == handler)
+                .where((c.owner.is_(None)) | (c.owner == owner) | (c.lease_until < now))
+                .values(epoch=_bump_unless_owner(owner), owner=owner, lease_until=now + ttl)
+                .returning(c.epoch, c.position)).first()
+        if row is None:
+            return None
+        return Lease(handler, owner, row.epoch, row.position, now + ttl)
+
+    def release_lease(self, lease: Lease) -> None:
+        c = subscriptions.c
+        with self.db.write() as conn:
+            conn.execute(update(subscriptions)
+                         .where(c.handler == lease.handler, c.owner == lease.owner,
+                                c.epoch == lease.epoch)
+                         .values(owner=None, lease_until=0.0))
+
+    @contextmanager
+    def handler_transaction(self, lease: Lease) -> Iterator[_SqlTransaction]:
+        with self.db.write() as conn:
+            yield _SqlTransaction(self, conn, lease)
+
+    def checkpoint(self, handler: str) -> int:
+        with self.db.read() as conn:
+            value = conn.execute(select(subscriptions.c.position)
+                                 .where(subscriptions.c.handler == handler)).scalar()
+        return int(value or 0)
+
+    def reset_checkpoint(self, handler: str, position: int = 0) -> None:
+        with self.db.write() as conn:
+            conn.execute(update(subscriptions).where(subscriptions.c.handler == handler)
+                         .values(position=position))
+            conn.execute(delete(handler_state).where(handler_state.c.handler == handler))
+
+    def parked(self, handler: str | None = None) -> list[ParkedEvent]:
+        query = select(parked_events).order_by(parked_events.c.id)
+        if handler is not None:
+            query = query.where(parked_events.c.handler == handler)
+        with self.db.read() as conn:
+            rows = conn.execute(query).all()
+        return [ParkedEvent(r.handler, r.position, r.event_id, r.type, r.error,
+                            _aware(r.parked_at)) for r in rows]
+
+    def pending_commands(self, handler: str) -> list[PendingCommand]:
+        c = command_outbox.c
+        with self.db.read() as conn:
+            rows = conn.execute(select(command_outbox).where(c.handler == handler)
+                                .order_by(c.id)).all()
+        return [PendingCommand(r.handler, r.command_id, self.registry.named(r.type).load(
+            r.data if not isinstance(r.data, str) else _loads(r.data), 1),
+            r.correlation_id, r.causation_id) for r in rows]
+
+    def mark_sent(self, handler: str, command_id: str) -> None:
+        c = command_outbox.c
+        with self.db.write() as conn:
+            conn.execute(delete(command_outbox).where(c.handler == handler,
+                                                      c.command_id == command_id))
+
+
+def _bump_unless_owner(owner: str) -> Any:
+    from sqlalchemy import case
+    c = subscriptions.c
+    return case((c.owner == owner, c.epoch), else_=c.epoch + 1)
+
+
+def _aware(value: datetime) -> datetime:
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+
+
+class _SqlTransaction:
+    def __init__(self, store: SqlEventStore, conn: Connection, lease: Lease) -> None:
+        self._store = store
+        self.connection = conn
+        self._lease = lease
+
+    def load_state(self, key: str) -> dict[str, Any] | None:
+        c = handler_state.c
+        value = self.connection.execute(select(c.state).where(
+            c.handler == self._lease.handler, c.key == key)).scalar()
+        return _loads(value) if isinstance(value, str) else value
+
+    def save_state(self, key: str, state: dict[str, Any] | None) -> None:
+        c = handler_state.c
+        if state is None:
+            self.connection.execute(delete(handler_state).where(
+                c.handler == self._lease.handler, c.key == key))
+            return
+        stmt = self._store._insert_sql(handler_state).values(
+            handler=self._lease.handler, key=key, state=state)
+        self.connection.execute(stmt.on_conflict_do_update(
+            index_elements=["handler", "key"], set_={"state": stmt.excluded.state}))
+
+    def enqueue(self, command: Any, *, command_id: str, correlation_id: str,
+                causation_id: str) -> None:
+        entry = self._store.registry.of(command)
+        self.connection.execute(self._store._insert_sql(command_outbox).values(
+            handler=self._lease.handler, command_id=command_id, type=entry.name,
+            data=entry.encode(command), correlation_id=correlation_id,
+            causation_id=causation_id).on_conflict_do_nothing())
+
+    def park(self, recorded: RecordedEvent, error: str) -> None:
+        self.connection.execute(parked_events.insert().values(
+            handler=self._lease.handler, position=recorded.position,
+            event_id=recorded.metadata.event_id,
+            type=self._store.registry.of(recorded.event).name, error=error,
+            parked_at=datetime.now(UTC)))
+
+    def advance(self, position: int) -> None:
+        c = subscriptions.c
+        lease = self._lease
+        result = self.connection.execute(
+            update(subscriptions)
+            .where(c.handler == lease.handler, c.owner == lease.owner, c.epoch == lease.epoch)
+            .values(position=position))
+        if result.rowcount != 1:
+            raise LeaseLost(f"handler {lease.handler!r} was taken over by another process")
+
+
+class PostgresWakeups:
+    """Listens for ``NOTIFY attend_events`` on its own connection; calls back with positions.
+
+    Wake-ups only make handlers look sooner: they always poll too, so a lost notification
+    (a dropped connection, a restart) delays work by one poll interval, never loses it.
+    """
+
+    def __init__(self, db: Database, callback: Callable[[int], None]) -> None:
+        self._db = db
+        self._callback = callback
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="attend-pg-listen", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)
+
+    def _run(self) -> None:
+        import logging
+
+        import psycopg
+
+        log = logging.getLogger(__name__)
+        url = self._db.url.set(drivername="postgresql")
+        conninfo = url.render_as_string(hide_password=False)
+        while not self._stop.is_set():
+            try:
+                with psycopg.connect(conninfo, autocommit=True) as conn:
+                    conn.execute("LISTEN attend_events")
+                    while not self._stop.is_set():
+                        for note in conn.notifies(timeout=0.5, stop_after=1):
+                            self._callback(int(note.payload or 0))
+            except Exception as error:  # keep listening; polling covers the gap
+                log.warning("LISTEN connection lost (%s); retrying in 1 s, polling meanwhile",
+                            error)
+                self._stop.wait(1.0)

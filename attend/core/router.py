@@ -1,0 +1,147 @@
+"""The router: sends each command to its aggregate and appends what it decides.
+
+Load state (in-process cache of ``(version, state)``, else snapshot plus newer events), run
+``decide``, append at the loaded version; on a version conflict reload the newer events and
+decide again, a bounded number of times. Every event gets metadata: its id, the command's id,
+causation and correlation ids, the actor and the time it was recorded.
+"""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from collections import OrderedDict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from attend.core.aggregates import Aggregate
+from attend.core.codec import decoder_for, encoder_for
+from attend.core.errors import AttendError, ConcurrencyError
+from attend.core.eventstore import EventMetadata, EventStore, NewEvent, RecordedEvent, Snapshot
+
+Clock = Callable[[], datetime]
+
+
+def new_id() -> str:
+    return uuid.uuid4().hex
+
+
+@dataclass(frozen=True, slots=True)
+class DispatchResult:
+    events: tuple[RecordedEvent, ...]
+    position: int  # global position of the last new event; 0 when nothing was recorded
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.events)
+
+
+class UnknownCommand(AttendError):
+    pass
+
+
+class Router:
+    def __init__(self, store: EventStore, aggregates: Sequence[Aggregate[Any]], *, clock: Clock,
+                 snapshot_every: int = 200, max_attempts: int = 8,
+                 cache_size: int = 50_000) -> None:
+        self._store = store
+        self._clock = clock
+        self._snapshot_every = snapshot_every
+        self._max_attempts = max_attempts
+        self._routes: dict[type, tuple[Aggregate[Any], str]] = {}
+        for aggregate in aggregates:
+            for command_type, field in aggregate.commands.items():
+                self._routes[command_type] = (aggregate, field)
+        self._cache: OrderedDict[str, tuple[int, Any]] = OrderedDict()
+        self._cache_size = cache_size
+        self._cache_lock = threading.Lock()
+
+    def dispatch(self, command: Any, *, actor: str, command_id: str | None = None,
+                 correlation_id: str | None = None, causation_id: str | None = None,
+                 dedupe: bool = False) -> DispatchResult:
+        """Decide and append. With ``dedupe``, a ``command_id`` seen before records nothing."""
+        try:
+            aggregate, field = self._routes[type(command)]
+        except KeyError:
+            raise UnknownCommand(f"no aggregate handles {type(command).__name__}") from None
+        stream_id = aggregate.stream_id(getattr(command, field))
+        command_id = command_id or new_id()
+        # A cached state is trusted optimistically: if it is stale the append fails on the
+        # version and we reload. A refusal or a no-op decided on a cached state could be
+        # stale too (another process may have changed the stream), so those are re-decided
+        # on fresh state before they are believed.
+        fresh = False
+        for _attempt in range(self._max_attempts):
+            version, state, from_cache = self._load(aggregate, stream_id, fresh=fresh)
+            now = self._clock()
+            try:
+                decided = aggregate.decide(state, command, now=now)
+            except AttendError:
+                if from_cache:
+                    fresh = True
+                    continue
+                raise
+            if not decided:
+                if from_cache:
+                    fresh = True
+                    continue
+                return DispatchResult((), 0)
+            new_events = [NewEvent(event, EventMetadata(
+                event_id=new_id(), command_id=command_id,
+                causation_id=causation_id or command_id,
+                correlation_id=correlation_id or command_id, actor=actor, recorded_at=now))
+                for event in decided]
+            try:
+                recorded = self._store.append(stream_id, new_events, expected_version=version,
+                                              command_key=command_id if dedupe else None)
+            except ConcurrencyError:
+                fresh = True  # someone else appended: reload their events and decide again
+                continue
+            if not recorded:  # a resent command that was already recorded
+                return DispatchResult((), 0)
+            new_state = aggregate.replay(decided, state)
+            new_version = recorded[-1].version
+            self._remember(stream_id, new_version, new_state)
+            if new_version // self._snapshot_every > version // self._snapshot_every:
+                self._store.save_snapshot(Snapshot(stream_id, new_version,
+                                                   encoder_for(type(new_state))(new_state),
+                                                   aggregate.state_version))
+            return DispatchResult(tuple(recorded), recorded[-1].position)
+        raise ConcurrencyError(stream_id, -1)
+
+    def state_of(self, aggregate: Aggregate[Any], identity: str) -> tuple[int, Any]:
+        """The current ``(version, state)`` of one aggregate instance, read fresh."""
+        version, state, _ = self._load(aggregate, aggregate.stream_id(identity), fresh=True)
+        return version, state
+
+    def _load(self, aggregate: Aggregate[Any], stream_id: str, *,
+              fresh: bool) -> tuple[int, Any, bool]:
+        with self._cache_lock:
+            cached = self._cache.get(stream_id)
+        if cached is not None and not fresh:
+            return cached[0], cached[1], True
+        if cached is None:
+            version, state = 0, aggregate.initial
+            snapshot = self._store.load_snapshot(stream_id)
+            if snapshot is not None and snapshot.state_version == aggregate.state_version:
+                version = snapshot.version
+                state = decoder_for(type(aggregate.initial))(snapshot.state)
+        else:
+            version, state = cached
+        newer = self._store.read_stream(stream_id, after_version=version)
+        if newer:
+            state = aggregate.replay([r.event for r in newer], state)
+            version = newer[-1].version
+        self._remember(stream_id, version, state)
+        return version, state, False
+
+    def _remember(self, stream_id: str, version: int, state: Any) -> None:
+        with self._cache_lock:
+            known = self._cache.get(stream_id)
+            if known is None or known[0] < version:
+                self._cache[stream_id] = (version, state)
+            self._cache.move_to_end(stream_id)
+            while len(self._cache) > self._cache_size:
+                self._cache.popitem(last=False)

@@ -1,0 +1,283 @@
+"""The handler runtime: every projection, process manager and notifier follows the log.
+
+Each handler has a durable checkpoint and reads the global stream in order from it, in
+batches, inside one transaction that also moves the checkpoint, so a projection's rows and
+its checkpoint commit together (exactly once). A process manager's state and the commands it
+will send are written in that same transaction (an outbox) and sent afterwards with
+deterministic command ids, which the router deduplicates. A failing event is retried with
+backoff, then parked with its error and logged; the handler moves on, nothing is skipped
+silently. One process at a time runs a handler: a lease with a fencing epoch guards every
+checkpoint write, so a process that lost its lease cannot commit.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+import time
+import traceback
+import uuid
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+from attend.core.errors import AttendError, DomainError, LeaseLost
+from attend.core.eventstore import EventStore, HandlerTransaction, Lease, RecordedEvent
+from attend.core.router import Router
+
+log = logging.getLogger(__name__)
+
+_ID_NAMESPACE = uuid.UUID("5b0f7c3e-6a51-4d1e-9a55-0c7e2f1d9a10")
+
+
+def derived_command_id(recorded: RecordedEvent, index: int = 0) -> str:
+    """The id of the ``index``-th command caused by ``recorded``: the same on every replay."""
+    return uuid.uuid5(_ID_NAMESPACE, f"{recorded.metadata.event_id}:{index}").hex
+
+
+class Handler(Protocol):
+    name: str
+    # Event types the handler reacts to; others only move its checkpoint.
+    events: frozenset[type]
+
+    def handle(self, tx: HandlerTransaction, recorded: RecordedEvent) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class RetryPolicy:
+    delays: tuple[float, ...] = (0.1, 0.5, 2.0, 5.0)  # then park
+
+
+class _Follower:
+    def __init__(self, handler: Handler) -> None:
+        self.handler = handler
+        self.lease: Lease | None = None
+        self.renew_at = 0.0
+        self.position = 0
+
+
+class HandlerRuntime:
+    def __init__(self, store: EventStore, router: Router, handlers: Iterable[Handler], *,
+                 retry: RetryPolicy | None = None, poll_interval: float = 1.0,
+                 batch_size: int = 500, lease_ttl: float = 30.0,
+                 owner: str | None = None, monotonic: Callable[[], float] = time.time) -> None:
+        self._store = store
+        self._router = router
+        self._followers = {h.name: _Follower(h) for h in handlers}
+        self._retry = retry or RetryPolicy()
+        self._poll = poll_interval
+        self._batch = batch_size
+        self._ttl = lease_ttl
+        self._now = monotonic
+        self.owner = owner or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self._changed = threading.Condition()
+        self._wake = threading.Event()
+        self._wakes: dict[str, threading.Event] = {name: threading.Event()
+                                                   for name in self._followers}
+        self._stop = threading.Event()
+        self._threads: list[threading.Thread] = []
+        self._unsubscribe: Callable[[], None] | None = None
+
+    @property
+    def handler_names(self) -> list[str]:
+        return list(self._followers)
+
+    # -- running -----------------------------------------------------------------------------
+    def start(self) -> None:
+        self._unsubscribe = self._store.subscribe(self.wake)
+        for name in self._followers:
+            thread = threading.Thread(target=self._loop, args=(name,), daemon=True,
+                                      name=f"attend-handler-{name}")
+            thread.start()
+            self._threads.append(thread)
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Finish the batch in hand, release the leases, and return."""
+        self._stop.set()
+        self.wake()
+        for thread in self._threads:
+            thread.join(timeout)
+        self._threads.clear()
+        if self._unsubscribe is not None:
+            self._unsubscribe()
+            self._unsubscribe = None
+        for follower in self._followers.values():
+            if follower.lease is not None:
+                try:
+                    self._store.release_lease(follower.lease)
+                except Exception:  # the lease will expire on its own
+                    log.exception("could not release the lease of %s", follower.handler.name)
+                follower.lease = None
+
+    def wake(self, _position: int = 0) -> None:
+        for event in self._wakes.values():
+            event.set()
+
+    def _loop(self, name: str) -> None:
+        follower = self._followers[name]
+        wake = self._wakes[name]
+        while not self._stop.is_set():
+            wake.clear()
+            try:
+                busy = self.step(name)
+            except Exception:
+                log.exception("handler %s failed outside any event; retrying in %.1f s",
+                              name, self._poll)
+                busy = False
+            if not busy:
+                wake.wait(self._poll if follower.lease else min(self._poll, self._ttl / 3))
+
+    def run_until_idle(self, *, max_rounds: int = 1000) -> bool:
+        """Run every handler in this thread until none has work; False if another process
+        holds a handler's lease (it is doing the work)."""
+        for _ in range(max_rounds):
+            busy = False
+            for name in self._followers:
+                busy |= self.step(name)
+            if not busy:
+                return all(f.lease is not None for f in self._followers.values())
+        return True
+
+    # -- one step of one handler --------------------------------------------------------------
+    def step(self, name: str) -> bool:
+        """Process one batch for ``name``; True if there was work."""
+        follower = self._followers[name]
+        if not self._hold_lease(follower):
+            return False
+        lease = follower.lease
+        assert lease is not None
+        sent = self._send_outbox(follower)
+        batch = self._store.read_all(after=follower.position, limit=self._batch)
+        if not batch:
+            return sent
+        try:
+            with self._store.handler_transaction(lease) as tx:
+                for recorded in batch:
+                    if type(recorded.event) in follower.handler.events:
+                        follower.handler.handle(tx, recorded)
+                tx.advance(batch[-1].position)
+        except LeaseLost:
+            self._lose(follower)
+            return False
+        except Exception:
+            # Somewhere in the batch is a failing event: go one by one to isolate it.
+            if not self._one_by_one(follower, batch):
+                return False
+        else:
+            self._advanced(follower, batch[-1].position)
+        self._send_outbox(follower)
+        return True
+
+    def _one_by_one(self, follower: _Follower, batch: Sequence[RecordedEvent]) -> bool:
+        handler = follower.handler
+        for recorded in batch:
+            for attempt, delay in enumerate((*self._retry.delays, None)):
+                lease = follower.lease
+                if lease is None:
+                    return False
+                try:
+                    with self._store.handler_transaction(lease) as tx:
+                        if type(recorded.event) in handler.events:
+                            handler.handle(tx, recorded)
+                        tx.advance(recorded.position)
+                    break
+                except LeaseLost:
+                    self._lose(follower)
+                    return False
+                except Exception as error:
+                    if delay is None:
+                        self._park(follower, recorded, error)
+                        break
+                    log.warning("handler %s failed on event %s at position %d (attempt %d), "
+                                "retrying in %.1f s: %s", handler.name,
+                                type(recorded.event).__name__, recorded.position, attempt + 1,
+                                delay, error)
+                    if self._stop.wait(delay):
+                        return False
+            self._advanced(follower, recorded.position)
+        return True
+
+    def _park(self, follower: _Follower, recorded: RecordedEvent, error: Exception) -> None:
+        text = "".join(traceback.format_exception(error))
+        log.error("handler %s gave up on event %s at position %d and parked it; it goes on "
+                  "with the next event. Fix the cause, then replay it with `attend handlers "
+                  "replay-parked`.\n%s", follower.handler.name, type(recorded.event).__name__,
+                  recorded.position, text)
+        lease = follower.lease
+        assert lease is not None
+        with self._store.handler_transaction(lease) as tx:
+            tx.park(recorded, text)
+            tx.advance(recorded.position)
+
+    def _advanced(self, follower: _Follower, position: int) -> None:
+        follower.position = position
+        with self._changed:
+            self._changed.notify_all()
+
+    def _hold_lease(self, follower: _Follower) -> bool:
+        now = self._now()
+        if follower.lease is not None and now < follower.renew_at:
+            return True
+        lease = self._store.acquire_lease(follower.handler.name, owner=self.owner, now=now,
+                                          ttl=self._ttl)
+        if lease is None:
+            follower.lease = None
+            return False
+        if follower.lease is None or follower.lease.epoch != lease.epoch:
+            follower.position = lease.position  # new holder: start from the durable checkpoint
+            log.info("now running handler %s from position %d", follower.handler.name,
+                     lease.position)
+        follower.lease = lease
+        follower.renew_at = now + self._ttl / 3
+        return True
+
+    def _lose(self, follower: _Follower) -> None:
+        log.warning("handler %s was taken over by another process; stepping back",
+                    follower.handler.name)
+        follower.lease = None
+
+    def _send_outbox(self, follower: _Follower) -> bool:
+        pending = self._store.pending_commands(follower.handler.name)
+        for item in pending:
+            try:
+                self._router.dispatch(item.command, actor=f"process:{follower.handler.name}",
+                                      command_id=item.command_id,
+                                      correlation_id=item.correlation_id,
+                                      causation_id=item.causation_id, dedupe=True)
+            except DomainError as error:
+                # The domain refused (say, an invitation to a check closed meanwhile): that is
+                # an answer, not a failure to retry.
+                log.info("%s: %s refused: %s", follower.handler.name,
+                         type(item.command).__name__, error.message)
+            except AttendError:
+                log.exception("%s could not send %s; will retry", follower.handler.name,
+                              type(item.command).__name__)
+                return True
+            self._store.mark_sent(follower.handler.name, item.command_id)
+        return bool(pending)
+
+    # -- consistency -------------------------------------------------------------------------
+    def position_of(self, name: str) -> int:
+        follower = self._followers.get(name)
+        if follower is not None and follower.lease is not None:
+            return follower.position
+        return self._store.checkpoint(name)
+
+    def wait_for(self, position: int, handlers: Sequence[str], *, timeout: float = 10.0) -> bool:
+        """Block until each named handler has processed ``position``; False on timeout."""
+        if position <= 0:
+            return True
+        deadline = time.monotonic() + timeout
+        self.wake()
+        with self._changed:
+            while True:
+                if all(self.position_of(name) >= position for name in handlers):
+                    return True
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    return False
+                # Handlers run by another process don't notify us: poll them.
+                self._changed.wait(min(remaining, 0.02))
+

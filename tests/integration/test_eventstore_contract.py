@@ -1,0 +1,242 @@
+"""The contract every event store passes: memory, SQLite and PostgreSQL alike."""
+
+from __future__ import annotations
+
+import enum
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import pytest
+
+from attend.core.errors import ConcurrencyError, LeaseLost, UnknownEventType
+from attend.core.eventstore import EventMetadata, EventStore, NewEvent, Snapshot
+from attend.core.eventstore.database import Database
+from attend.core.eventstore.memory import MemoryEventStore
+from attend.core.eventstore.sql import SqlEventStore
+from attend.core.messages import MessageRegistry
+from attend.core.migrations import upgrade
+from tests.conftest import backends, make_database_url
+from tests.tally import AddToTally, TallyAdded, TallyOpened, tally_registry
+
+
+class Colour(enum.StrEnum):
+    RED = "red"
+    BLUE = "blue"
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Shirt:
+    colour: Colour
+    number: int | None = None
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class KitIssued:
+    team_id: str
+    issued_at: datetime
+    on: date
+    shirts: tuple[Shirt, ...]
+    sizes: dict[str, int]
+    note: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Renamed:
+    """Version 2 of an event whose v1 stored ``name`` instead of ``first`` and ``last``."""
+
+    first: str
+    last: str
+
+
+def _split_name(data: dict[str, object]) -> dict[str, object]:
+    first, _, last = str(data.pop("name")).partition(" ")
+    return {**data, "first": first, "last": last}
+
+
+def registry() -> MessageRegistry:
+    reg = tally_registry()
+    reg.register(KitIssued)
+    reg.register(Renamed, version=2, upcasters={1: _split_name})
+    return reg
+
+
+@pytest.fixture(params=["memory", *backends()])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[EventStore]:
+    if request.param == "memory":
+        yield MemoryEventStore(registry())
+        return
+    for url in make_database_url(request.param, request, tmp_path):
+        db = Database(url)
+        upgrade(db)
+        yield SqlEventStore(db, registry())
+        db.dispose()
+
+
+def meta(n: int = 0) -> EventMetadata:
+    return EventMetadata(event_id=uuid.uuid4().hex, command_id=f"c{n}", causation_id=f"c{n}",
+                         correlation_id="corr", actor="test",
+                         recorded_at=datetime(2026, 11, 28, 12, 0, n, tzinfo=UTC))
+
+
+def added(tally: str, amount: int, total: int) -> NewEvent:
+    return NewEvent(TallyAdded(tally_id=tally, amount=amount, total=total), meta(amount % 60))
+
+
+def test_append_assigns_versions_and_increasing_positions(store: EventStore) -> None:
+    first = store.append("tally-a", [added("a", 1, 1), added("a", 2, 3)], expected_version=0)
+    second = store.append("tally-b", [added("b", 5, 5)], expected_version=0)
+    third = store.append("tally-a", [added("a", 3, 6)], expected_version=2)
+    assert [r.version for r in first] == [1, 2]
+    assert [r.version for r in third] == [3]
+    positions = [r.position for r in (*first, *second, *third)]
+    assert positions == sorted(positions) and len(set(positions)) == 4
+    assert store.last_position() == positions[-1]
+    assert [r.event.amount for r in store.read_stream("tally-a")] == [1, 2, 3]
+    assert [r.event.amount for r in store.read_stream("tally-a", after_version=2)] == [3]
+
+
+def test_stale_expected_version_is_refused_and_writes_nothing(store: EventStore) -> None:
+    store.append("tally-a", [added("a", 1, 1)], expected_version=0)
+    with pytest.raises(ConcurrencyError):
+        store.append("tally-a", [added("a", 2, 3), added("a", 3, 6)], expected_version=0)
+    with pytest.raises(ConcurrencyError):  # ahead of the stream is stale too
+        store.append("tally-a", [added("a", 2, 3)], expected_version=5)
+    assert [r.event.amount for r in store.read_stream("tally-a")] == [1]
+    assert len(store.read_all()) == 1
+
+
+def test_a_command_key_seen_before_appends_nothing(store: EventStore) -> None:
+    assert store.append("tally-a", [added("a", 1, 1)], expected_version=0, command_key="k1")
+    assert store.append("tally-a", [added("a", 1, 2)], expected_version=1,
+                        command_key="k1") == []
+    assert len(store.read_stream("tally-a")) == 1
+
+
+def test_unknown_event_types_are_refused_before_anything_is_written(store: EventStore) -> None:
+    @dataclass(frozen=True)
+    class Stray:
+        x: int
+
+    with pytest.raises(UnknownEventType):
+        store.append("tally-a", [added("a", 1, 1), NewEvent(Stray(x=1), meta())],
+                     expected_version=0)
+    assert store.read_all() == []
+
+
+def test_read_all_pages_in_global_order(store: EventStore) -> None:
+    for i in range(1, 8):
+        store.append(f"tally-{i}", [added(str(i), i, i)], expected_version=0)
+    page1 = store.read_all(after=0, limit=3)
+    page2 = store.read_all(after=page1[-1].position, limit=3)
+    page3 = store.read_all(after=page2[-1].position, limit=3)
+    assert [r.event.amount for r in (*page1, *page2, *page3)] == list(range(1, 8))
+    assert store.read_all(after=page3[-1].position) == []
+
+
+def test_round_trip_of_datetimes_enums_tuples_and_nested_dataclasses(store: EventStore) -> None:
+    event = KitIssued(team_id="t1", issued_at=datetime(2026, 12, 5, 19, 0, tzinfo=UTC),
+                      on=date(2026, 12, 5),
+                      shirts=(Shirt(colour=Colour.RED, number=7), Shirt(colour=Colour.BLUE)),
+                      sizes={"M": 3, "L": 1}, note="wash first")
+    metadata = meta(3)
+    store.append("kit-1", [NewEvent(event, metadata)], expected_version=0)
+    [read] = store.read_stream("kit-1")
+    assert read.event == event
+    assert read.event.issued_at.tzinfo is not None
+    assert read.metadata == metadata
+
+
+def test_old_shapes_are_upcast_on_read(store: EventStore) -> None:
+    store.append("person-1", [NewEvent(Renamed(first="Ada", last="Lovelace"), meta())],
+                 expected_version=0)
+    if isinstance(store, SqlEventStore):  # write a v1 row as an older release would have
+        with store.db.write() as conn:
+            conn.exec_driver_sql(
+                "UPDATE events SET schema_version = 1, data = "
+                + ("'{\"name\": \"Grace Hopper\"}'" if store.db.is_sqlite else
+                   "'{\"name\": \"Grace Hopper\"}'::jsonb"))
+        [read] = store.read_stream("person-1")
+        assert read.event == Renamed(first="Grace", last="Hopper")
+    else:
+        entry = store.registry.named("Renamed")
+        assert entry.load({"name": "Grace Hopper"}, 1) == Renamed(first="Grace", last="Hopper")
+
+
+def test_snapshots_keep_the_newest(store: EventStore) -> None:
+    assert store.load_snapshot("tally-a") is None
+    store.save_snapshot(Snapshot("tally-a", 10, {"total": 10}, 1))
+    store.save_snapshot(Snapshot("tally-a", 5, {"total": 5}, 1))  # older: ignored
+    assert store.load_snapshot("tally-a") == Snapshot("tally-a", 10, {"total": 10}, 1)
+    store.save_snapshot(Snapshot("tally-a", 20, {"total": 20}, 2))
+    assert store.load_snapshot("tally-a") == Snapshot("tally-a", 20, {"total": 20}, 2)
+
+
+def test_leases_fence_off_a_replaced_holder(store: EventStore) -> None:
+    first = store.acquire_lease("board", owner="p1", now=100.0, ttl=10.0)
+    assert first is not None
+    assert store.acquire_lease("board", owner="p2", now=105.0, ttl=10.0) is None
+    renewed = store.acquire_lease("board", owner="p1", now=106.0, ttl=10.0)
+    assert renewed is not None and renewed.epoch == first.epoch
+    with store.handler_transaction(first) as tx:
+        tx.advance(3)
+    assert store.checkpoint("board") == 3
+    # p1 stalls past its lease; p2 takes over and starts from the durable checkpoint.
+    second = store.acquire_lease("board", owner="p2", now=120.0, ttl=10.0)
+    assert second is not None and second.epoch > first.epoch and second.position == 3
+    with pytest.raises(LeaseLost), store.handler_transaction(first) as tx:
+        tx.save_state("k", {"stale": True})
+        tx.advance(9)
+    assert store.checkpoint("board") == 3
+    with store.handler_transaction(second) as tx:
+        assert tx.load_state("k") is None
+    store.release_lease(second)
+    assert store.acquire_lease("board", owner="p1", now=121.0, ttl=10.0) is not None
+
+
+def test_handler_state_outbox_and_parking_commit_with_the_checkpoint(store: EventStore) -> None:
+    [recorded] = store.append("tally-a", [NewEvent(TallyOpened(
+        tally_id="a", opened_at=datetime(2026, 11, 28, tzinfo=UTC)), meta())],
+        expected_version=0)
+    lease = store.acquire_lease("pm", owner="p1", now=0.0, ttl=60.0)
+    assert lease is not None
+    with pytest.raises(RuntimeError), store.handler_transaction(lease) as tx:
+        tx.save_state("a", {"step": 1})
+        tx.enqueue(AddToTally(tally_id="a", amount=1), command_id="cmd-1",
+                   correlation_id="corr", causation_id="cause")
+        tx.advance(recorded.position)
+        raise RuntimeError("crash before commit")
+    assert store.checkpoint("pm") == 0 and store.pending_commands("pm") == []
+    with store.handler_transaction(lease) as tx:
+        tx.save_state("a", {"step": 1})
+        tx.enqueue(AddToTally(tally_id="a", amount=1), command_id="cmd-1",
+                   correlation_id="corr", causation_id="cause")
+        tx.enqueue(AddToTally(tally_id="a", amount=1), command_id="cmd-1",
+                   correlation_id="corr", causation_id="cause")  # same id: once
+        tx.park(recorded, "Traceback: boom")
+        tx.advance(recorded.position)
+    assert store.checkpoint("pm") == recorded.position
+    [pending] = store.pending_commands("pm")
+    assert pending.command == AddToTally(tally_id="a", amount=1)
+    assert pending.command_id == "cmd-1"
+    store.mark_sent("pm", "cmd-1")
+    assert store.pending_commands("pm") == []
+    [parked] = store.parked("pm")
+    assert parked.position == recorded.position and "boom" in parked.error
+    assert parked.type_name == "TallyOpened"
+    with store.handler_transaction(lease) as tx:
+        assert tx.load_state("a") == {"step": 1}
+        tx.save_state("a", None)
+    with store.handler_transaction(lease) as tx:
+        assert tx.load_state("a") is None
+
+
+def test_listeners_hear_appends_in_this_process(store: EventStore) -> None:
+    heard: list[int] = []
+    unsubscribe = store.subscribe(heard.append)
+    [recorded] = store.append("tally-a", [added("a", 1, 1)], expected_version=0)
+    unsubscribe()
+    store.append("tally-a", [added("a", 2, 3)], expected_version=1)
+    assert heard == [recorded.position]
