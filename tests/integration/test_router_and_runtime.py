@@ -1,0 +1,190 @@
+"""The router and the handler runtime, on every backend."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from attend.core.errors import DomainError
+from attend.core.eventstore import EventStore, HandlerTransaction, RecordedEvent
+from attend.core.eventstore.database import Database
+from attend.core.eventstore.memory import MemoryEventStore
+from attend.core.eventstore.sql import SqlEventStore
+from attend.core.migrations import upgrade
+from attend.core.router import Router
+from attend.core.runtime import HandlerRuntime, RetryPolicy, derived_command_id
+from tests.conftest import FakeClock, backends, make_database_url
+from tests.tally import (
+    TALLY,
+    AddToTally,
+    OpenTally,
+    TallyAdded,
+    TallyOpened,
+    TotalsInState,
+    tally_registry,
+)
+
+FAST_RETRY = RetryPolicy(delays=(0.0, 0.0))
+
+
+@pytest.fixture(params=["memory", *backends()])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[EventStore]:
+    if request.param == "memory":
+        yield MemoryEventStore(tally_registry())
+        return
+    for url in make_database_url(request.param, request, tmp_path):
+        db = Database(url)
+        upgrade(db)
+        yield SqlEventStore(db, tally_registry())
+        db.dispose()
+
+
+def totals(store: EventStore, handler: TotalsInState, tally: str) -> dict[str, object] | None:
+    lease = store.acquire_lease(handler.name, owner="reader", now=1e12, ttl=1)
+    assert lease is not None
+    with store.handler_transaction(lease) as tx:
+        return tx.load_state(tally)
+
+
+def test_dispatch_stamps_metadata_and_returns_positions(store: EventStore,
+                                                        clock: FakeClock) -> None:
+    router = Router(store, [TALLY], clock=clock)
+    opened = router.dispatch(OpenTally(tally_id="a"), actor="console:ada",
+                             correlation_id="corr-1")
+    result = router.dispatch(AddToTally(tally_id="a", amount=2), actor="console:ada")
+    [recorded] = result.events
+    assert result.position == recorded.position > opened.position
+    assert recorded.event == TallyAdded(tally_id="a", amount=2, total=2)
+    assert recorded.metadata.actor == "console:ada"
+    assert recorded.metadata.recorded_at == clock.now
+    assert opened.events[0].metadata.correlation_id == "corr-1"
+    assert result.events[0].metadata.causation_id == result.events[0].metadata.command_id
+
+
+def test_refusals_and_no_ops_record_nothing(store: EventStore, clock: FakeClock) -> None:
+    router = Router(store, [TALLY], clock=clock)
+    with pytest.raises(DomainError) as refused:
+        router.dispatch(AddToTally(tally_id="a", amount=1), actor="t")
+    assert refused.value.code == "tally_not_open"
+    router.dispatch(OpenTally(tally_id="a"), actor="t")
+    assert not router.dispatch(OpenTally(tally_id="a"), actor="t").changed
+    assert len(store.read_all()) == 1
+
+
+def test_a_stale_cache_is_caught_by_the_version_and_retried(store: EventStore,
+                                                            clock: FakeClock) -> None:
+    mine, theirs = Router(store, [TALLY], clock=clock), Router(store, [TALLY], clock=clock)
+    mine.dispatch(OpenTally(tally_id="a"), actor="t")
+    mine.dispatch(AddToTally(tally_id="a", amount=1), actor="t")  # cached at version 2
+    theirs.dispatch(AddToTally(tally_id="a", amount=10), actor="t")  # another process
+    result = mine.dispatch(AddToTally(tally_id="a", amount=100), actor="t")
+    assert result.events[0].event.total == 111
+    assert result.events[0].version == 4
+
+
+def test_deduplicated_commands_apply_once(store: EventStore, clock: FakeClock) -> None:
+    router = Router(store, [TALLY], clock=clock)
+    router.dispatch(OpenTally(tally_id="a"), actor="t")
+    for _ in range(3):
+        router.dispatch(AddToTally(tally_id="a", amount=5), actor="t", command_id="same",
+                        dedupe=True)
+    assert router.state_of(TALLY, "a")[1].total == 5
+
+
+def test_snapshots_are_taken_and_used(store: EventStore, clock: FakeClock) -> None:
+    router = Router(store, [TALLY], clock=clock, snapshot_every=10)
+    router.dispatch(OpenTally(tally_id="a"), actor="t")
+    for i in range(25):
+        router.dispatch(AddToTally(tally_id="a", amount=i), actor="t")
+    snapshot = store.load_snapshot("tally-a")
+    assert snapshot is not None and snapshot.version == 20
+    cold = Router(store, [TALLY], clock=clock)
+    version, state = cold.state_of(TALLY, "a")
+    assert version == 26 and state.total == sum(range(25))
+    assert state.history == tuple(range(25))
+
+
+def test_runtime_follows_the_log_and_resumes_from_its_checkpoint(store: EventStore,
+                                                                 clock: FakeClock) -> None:
+    router = Router(store, [TALLY], clock=clock)
+    router.dispatch(OpenTally(tally_id="a"), actor="t")
+    router.dispatch(AddToTally(tally_id="a", amount=1), actor="t")
+    handler = TotalsInState()
+    runtime = HandlerRuntime(store, router, [handler], retry=FAST_RETRY)
+    runtime.run_until_idle()
+    runtime.stop()
+    router.dispatch(AddToTally(tally_id="a", amount=2), actor="t")
+    # A new process: it must continue after the checkpoint, not re-apply the first event.
+    again = HandlerRuntime(store, router, [handler], retry=FAST_RETRY)
+    again.run_until_idle()
+    state = totals(store, handler, "a")
+    assert state is not None and state["sum"] == 3
+    assert state["seen"] == sorted(set(state["seen"]))  # nothing applied twice
+
+
+def test_a_failing_event_is_retried_then_parked_and_the_rest_flows_on(
+        store: EventStore, clock: FakeClock, caplog: pytest.LogCaptureFixture) -> None:
+    router = Router(store, [TALLY], clock=clock)
+    router.dispatch(OpenTally(tally_id="a"), actor="t")
+    for amount in (1, 13, 2):
+        router.dispatch(AddToTally(tally_id="a", amount=amount), actor="t")
+    handler = TotalsInState(fail_on=13)
+    runtime = HandlerRuntime(store, router, [handler], retry=FAST_RETRY)
+    with caplog.at_level(logging.ERROR):
+        runtime.run_until_idle()
+    state = totals(store, handler, "a")
+    assert state is not None and state["sum"] == 3  # 1 and 2, not 13
+    [parked] = store.parked("totals")
+    assert "cannot count 13" in parked.error
+    assert any("parked" in r.message for r in caplog.records)
+    assert store.checkpoint("totals") == store.last_position()
+
+
+class Doubler:
+    """A process manager: each opened tally gets one AddToTally(2) through the outbox."""
+
+    name = "doubler"
+    events = frozenset({TallyOpened})
+
+    def handle(self, tx: HandlerTransaction, recorded: RecordedEvent) -> None:
+        tx.save_state(recorded.event.tally_id, {"asked": True})
+        tx.enqueue(AddToTally(tally_id=recorded.event.tally_id, amount=2),
+                   command_id=derived_command_id(recorded),
+                   correlation_id=recorded.metadata.correlation_id,
+                   causation_id=recorded.metadata.event_id)
+
+
+def test_process_manager_commands_are_sent_once_even_if_resent(store: EventStore,
+                                                              clock: FakeClock) -> None:
+    router = Router(store, [TALLY], clock=clock)
+    opened = router.dispatch(OpenTally(tally_id="a"), actor="t", correlation_id="story")
+    runtime = HandlerRuntime(store, router, [Doubler()], retry=FAST_RETRY)
+    runtime.run_until_idle()
+    # A crash after sending but before marking sent: the same command goes out again.
+    [recorded] = opened.events
+    router.dispatch(AddToTally(tally_id="a", amount=2), actor="process:doubler",
+                    command_id=derived_command_id(recorded), dedupe=True)
+    events = store.read_stream("tally-a")
+    assert [type(r.event) for r in events] == [TallyOpened, TallyAdded]
+    assert events[1].metadata.correlation_id == "story"
+    assert events[1].metadata.causation_id == recorded.metadata.event_id
+
+
+def test_wait_for_returns_once_the_handler_has_the_position(store: EventStore,
+                                                           clock: FakeClock) -> None:
+    router = Router(store, [TALLY], clock=clock)
+    handler = TotalsInState()
+    runtime = HandlerRuntime(store, router, [handler], poll_interval=5.0)
+    runtime.start()
+    try:
+        router.dispatch(OpenTally(tally_id="a"), actor="t")
+        result = router.dispatch(AddToTally(tally_id="a", amount=4), actor="t")
+        assert runtime.wait_for(result.position, ["totals"], timeout=5)
+        assert runtime.position_of("totals") >= result.position
+    finally:
+        runtime.stop()
+    state = totals(store, handler, "a")
+    assert state is not None and state["sum"] == 4
