@@ -1,0 +1,169 @@
+"""SmtpMailer against a real SMTP server (aiosmtpd) on a loopback port."""
+
+import asyncio
+import email.policy
+import socket
+from collections.abc import Iterator
+from email.message import EmailMessage
+from email.parser import BytesParser
+from typing import Any
+
+import pytest
+from aiosmtpd.controller import Controller
+
+from attend.bot.email.errors import PermanentDeliveryError, TransientDeliveryError
+from attend.bot.email.models import GameEmail, GameEmailKind
+from attend.bot.email.render import build_message
+from attend.bot.email.smtp import SmtpMailer, SmtpSettings
+
+UNSUBSCRIBE = "https://attend.example.org/u/" + "U" * 120
+
+
+def free_loopback_port() -> int:
+    # aiosmtpd's Controller cannot start on port 0 (aio-libs/aiosmtpd#276).
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+class Collect:
+    def __init__(self) -> None:
+        self.envelopes: list[Any] = []
+        self.peers: list[Any] = []
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        self.envelopes.append(envelope)
+        self.peers.append(session.peer)
+        return "250 OK"
+
+
+class RefuseSome(Collect):
+    """Answers RCPT with ``reply`` for addresses starting with ``nobody``."""
+
+    def __init__(self, reply: str) -> None:
+        super().__init__()
+        self.reply = reply
+
+    async def handle_RCPT(
+        self, server: Any, session: Any, envelope: Any, address: str, options: Any
+    ) -> str:
+        if address.startswith("nobody"):
+            return self.reply
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+
+class Stall(Collect):
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        await asyncio.sleep(2)
+        return "250 OK"
+
+
+@pytest.fixture
+def smtp_server(request: pytest.FixtureRequest) -> Iterator[tuple[Collect, int]]:
+    handler: Collect = getattr(request, "param", None) or Collect()
+    port = free_loopback_port()
+    controller = Controller(handler, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        yield handler, port
+    finally:
+        controller.stop()
+
+
+def mailer(port: int, timeout: float = 5.0) -> SmtpMailer:
+    return SmtpMailer(
+        SmtpSettings(
+            host="127.0.0.1",
+            port=port,
+            starttls=False,
+            timeout=timeout,
+            local_hostname="attend.test",
+        )
+    )
+
+
+def invitation(to_address: str = "zoe@example.org") -> EmailMessage:
+    model = GameEmail(
+        kind=GameEmailKind.INVITATION,
+        to_address=to_address,
+        to_name="Zoë Park",
+        team_name="Tigers",
+        opponent="Hawks",
+        location="Monarch Park",
+        local_when="Sat Dec 5, 7:00 PM EST",
+        current_answer=None,
+        answer_urls={a: f"https://attend.example.org/r/T?a={a}" for a in ("yes", "no", "maybe")},
+        unsubscribe_url=UNSUBSCRIBE,
+    )
+    return build_message(model, sender="Attend <attend@example.org>", message_domain="example.org")
+
+
+async def test_a_message_arrives_as_multipart_alternative_with_its_headers(
+    smtp_server: tuple[Collect, int],
+) -> None:
+    handler, port = smtp_server
+    message = invitation()
+    message_id = await mailer(port).send(message)
+
+    assert message_id == message["Message-ID"]
+    (envelope,) = handler.envelopes
+    assert envelope.mail_from == "attend@example.org"
+    assert envelope.rcpt_tos == ["zoe@example.org"]
+    received = BytesParser(policy=email.policy.default).parsebytes(envelope.content)
+    assert received.get_content_type() == "multipart/alternative"
+    assert [p.get_content_type() for p in received.iter_parts()] == ["text/plain", "text/html"]
+    assert received["Message-ID"] == message_id
+    assert received["Subject"] == "Sat Dec 5, 7:00 PM EST vs Hawks — are you in?"
+    assert received["To"] == "Zoë Park <zoe@example.org>"
+    assert received["List-Unsubscribe"] == f"<{UNSUBSCRIBE}>"
+    assert received["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+
+
+@pytest.mark.parametrize("smtp_server", [RefuseSome("550 5.1.1 no such user")], indirect=True)
+async def test_a_5xx_refused_recipient_is_a_permanent_failure(
+    smtp_server: tuple[Collect, int],
+) -> None:
+    _, port = smtp_server
+    with pytest.raises(PermanentDeliveryError) as caught:
+        await mailer(port).send(invitation("nobody@example.org"))
+    assert caught.value.permanent
+    assert "550 5.1.1 no such user" in caught.value.reason
+
+
+@pytest.mark.parametrize("smtp_server", [RefuseSome("451 4.3.0 try again later")], indirect=True)
+async def test_a_4xx_reply_is_a_transient_failure(smtp_server: tuple[Collect, int]) -> None:
+    _, port = smtp_server
+    with pytest.raises(TransientDeliveryError) as caught:
+        await mailer(port).send(invitation("nobody@example.org"))
+    assert not caught.value.permanent
+    assert "451" in caught.value.reason
+
+
+async def test_a_closed_port_is_a_transient_failure() -> None:
+    with pytest.raises(TransientDeliveryError):
+        await mailer(free_loopback_port()).send(invitation())
+
+
+@pytest.mark.parametrize("smtp_server", [Stall()], indirect=True)
+async def test_a_server_that_stops_answering_is_a_transient_failure(
+    smtp_server: tuple[Collect, int],
+) -> None:
+    _, port = smtp_server
+    with pytest.raises(TransientDeliveryError, match="timed out"):
+        await mailer(port, timeout=0.3).send(invitation())
+
+
+@pytest.mark.parametrize("smtp_server", [RefuseSome("550 5.1.1 no such user")], indirect=True)
+async def test_a_batch_shares_one_connection_and_one_refusal_spoils_nothing_else(
+    smtp_server: tuple[Collect, int],
+) -> None:
+    handler, port = smtp_server
+    batch = [invitation("a@example.org"), invitation("nobody@example.org"), invitation()]
+    first, refused, last = await mailer(port).send_many(batch)
+
+    assert first == batch[0]["Message-ID"] and last == batch[2]["Message-ID"]
+    assert isinstance(refused, PermanentDeliveryError)
+    assert [e.rcpt_tos for e in handler.envelopes] == [["a@example.org"], ["zoe@example.org"]]
+    assert handler.peers[0] == handler.peers[1]  # same client port: one connection
