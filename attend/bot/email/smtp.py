@@ -118,8 +118,6 @@ async def _deliver(smtp: aiosmtplib.SMTP, item: _Outgoing | DeliveryError) -> st
 
 
 def _delivery_error(error: Exception) -> DeliveryError:
-    if isinstance(error, DeliveryError):
-        return error
     permanent = False
     if isinstance(error, aiosmtplib.SMTPRecipientsRefused):
         codes = [refused.code for refused in error.recipients]
@@ -135,8 +133,10 @@ def _delivery_error(error: Exception) -> DeliveryError:
         reason = f"{error.code} {error.message}"
     elif isinstance(error, TimeoutError):
         reason = f"mail server timed out: {error}"
-    elif isinstance(error, aiosmtplib.SMTPException | OSError):
+    elif isinstance(error, OSError):  # refused, reset, DNS, TLS handshake
         reason = f"mail server unreachable: {error}"
+    elif isinstance(error, aiosmtplib.SMTPException):  # e.g. STARTTLS not offered
+        reason = f"mail server: {error}"
     else:
         raise error  # a bug, not a delivery outcome
     mapped: DeliveryError = (
