@@ -2,6 +2,10 @@
 
 Stream ``game-<game_id>``. A game is scheduled in the future, may be rescheduled until it
 starts, cancelled until it ends, and ends only after it started.
+
+Decisions the rules leave open: a captain may start a game before its scheduled time; no check
+starts once the game has started (``game_started``); resending ``CheckAttendance`` with the
+game's own check id records nothing whatever the game's status, so a late resend is harmless.
 """
 
 from __future__ import annotations

@@ -2,6 +2,14 @@
 
 Stream ``team-<team_id>``. A team keeps at least one captain; a player (by id, email, Slack or
 Discord identity) is on it at most once.
+
+Decisions the rules leave open:
+- ``UpdatePlayerContact`` replaces all three contacts (``None`` removes one); a contact used by
+  another player is refused with ``contact_in_use``. A changed identity clears that channel's
+  unreachable mark.
+- Removing a captain (who is not the last) records ``CaptainRelieved`` before ``PlayerLeftTeam``.
+- Reminder times are stored sorted, latest first, without duplicates. Unchanged settings,
+  names or contacts record nothing.
 """
 
 from __future__ import annotations
