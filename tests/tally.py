@@ -60,7 +60,10 @@ def evolve(state: TallyState, event: Any) -> TallyState:
         case TallyOpened():
             return dataclasses.replace(state, opened=True)
         case TallyAdded(amount=amount, total=total):
-            return dataclasses.replace(state, total=total, history=(*state.history, amount))
+            # The last few amounts only: a state that grows with its stream would make
+            # every command slower than the one before.
+            return dataclasses.replace(state, total=total,
+                                       history=(*state.history[-4:], amount))
     return state
 
 

@@ -10,7 +10,9 @@ test_eventstore_contract.py``.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+import json
+
+from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime
@@ -37,17 +39,64 @@ class NewEvent:
     metadata: EventMetadata
 
 
-@dataclass(frozen=True, slots=True)
 class RecordedEvent:
-    position: int
-    stream_id: str
-    version: int
-    event: Any
-    metadata: EventMetadata
+    """An event as stored: its global position, its stream version and its metadata.
+
+    Metadata is decoded on first use: most readers (projections replaying thousands of
+    events) never look at it, and decoding it would double the cost of a read.
+    """
+
+    __slots__ = ("_metadata", "_raw_metadata", "event", "position", "stream_id", "version")
+
+    def __init__(self, position: int, stream_id: str, version: int, event: Any,
+                 metadata: EventMetadata | None = None, *,
+                 raw_metadata: Any = None) -> None:
+        self.position = position
+        self.stream_id = stream_id
+        self.version = version
+        self.event = event
+        self._metadata = metadata
+        self._raw_metadata = raw_metadata
+
+    @property
+    def metadata(self) -> EventMetadata:
+        if self._metadata is None:
+            self._metadata = decode_metadata(self._raw_metadata)
+        return self._metadata
 
     @property
     def type_name(self) -> str:
         return type(self.event).__name__
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, RecordedEvent):
+            return NotImplemented
+        return (self.position, self.stream_id, self.version, self.event, self.metadata) == (
+            other.position, other.stream_id, other.version, other.event, other.metadata)
+
+    def __hash__(self) -> int:
+        return hash((self.position, self.stream_id))
+
+    def __repr__(self) -> str:
+        return (f"RecordedEvent(position={self.position}, stream_id={self.stream_id!r}, "
+                f"version={self.version}, event={self.event!r})")
+
+
+def encode_metadata(meta: EventMetadata) -> dict[str, str]:
+    return {
+        "event_id": meta.event_id, "command_id": meta.command_id,
+        "causation_id": meta.causation_id, "correlation_id": meta.correlation_id,
+        "actor": meta.actor, "recorded_at": meta.recorded_at.isoformat(),
+    }
+
+
+def decode_metadata(raw: Any) -> EventMetadata:
+    m = json.loads(raw) if isinstance(raw, str) else raw
+    return EventMetadata(
+        event_id=m["event_id"], command_id=m["command_id"], causation_id=m["causation_id"],
+        correlation_id=m["correlation_id"], actor=m["actor"],
+        recorded_at=datetime.fromisoformat(m["recorded_at"]),
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,7 +198,3 @@ class EventStore(Protocol):
     def subscribe(self, listener: Callable[[int], None]) -> Callable[[], None]:
         """Call ``listener(position)`` after every append in this process; returns unsubscribe."""
 
-
-def batched(items: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
-    for start in range(0, len(items), size):
-        yield items[start:start + size]

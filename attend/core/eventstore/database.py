@@ -37,15 +37,22 @@ class Database:
                     f"PostgreSQL URLs must use psycopg 3: write postgresql+psycopg://... "
                     f"(got {parsed.drivername})"
                 )
+            # No pre-ping: it costs a round trip per checkout; dropped connections are
+            # invalidated when used and the pool recycles them.
             self.engine = create_engine(parsed.set(drivername="postgresql+psycopg"),
                                         pool_size=pool_size, max_overflow=pool_size,
-                                        pool_pre_ping=True)
+                                        pool_recycle=1800)
         else:
             raise ConfigError(
                 f"unsupported database {parsed.drivername!r}: use sqlite:///FILE or "
                 "postgresql+psycopg://USER@HOST/DB"
             )
         self._write_lock: Any = threading.RLock() if self.is_sqlite else nullcontext()
+        self._writer = self.engine.execution_options(sqlite_begin="IMMEDIATE")
+        # Reads are single statements or tolerate read-committed snapshots: on PostgreSQL
+        # autocommit saves the BEGIN and COMMIT round trips.
+        self._reader = self.engine if self.is_sqlite else self.engine.execution_options(
+            isolation_level="AUTOCOMMIT")
 
     @property
     def is_sqlite(self) -> bool:
@@ -54,15 +61,12 @@ class Database:
     @contextmanager
     def write(self) -> Iterator[Connection]:
         """A write transaction: committed on success, rolled back on any exception."""
-        with self._write_lock, self.engine.connect() as conn:
-            if self.is_sqlite:
-                conn = conn.execution_options(sqlite_begin="IMMEDIATE")
-            with conn.begin():
-                yield conn
+        with self._write_lock, self._writer.connect() as conn, conn.begin():
+            yield conn
 
     @contextmanager
     def read(self) -> Iterator[Connection]:
-        with self.engine.connect() as conn, conn.begin():
+        with self._reader.connect() as conn:
             yield conn
 
     def dispose(self) -> None:

@@ -49,7 +49,7 @@ class MemoryEventStore:
         with self._lock:
             if command_key is not None and command_key in self._command_keys:
                 return []
-            stream = self._streams.get(stream_id, [])
+            stream = self._streams.setdefault(stream_id, [])
             if len(stream) != expected_version:
                 raise ConcurrencyError(stream_id, expected_version)
             for new in events:  # fail before writing anything if a type is unknown
@@ -60,7 +60,7 @@ class MemoryEventStore:
                 for i, new in enumerate(events)
             ]
             self._log.extend(recorded)
-            self._streams[stream_id] = stream + recorded
+            stream.extend(recorded)
             if command_key is not None:
                 self._command_keys.add(command_key)
             listeners = list(self._listeners)

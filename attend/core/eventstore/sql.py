@@ -27,13 +27,13 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from attend.core.errors import ConcurrencyError, LeaseLost
 from attend.core.eventstore import (
-    EventMetadata,
     Lease,
     NewEvent,
     ParkedEvent,
     PendingCommand,
     RecordedEvent,
     Snapshot,
+    encode_metadata,
 )
 from attend.core.eventstore.database import Database
 from attend.core.eventstore.schema import (
@@ -51,23 +51,6 @@ _loads = json.loads
 _COLUMNS = "position, stream_id, version, type, schema_version, data, metadata"
 
 
-def encode_metadata(meta: EventMetadata) -> str:
-    return _dumps({
-        "event_id": meta.event_id, "command_id": meta.command_id,
-        "causation_id": meta.causation_id, "correlation_id": meta.correlation_id,
-        "actor": meta.actor, "recorded_at": meta.recorded_at.isoformat(),
-    })
-
-
-def decode_metadata(raw: Any) -> EventMetadata:
-    m = _loads(raw) if isinstance(raw, str) else raw
-    return EventMetadata(
-        event_id=m["event_id"], command_id=m["command_id"], causation_id=m["causation_id"],
-        correlation_id=m["correlation_id"], actor=m["actor"],
-        recorded_at=datetime.fromisoformat(m["recorded_at"]),
-    )
-
-
 class SqlEventStore:
     def __init__(self, db: Database, registry: MessageRegistry) -> None:
         self.db = db
@@ -76,11 +59,14 @@ class SqlEventStore:
         self._pg = not db.is_sqlite
         self._ph = "%({})s" if self._pg else ":{}"
         self._append_sql: dict[int, str] = {}
+        # Metadata comes back as text and is decoded only if someone reads it.
+        columns = _COLUMNS if db.is_sqlite else _COLUMNS.replace(
+            "data, metadata", "data::text, metadata::text")
         self._read_all_sql = self._sql(
-            f"SELECT {_COLUMNS} FROM events WHERE position > {{after}} "
+            f"SELECT {columns} FROM events WHERE position > {{after}} "
             "ORDER BY position LIMIT {limit}")
         self._read_stream_sql = self._sql(
-            f"SELECT {_COLUMNS} FROM events WHERE stream_id = {{sid}} AND version > {{after}} "
+            f"SELECT {columns} FROM events WHERE stream_id = {{sid}} AND version > {{after}} "
             "ORDER BY version")
         self._insert_sql = sqlite.insert if db.is_sqlite else postgresql.insert
 
@@ -99,7 +85,7 @@ class SqlEventStore:
             params[f"t{i}"] = entry.name
             params[f"s{i}"] = entry.version
             params[f"d{i}"] = _dumps(entry.encode(new.event))
-            params[f"m{i}"] = encode_metadata(new.metadata)
+            params[f"m{i}"] = _dumps(encode_metadata(new.metadata))
             params[f"r{i}"] = new.metadata.recorded_at if self._pg else \
                 new.metadata.recorded_at.isoformat()
         try:
@@ -126,19 +112,21 @@ class SqlEventStore:
         return conn.exec_driver_sql(sql, {"key": key, "sid": stream_id}).rowcount == 1
 
     def _append_sqlite(self, conn: Connection, params: dict[str, Any]) -> int:
-        current = conn.exec_driver_sql(
-            "SELECT max(version) FROM events WHERE stream_id = :sid", params).scalar() or 0
-        if current != params["ev"]:
-            raise ConcurrencyError(params["sid"], params["ev"])
         n = params["n"]
         sql = self._append_sql.get(n)
         if sql is None:
-            rows = ", ".join(f"(:sid, :ev + {i}, :t{i}, :s{i}, :d{i}, :m{i}, :r{i})"
-                             for i in range(1, n + 1))
+            rows = " UNION ALL ".join(
+                f"SELECT :sid, :ev + {i}, :t{i}, :s{i}, :d{i}, :m{i}, :r{i}"
+                for i in range(1, n + 1))
+            # The guard makes a stale or too-new expected version insert nothing; the unique
+            # (stream_id, version) index is the second line of defence.
             sql = ("INSERT INTO events (stream_id, version, type, schema_version, data, "
-                   f"metadata, recorded_at) VALUES {rows}")
+                   f"metadata, recorded_at) SELECT * FROM ({rows}) WHERE "
+                   "(SELECT coalesce(max(version), 0) FROM events WHERE stream_id = :sid) = :ev")
             self._append_sql[n] = sql
         cursor = conn.exec_driver_sql(sql, params)
+        if cursor.rowcount != n:
+            raise ConcurrencyError(params["sid"], params["ev"])
         # One writer at a time: the rowids of this insert are consecutive, ending here.
         return int(cursor.lastrowid)
 
@@ -175,7 +163,7 @@ class SqlEventStore:
         if isinstance(data, str):
             data = _loads(data)
         event = self.registry.named(type_name).load(data, schema_version)
-        return RecordedEvent(position, stream_id, version, event, decode_metadata(meta))
+        return RecordedEvent(position, stream_id, version, event, raw_metadata=meta)
 
     def read_stream(self, stream_id: str, *, after_version: int = 0) -> list[RecordedEvent]:
         with self.db.read() as conn:
