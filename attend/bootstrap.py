@@ -1,0 +1,109 @@
+"""The composition root: builds every part of Attend from a :class:`Config`.
+
+Nothing is created or connected at import time; :func:`bootstrap` does it all, and
+:class:`App` owns what it built (``close()`` releases it). Two ways to run handlers:
+
+- ``background=True`` (``attend serve``): handler threads follow the log; a command waits
+  for the read models it needs with :meth:`HandlerRuntime.wait_for`.
+- ``background=False`` (``attend say``, tests): handlers run in the caller's thread, to idle,
+  after every command. When another process holds the handlers (a running ``attend serve``),
+  this waits for that process instead.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from attend.config import Config
+from attend.core.aggregates.registry import AGGREGATES, register_domain_messages
+from attend.core.eventstore.database import Database
+from attend.core.eventstore.sql import PostgresWakeups, SqlEventStore
+from attend.core.messages import MessageRegistry
+from attend.core.migrations import upgrade
+from attend.core.process_managers.attendance_check import AttendanceCheckManager
+from attend.core.projections import read_models
+from attend.core.router import Clock, Router
+from attend.core.runtime import Handler, HandlerRuntime, RetryPolicy
+from attend.core.service import AttendService, _poll_until
+
+log = logging.getLogger(__name__)
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class App:
+    config: Config
+    db: Database
+    store: SqlEventStore
+    router: Router
+    runtime: HandlerRuntime
+    service: AttendService
+    clock: Clock
+    background: bool
+    _closers: list[Callable[[], None]] = field(default_factory=list)
+
+    def start(self) -> None:
+        """Start following the log in background threads (``attend serve``)."""
+        self.runtime.start()
+        if not self.db.is_sqlite:
+            wakeups = PostgresWakeups(self.db, self.runtime.wake)
+            wakeups.start()
+            self._closers.append(wakeups.stop)
+
+    def settle(self) -> bool:
+        """Foreground mode: run every handler to idle; False if another process runs them."""
+        return self.runtime.run_until_idle()
+
+    def close(self) -> None:
+        for closer in reversed(self._closers):
+            closer()
+        self._closers.clear()
+        self.runtime.stop()
+        self.db.dispose()
+
+
+def build_registry() -> MessageRegistry:
+    registry = MessageRegistry()
+    register_domain_messages(registry)
+    return registry
+
+
+def bootstrap(config: Config, *, clock: Clock = utc_now, background: bool = False,
+              migrate: bool = True, extra_handlers: Sequence[Handler] = (),
+              retry: RetryPolicy | None = None, poll_interval: float = 1.0) -> App:
+    db = Database(config.database_url)
+    if migrate:
+        upgrade(db)
+    store = SqlEventStore(db, build_registry())
+    router = Router(store, AGGREGATES, clock=clock)
+    handlers: list[Handler] = [*read_models(), AttendanceCheckManager(), *extra_handlers]
+    runtime = HandlerRuntime(store, router, handlers, retry=retry, poll_interval=poll_interval)
+    if background:
+        def settle(position: int, names: Sequence[str]) -> None:
+            if not runtime.wait_for(position, names):
+                log.warning("read models %s are slow to reach position %d; answering with "
+                            "what they show now", ", ".join(names), position)
+
+        def settle_until(predicate: Callable[[], bool]) -> bool:
+            return _poll_until(predicate, timeout=10.0)
+    else:
+        def settle(position: int, names: Sequence[str]) -> None:
+            if not runtime.run_until_idle():  # another process runs the handlers
+                runtime.wait_for(position, names)
+
+        def settle_until(predicate: Callable[[], bool]) -> bool:
+            runtime.run_until_idle()
+            return _poll_until(predicate, timeout=10.0)
+
+    service = AttendService(db, router, clock=clock, settle=settle, settle_until=settle_until)
+    return App(config=config, db=db, store=store, router=router, runtime=runtime,
+               service=service, clock=clock, background=background)
+
+
+__all__ = ["App", "bootstrap", "build_registry", "utc_now"]

@@ -1,0 +1,151 @@
+"""Runs one line of the ``/attend`` grammar against the service and returns the reply.
+
+Shared by the local console (``attend say``) and chat adapters that take typed commands.
+Every refusal, from the grammar, the date reader or the domain, comes back as a short reply
+saying what was wrong, never as a traceback.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from attend.bot import grammar, text
+from attend.bot.when import WhenError, describe, parse_when
+from attend.core.actors import Actor
+from attend.core.aggregates.common import Answer
+from attend.core.errors import DomainError
+from attend.core.service import AttendService, Context
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    text: str
+    ok: bool = True
+
+
+def _settings_changes(change: grammar.SettingsChange) -> dict[str, object]:
+    changes: dict[str, object] = {
+        "timezone": change.timezone, "check_lead_minutes": change.lead_minutes,
+        "reminder_minutes": change.reminder_minutes, "min_players": change.min_players,
+        "max_players": change.max_players, "game_length_minutes": change.game_minutes,
+        "clear_min_players": "min_players" in change.cleared,
+        "clear_max_players": "max_players" in change.cleared,
+    }
+    return {k: v for k, v in changes.items() if v is not None}
+
+
+class CommandRunner:
+    def __init__(self, service: AttendService, *, clock: Callable[[], datetime],
+                 default_timezone: str = "UTC") -> None:
+        self._service = service
+        self._clock = clock
+        self._default_timezone = default_timezone
+
+    def run(self, actor: Actor, line: str, *, team_id: str | None = None) -> Reply:
+        try:
+            command = grammar.parse(line)
+            return Reply(self._execute(actor, command, team_id))
+        except grammar.GrammarError as error:
+            return Reply(f"{error.message}\nUsage: {error.usage}", ok=False)
+        except (WhenError, DomainError) as error:
+            return Reply(str(error), ok=False)
+
+    def _when(self, ctx: Context, when_text: str) -> datetime:
+        return parse_when(when_text, zone=ZoneInfo(ctx.team.timezone), now=self._clock())
+
+    def _execute(self, actor: Actor, command: grammar.Command, team_id: str | None) -> str:
+        service = self._service
+        match command:
+            case grammar.Help(topic=topic):
+                return grammar.help_text(topic)
+            case grammar.CreateTeam(name=name, timezone=zone):
+                ctx = service.create_team(actor, name, zone or self._default_timezone)
+                return (f"Created {ctx.team.name} (time zone {ctx.team.timezone}); you're its "
+                        "captain. Add players with /attend team add NAME EMAIL.")
+            case grammar.AddPlayer(name=name, email=email, mention=mention):
+                ctx = service.context(actor, team_id)
+                slack = discord = None
+                if mention is not None and mention.platform == "slack":
+                    if not ctx.team.slack_workspace:
+                        raise DomainError("no_workspace", "Slack mentions work from Slack; "
+                                          "give an email address here.")
+                    slack = f"{ctx.team.slack_workspace}:{mention.user_id}"
+                elif mention is not None:
+                    discord = mention.user_id
+                added = service.add_player(actor, name, email=email, slack_user=slack,
+                                           discord_user=discord, team_id=ctx.team.team_id)
+                return f"Added {added.name} to {ctx.team.name}."
+            case grammar.RemovePlayer(who=who):
+                removed = service.remove_player(actor, who, team_id)
+                return f"Removed {removed.name}; their open invitations are withdrawn."
+            case grammar.Roster():
+                team, players = service.roster(actor, team_id)
+                return text.roster_text(team, players)
+            case grammar.AppointCaptain(who=who):
+                return f"{service.appoint_captain(actor, who, team_id).name} is now a captain."
+            case grammar.RelieveCaptain(who=who):
+                return f"{service.relieve_captain(actor, who, team_id).name} is no longer a " \
+                       "captain."
+            case grammar.Settings(changes=None):
+                return text.settings_text(service.context(actor, team_id).team)
+            case grammar.Settings(changes=change) if change is not None:
+                updated = service.change_settings(actor, team_id=team_id,
+                                                  **_settings_changes(change))
+                return "Saved.\n" + text.settings_text(updated)
+            case grammar.Schedule(when_text=when_text, location=location, opponent=opponent):
+                ctx = service.captain_context(actor, team_id, "schedule games")
+                starts_at = self._when(ctx, when_text)
+                status = service.schedule_game(actor, starts_at, location=location,
+                                               opponent=opponent, original_text=when_text,
+                                               team_id=ctx.team.team_id)
+                return (f"Scheduled {text.game_line(status.team, status.game)}.\n"
+                        f"Players will be asked "
+                        f"{status.team.check_lead_minutes // 60}h before; "
+                        f"/attend check {status.game.handle} asks them now.")
+            case grammar.Games():
+                team, games = service.games(actor, team_id)
+                if not games:
+                    return "No upcoming games. /attend schedule sat 7pm vs Hawks adds one."
+                return "\n".join(text.game_line(team, g) for g in games)
+            case grammar.Check(game=ref):
+                status = service.start_check(actor, ref, team_id)
+                invited = len(status.board.lines) if status.board else 0
+                return (f"Asked {invited} players about {status.game.handle}.\n"
+                        + text.board_text(status.team, status.game, status.board))
+            case grammar.Status(game=ref):
+                status = service.status(actor, ref, team_id)
+                return text.board_text(status.team, status.game, status.board)
+            case grammar.Remind(game=ref):
+                status = service.remind(actor, ref, team_id)
+                waiting = len(status.board.non_responders) if status.board else 0
+                return f"Reminding {waiting} players who haven't answered or said maybe."
+            case grammar.Cancel(game=ref, reason=reason):
+                status = service.cancel_game(actor, ref, reason, team_id)
+                return f"Cancelled {status.game.handle}; the players will be told."
+            case grammar.Reschedule(game=ref, when_text=when_text):
+                ctx = service.captain_context(actor, team_id, "reschedule games")
+                starts_at = self._when(ctx, when_text)
+                status = service.reschedule_game(actor, ref, starts_at, original_text=when_text,
+                                                 team_id=ctx.team.team_id)
+                return (f"Moved {status.game.handle} to "
+                        f"{describe(status.game.starts_at, ctx.zone)}; answers are kept and "
+                        "the players will be told.")
+            case grammar.Answer(game=ref, answer=word, note=note, on_behalf_of=behalf):
+                result = service.answer(actor, Answer(word), ref=ref, note=note,
+                                        on_behalf_of=behalf, team_id=team_id)
+                who = "You're" if behalf is None else f"{result.player.name} is"
+                said = {"yes": "in", "no": "out", "maybe": "a maybe"}[word]
+                head = (f"{who} {said} for {result.game.handle}." if result.changed
+                        else f"{who} already {said} for {result.game.handle}.")
+                line = next((ln for ln in result.board.lines
+                             if ln.player_id == result.player.player_id), None)
+                if line is not None and line.waitlist_position is not None:
+                    head += f" The game is full: waitlist #{line.waitlist_position}."
+                return f"{head}\n{text.counts(result.board)}"
+            case grammar.Me():
+                ctx, games = service.my_games(actor, team_id)
+                return text.my_games_text(ctx.team, ctx.player, games)
+        raise AssertionError(f"unhandled command {command!r}")
