@@ -1,0 +1,22 @@
+"""Read models: plain tables kept by projections, and plain query functions over them.
+
+Each projection is a handler the runtime feeds from the log; its rows and its checkpoint
+commit together. Queries take a SQLAlchemy ``Connection`` and return frozen dataclasses;
+they never load aggregates.
+"""
+
+from __future__ import annotations
+
+from attend.core.projections.board import BoardProjection
+from attend.core.projections.directory import DirectoryProjection
+from attend.core.projections.roster import RosterProjection
+from attend.core.projections.schedule import ScheduleProjection
+from attend.core.projections.types import Projection
+
+__all__ = ["Projection", "read_models"]
+
+
+def read_models() -> list[Projection]:
+    """A fresh instance of every projection (season and player games are queries over
+    the board and schedule tables)."""
+    return [RosterProjection(), DirectoryProjection(), ScheduleProjection(), BoardProjection()]
