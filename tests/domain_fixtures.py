@@ -1,0 +1,121 @@
+"""Stories about teams, games and checks, told through the real router and runtime.
+
+``Story(db, clock)`` wires an :class:`SqlEventStore`, the :class:`Router` with the domain
+aggregates and a :class:`HandlerRuntime` running the read models. Its helpers send the same
+commands captains and players would, then ``settle()`` lets the handlers catch up. The check
+is opened by hand (as the attendance-check process manager would), so these stories need
+nothing but the aggregates and the projections.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import datetime, timedelta
+from typing import Any, TypeVar
+
+from attend.core.aggregates.check import OpenCheck, RecordAnswer
+from attend.core.aggregates.common import Answer, AnswerSource, PlayerProfile
+from attend.core.aggregates.game import CheckAttendance, ScheduleGame
+from attend.core.aggregates.registry import AGGREGATES, register_domain_messages
+from attend.core.aggregates.team import (
+    AddPlayer,
+    ChangeTeamSettings,
+    RegisterTeam,
+    RequestTeamAttendance,
+    TeamAttendanceRequested,
+)
+from attend.core.eventstore.database import Database
+from attend.core.eventstore.sql import SqlEventStore
+from attend.core.messages import MessageRegistry
+from attend.core.projections import read_models
+from attend.core.router import DispatchResult, Router
+from attend.core.runtime import Handler, HandlerRuntime, RetryPolicy
+from tests.conftest import FakeClock
+
+T = TypeVar("T")
+YES, NO, MAYBE = Answer.YES, Answer.NO, Answer.MAYBE
+
+
+def domain_registry() -> MessageRegistry:
+    registry = MessageRegistry()
+    register_domain_messages(registry)
+    return registry
+
+
+def person(name: str, *, email: bool = True, slack: str | None = None,
+           discord: str | None = None) -> PlayerProfile:
+    """A player called ``name``, id ``p-<name>``, email ``<name>@example.org``."""
+    key = name.lower()
+    return PlayerProfile(player_id=f"p-{key}", name=name,
+                         email=f"{key}@example.org" if email else None,
+                         slack_user=slack, discord_user=discord)
+
+
+class Story:
+    def __init__(self, db: Database, clock: FakeClock,
+                 handlers: Sequence[Handler] | None = None) -> None:
+        self.db = db
+        self.clock = clock
+        self.store = SqlEventStore(db, domain_registry())
+        self.router = Router(self.store, AGGREGATES, clock=clock)
+        self.handlers = list(read_models() if handlers is None else handlers)
+        self.runtime = self.new_runtime()
+
+    def new_runtime(self) -> HandlerRuntime:
+        return HandlerRuntime(self.store, self.router, self.handlers,
+                              retry=RetryPolicy(delays=()))
+
+    def do(self, command: Any, *, actor: str = "console:captain") -> DispatchResult:
+        return self.router.dispatch(command, actor=actor)
+
+    def settle(self) -> None:
+        assert self.runtime.run_until_idle(), "another process holds a handler's lease"
+        assert not self.store.parked(), self.store.parked()[0].error
+
+    def read(self, query: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """Settle, then run a read-model query."""
+        self.settle()
+        with self.db.read() as conn:
+            return query(conn, *args, **kwargs)
+
+    # -- teams -------------------------------------------------------------------------------
+    def team(self, team_id: str, name: str, captain: PlayerProfile,
+             *players: PlayerProfile, timezone: str = "Europe/Berlin",
+             min_players: int | None = None, max_players: int | None = None) -> None:
+        self.do(RegisterTeam(team_id=team_id, name=name, timezone=timezone, captain=captain))
+        for player in players:
+            self.do(AddPlayer(team_id=team_id, player=player))
+        if min_players is not None or max_players is not None:
+            self.do(ChangeTeamSettings(team_id=team_id, min_players=min_players,
+                                       max_players=max_players))
+
+    # -- games and checks --------------------------------------------------------------------
+    def game(self, team_id: str, game_id: str, *, in_days: float = 3,
+             location: str | None = "Monarch Park", opponent: str | None = "Hawks") -> datetime:
+        starts_at = self.clock.now + timedelta(days=in_days)
+        self.do(ScheduleGame(game_id=game_id, team_id=team_id, starts_at=starts_at,
+                             location=location, opponent=opponent,
+                             original_text=f"in {in_days} days"))
+        return starts_at
+
+    def check(self, team_id: str, game_id: str, check_id: str | None = None) -> str:
+        """Start the game's attendance check and open it with the team's roster, as the
+        process manager does; returns the check id (``c-<game_id>`` by default)."""
+        check_id = check_id or f"c-{game_id}"
+        started = self.do(CheckAttendance(game_id=game_id, team_id=team_id, check_id=check_id))
+        starts_at = started.events[0].event.starts_at
+        requested = self.do(RequestTeamAttendance(team_id=team_id, check_id=check_id,
+                                                  game_id=game_id))
+        snapshot = requested.events[0].event
+        assert isinstance(snapshot, TeamAttendanceRequested)
+        self.do(OpenCheck(check_id=check_id, game_id=game_id, team_id=team_id,
+                          starts_at=starts_at, invitees=snapshot.invitees,
+                          min_players=snapshot.min_players, max_players=snapshot.max_players))
+        return check_id
+
+    def answer(self, check_id: str, player: PlayerProfile | str, answer: Answer, *,
+               note: str | None = None,
+               source: AnswerSource = AnswerSource.SLACK) -> DispatchResult:
+        player_id = player if isinstance(player, str) else player.player_id
+        return self.do(RecordAnswer(check_id=check_id, player_id=player_id, answer=answer,
+                                    note=note, source=source), actor=f"player:{player_id}")
