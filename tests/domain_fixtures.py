@@ -119,3 +119,58 @@ class Story:
         player_id = player if isinstance(player, str) else player.player_id
         return self.do(RecordAnswer(check_id=check_id, player_id=player_id, answer=answer,
                                     note=note, source=source), actor=f"player:{player_id}")
+
+
+def tell_a_season(story: Story) -> None:
+    """A bit of everything the read models follow: two teams, roster changes, games moved,
+    cancelled and played, a full check with a waitlist, changed answers and withdrawals."""
+    from attend.core.aggregates.check import CloseCheck, InvitePlayer, WithdrawInvitation
+    from attend.core.aggregates.common import Channel, Invitee
+    from attend.core.aggregates.game import CancelGame, EndGame, RescheduleGame, StartGame
+    from attend.core.aggregates.team import (
+        AppointCaptain,
+        MarkContactUnreachable,
+        RemovePlayer,
+        RenameTeam,
+        UnsubscribeEmail,
+        UpdatePlayerContact,
+    )
+
+    ana, ben = person("Ana", slack="T1:U1"), person("Ben", discord="42")
+    cal, dee, eve, fay = (person(n) for n in ("Cal", "Dee", "Eve", "Fay"))
+    story.team("t1", "Tigers", ana, ben, cal, dee, max_players=3, min_players=2)
+    story.team("t2", "Bears", person("Gus"), ana)
+    story.do(RenameTeam(team_id="t1", name="Tigers FC"))
+    story.do(AppointCaptain(team_id="t1", player_id=ben.player_id))
+    story.do(MarkContactUnreachable(team_id="t1", player_id=ben.player_id,
+                                    channel=Channel.DISCORD, reason="DMs closed"))
+    story.do(UnsubscribeEmail(team_id="t1", player_id=cal.player_id))
+
+    first = story.game("t1", "g1", in_days=2)
+    story.game("t1", "g2", in_days=4, location=None)
+    story.game("t2", "b1", in_days=3, opponent=None)
+    story.game("t1", "g3", in_days=9)
+    story.do(RescheduleGame(game_id="g2", starts_at=first + timedelta(days=5),
+                            original_text="next sat 7pm"))
+    c1 = story.check("t1", "g1")
+    story.do(AddPlayer(team_id="t1", player=eve))
+    story.do(InvitePlayer(check_id=c1, invitee=Invitee(player_id=eve.player_id, name="Eve")))
+    for who in (ana, ben, cal, dee, eve):
+        story.clock.advance(minutes=7)
+        story.answer(c1, who, YES, note="keen" if who is dee else None)
+    story.answer(c1, ben, NO, note="work")  # Dee is promoted
+    story.answer(c1, cal, MAYBE)
+    story.do(WithdrawInvitation(check_id=c1, player_id=eve.player_id))
+    story.do(RemovePlayer(team_id="t1", player_id=eve.player_id))
+    story.do(AddPlayer(team_id="t1", player=fay))
+    story.do(UpdatePlayerContact(team_id="t1", player_id=ben.player_id,
+                                 email="ben@new.example", discord_user="43"))
+
+    c2 = story.check("t2", "b1")
+    story.answer(c2, ana, MAYBE, source=AnswerSource.EMAIL)
+    story.do(CancelGame(game_id="g3", reason="no pitch"))
+
+    story.clock.advance(days=2)
+    story.do(StartGame(game_id="g1"))
+    story.do(EndGame(game_id="g1"))
+    story.do(CloseCheck(check_id=c1, reason="game ended"))
