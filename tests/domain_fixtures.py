@@ -13,16 +13,35 @@ from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
-from attend.core.aggregates.check import OpenCheck, RecordAnswer
-from attend.core.aggregates.common import Answer, AnswerSource, PlayerProfile
-from attend.core.aggregates.game import CheckAttendance, ScheduleGame
+from attend.core.aggregates.check import (
+    CloseCheck,
+    InvitePlayer,
+    OpenCheck,
+    RecordAnswer,
+    WithdrawInvitation,
+)
+from attend.core.aggregates.common import Answer, AnswerSource, Channel, Invitee, PlayerProfile
+from attend.core.aggregates.game import (
+    CancelGame,
+    CheckAttendance,
+    EndGame,
+    RescheduleGame,
+    ScheduleGame,
+    StartGame,
+)
 from attend.core.aggregates.registry import AGGREGATES, register_domain_messages
 from attend.core.aggregates.team import (
     AddPlayer,
+    AppointCaptain,
     ChangeTeamSettings,
+    MarkContactUnreachable,
     RegisterTeam,
+    RemovePlayer,
+    RenameTeam,
     RequestTeamAttendance,
     TeamAttendanceRequested,
+    UnsubscribeEmail,
+    UpdatePlayerContact,
 )
 from attend.core.eventstore.database import Database
 from attend.core.eventstore.sql import SqlEventStore
@@ -124,18 +143,6 @@ class Story:
 def tell_a_season(story: Story) -> None:
     """A bit of everything the read models follow: two teams, roster changes, games moved,
     cancelled and played, a full check with a waitlist, changed answers and withdrawals."""
-    from attend.core.aggregates.check import CloseCheck, InvitePlayer, WithdrawInvitation
-    from attend.core.aggregates.common import Channel, Invitee
-    from attend.core.aggregates.game import CancelGame, EndGame, RescheduleGame, StartGame
-    from attend.core.aggregates.team import (
-        AppointCaptain,
-        MarkContactUnreachable,
-        RemovePlayer,
-        RenameTeam,
-        UnsubscribeEmail,
-        UpdatePlayerContact,
-    )
-
     ana, ben = person("Ana", slack="T1:U1"), person("Ben", discord="42")
     cal, dee, eve, fay = (person(n) for n in ("Cal", "Dee", "Eve", "Fay"))
     story.team("t1", "Tigers", ana, ben, cal, dee, max_players=3, min_players=2)
