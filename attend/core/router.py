@@ -9,7 +9,9 @@ causation and correlation ids, the actor and the time it was recorded.
 from __future__ import annotations
 
 import os
+import random
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -45,7 +47,7 @@ class UnknownCommand(AttendError):
 
 class Router:
     def __init__(self, store: EventStore, aggregates: Sequence[Aggregate[Any]], *, clock: Clock,
-                 snapshot_every: int = 200, max_attempts: int = 8,
+                 snapshot_every: int = 200, max_attempts: int = 60,
                  cache_size: int = 50_000) -> None:
         self._store = store
         self._clock = clock
@@ -98,7 +100,12 @@ class Router:
                 recorded = self._store.append(stream_id, new_events, expected_version=version,
                                               command_key=command_id if dedupe else None)
             except ConcurrencyError:
-                fresh = True  # someone else appended: reload their events and decide again
+                # Someone else appended: reload their events and decide again. Under a burst
+                # on one stream (a whole team tapping Yes at once) a short random pause
+                # spreads the retries out instead of having them collide again.
+                fresh = True
+                if _attempt:
+                    time.sleep(random.uniform(0, 0.002 * min(_attempt, 10)))
                 continue
             if not recorded:  # a resent command that was already recorded
                 return DispatchResult((), 0)
@@ -110,7 +117,7 @@ class Router:
                                                    encoder_for(type(new_state))(new_state),
                                                    aggregate.state_version))
             return DispatchResult(tuple(recorded), recorded[-1].position)
-        raise ConcurrencyError(stream_id, -1)
+        raise ConcurrencyError(stream_id, version)
 
     def state_of(self, aggregate: Aggregate[Any], identity: str) -> tuple[int, Any]:
         """The current ``(version, state)`` of one aggregate instance, read fresh."""

@@ -56,6 +56,9 @@ class _Follower:
         self.lease: Lease | None = None
         self.renew_at = 0.0
         self.position = 0
+        # One batch at a time per handler, even when several threads drive the runtime
+        # (commands settling in the foreground from many request threads).
+        self.busy = threading.Lock()
 
 
 class HandlerRuntime:
@@ -144,6 +147,10 @@ class HandlerRuntime:
     def step(self, name: str) -> bool:
         """Process one batch for ``name``; True if there was work."""
         follower = self._followers[name]
+        with follower.busy:
+            return self._step(follower)
+
+    def _step(self, follower: _Follower) -> bool:
         if not self._hold_lease(follower):
             return False
         lease = follower.lease
@@ -190,10 +197,11 @@ class HandlerRuntime:
                     if delay is None:
                         self._park(follower, recorded, error)
                         break
+                    summary = (str(error).strip().splitlines() or [type(error).__name__])[0]
                     log.warning("handler %s failed on event %s at position %d (attempt %d), "
                                 "retrying in %.1f s: %s", handler.name,
                                 type(recorded.event).__name__, recorded.position, attempt + 1,
-                                delay, error)
+                                delay, summary)
                     if self._stop.wait(delay):
                         return False
             self._advanced(follower, recorded.position)
@@ -202,9 +210,9 @@ class HandlerRuntime:
     def _park(self, follower: _Follower, recorded: RecordedEvent, error: Exception) -> None:
         text = "".join(traceback.format_exception(error))
         log.error("handler %s gave up on event %s at position %d and parked it; it goes on "
-                  "with the next event. Fix the cause, then replay it with `attend handlers "
-                  "replay-parked`.\n%s", follower.handler.name, type(recorded.event).__name__,
-                  recorded.position, text)
+                  "with the next event. `attend handlers parked` lists parked events; once the "
+                  "cause is fixed, `attend projections rebuild` replays a read model.\n%s",
+                  follower.handler.name, type(recorded.event).__name__, recorded.position, text)
         lease = follower.lease
         assert lease is not None
         with self._store.handler_transaction(lease) as tx:

@@ -1,0 +1,189 @@
+"""The seed story and the service's rules, end to end through the composition root.
+
+Everything goes through :class:`AttendService`, the one door every adapter uses, on SQLite
+and PostgreSQL, with the real router, process manager and read models.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from attend.bootstrap import App, bootstrap
+from attend.config import Config
+from attend.core.actors import Actor
+from attend.core.aggregates.common import Answer, AnswerSource
+from attend.core.errors import DomainError
+from tests.conftest import FakeClock
+
+CAPTAIN = Actor.console("captain@example.com", name="Casey Captain")
+ALICE = Actor.console("alice@example.com")
+BOB = Actor.console("bob@example.com")
+SATURDAY_7PM = datetime(2026, 12, 6, 0, 0, tzinfo=UTC)  # Sat Dec 5, 7 PM in Toronto
+
+
+@pytest.fixture
+def app(database_url: str, clock: FakeClock) -> Iterator[App]:
+    built = bootstrap(Config(database_url=database_url, secret_keys=("k" * 32,)), clock=clock)
+    yield built
+    built.close()
+
+
+def alchemists(app: App, *players: tuple[str, str]) -> None:
+    service = app.service
+    service.create_team(CAPTAIN, "The Alchemists", "America/Toronto")
+    for name, email in players:
+        service.add_player(CAPTAIN, name, email=email)
+
+
+def refused(code: str) -> pytest.RaisesExc[DomainError]:
+    return pytest.raises(DomainError, check=lambda e: e.code == code)
+
+
+def test_the_seed_story(app: App, clock: FakeClock) -> None:
+    service = app.service
+    alchemists(app, ("Alice McGee", "alice@example.com"), ("Bob Ross", "bob@example.com"))
+    scheduled = service.schedule_game(CAPTAIN, SATURDAY_7PM, location="Monarch Park",
+                                      opponent="Hawks", original_text="sat 7pm")
+    assert scheduled.game.handle == "G1"
+    status = service.start_check(CAPTAIN, "G1")
+    assert status.board is not None
+    assert [line.name for line in status.board.lines] == ["Casey Captain", "Alice McGee",
+                                                          "Bob Ross"]
+    assert status.board.waiting == 3
+
+    service.answer(ALICE, Answer.YES, ref="G1")
+    clock.advance(minutes=5)
+    changed = service.answer(ALICE, Answer.MAYBE, ref="G1", note="running late")
+    assert changed.changed and changed.board.maybe == 1 and changed.board.yes == 0
+    again = service.answer(ALICE, Answer.MAYBE, ref="G1", note="running late")
+    assert not again.changed  # the same answer twice records nothing
+
+    clock.now = SATURDAY_7PM
+    service.start_game(scheduled.game.game_id)
+    app.settle()
+    clock.advance(hours=2)
+    service.end_game(scheduled.game.game_id)
+    app.settle()
+    with refused("check_closed"):
+        service.answer(BOB, Answer.YES, ref="G1")
+
+    final = service.status(CAPTAIN, "G1")
+    assert final.game.status == "ended"
+    assert final.board is not None and not final.board.open
+    alice = next(ln for ln in final.board.lines if ln.name == "Alice McGee")
+    assert (alice.answer, alice.note, alice.source) == (Answer.MAYBE, "running late",
+                                                        AnswerSource.CONSOLE)
+    assert [(c.answer, c.previous) for c in final.board.history] == [
+        (Answer.YES, None), (Answer.MAYBE, Answer.YES)]
+    assert final.board.non_responders == ("Casey Captain", "Bob Ross")
+    _, season = service.season(CAPTAIN)
+    by_name = {line.name: line for line in season}
+    assert (by_name["Alice McGee"].invited, by_name["Alice McGee"].maybe) == (1, 1)
+    assert (by_name["Bob Ross"].invited, by_name["Bob Ross"].no_answer) == (1, 1)
+
+
+def test_cancel_closes_the_check_and_tells_nobody_can_answer(app: App) -> None:
+    alchemists(app, ("Alice", "alice@example.com"))
+    app.service.schedule_game(CAPTAIN, SATURDAY_7PM, opponent="Hawks")
+    app.service.start_check(CAPTAIN, "G1")
+    cancelled = app.service.cancel_game(CAPTAIN, "G1", "pitch flooded")
+    app.settle()
+    assert cancelled.game.status == "cancelled" and cancelled.game.cancel_reason == \
+        "pitch flooded"
+    with refused("check_closed"):
+        app.service.answer(ALICE, Answer.YES, ref="G1")
+
+
+def test_late_joiner_is_invited_and_leaver_no_longer_counts(app: App) -> None:
+    alchemists(app, ("Alice", "alice@example.com"))
+    app.service.schedule_game(CAPTAIN, SATURDAY_7PM)
+    app.service.start_check(CAPTAIN, "G1")
+    app.service.answer(ALICE, Answer.YES, ref="G1")
+    app.service.add_player(CAPTAIN, "Bob", email="bob@example.com")
+    app.settle()
+    app.service.answer(BOB, Answer.NO, ref="G1")  # invited although he joined late
+    app.service.remove_player(CAPTAIN, "alice@example.com")
+    app.settle()
+    board = app.service.status(CAPTAIN, "G1").board
+    assert board is not None
+    assert [ln.name for ln in board.lines] == ["Casey Captain", "Bob"]
+    assert (board.yes, board.no) == (0, 1)  # Alice's yes went with her
+
+
+def test_waitlist_promotion_follows_the_order_of_answers(app: App) -> None:
+    alchemists(app, ("Alice", "alice@example.com"), ("Bob", "bob@example.com"))
+    app.service.change_settings(CAPTAIN, max_players=1)
+    app.service.schedule_game(CAPTAIN, SATURDAY_7PM)
+    app.service.start_check(CAPTAIN, "G1")
+    app.service.answer(ALICE, Answer.YES, ref="G1")
+    bob = app.service.answer(BOB, Answer.YES, ref="G1")
+    bob_line = next(ln for ln in bob.board.lines if ln.name == "Bob")
+    assert bob.board.yes == 1 and bob_line.waitlist_position == 1
+    promoted = app.service.answer(ALICE, Answer.NO, ref="G1", note="sick")
+    bob_line = next(ln for ln in promoted.board.lines if ln.name == "Bob")
+    assert promoted.board.yes == 1 and bob_line.waitlist_position is None
+
+
+def test_permissions_and_bad_input_are_refused_and_change_nothing(app: App,
+                                                                  clock: FakeClock) -> None:
+    alchemists(app, ("Alice", "alice@example.com"))
+    before = app.store.last_position()
+    with refused("captain_only"):
+        app.service.schedule_game(ALICE, SATURDAY_7PM)
+    with refused("captain_only"):
+        app.service.add_player(ALICE, "Bob", email="bob@example.com")
+    with refused("start_in_past"):
+        app.service.schedule_game(CAPTAIN, clock.now - timedelta(hours=1))
+    with refused("unknown_game"):
+        app.service.status(CAPTAIN, "G7")
+    with refused("invalid_email"):
+        app.service.add_player(CAPTAIN, "Bob", email="bob@")
+    with refused("invalid_timezone"):
+        app.service.change_settings(CAPTAIN, timezone="Mars/Olympus")
+    with refused("not_on_a_team"):
+        app.service.status(BOB, "G1")
+    with refused("player_already_on_team"):
+        app.service.add_player(CAPTAIN, "Alice again", email="ALICE@example.com")
+    app.service.schedule_game(CAPTAIN, SATURDAY_7PM)
+    with refused("no_check"):
+        app.service.answer(ALICE, Answer.YES, ref="G1")
+    with refused("captain_only"):
+        app.service.answer(ALICE, Answer.YES, ref="G1", on_behalf_of="Casey Captain")
+    assert app.store.last_position() == before + 1  # only the game that was scheduled
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_twenty_players_answering_at_once_are_all_counted(app: App) -> None:
+    players = [(f"Player {i:02}", f"p{i}@example.com") for i in range(20)]
+    alchemists(app, *players)
+    app.service.change_settings(CAPTAIN, max_players=12)
+    app.service.schedule_game(CAPTAIN, SATURDAY_7PM)
+    app.service.start_check(CAPTAIN, "G1")
+    errors: list[BaseException] = []
+    start = threading.Barrier(20)
+
+    def answer(i: int) -> None:
+        try:
+            start.wait()
+            app.service.answer(Actor.console(f"p{i}@example.com"), Answer.YES, ref="G1")
+        except BaseException as error:  # pragma: no cover - reported below
+            errors.append(error)
+
+    threads = [threading.Thread(target=answer, args=(i,)) for i in range(20)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert errors == []
+    app.settle()
+    board = app.service.status(CAPTAIN, "G1").board
+    assert board is not None
+    assert board.yes == 12 and board.waitlisted == 8  # the maximum holds under the race
+    assert sorted(ln.waitlist_position for ln in board.lines
+                  if ln.waitlist_position) == list(range(1, 9))
+    assert len(board.history) == 20
