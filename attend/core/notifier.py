@@ -160,7 +160,7 @@ class Notifier:
             case check.PlayerInvited(check_id=check_id, invitee=invitee) as e:
                 self._set_invitee(check_id, invitee.player_id, invitee.name)
                 jobs.add(Kind.INVITATION, e.team_id, e.game_id, check_id, invitee.player_id,
-                         "invite")
+                         "invite", {})
             case check.InvitationWithdrawn(check_id=check_id, player_id=player_id):
                 self._set_invitee(check_id, player_id, None)
             case check.RemindersRequested(check_id=check_id, reminder_key=key, player_ids=ids):
@@ -173,27 +173,28 @@ class Notifier:
             case check.PlayerWaitlisted(check_id=check_id, player_id=player_id) as e:
                 jobs.to_player(Kind.WAITLISTED, self._check(check_id), player_id,
                                f"waitlisted:{recorded.position}",
-                               waitlist_position=e.position)
+                               {"waitlist_position": e.position})
             case check.CheckBelowMinimum(check_id=check_id) as e:
                 self._alert(jobs, Kind.CAPTAIN_BELOW_MINIMUM, check_id, None,
                             f"alert:below_minimum:{recorded.position}",
-                            yes_count=e.yes_count, min_players=e.min_players)
+                            {"yes_count": e.yes_count, "min_players": e.min_players})
             case check.LateDropOut(check_id=check_id, player_id=player_id) as e:
                 self._alert(jobs, Kind.CAPTAIN_LATE_DROPOUT, check_id, player_id,
                             f"alert:late_dropout:{recorded.position}",
-                            answer=e.answer and e.answer.value,
-                            hours_before_start=e.hours_before_start)
+                            {"answer": e.answer and e.answer.value,
+                             "hours_before_start": e.hours_before_start})
             case check.DeliveryFailed(check_id=check_id, player_id=player_id) as e:
                 self._alert(jobs, Kind.CAPTAIN_DELIVERY_FAILED, check_id, player_id,
-                            f"alert:reach:{player_id}", channel=e.channel.value,
-                            reason=e.reason, message_key=e.message_key)
+                            f"alert:reach:{player_id}",
+                            {"channel": e.channel.value, "reason": e.reason,
+                             "message_key": e.message_key})
             case game.GameCancelled(game_id=game_id):
-                self._to_invitees(jobs, Kind.CANCELLATION, game_id, "cancel")
+                self._to_invitees(jobs, Kind.CANCELLATION, game_id, "cancel", {})
             case game.GameRescheduled(game_id=game_id) as e:
                 self._to_invitees(jobs, Kind.RESCHEDULE, game_id,
                                   f"reschedule:{e.starts_at.isoformat()}",
-                                  previous_starts_at=e.previous_starts_at.isoformat(),
-                                  starts_at=e.starts_at.isoformat())
+                                  {"previous_starts_at": e.previous_starts_at.isoformat(),
+                                   "starts_at": e.starts_at.isoformat()})
             case team.TeamRegistered(team_id=team_id):
                 self._save(f"team:{team_id}", {"captains": []})
             case team.CaptainAppointed(team_id=team_id, player_id=player_id):
@@ -236,23 +237,23 @@ class Notifier:
         return [] if state is None else list(state["captains"])
 
     def _to_invitees(self, jobs: _Jobs, kind: Kind, game_id: str, key: str,
-                     **details: Any) -> None:
+                     details: dict[str, Any]) -> None:
         index = self._load(f"game:{game_id}")
         if index is None:
             return  # no check was opened: nobody was asked, nobody needs telling
         for_check = self._check(index["check_id"])
         for player_id in for_check.invitees:
-            jobs.to_player(kind, for_check, player_id, key, **details)
+            jobs.to_player(kind, for_check, player_id, key, details)
 
     def _alert(self, jobs: _Jobs, kind: Kind, check_id: str, about: str | None, key: str,
-               **details: Any) -> None:
+               details: dict[str, Any]) -> None:
         for_check = self._check(check_id)
         if about is not None:
             details = {"player_id": about, "player_name": for_check.invitees.get(about),
                        **details}
         for captain in self._captains(for_check.team_id):
             if captain != about:
-                jobs.to_player(kind, for_check, captain, key, **details)
+                jobs.to_player(kind, for_check, captain, key, details)
 
 
 @dataclass(frozen=True, slots=True)
@@ -272,17 +273,17 @@ class _Jobs:
         self.rows: list[NewJob] = []
 
     def add(self, kind: Kind, team_id: str, game_id: str | None, check_id: str,
-            recipient_id: str, key: str, **details: Any) -> None:
+            recipient_id: str, key: str, details: Mapping[str, Any]) -> None:
         self.rows.append(NewJob(scope=check_id, recipient_id=recipient_id, message_key=key,
                                 kind=kind, team_id=team_id, game_id=game_id,
                                 check_id=check_id, details=details, not_before=self._at,
                                 position=self._position))
 
     def to_player(self, kind: Kind, for_check: _CheckInfo, player_id: str, key: str,
-                  **details: Any) -> None:
+                  details: Mapping[str, Any] | None = None) -> None:
         if for_check.team_id:  # an unknown check: its opening was never seen
             self.add(kind, for_check.team_id, for_check.game_id, for_check.check_id,
-                     player_id, key, **details)
+                     player_id, key, details or {})
 
 
 # -- queries for the delivery worker -----------------------------------------------------------
