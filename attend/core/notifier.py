@@ -155,7 +155,7 @@ class Notifier:
         match recorded.event:
             case check.CheckOpened() as e:
                 self._save(f"check:{e.check_id}", {"game_id": e.game_id, "team_id": e.team_id,
-                                                   "invitees": {}})
+                                                   "invitees": []})
                 self._save(f"game:{e.game_id}", {"check_id": e.check_id})
             case check.PlayerInvited(check_id=check_id, invitee=invitee) as e:
                 self._set_invitee(check_id, invitee.player_id, invitee.name)
@@ -221,15 +221,16 @@ class Notifier:
     def _check(self, check_id: str) -> _CheckInfo:
         state = self._load(f"check:{check_id}") or {}
         return _CheckInfo(check_id, state.get("team_id", ""), state.get("game_id"),
-                          dict(state.get("invitees", {})))
+                          dict(state.get("invitees", [])))
 
     def _set_invitee(self, check_id: str, player_id: str, name: str | None) -> None:
         state = self._load(f"check:{check_id}")
         if state is None:
             return
-        invitees = {k: v for k, v in state["invitees"].items() if k != player_id}
+        # Pairs, not an object: JSONB does not keep the order of an object's keys.
+        invitees = [pair for pair in state["invitees"] if pair[0] != player_id]
         if name is not None:
-            invitees[player_id] = name
+            invitees.append([player_id, name])
         self._save(f"check:{check_id}", {**state, "invitees": invitees})
 
     def _captains(self, team_id: str) -> list[str]:

@@ -38,6 +38,9 @@ def derived_command_id(recorded: RecordedEvent, index: int = 0) -> str:
 
 
 class Handler(Protocol):
+    """Something that follows the log. A process manager also sets ``sends_commands = True``
+    so the runtime sends the commands it enqueues."""
+
     name: str
     # Event types the handler reacts to; others only move its checkpoint.
     events: frozenset[type]
@@ -59,6 +62,9 @@ class _Follower:
         # One batch at a time per handler, even when several threads drive the runtime
         # (commands settling in the foreground from many request threads).
         self.busy = threading.Lock()
+        # Process managers enqueue commands; only they need their outbox looked at.
+        self.sends_commands: bool = getattr(handler, "sends_commands", False)
+        self.unsaved = False  # position moved past skipped events, not yet written
 
 
 class HandlerRuntime:
@@ -109,6 +115,9 @@ class HandlerRuntime:
         for follower in self._followers.values():
             if follower.lease is not None:
                 try:
+                    if follower.unsaved:
+                        with self._store.handler_transaction(follower.lease) as tx:
+                            tx.advance(follower.position)
                     self._store.release_lease(follower.lease)
                 except Exception:  # the lease will expire on its own
                     log.exception("could not release the lease of %s", follower.handler.name)
@@ -155,10 +164,17 @@ class HandlerRuntime:
             return False
         lease = follower.lease
         assert lease is not None
-        sent = self._send_outbox(follower)
+        sent = self._send_outbox(follower) if follower.sends_commands else False
         batch = self._store.read_all(after=follower.position, limit=self._batch)
         if not batch:
             return sent
+        if not any(type(r.event) in follower.handler.events for r in batch):
+            # Nothing here for this handler: move on in memory only. The durable checkpoint
+            # catches up with the next real write (or at stop); after a crash the handler
+            # merely skips these events again.
+            self._advanced(follower, batch[-1].position)
+            follower.unsaved = True
+            return True
         try:
             with self._store.handler_transaction(lease) as tx:
                 for recorded in batch:
@@ -174,7 +190,9 @@ class HandlerRuntime:
                 return False
         else:
             self._advanced(follower, batch[-1].position)
-        self._send_outbox(follower)
+            follower.unsaved = False
+        if follower.sends_commands:
+            self._send_outbox(follower)
         return True
 
     def _one_by_one(self, follower: _Follower, batch: Sequence[RecordedEvent]) -> bool:

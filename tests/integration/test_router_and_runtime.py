@@ -148,6 +148,7 @@ class Doubler:
 
     name = "doubler"
     events = frozenset({TallyOpened})
+    sends_commands = True
 
     def handle(self, tx: HandlerTransaction, recorded: RecordedEvent) -> None:
         tx.save_state(recorded.event.tally_id, {"asked": True})

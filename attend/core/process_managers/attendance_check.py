@@ -51,6 +51,7 @@ _decode: Callable[[dict[str, Any]], CheckProcess] = decoder_for(CheckProcess)
 
 class AttendanceCheckManager:
     name = "attendance_check_manager"
+    sends_commands = True  # the runtime sends what it enqueues
     events: frozenset[type] = frozenset({
         game.AttendanceCheckStarted, game.GameRescheduled, game.GameStarted, game.GameEnded,
         game.GameCancelled, team.TeamAttendanceRequested, team.PlayerJoinedTeam,

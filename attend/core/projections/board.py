@@ -185,7 +185,9 @@ def _close_gap(conn: Connection, check_id: str, place: int | None) -> None:
 
 
 # -- queries ---------------------------------------------------------------------------------
-def board(conn: Connection, check_id: str) -> BoardView | None:
+def board(conn: Connection, check_id: str, *, with_history: bool = True) -> BoardView | None:
+    """The board of one check; ``with_history=False`` skips the change log (it grows with
+    every answer, and a button press only needs the lines and counts)."""
     c, line, h = board_checks.c, board_lines.c, board_history.c
     check = conn.execute(select(board_checks).where(c.check_id == check_id)).first()
     if check is None:
@@ -193,7 +195,7 @@ def board(conn: Connection, check_id: str) -> BoardView | None:
     lines = conn.execute(select(board_lines).where(line.check_id == check_id)
                          .order_by(line.invited_seq))
     history = conn.execute(select(board_history).where(h.check_id == check_id)
-                           .order_by(h.seq))
+                           .order_by(h.seq)) if with_history else ()
     return BoardView(
         check_id=check.check_id, game_id=check.game_id, team_id=check.team_id,
         starts_at=check.starts_at, open=check.is_open, min_players=check.min_players,
@@ -201,12 +203,13 @@ def board(conn: Connection, check_id: str) -> BoardView | None:
         history=tuple(_change(row) for row in history))
 
 
-def board_for_game(conn: Connection, game_id: str) -> BoardView | None:
+def board_for_game(conn: Connection, game_id: str, *,
+                   with_history: bool = True) -> BoardView | None:
     """The board of the game's attendance check (the latest, should there be several)."""
     c = board_checks.c
     check_id = conn.execute(select(c.check_id).where(c.game_id == game_id)
                             .order_by(c.seq.desc()).limit(1)).scalar()
-    return None if check_id is None else board(conn, check_id)
+    return None if check_id is None else board(conn, check_id, with_history=with_history)
 
 
 def answer_of(value: str | None) -> Answer | None:

@@ -1,0 +1,125 @@
+"""Answers per second and p99 latency with the board strongly consistent.
+
+    python bench/domain.py [--json] [--postgres URL] [--answers 4000]
+
+8 client threads answer 50 open checks of a 40-player team through the application service
+(the same call every adapter makes); each call returns only once the board read model shows
+the answer. Prints record_answer_per_s and record_answer_p50_ms / p99_ms per backend, with
+the same figures for a plain read of the board (board_read_p99_ms) as a baseline measured in
+the same run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from attend.bootstrap import bootstrap  # noqa: E402
+from attend.config import Config  # noqa: E402
+from attend.core.actors import Actor  # noqa: E402
+from attend.core.aggregates.common import Answer  # noqa: E402
+from bench.eventstore import fresh_postgres_schema, progress  # noqa: E402
+
+PLAYERS, CHECKS, CLIENTS = 40, 50, 8
+
+
+def percentile(samples: list[float], p: float) -> float:
+    ordered = sorted(samples)
+    return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
+
+
+def run(name: str, url: str, answers: int) -> dict[str, object]:
+    app = bootstrap(Config(database_url=url, secret_keys=("b" * 32,)), background=True,
+                    poll_interval=1.0)
+    app.start()
+    try:
+        service = app.service
+        captain = Actor.console("captain@example.com")
+        progress(f"{name}: a team of {PLAYERS}")
+        service.create_team(captain, "Bench United", "America/Toronto")
+        for i in range(PLAYERS - 1):
+            service.add_player(captain, f"Player {i}", email=f"p{i}@example.com")
+        progress(f"{name}: {CHECKS} games with open checks")
+        start = datetime.now(UTC) + timedelta(days=30)
+        handles = []
+        for g in range(CHECKS):
+            status = service.schedule_game(captain, start + timedelta(hours=g))
+            service.start_check(captain, status.game.handle)
+            handles.append(status.game.handle)
+        actors = [captain] + [Actor.console(f"p{i}@example.com") for i in range(PLAYERS - 1)]
+        latencies: list[float] = []
+        reads: list[float] = []
+        lock = threading.Lock()
+        per_client = answers // CLIENTS
+
+        def client(seed: int) -> None:
+            rng = random.Random(seed)
+            mine, my_reads = [], []
+            for _ in range(per_client):
+                actor, handle = rng.choice(actors), rng.choice(handles)
+                answer = rng.choice((Answer.YES, Answer.NO, Answer.MAYBE))
+                t0 = time.perf_counter()
+                result = service.answer(actor, answer, ref=handle)
+                mine.append((time.perf_counter() - t0) * 1000)
+                line = next(ln for ln in result.board.lines
+                            if ln.player_id == result.player.player_id)
+                assert line.answer is answer, "the board must already show the answer"
+                t0 = time.perf_counter()
+                service.status(actor, handle)
+                my_reads.append((time.perf_counter() - t0) * 1000)
+            with lock:
+                latencies.extend(mine)
+                reads.extend(my_reads)
+
+        progress(f"{name}: {per_client * CLIENTS} answers from {CLIENTS} clients")
+        threads = [threading.Thread(target=client, args=(i,)) for i in range(CLIENTS)]
+        t0 = time.perf_counter()
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        elapsed = time.perf_counter() - t0
+        return {
+            "backend": name,
+            "answers": len(latencies),
+            "record_answer_per_s": round(len(latencies) / elapsed),
+            "record_answer_p50_ms": round(statistics.median(latencies), 2),
+            "record_answer_p99_ms": round(percentile(latencies, 99), 2),
+            "board_read_p99_ms": round(percentile(reads, 99), 2),
+            "p99_vs_board_read": round(percentile(latencies, 99) / percentile(reads, 99), 2),
+        }
+    finally:
+        app.close()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--json", action="store_true", help="one JSON object per line")
+    parser.add_argument("--postgres", help="also measure PostgreSQL at this URL")
+    parser.add_argument("--answers", type=int, default=4000)
+    args = parser.parse_args()
+    results = []
+    with tempfile.TemporaryDirectory() as tmp:
+        results.append(run("sqlite", f"sqlite:///{tmp}/bench.db", args.answers))
+    if args.postgres:
+        url, drop = fresh_postgres_schema(args.postgres)
+        try:
+            results.append(run("postgresql", url, args.answers))
+        finally:
+            drop()
+    for result in results:
+        print(json.dumps(result) if args.json else json.dumps(result, indent=2))
+
+
+if __name__ == "__main__":
+    main()
