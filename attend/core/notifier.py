@@ -122,6 +122,7 @@ class Job:
     channel: Channel | None
     last_error: str | None
     reference: str | None
+    created_at: datetime
     in_doubt: bool = False  # claimed before and never resolved: it may have been sent
 
     @property
@@ -384,4 +385,5 @@ def _job(row: Row[Any], *, in_doubt: bool = False) -> Job:
                position=row.position, status=row.status, attempts=row.attempts,
                not_before=row.not_before,
                channel=None if row.channel is None else Channel(row.channel),
-               last_error=row.last_error, reference=row.reference, in_doubt=in_doubt)
+               last_error=row.last_error, reference=row.reference,
+               created_at=row.created_at, in_doubt=in_doubt)
