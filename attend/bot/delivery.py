@@ -78,7 +78,9 @@ from attend.core.router import Clock, Router
 log = logging.getLogger(__name__)
 
 ACTOR = Actor.system("delivery").key
-READ_MODELS = ("roster", "schedule", "board")  # a job waits until these have seen its event
+# The read models follow the log on their own: a job may be claimed a moment before they show
+# its player, game or invitation. Until a job is this old, missing data means "not yet".
+READ_MODEL_GRACE = timedelta(minutes=1)
 MIN_REQUEUE = timedelta(seconds=1)
 LANE_FULL_DELAY = timedelta(seconds=5)
 CLAIM_MARGIN = timedelta(seconds=30)  # a claim this close to lapsing is left for the next one
@@ -134,7 +136,7 @@ Ready = tuple[Job, Notification, PlayerView, Channel, frozenset[Channel]]
 class DeliveryWorker:
     def __init__(self, db: Database, router: Router,
                  channels: Mapping[Channel, NotificationChannel], *, clock: Clock,
-                 checkpoint: Callable[[str], int] | None = None, owner: str | None = None,
+                 owner: str | None = None,
                  pacing: Mapping[Channel, Pacing] | None = None, max_attempts: int = 5,
                  claim_batch: int = 100, poll_interval: float = 1.0,
                  lease: timedelta = CLAIM_LEASE) -> None:
@@ -142,7 +144,6 @@ class DeliveryWorker:
         self._router = router
         self._channels = dict(channels)
         self._clock = clock
-        self._checkpoint = checkpoint
         self.owner = owner or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self._pacing = {c: (pacing or {}).get(c, DEFAULT_PACING.get(c, Pacing()))
                         for c in self._channels}
@@ -259,18 +260,12 @@ class DeliveryWorker:
             jobs = claim_due(conn, now=now, limit=limit, owner=self.owner, lease=self._lease)
         if not jobs:
             return []
-        seen = min((self._checkpoint(name) for name in READ_MODELS), default=None) \
-            if self._checkpoint is not None else None
         ready: list[Ready] = []
-        later: list[Job] = []
         resolutions: list[Update] = []
         alerts: list[NewJob] = []
         with self._db.read() as conn:
             reads = _Reads(conn)
             for job in jobs:
-                if seen is not None and job.position > seen:
-                    later.append(job)  # the read models have not seen its event yet
-                    continue
                 try:
                     outcome = self._prepare(reads, job, now, alerts)
                 except Exception as error:
@@ -283,9 +278,6 @@ class DeliveryWorker:
                 else:
                     resolutions.append(outcome)
         with self._db.write() as conn:
-            for job in later:
-                mark_retry(conn, job.id, not_before=now + MIN_REQUEUE, error=None, now=now,
-                           count_attempt=False)
             for resolve in resolutions:
                 resolve(conn)
             add_jobs(conn, alerts)
@@ -308,12 +300,17 @@ class DeliveryWorker:
                                                                    job.message_key))
         team_view, game_view = reads.team(job.team_id), reads.game(job.game_id)
         contact = reads.player(job.team_id, job.recipient_id)
-        if team_view is None or game_view is None or contact is None:
-            return _skip(job.id, "the recipient, team or game is gone", now)
         board = reads.board(job.check_id)
         line = None if board is None else next(
             (ln for ln in board.lines if ln.player_id == job.recipient_id), None)
+        young = now - job.created_at < READ_MODEL_GRACE
+        if team_view is None or game_view is None or contact is None:
+            if young:
+                return _retry(job.id, now + MIN_REQUEUE, None, now, False)
+            return _skip(job.id, "the recipient, team or game is gone", now)
         why_not = None if job.kind.for_captain else _moot(job, game_view, board, line)
+        if why_not is not None and young and (board is None or line is None):
+            return _retry(job.id, now + MIN_REQUEUE, None, now, False)
         if why_not is not None:
             return _skip(job.id, why_not, now)
         channel = choose_channel(contact, self._channels, exclude=tried)
