@@ -1,0 +1,111 @@
+"""Invitations by real SMTP: a check for three email players lands three mails in a local
+SMTP server (aiosmtpd), each with working answer links and one-click unsubscribe headers.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import email.policy
+import socket
+from collections.abc import Iterator
+from datetime import timedelta
+from email.message import EmailMessage
+from email.parser import BytesParser
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+from aiosmtpd.controller import Controller
+
+from attend.bootstrap import bootstrap
+from attend.bot.delivery import DeliveryWorker
+from attend.bot.email.channel import EmailChannel
+from attend.bot.email.smtp import SmtpMailer, SmtpSettings
+from attend.bot.links import LinkSigner
+from attend.config import Config
+from attend.core.actors import Actor
+from attend.core.aggregates.common import Channel
+from attend.core.notifier import Notifier
+from tests.conftest import FakeClock
+
+KEYS = ("e2e-email-key-0123456789abcdefgh",)
+BASE = "https://attend.example.org"
+CAPTAIN = Actor.console("cap@example.org")
+
+
+def free_loopback_port() -> int:
+    # aiosmtpd's Controller cannot start on port 0 (aio-libs/aiosmtpd#276).
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+class Inbox:
+    def __init__(self) -> None:
+        self.mails: list[tuple[list[str], EmailMessage]] = []
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        parsed = BytesParser(policy=email.policy.default).parsebytes(envelope.content)
+        assert isinstance(parsed, EmailMessage)
+        self.mails.append((list(envelope.rcpt_tos), parsed))
+        return "250 OK"
+
+
+@pytest.fixture
+def smtp_inbox() -> Iterator[tuple[Inbox, int]]:
+    inbox, port = Inbox(), free_loopback_port()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        yield inbox, port
+    finally:
+        controller.stop()
+
+
+def test_a_check_for_three_email_players_sends_three_working_invitations(
+        database_url: str, clock: FakeClock, smtp_inbox: tuple[Inbox, int]) -> None:
+    inbox, port = smtp_inbox
+    app = bootstrap(Config(database_url=database_url, secret_keys=KEYS), clock=clock,
+                    extra_handlers=[Notifier()])
+    try:
+        service = app.service
+        service.create_team(CAPTAIN, "Alchemists", "America/Toronto", player_name="Cap")
+        players = [service.add_player(CAPTAIN, name, email=f"{name.lower()}@example.org")
+                   for name in ("Alice", "Bob")]
+        service.schedule_game(CAPTAIN, clock.now + timedelta(days=3), opponent="Hawks",
+                              location="Monarch Park")
+        game = service.start_check(CAPTAIN, "G1").game
+        signer = LinkSigner(KEYS)
+        mailer = SmtpMailer(SmtpSettings(host="127.0.0.1", port=port, starttls=False,
+                                         timeout=5.0, local_hostname="localhost"))
+        channel = EmailChannel(mailer, signer, base_url=BASE, sender="Attend <attend@example.org>",
+                               clock=clock)
+        worker = DeliveryWorker(app.db, app.router, {Channel.EMAIL: channel}, clock=clock)
+
+        assert asyncio.run(worker.run_once()) == 3
+    finally:
+        app.close()
+
+    assert sorted(to for (to,), _ in inbox.mails) == [
+        "alice@example.org", "bob@example.org", "cap@example.org"]
+    ids = {p.email: p.player_id for p in players}
+    for (to,), mail in inbox.mails:
+        assert mail.get_content_type() == "multipart/alternative"
+        assert [part.get_content_type() for part in mail.iter_parts()] == [
+            "text/plain", "text/html"]
+        assert mail["Subject"].endswith("are you in?") and "Hawks" in mail["Subject"]
+        text = mail.get_body(preferencelist=("plain",))
+        assert isinstance(text, EmailMessage)
+        links = [w for w in text.get_content().split() if w.startswith(f"{BASE}/r/")]
+        assert [parse_qs(urlsplit(u).query)["a"] for u in links] == [["yes"], ["no"], ["maybe"]]
+        grant = signer.read_answer_token(urlsplit(links[0]).path.removeprefix("/r/"),
+                                         now=clock.now)
+        assert grant.check_id == game.check_id
+        if to in ids:
+            assert grant.player_id == ids[to]
+        unsubscribe = mail["List-Unsubscribe"].strip("<>")
+        assert unsubscribe.startswith(f"{BASE}/u/")
+        assert signer.read_unsubscribe_token(unsubscribe.removeprefix(f"{BASE}/u/")).team_id \
+            == game.team_id
+        assert mail["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
