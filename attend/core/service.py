@@ -133,8 +133,9 @@ class AttendService:
             raise DomainError("which_team", f"You're on several teams ({names}); say which one "
                               "(for example with --team).")
         membership = mine[0]
-        team_view = self._read(roster.team, membership.team_id)
-        player_view = self._read(roster.player, membership.team_id, membership.player_id)
+        with self._db.read() as conn:  # one connection for both reads
+            team_view = roster.team(conn, membership.team_id)
+            player_view = roster.player(conn, membership.team_id, membership.player_id)
         if team_view is None or player_view is None:  # the read model is catching up
             raise DomainError("not_on_a_team", "You're not on a team yet.")
         return Context(team=team_view, player=player_view)
@@ -422,7 +423,7 @@ class AttendService:
         except DomainError as error:
             raise _friendlier(error, found) from None
         self._settle(result.position, ("board",))
-        found_board = self._read(boards.board, found.check_id)
+        found_board = self._read(boards.board, found.check_id, with_history=False)
         assert found_board is not None
         return AnswerResult(team=team_view, game=found, player=target, answer=answer,
                             changed=result.changed, board=found_board)

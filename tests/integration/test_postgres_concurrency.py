@@ -135,13 +135,13 @@ def test_listen_wakes_other_processes_on_append(pg_store: SqlEventStore,
 
     wakeups = PostgresWakeups(pg_store.db, on_wake)
     wakeups.start()
+    other = SqlEventStore(Database(pg_store.db.url.render_as_string(hide_password=False)),
+                          tally_registry())  # a separate engine: another process's view
     try:
         time.sleep(0.3)  # let it LISTEN
-        other = SqlEventStore(Database(pg_store.db.url.render_as_string(hide_password=False)),
-                              tally_registry())  # a separate engine: another process's view
         result = Router(other, [TALLY], clock=clock).dispatch(OpenTally(tally_id="n"), actor="t")
         assert got.wait(5), "no NOTIFY arrived"
-        assert result.position in heard
-        other.db.dispose()
+        assert heard == [result.position]  # this schema's append, and nothing else
     finally:
+        other.db.dispose()
         wakeups.stop()

@@ -8,7 +8,8 @@ so the row lock is held from the moment positions are handed out until commit, a
 writer only gets its positions after the previous one committed. It costs one round trip per
 append: the guard on the expected version, the counter update and the insert are one
 statement (data-modifying CTEs), and a trigger on the counter sends ``NOTIFY attend_events``
-so listeners in other processes wake up at commit.
+so listeners in other processes wake up at commit (channel
+``attend_events:<schema>``).
 
 Hot paths use driver-level SQL built once per shape; everything else uses SQLAlchemy Core.
 """
@@ -17,6 +18,7 @@ from __future__ import annotations
 
 import json
 import threading
+from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -48,6 +50,8 @@ from attend.core.messages import MessageRegistry
 _dumps = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
 _loads = json.loads
 
+_RECENT = 4096  # events kept in memory for this process's handlers
+
 _COLUMNS = "position, stream_id, version, type, schema_version, data, metadata"
 
 
@@ -69,6 +73,14 @@ class SqlEventStore:
             f"SELECT {columns} FROM events WHERE stream_id = {{sid}} AND version > {{after}} "
             "ORDER BY version")
         self._insert_sql = sqlite.insert if db.is_sqlite else postgresql.insert
+        # Events this process appended, by position: every handler thread reads each new
+        # event right after it is written, and serving those reads from memory spares a
+        # query and a decode per handler. Safe because positions are handed out in commit
+        # order without gaps (see above): if position p is here, every position below it
+        # committed before it, so a read "after p - 1" may start here.
+        self._recent: dict[int, RecordedEvent] = {}
+        self._recent_order: deque[int] = deque()
+        self._recent_lock = threading.Lock()
 
     def _sql(self, template: str) -> str:
         names = ["after", "limit", "sid", "ev", "n", "key"]
@@ -102,6 +114,12 @@ class SqlEventStore:
         first = last - len(events) + 1
         recorded = [RecordedEvent(first + i, stream_id, expected_version + i + 1, new.event,
                                   new.metadata) for i, new in enumerate(events)]
+        with self._recent_lock:
+            for item in recorded:
+                self._recent[item.position] = item
+                self._recent_order.append(item.position)
+            while len(self._recent_order) > _RECENT:
+                self._recent.pop(self._recent_order.popleft(), None)
         for listener in list(self._listeners):
             listener(last)
         return recorded
@@ -173,6 +191,14 @@ class SqlEventStore:
         return [self._decode(row) for row in rows]
 
     def read_all(self, *, after: int = 0, limit: int = 1000) -> list[RecordedEvent]:
+        with self._recent_lock:
+            cached = []
+            position = after + 1
+            while len(cached) < limit and (item := self._recent.get(position)) is not None:
+                cached.append(item)
+                position += 1
+        if cached:
+            return cached
         with self.db.read() as conn:
             rows = conn.exec_driver_sql(self._read_all_sql, {"after": after, "limit": limit}).all()
         return [self._decode(row) for row in rows]
@@ -334,7 +360,7 @@ class _SqlTransaction:
 
 
 class PostgresWakeups:
-    """Listens for ``NOTIFY attend_events`` on its own connection; calls back with positions.
+    """Listens for this schema's append notifications; calls back with positions.
 
     Wake-ups only make handlers look sooner: they always poll too, so a lost notification
     (a dropped connection, a restart) delays work by one poll interval, never loses it.
@@ -357,6 +383,7 @@ class PostgresWakeups:
         import logging
 
         import psycopg
+        from psycopg import sql
 
         log = logging.getLogger(__name__)
         url = self._db.url.set(drivername="postgresql")
@@ -364,7 +391,9 @@ class PostgresWakeups:
         while not self._stop.is_set():
             try:
                 with psycopg.connect(conninfo, autocommit=True) as conn:
-                    conn.execute("LISTEN attend_events")
+                    row = conn.execute("SELECT current_schema()").fetchone()
+                    channel = f"attend_events:{row[0] if row else 'public'}"
+                    conn.execute(sql.SQL("LISTEN {}").format(sql.Identifier(channel)))
                     while not self._stop.is_set():
                         for note in conn.notifies(timeout=0.5, stop_after=1):
                             self._callback(int(note.payload or 0))

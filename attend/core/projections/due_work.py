@@ -51,6 +51,7 @@ from sqlalchemy import (
     Text,
     and_,
     case,
+    exists,
     func,
     insert,
     or_,
@@ -355,13 +356,16 @@ _ORDER = case((due_work.c.kind == DueKind.START_CHECK.value, 0),
 
 def claimable(now: datetime) -> ColumnElement[bool]:
     """Pending, due, not expired, not claimed by anyone (or the claim lapsed); a reminder
-    only once its check is open."""
-    d = due_work.c
+    only once its check is open, the end of a game only once it started. So two processes
+    never take a step before the one it needs (which the domain would refuse)."""
+    d, g = due_work.c, due_work_games.c
+    started = exists().where(g.game_id == d.game_id, g.status != SCHEDULED)
     return and_(
         d.status == PENDING, d.due_at <= now,
         or_(d.expires_at.is_(None), d.expires_at > now),
         or_(d.claimed_until.is_(None), d.claimed_until <= now),
         or_(d.kind != DueKind.REMIND.value, d.check_id.is_not(None)),
+        or_(d.kind != DueKind.END_GAME.value, started),
     )
 
 
@@ -376,7 +380,7 @@ def claim(conn: Connection, *, owner: str, now: datetime, until: datetime,
     d = due_work.c
     keys = list(conn.execute(
         select(d.key).where(claimable(now)).order_by(d.due_at, _ORDER, d.key).limit(limit)
-        .with_for_update(skip_locked=True)).scalars())
+        .with_for_update(skip_locked=True, of=due_work)).scalars())
     if not keys:
         return []
     conn.execute(update(due_work).where(d.key.in_(keys)).values(

@@ -90,7 +90,9 @@ def upgrade() -> None:
             """
             CREATE FUNCTION attend_notify_append() RETURNS trigger AS $$
             BEGIN
-                PERFORM pg_notify('attend_events', NEW.position::text);
+                -- One channel per schema, so databases that host several Attend
+                -- schemas (tests, staging) don't wake each other.
+                PERFORM pg_notify('attend_events:' || current_schema(), NEW.position::text);
                 RETURN NEW;
             END $$ LANGUAGE plpgsql
             """

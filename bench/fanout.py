@@ -1,0 +1,208 @@
+"""Fan-out: from a captain starting a check to every player's invitation accepted by SMTP.
+
+    python bench/fanout.py [--json] [--postgres URL] [--players 1000] [--baseline 250]
+
+A team of email-only players; a local SMTP server (aiosmtpd, in its own process, on a free
+loopback port) accepts and counts the mail. The clock runs from ``start_check`` (process
+manager, notifier, read models, all in the foreground) to the last invitation accepted by
+the server, through the delivery worker with its default email pacing (a few connections,
+batches per connection). Prints, per backend and team size: ``invitations_per_s``,
+``time_to_all_delivered_s`` and ``peak_memory_mb`` (the tracemalloc peak over the same work,
+measured in a second, identical run so tracing does not slow the timed one), then
+``memory_ratio``: the peak for the big team over the peak for the baseline team, which is
+near 1 when memory does not grow with the team.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import multiprocessing
+import socket
+import sys
+import tempfile
+import time
+import tracemalloc
+from datetime import UTC, datetime, timedelta
+from multiprocessing.sharedctypes import Synchronized
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from attend.bootstrap import bootstrap, utc_now  # noqa: E402
+from attend.bot.delivery import DeliveryWorker  # noqa: E402
+from attend.bot.email.channel import EmailChannel  # noqa: E402
+from attend.bot.email.smtp import SmtpMailer, SmtpSettings  # noqa: E402
+from attend.bot.links import LinkSigner  # noqa: E402
+from attend.config import Config  # noqa: E402
+from attend.core.actors import Actor  # noqa: E402
+from attend.core.aggregates.common import Channel, PlayerProfile  # noqa: E402
+from attend.core.aggregates.team import AddPlayer  # noqa: E402
+from attend.core.notifier import Notifier, jobs  # noqa: E402
+from bench.eventstore import fresh_postgres_schema, progress  # noqa: E402
+
+KEYS = ("bench-fanout-key-0123456789abcdef",)
+CAPTAIN = Actor.console("captain@example.com")
+
+
+def free_loopback_port() -> int:
+    # aiosmtpd's Controller cannot start on port 0 (aio-libs/aiosmtpd#276).
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def _serve_smtp(port: int, accepted: Synchronized[int], ready: Any, stop: Any) -> None:
+    from aiosmtpd.controller import Controller
+
+    class Count:
+        async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+            with accepted.get_lock():
+                accepted.value += 1
+            return "250 OK"
+
+    controller = Controller(Count(), hostname="127.0.0.1", port=port)
+    controller.start()
+    ready.set()
+    stop.wait()
+    controller.stop()
+
+
+class SmtpSink:
+    """An SMTP server in its own process, so its work is not in our timings or memory."""
+
+    def __init__(self) -> None:
+        context = multiprocessing.get_context("spawn")
+        self.port = free_loopback_port()
+        self.accepted: Synchronized[int] = context.Value("i", 0)
+        ready, self._stop = context.Event(), context.Event()
+        self._process = context.Process(target=_serve_smtp, daemon=True,
+                                        args=(self.port, self.accepted, ready, self._stop))
+        self._process.start()
+        if not ready.wait(30):
+            raise RuntimeError("the SMTP sink did not start")
+
+    def close(self) -> None:
+        self._stop.set()
+        self._process.join(10)
+
+
+def fan_out(url: str, players: int, sink: SmtpSink, *, trace: bool) -> dict[str, float]:
+    app = bootstrap(Config(database_url=url, secret_keys=KEYS), extra_handlers=[Notifier()])
+    try:
+        context = app.service.create_team(CAPTAIN, "Bench United", "America/Toronto")
+        team_id = context.team.team_id
+        for i in range(players - 1):
+            app.router.dispatch(AddPlayer(team_id=team_id, player=PlayerProfile(
+                player_id=f"p{i:05d}", name=f"Player {i}", email=f"p{i}@example.com")),
+                actor=CAPTAIN.key)
+        app.settle()
+        app.service.schedule_game(CAPTAIN, datetime.now(UTC) + timedelta(days=3),
+                                  opponent="Hawks")
+        mailer = SmtpMailer(SmtpSettings(host="127.0.0.1", port=sink.port, starttls=False,
+                                         local_hostname="localhost"))
+        channel = EmailChannel(mailer, LinkSigner(KEYS), base_url="https://attend.example.org",
+                               sender="Attend <attend@example.org>", clock=utc_now)
+        worker = DeliveryWorker(app.db, app.router, {Channel.EMAIL: channel}, clock=utc_now)
+        before = sink.accepted.value
+        if trace:
+            tracemalloc.start()
+        t0 = time.perf_counter()
+        app.service.start_check(CAPTAIN, "G1")
+        fanned = time.perf_counter() - t0
+        asyncio.run(_deliver(worker, sink, before, players))
+        elapsed = time.perf_counter() - t0
+        peak = tracemalloc.get_traced_memory()[1] if trace else 0
+        tracemalloc.stop()
+        with app.db.read() as conn:
+            statuses = [j.status for j in jobs(conn)]
+        if statuses.count("delivered") != players or sink.accepted.value - before != players:
+            raise RuntimeError(f"only {statuses.count('delivered')} of {players} delivered")
+        return {"elapsed": elapsed, "fanned": fanned, "peak": peak}
+    finally:
+        app.close()
+
+
+async def _deliver(worker: DeliveryWorker, sink: SmtpSink, before: int, players: int) -> None:
+    async def report() -> None:
+        while True:
+            await asyncio.sleep(1.0)
+            progress(f"   {sink.accepted.value - before} of {players} accepted")
+
+    reporter = asyncio.create_task(report())
+    try:
+        while await worker.run_once():
+            pass
+    finally:
+        reporter.cancel()
+
+
+def measure(name: str, url_for: Any, players: int, sink: SmtpSink) -> dict[str, object]:
+    try:
+        progress(f"{name}: {players} email players, timed")
+        timed = fan_out(url_for(), players, sink, trace=False)
+        progress(f"{name}: {players} email players again, with tracemalloc")
+        traced = fan_out(url_for(), players, sink, trace=True)
+    except Exception as error:  # report it and go on with the other measurements
+        progress(f"{name}: {players} players FAILED: {str(error).splitlines()[0][:200]}")
+        return {"backend": name, "players": players,
+                "error": str(error).splitlines()[0][:200]}
+    return {
+        "backend": name,
+        "players": players,
+        "invitations_per_s": round(players / timed["elapsed"]),
+        "time_to_all_delivered_s": round(timed["elapsed"], 2),
+        "fan_out_s": round(timed["fanned"], 2),  # start_check until every job is written
+        "peak_memory_mb": round(traced["peak"] / 2**20, 1),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--json", action="store_true", help="one JSON object per line")
+    parser.add_argument("--postgres", help="also measure PostgreSQL at this URL")
+    parser.add_argument("--players", type=int, default=1000)
+    parser.add_argument("--baseline", type=int, default=250)
+    parser.add_argument("--no-sqlite", action="store_true", help="measure PostgreSQL only")
+    args = parser.parse_args()
+    sink = SmtpSink()
+    results: list[dict[str, object]] = []
+    drops = []
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            counter = iter(range(1000))
+
+            def sqlite_url() -> str:
+                return f"sqlite:///{tmp}/fanout-{next(counter)}.db"
+
+            backends: list[tuple[str, Any]] = [] if args.no_sqlite else [
+                ("sqlite", sqlite_url)]
+            if args.postgres:
+                def postgres_url() -> str:
+                    url, drop = fresh_postgres_schema(args.postgres)
+                    drops.append(drop)
+                    return url
+
+                backends.append(("postgresql", postgres_url))
+            for name, url_for in backends:
+                small = measure(name, url_for, args.baseline, sink)
+                big = measure(name, url_for, args.players, sink)
+                if "error" not in small and "error" not in big:
+                    ratio = float(str(big["peak_memory_mb"])) / max(
+                        float(str(small["peak_memory_mb"])), 0.1)
+                    big = {**big, "memory_ratio": round(ratio, 2),
+                           "team_size_ratio": round(args.players / args.baseline, 2)}
+                results += [small, big]
+    finally:
+        sink.close()
+        for drop in drops:
+            drop()
+    for result in results:
+        print(json.dumps(result) if args.json else json.dumps(result, indent=2))
+
+
+if __name__ == "__main__":
+    main()
