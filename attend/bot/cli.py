@@ -10,6 +10,7 @@ from collections.abc import Sequence
 
 from attend.config import Config, load_config
 from attend.core.errors import AttendError, ConfigError
+from attend.core.runtime import Handler
 
 log = logging.getLogger("attend")
 
@@ -52,7 +53,7 @@ def _cmd_say(config: Config, args: argparse.Namespace) -> int:
         app.close()
 
 
-def _notifier_handlers() -> list[object]:
+def _notifier_handlers() -> list[Handler]:
     try:
         from attend.core.notifier import Notifier
     except ImportError:  # pragma: no cover - during development of the notifier

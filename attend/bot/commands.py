@@ -146,6 +146,6 @@ class CommandRunner:
                     head += f" The game is full: waitlist #{line.waitlist_position}."
                 return f"{head}\n{text.counts(result.board)}"
             case grammar.Me():
-                ctx, games = service.my_games(actor, team_id)
-                return text.my_games_text(ctx.team, ctx.player, games)
+                ctx, upcoming = service.my_games(actor, team_id)
+                return text.my_games_text(ctx.team, ctx.player, upcoming)
         raise AssertionError(f"unhandled command {command!r}")

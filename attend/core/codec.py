@@ -102,8 +102,8 @@ def _dataclass_pair(cls: type) -> tuple[Encoder, Decoder]:
         has_default = (f.default is not dataclasses.MISSING
                        or f.default_factory is not dataclasses.MISSING)
         if has_default:
-            env[f"default_{f.name}"] = f.default if f.default is not dataclasses.MISSING \
-                else f.default_factory  # type: ignore[misc]
+            env[f"default_{f.name}"] = (f.default if f.default is not dataclasses.MISSING
+                                         else f.default_factory)
             factory = f.default is dataclasses.MISSING
             fallback = f"default_{f.name}()" if factory else f"default_{f.name}"
             value = f"(data[{f.name!r}] if {f.name!r} in data else {fallback})"
@@ -114,7 +114,7 @@ def _dataclass_pair(cls: type) -> tuple[Encoder, Decoder]:
         f"def encode(obj):\n    return {{{', '.join(enc_items)}}}\n"
         f"def decode(data):\n    return cls({', '.join(dec_items)})\n"
     )
-    exec(source, env)  # noqa: S102 - generated from the dataclass's own field names
+    exec(source, env)
     return env["encode"], env["decode"]
 
 

@@ -41,9 +41,12 @@ class Handler(Protocol):
     """Something that follows the log. A process manager also sets ``sends_commands = True``
     so the runtime sends the commands it enqueues."""
 
-    name: str
-    # Event types the handler reacts to; others only move its checkpoint.
-    events: frozenset[type]
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def events(self) -> frozenset[type]:
+        """Event types the handler reacts to; others only move its checkpoint."""
 
     def handle(self, tx: HandlerTransaction, recorded: RecordedEvent) -> None: ...
 

@@ -11,7 +11,6 @@ test_eventstore_contract.py``.
 from __future__ import annotations
 
 import json
-
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass

@@ -192,7 +192,7 @@ class SqlEventStore:
 
     def read_all(self, *, after: int = 0, limit: int = 1000) -> list[RecordedEvent]:
         with self._recent_lock:
-            cached = []
+            cached: list[RecordedEvent] = []
             position = after + 1
             while len(cached) < limit and (item := self._recent.get(position)) is not None:
                 cached.append(item)
