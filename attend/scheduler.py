@@ -27,6 +27,7 @@ holds it.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import sys
@@ -87,7 +88,7 @@ class Scheduler:
         self._stop = threading.Event()
         self._watcher: threading.Thread | None = None
         self._unsubscribe: Callable[[], None] | None = None
-        self._lock: ServeLock | None = None
+        self._serve_lock: ServeLock | None = None
 
     # -- running -----------------------------------------------------------------------------
     def start(self, *, paused: bool = False) -> None:
@@ -95,15 +96,22 @@ class Scheduler:
 
         ``paused`` keeps the jobs in step without firing any (to look at them).
         """
+        if self._aps is not None:
+            raise RuntimeError("the scheduler is running already")
         if self._app.db.is_sqlite:
-            self._lock = ServeLock.for_database(self._app.db.url.database)
+            self._serve_lock = ServeLock.for_database(self._app.db.url.database)
         self._stop.clear()
         self._aps = BackgroundScheduler(
             timezone=UTC, jobstores={"default": MemoryJobStore()},
             executors={"default": ThreadPoolExecutor(4)},
             job_defaults={"misfire_grace_time": None, "coalesce": True, "max_instances": 1})
         self._aps.start(paused=paused)
-        self.sync(full=True)
+        try:
+            self.sync(full=True)
+        except Exception:
+            self.stop()
+            raise
+        # The first sweep runs at once: whatever fell due while we were down runs now.
         self._aps.add_job(self._sweep, "interval", seconds=self._sweep_seconds, id=SWEEP_JOB,
                           next_run_time=datetime.now(UTC), replace_existing=True)
         if self._app.background:  # a foreground app runs no handlers to wait for
@@ -127,9 +135,9 @@ class Scheduler:
         if self._aps is not None:
             self._aps.shutdown(wait=True)
             self._aps = None
-        if self._lock is not None:
-            self._lock.release()
-            self._lock = None
+        if self._serve_lock is not None:
+            self._serve_lock.release()
+            self._serve_lock = None
 
     def notify_changed(self, position: int = 0) -> None:
         """Something was appended at ``position``: update the jobs once the due-work read
@@ -196,8 +204,7 @@ class Scheduler:
             with self._app.db.write() as conn:
                 due_work.postpone(conn, item.key, owner=self.owner, until=retry_at, error=text)
             return False
-        log.info("scheduler: ran %s (due %s, %s)", item.key,
-                 f"{item.local_due_at:%a %d %b %H:%M %Z}", item.timezone)
+        log.info("scheduler: ran %s (due %s)", item.key, _shown(item))
         if item.last_error is not None:
             with self._app.db.write() as conn:
                 due_work.mark_sent(conn, item.key, owner=self.owner)
@@ -262,10 +269,8 @@ class Scheduler:
                           args=[item.key], replace_existing=True, misfire_grace_time=None)
 
     def _remove(self, key: str) -> None:
-        try:
+        with contextlib.suppress(JobLookupError):  # it fired already, or was never planned
             self._aps.remove_job(f"due:{key}")
-        except JobLookupError:
-            pass  # it fired already, or was never planned
 
     def _watch(self) -> None:
         while not self._stop.is_set():
@@ -280,6 +285,15 @@ class Scheduler:
                 self.sync()
             except Exception:
                 log.exception("scheduler: could not follow the due work; trying again")
+
+
+def _shown(item: DueItem) -> str:
+    """The due time in UTC and in the team's zone, for the log."""
+    try:
+        local = f"{item.local_due_at:%a %d %b %H:%M %Z} {item.timezone}"
+    except Exception:  # an unknown zone must not hide that the command went out
+        local = item.timezone
+    return f"{item.due_at:%Y-%m-%d %H:%M}Z, {local}"
 
 
 def _backoff(attempts: int) -> timedelta:
