@@ -24,18 +24,18 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from attend.bootstrap import bootstrap  # noqa: E402
-from attend.config import Config  # noqa: E402
-from attend.core.actors import Actor  # noqa: E402
-from attend.core.aggregates.common import Answer  # noqa: E402
-from bench.eventstore import fresh_postgres_schema, progress  # noqa: E402
+from attend.bootstrap import bootstrap
+from attend.config import Config
+from attend.core.actors import Actor
+from attend.core.aggregates.common import Answer
+from bench.eventstore import fresh_postgres_schema, progress
 
 PLAYERS, CHECKS, CLIENTS = 40, 50, 8
 
 
 def percentile(samples: list[float], p: float) -> float:
     ordered = sorted(samples)
-    return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
+    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
 
 
 def run(name: str, url: str, answers: int) -> dict[str, object]:

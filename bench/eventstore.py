@@ -24,14 +24,14 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from sqlalchemy import create_engine, text  # noqa: E402
-from sqlalchemy.engine import make_url  # noqa: E402
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
 
-from attend.core.eventstore.database import Database  # noqa: E402
-from attend.core.eventstore.sql import SqlEventStore  # noqa: E402
-from attend.core.migrations import upgrade  # noqa: E402
-from attend.core.router import Router  # noqa: E402
-from tests.tally import TALLY, AddToTally, OpenTally, tally_registry  # noqa: E402
+from attend.core.eventstore.database import Database
+from attend.core.eventstore.sql import SqlEventStore
+from attend.core.migrations import upgrade
+from attend.core.router import Router
+from tests.tally import TALLY, AddToTally, OpenTally, tally_registry
 
 
 def clock() -> datetime:
