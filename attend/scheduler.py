@@ -44,6 +44,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 
 from attend.bootstrap import App
 from attend.core.actors import Actor
+from attend.core.aggregates.check import AlertIfBelowMinimum
 from attend.core.errors import AttendError, ConfigError, DomainError
 from attend.core.projections import due_work
 from attend.core.projections.due_work import DueItem, DueKind, DueWorkProjection
@@ -185,6 +186,11 @@ class Scheduler:
                 case DueKind.REMIND:
                     assert item.check_id is not None and item.reminder_key is not None
                     service.remind_by_schedule(item.check_id, item.reminder_key)
+                case DueKind.MINIMUM_CHECK:
+                    assert item.check_id is not None
+                    self._app.router.dispatch(
+                        AlertIfBelowMinimum(check_id=item.check_id, key=item.key),
+                        actor=SCHEDULER.key)
                 case DueKind.START_GAME:
                     service.start_game(item.game_id)
                 case DueKind.END_GAME:

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select, update
 
-from attend.core.aggregates.check import RemindNonResponders
+from attend.core.aggregates.check import AlertIfBelowMinimum, CloseCheck, RemindNonResponders
 from attend.core.aggregates.game import (
     CancelGame,
     EndGame,
@@ -183,6 +183,85 @@ def test_changed_settings_replan_the_teams_games_still_to_play(story: Story) -> 
     assert plan(story, "g0") == before_g0
 
 
+# -- the minimum check ------------------------------------------------------------------------
+MINIMUM = "minimum_check:20261205T1900Z"
+
+
+def minimum_checks(story: Story, game_id: str = "g1") -> list[tuple[str, datetime, DueStatus]]:
+    return [(k, due, s) for k, due, s in plan(story, game_id) if k.startswith("minimum_check")]
+
+
+def test_a_minimum_check_is_planned_at_the_last_reminder_only_while_there_is_a_minimum(
+        story: Story) -> None:
+    schedule(story)
+    assert minimum_checks(story) == []
+
+    story.do(ChangeTeamSettings(team_id="t1", min_players=3))
+    assert minimum_checks(story) == [(MINIMUM, GAME - 3 * H, PENDING)]
+    (item,) = [i for i in items(story) if i.kind is DueKind.MINIMUM_CHECK]
+    assert (item.expires_at, item.reminder_key, item.key) == (GAME, None, f"g1:{MINIMUM}")
+    # It runs right after the reminder due at the same time.
+    assert [k for k, _, _ in plan(story)][2:4] == ["remind:180@20261205T1900Z", MINIMUM]
+
+    story.do(ChangeTeamSettings(team_id="t1", reminder_minutes=(1440, 90)))
+    assert minimum_checks(story) == [(MINIMUM, GAME - 90 * timedelta(minutes=1), PENDING)]
+    story.do(ChangeTeamSettings(team_id="t1", reminder_minutes=()))
+    assert minimum_checks(story) == [(MINIMUM, GAME - 3 * H, PENDING)]
+
+    story.do(ChangeTeamSettings(team_id="t1", clear_min_players=True))
+    assert minimum_checks(story) == [(MINIMUM, GAME - 3 * H, SKIPPED)]
+    schedule(story, "g2", GAME + 24 * H)
+    assert minimum_checks(story, "g2") == []
+
+
+def test_a_minimum_check_is_done_once_checked_and_checked_again_for_a_new_start(
+        story: Story, db: Database) -> None:
+    story.do(ChangeTeamSettings(team_id="t1", min_players=2))
+    schedule(story)
+    story.settle()
+    at = GAME - 3 * H
+    with db.write() as conn:  # not before the check is open: there is nobody to count
+        claimed = due_work.claim(conn, owner="a", now=at, until=at)
+    assert [i.kind for i in claimed] == [DueKind.START_CHECK]
+
+    story.clock.now = GAME - 48 * H
+    check_id = story.check("t1", "g1")
+    story.settle()
+    with db.write() as conn:
+        claimed = due_work.claim(conn, owner="a", now=at, until=at + H)
+    assert [i.kind for i in claimed] == [DueKind.REMIND, DueKind.REMIND, DueKind.MINIMUM_CHECK]
+    assert claimed[-1].check_id == check_id
+
+    story.clock.now = at
+    story.do(AlertIfBelowMinimum(check_id=check_id, key=claimed[-1].key))
+    story.do(AlertIfBelowMinimum(check_id=check_id, key="manual:1"))  # no item
+    assert minimum_checks(story) == [(MINIMUM, at, DONE)]
+
+    later = GAME + 24 * H
+    story.do(RescheduleGame(game_id="g1", starts_at=later))
+    assert minimum_checks(story) == [(MINIMUM, at, DONE),
+                                     ("minimum_check:20261206T1900Z", later - 3 * H, PENDING)]
+    story.do(CloseCheck(check_id=check_id, reason="game cancelled"))
+    moved = next(i for i in items(story) if i.key == "g1:minimum_check:20261206T1900Z")
+    assert (moved.status, moved.note) == (SKIPPED, "check closed")
+
+
+def test_a_minimum_check_expires_with_the_game_and_skips_a_check_opened_after_it(
+        story: Story) -> None:
+    story.do(ChangeTeamSettings(team_id="t1", min_players=2))
+    schedule(story)
+    schedule(story, "g2", GAME + 24 * H)
+    story.clock.now = GAME - 2 * H  # the scheduler was down until after the minimum check
+    story.check("t1", "g1")
+    story.do(StartGame(game_id="g2"))
+
+    (item,) = [i for i in items(story) if i.kind is DueKind.MINIMUM_CHECK]
+    assert (item.status, item.note) == (SKIPPED, "the check opened after this minimum check "
+                                                 "was due")
+    (other,) = [i for i in items(story, "g2") if i.kind is DueKind.MINIMUM_CHECK]
+    assert (other.status, other.note) == (SKIPPED, "game started")
+
+
 def test_a_cancelled_game_has_nothing_left_to_do(story: Story) -> None:
     schedule(story)
     story.do(CancelGame(game_id="g1", reason="rain"))
@@ -310,6 +389,7 @@ def dump(db: Database) -> dict[str, list[tuple[Any, ...]]]:
 
 
 def test_a_rebuild_gives_the_same_plan_and_resets_claims(story: Story, db: Database) -> None:
+    story.do(ChangeTeamSettings(team_id="t1", min_players=2))
     schedule(story, "g1")
     schedule(story, "g2", GAME + 24 * H)
     schedule(story, "g3", GAME + 48 * H)
@@ -320,6 +400,8 @@ def test_a_rebuild_gives_the_same_plan_and_resets_claims(story: Story, db: Datab
     story.do(RescheduleGame(game_id="g2", starts_at=GAME + 30 * H))
     story.do(CancelGame(game_id="g3"))
     story.do(ChangeTeamSettings(team_id="t1", reminder_minutes=(120,)))
+    story.clock.now = GAME - 2 * H
+    story.do(AlertIfBelowMinimum(check_id=check_id, key=f"g1:{MINIMUM}"))
     story.clock.now = GAME
     story.do(StartGame(game_id="g1"))
     story.settle()
@@ -332,3 +414,5 @@ def test_a_rebuild_gives_the_same_plan_and_resets_claims(story: Story, db: Datab
 
     assert dump(db) == before
     assert all(i.claimed_by is None for i in story.read(due_work.pending))
+    assert {(i.game_id, i.status) for i in story.read(due_work.items_for_game, "g1")
+            if i.kind is DueKind.MINIMUM_CHECK} == {("g1", DONE)}

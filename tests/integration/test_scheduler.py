@@ -23,7 +23,7 @@ import pytest
 from attend.bootstrap import App, bootstrap, utc_now
 from attend.config import Config
 from attend.core.actors import Actor
-from attend.core.aggregates.check import RemindersRequested
+from attend.core.aggregates.check import CheckBelowMinimum, MinimumChecked, RemindersRequested
 from attend.core.aggregates.common import Answer
 from attend.core.aggregates.game import (
     AttendanceCheckStarted,
@@ -33,6 +33,8 @@ from attend.core.aggregates.game import (
 )
 from attend.core.errors import ConfigError, DomainError
 from attend.core.eventstore import RecordedEvent
+from attend.core.notifications import NotificationKind
+from attend.core.notifier import Notifier, jobs
 from attend.core.projections import due_work
 from attend.core.projections import schedule as schedules
 from attend.core.projections.board import board_for_game
@@ -297,6 +299,74 @@ def test_a_failed_command_is_tried_again_after_a_backoff(
     clock.now = GAME + timedelta(seconds=60)
     assert settled_run(scheduler, app) == [f"{game_id}:start_game"]
     assert status(app, game_id) is GameStatus.STARTED
+
+
+# -- the captains' alert when a check is short ----------------------------------------------
+@pytest.fixture
+def short_team(database_url: str, clock: FakeClock) -> Iterator[Team]:
+    """A team that needs 3 players, with Cap and Ana as captains, and the notifier running."""
+    app = bootstrap(Config(database_url=database_url), clock=clock,
+                    extra_handlers=[*handlers(), Notifier()], retry=RetryPolicy(delays=()))
+    team = Team(app)
+    app.service.change_settings(CAPTAIN, min_players=3)
+    app.service.appoint_captain(CAPTAIN, "Ana")
+    yield team
+    app.close()
+
+
+def captain_alerts(app: App) -> list[tuple[str, dict[str, Any]]]:
+    app.settle()
+    with app.db.read() as conn:
+        return [(j.recipient_id, dict(j.details)) for j in jobs(conn)
+                if j.kind is NotificationKind.CAPTAIN_BELOW_MINIMUM]
+
+
+def test_the_captains_are_alerted_at_the_last_reminder_when_the_check_is_short(
+        short_team: Team, clock: FakeClock) -> None:
+    app, team = short_team.app, short_team
+    game_id = team.game(GAME)
+    scheduler = Scheduler(app, owner="s1")
+    clock.now = GAME - 48 * H
+    settled_run(scheduler, app)
+    team.answer("Ben", game_id, Answer.YES)
+    team.answer("Cal", game_id, Answer.NO)
+
+    clock.now = GAME - 3 * H - timedelta(seconds=1)
+    assert settled_run(scheduler, app) == [f"{game_id}:remind:1440@20261205T1900Z"]
+    assert captain_alerts(app) == []
+    clock.now = GAME - 3 * H
+    assert settled_run(scheduler, app) == [f"{game_id}:remind:180@20261205T1900Z",
+                                           f"{game_id}:minimum_check:20261205T1900Z"]
+
+    (short,) = recorded(app, CheckBelowMinimum)
+    assert short.event == CheckBelowMinimum(check_id=game_id, yes_count=1, min_players=3)
+    assert short.metadata.actor == "system:scheduler"
+    alerts = captain_alerts(app)
+    assert sorted(team.names(tuple(who for who, _ in alerts))) == ["Ana", "Cap"]
+    assert {(d["yes_count"], d["min_players"]) for _, d in alerts} == {(1, 3)}
+    clock.advance(minutes=10)  # done: nothing left to send, and nobody is told twice
+    assert settled_run(scheduler, app) == []
+    assert len(captain_alerts(app)) == 2
+
+
+def test_a_check_with_enough_players_alerts_nobody(short_team: Team, clock: FakeClock) -> None:
+    app, team = short_team.app, short_team
+    game_id = team.game(GAME)
+    scheduler = Scheduler(app, owner="s1")
+    clock.now = GAME - 48 * H
+    settled_run(scheduler, app)
+    for name in ("Ben", "Cal", "Dee"):
+        team.answer(name, game_id, Answer.YES)
+
+    clock.now = GAME - 3 * H
+    assert f"{game_id}:minimum_check:20261205T1900Z" in settled_run(scheduler, app)
+    assert [(e.yes_count, e.min_players) for e in events(app, MinimumChecked)] == [(3, 3)]
+    assert events(app, CheckBelowMinimum) == []
+    assert captain_alerts(app) == []
+    with app.db.read() as conn:
+        (item,) = [i for i in due_work.items_for_game(conn, game_id)
+                   if i.kind is DueKind.MINIMUM_CHECK]
+    assert item.status is DueStatus.DONE
 
 
 # -- restarts --------------------------------------------------------------------------------

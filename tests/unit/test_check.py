@@ -8,6 +8,7 @@ import pytest
 
 from attend.core.aggregates.check import (
     CHECK,
+    AlertIfBelowMinimum,
     AnswerRecorded,
     CheckBelowMinimum,
     CheckClosed,
@@ -21,6 +22,7 @@ from attend.core.aggregates.check import (
     InvitePlayer,
     LateDropOut,
     MessageDelivered,
+    MinimumChecked,
     MoveCheck,
     OpenCheck,
     PlayerInvited,
@@ -166,6 +168,7 @@ def test_opening_twice_records_nothing() -> None:
         WithdrawInvitation(check_id=C, player_id=ANA.player_id),
         answer(ANA, YES),
         RemindNonResponders(check_id=C, reminder_key="1440"),
+        AlertIfBelowMinimum(check_id=C, key="g1:minimum_check"),
         MoveCheck(check_id=C, starts_at=KICKOFF),
         RecordDelivery(check_id=C, player_id=ANA.player_id, message_key="k", channel=Channel.SLACK),
         RecordDeliveryFailure(
@@ -369,6 +372,58 @@ def test_a_promotion_keeps_the_count_so_the_minimum_is_not_lost() -> None:
         waitlisted(CAL, 1),
     )
     assert when(state, answer(ANA, NO)) == [said(ANA, NO, previous=YES), promoted(CAL)]
+
+
+ALERT = AlertIfBelowMinimum(check_id=C, key="g1:minimum_check:20260504T1200Z")
+
+
+def checked(yes_count: int, min_players: int | None) -> MinimumChecked:
+    return MinimumChecked(check_id=C, key=ALERT.key, yes_count=yes_count, min_players=min_players)
+
+
+def test_a_check_short_of_its_minimum_before_the_game_alerts_the_captain_once() -> None:
+    state = given(*opened(*EVERYONE, min_players=3), said(ANA, YES), said(BEN, NO))
+    assert when(state, ALERT) == [
+        checked(1, 3),
+        CheckBelowMinimum(check_id=C, yes_count=1, min_players=3),
+    ]
+    state = after(state, ALERT)
+    assert when(state, ALERT) == []  # the scheduler sent it again
+    assert when(state, AlertIfBelowMinimum(check_id=C, key="another")) == [
+        MinimumChecked(check_id=C, key="another", yes_count=1, min_players=3),
+        CheckBelowMinimum(check_id=C, yes_count=1, min_players=3),
+    ]
+
+
+def test_a_waitlisted_yes_does_not_count_towards_the_minimum() -> None:
+    state = given(
+        *opened(*EVERYONE, min_players=2, max_players=1),
+        said(ANA, YES),
+        said(BEN, YES),
+        waitlisted(BEN, 1),
+    )
+    assert when(state, ALERT) == [
+        checked(1, 2),
+        CheckBelowMinimum(check_id=C, yes_count=1, min_players=2),
+    ]
+
+
+@pytest.mark.parametrize("yes", [(ANA, BEN), (ANA, BEN, CAL)], ids=["at", "above"])
+def test_a_check_at_or_above_its_minimum_records_the_key_without_an_alert(
+    yes: tuple[Invitee, ...],
+) -> None:
+    state = given(*opened(*EVERYONE, min_players=2), *(said(who, YES) for who in yes))
+    assert when(state, ALERT) == [checked(len(yes), 2)]
+    assert when(after(state, ALERT), ALERT) == []
+
+
+def test_a_check_without_a_minimum_records_the_key_without_an_alert() -> None:
+    assert when(given(*opened(*EVERYONE)), ALERT) == [checked(0, None)]
+
+
+def test_a_closed_check_records_no_minimum_alert() -> None:
+    state = given(*opened(*EVERYONE, min_players=3), CLOSED)
+    assert when(state, ALERT) == []
 
 
 # Late drop-outs

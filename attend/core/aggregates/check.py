@@ -8,8 +8,13 @@ confirmed Yes drops out.
 Decisions the rules leave open:
 - A note belongs to an answer. Repeating the same answer with no note (a button tap) keeps the
   note; changing the answer without a note drops it; a blank note clears it.
-- ``CheckReachedMinimum`` / ``CheckBelowMinimum`` fire only when the confirmed Yes count
-  crosses ``min_players``; a check opens below its minimum without an event.
+- ``CheckReachedMinimum`` / ``CheckBelowMinimum`` fire when the confirmed Yes count crosses
+  ``min_players``; a check opens below its minimum without an event.
+- Before the game the scheduler sends ``AlertIfBelowMinimum``: ``CheckBelowMinimum`` again if
+  the check is still short. Like a reminder key, its key is used once even when the check is
+  fine (``MinimumChecked`` is recorded either way), so the scheduler can resend it safely and
+  the due-work read model sees it done. A closed check records nothing rather than refusing:
+  the scheduler may run late, and a started or cancelled game needs no alert.
 - A late drop-out is a confirmed Yes lost (to No, Maybe, or a withdrawn invitation) when the
   game starts in 24 hours or less, including after the start. ``answer`` is None when the
   invitation was withdrawn. Waitlisted players are not confirmed, so never late drop-outs.
@@ -70,6 +75,12 @@ class RecordAnswer:
 class RemindNonResponders:
     check_id: str
     reminder_key: str  # e.g. "1440", minutes before the start; each key is used once
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class AlertIfBelowMinimum:
+    check_id: str
+    key: str  # the scheduler's due-work item key; each key is used once
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -187,6 +198,16 @@ class RemindersRequested:
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
+class MinimumChecked:
+    """An ``AlertIfBelowMinimum`` was handled; ``CheckBelowMinimum`` follows if short."""
+
+    check_id: str
+    key: str
+    yes_count: int
+    min_players: int | None  # None: the check has no minimum (set after it opened)
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
 class CheckMoved:
     check_id: str
     previous_starts_at: datetime
@@ -261,6 +282,7 @@ class CheckState:
     confirmed: tuple[str, ...] = ()  # player ids holding a place, in order of their Yes
     waitlist: tuple[str, ...] = ()  # player ids queued for a place, first come first served
     reminders_sent: tuple[str, ...] = ()
+    minimum_checks: tuple[str, ...] = ()  # keys of the AlertIfBelowMinimum handled
     closed: bool = False
     closed_at: datetime | None = None
     close_reason: str | None = None
@@ -287,6 +309,7 @@ CheckCommand = (
     | WithdrawInvitation
     | RecordAnswer
     | RemindNonResponders
+    | AlertIfBelowMinimum
     | MoveCheck
     | CloseCheck
     | RecordDelivery
@@ -303,6 +326,7 @@ CheckEvent = (
     | CheckBelowMinimum
     | LateDropOut
     | RemindersRequested
+    | MinimumChecked
     | CheckMoved
     | CheckClosed
     | MessageDelivered
@@ -344,6 +368,10 @@ def decide(state: CheckState, command: CheckCommand, *, now: datetime) -> list[C
                     check_id=check_id, reminder_key=key, player_ids=state.awaiting_answer
                 )
             ]
+        case AlertIfBelowMinimum(check_id=check_id, key=key):
+            if _opened(state).closed or key in state.minimum_checks:
+                return []
+            return _minimum_checked(state, check_id, key)
         case MoveCheck(check_id=check_id, starts_at=starts_at):
             previous = _opened(state).starts_at
             if previous is None or starts_at == previous:
@@ -490,6 +518,14 @@ def _place_lost(
     return events
 
 
+def _minimum_checked(state: CheckState, check_id: str, key: str) -> list[CheckEvent]:
+    yes_count, minimum = len(state.confirmed), state.min_players
+    checked = MinimumChecked(check_id=check_id, key=key, yes_count=yes_count, min_players=minimum)
+    if minimum is None or yes_count >= minimum:
+        return [checked]
+    return [checked, CheckBelowMinimum(check_id=check_id, yes_count=yes_count, min_players=minimum)]
+
+
 def _known_failure(state: CheckState, command: RecordDeliveryFailure) -> bool:
     """Already delivered, or this failure (or a permanent one on that channel) is recorded."""
     if state.delivered(command.player_id, command.message_key):
@@ -553,6 +589,8 @@ def evolve(state: CheckState, event: CheckEvent) -> CheckState:
             return state  # news for the captain; the counts already moved
         case RemindersRequested(reminder_key=key):
             return replace(state, reminders_sent=(*state.reminders_sent, key))
+        case MinimumChecked(key=key):
+            return replace(state, minimum_checks=(*state.minimum_checks, key))
         case CheckMoved(starts_at=starts_at):
             return replace(state, starts_at=starts_at)
         case CheckClosed(reason=reason, closed_at=closed_at):
@@ -601,6 +639,7 @@ CHECK: Aggregate[CheckState] = Aggregate(
         WithdrawInvitation: "check_id",
         RecordAnswer: "check_id",
         RemindNonResponders: "check_id",
+        AlertIfBelowMinimum: "check_id",
         MoveCheck: "check_id",
         CloseCheck: "check_id",
         RecordDelivery: "check_id",
@@ -617,9 +656,11 @@ CHECK: Aggregate[CheckState] = Aggregate(
         CheckBelowMinimum,
         LateDropOut,
         RemindersRequested,
+        MinimumChecked,
         CheckMoved,
         CheckClosed,
         MessageDelivered,
         DeliveryFailed,
     ),
+    state_version=2,  # 2: minimum_checks
 )

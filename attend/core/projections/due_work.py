@@ -1,26 +1,34 @@
 """Due work: what the scheduler must do for each game, and when. Its source of truth.
 
 One row per due item, keyed ``<game_id>:<kind>`` (``<game_id>:remind:<reminder_key>`` for a
-reminder). A game's plan is worked out on ``GameScheduled`` and ``GameRescheduled``, and on
-``TeamSettingsChanged`` for the team's games still to play; ``T`` is the time of that event:
+reminder, ``<game_id>:minimum_check:<start>`` for a minimum check). A game's plan is worked
+out on ``GameScheduled`` and ``GameRescheduled``, and on ``TeamSettingsChanged`` for the
+team's games still to play; ``T`` is the time of that event:
 
 - ``start_check`` at the start minus the team's check lead time, or at ``T`` when that has
   passed (a game scheduled with less time to go gets its check at once);
 - ``remind`` at the start minus each reminder time, only if that falls after ``T`` and after
   the check starts; its ``reminder_key`` is ``<minutes>@<start, UTC, YYYYMMDDTHHMMZ>``
   (e.g. ``1440@20261205T1900Z``), so a moved game gets its reminders again for the new time;
+- ``minimum_check``, only while the team has a ``min_players``: at the latest reminder time
+  (the smallest reminder minutes, or 3 hours before a team with no reminders), under the
+  same rule as a reminder. Its key, which the scheduler sends as ``AlertIfBelowMinimum``'s,
+  holds the start (``g1:minimum_check:20261205T1900Z``) but not the minutes: a moved game is
+  checked again, changed reminder times only move a check still pending;
 - ``start_game`` at the start, ``end_game`` after the team's game length.
 
-``start_check`` and reminders expire at the start: a reminder that would arrive after the
-game is never sent. All arithmetic is on UTC instants, so "48 hours before" is 48 real hours
-across a daylight-saving change; :attr:`DueItem.local_due_at` shows it in the team's zone.
+``start_check``, reminders and minimum checks expire at the start: a reminder that would
+arrive after the game is never sent. All arithmetic is on UTC instants, so "48 hours before"
+is 48 real hours across a daylight-saving change; :attr:`DueItem.local_due_at` shows it in
+the team's zone.
 
 Status comes from events only, so a rebuild gives the same rows: ``AttendanceCheckStarted``,
-``RemindersRequested`` (with the item's key), ``GameStarted`` and ``GameEnded`` mark items
-done; a cancelled, started or ended game, a closed check, a check that opened after a
-reminder was due, or a plan that no longer has the item, mark pending items skipped (with a
-``note``). Rows are never deleted, so a reader following ``seq`` (the position of the event
-that last changed a row) sees every change. The claim columns (``claimed_by``,
+``RemindersRequested`` (with the item's key), ``MinimumChecked`` (recorded whether the check
+was short or not, with the item's key), ``GameStarted`` and ``GameEnded`` mark items done; a
+cancelled, started or ended game, a closed check, a check that opened after a reminder or a
+minimum check was due, or a plan that no longer has the item, mark pending items skipped
+(with a ``note``). Rows are never deleted, so a reader following ``seq`` (the position of the
+event that last changed a row) sees every change. The claim columns (``claimed_by``,
 ``claimed_until``, ``attempts``, ``last_error``) are the scheduler's lease on an item, written
 by :func:`claim`, :func:`mark_sent` and :func:`postpone`; a rebuild resets them, which at
 worst sends an idempotent command again.
@@ -60,7 +68,12 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import JSONB
 
-from attend.core.aggregates.check import CheckClosed, CheckOpened, RemindersRequested
+from attend.core.aggregates.check import (
+    CheckClosed,
+    CheckOpened,
+    MinimumChecked,
+    RemindersRequested,
+)
 from attend.core.aggregates.game import (
     AttendanceCheckStarted,
     GameCancelled,
@@ -85,6 +98,7 @@ due_work_teams = Table(
     Column("check_lead_minutes", Integer, nullable=False),
     Column("reminder_minutes", Json, nullable=False),
     Column("game_length_minutes", Integer, nullable=False),
+    Column("min_players", Integer),  # None: no minimum, so no minimum check
 )
 
 due_work_games = Table(
@@ -125,6 +139,7 @@ due_work = Table(
 class DueKind(enum.StrEnum):
     START_CHECK = "start_check"
     REMIND = "remind"
+    MINIMUM_CHECK = "minimum_check"
     START_GAME = "start_game"
     END_GAME = "end_game"
 
@@ -138,6 +153,8 @@ class DueStatus(enum.StrEnum):
 PENDING = DueStatus.PENDING.value
 SCHEDULED = GameStatus.SCHEDULED.value
 DEFAULTS = TeamSettings(timezone="UTC")
+MINIMUM_CHECK_MINUTES = 180  # before the start, for a team without reminders
+BEFORE_START = (DueKind.START_CHECK, DueKind.REMIND, DueKind.MINIMUM_CHECK)
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -174,7 +191,11 @@ def item_key(game_id: str, kind: DueKind, reminder_key: str | None = None) -> st
 
 
 def reminder_key(minutes: int, starts_at: datetime) -> str:
-    return f"{minutes}@{starts_at.astimezone(UTC):%Y%m%dT%H%MZ}"
+    return f"{minutes}@{_stamp(starts_at)}"
+
+
+def _stamp(starts_at: datetime) -> str:
+    return f"{starts_at.astimezone(UTC):%Y%m%dT%H%MZ}"
 
 
 class DueWorkProjection:
@@ -182,7 +203,7 @@ class DueWorkProjection:
     events: frozenset[type] = frozenset({
         TeamRegistered, TeamSettingsChanged, GameScheduled, GameRescheduled, GameCancelled,
         GameStarted, GameEnded, AttendanceCheckStarted, CheckOpened, RemindersRequested,
-        CheckClosed,
+        MinimumChecked, CheckClosed,
     })
     tables: tuple[Table, ...] = (due_work_teams, due_work_games, due_work)
 
@@ -212,8 +233,7 @@ class DueWorkProjection:
             case GameStarted(game_id=game_id):
                 _set_game(conn, game_id, status=GameStatus.STARTED.value)
                 _done(conn, seq, item_key(game_id, DueKind.START_GAME))
-                _skip(conn, seq, "game started", game_id=game_id,
-                      kinds=(DueKind.START_CHECK, DueKind.REMIND))
+                _skip(conn, seq, "game started", game_id=game_id, kinds=BEFORE_START)
             case GameEnded(game_id=game_id):
                 _set_game(conn, game_id, status=GameStatus.ENDED.value)
                 _done(conn, seq, item_key(game_id, DueKind.END_GAME))
@@ -227,8 +247,12 @@ class DueWorkProjection:
                                        .limit(1)).scalar()
                 if game_id is not None:  # a captain's own reminder has no item: no match
                     _done(conn, seq, item_key(game_id, DueKind.REMIND, key))
+            case MinimumChecked(check_id=check_id, key=key):
+                # The scheduler sends the item's own key; any other key matches no item.
+                _done(conn, seq, key, kind=DueKind.MINIMUM_CHECK, check_id=check_id)
             case CheckClosed(check_id=check_id):
-                _skip(conn, seq, "check closed", check_id=check_id, kinds=(DueKind.REMIND,))
+                _skip(conn, seq, "check closed", check_id=check_id,
+                      kinds=(DueKind.REMIND, DueKind.MINIMUM_CHECK))
 
 
 # -- writing ---------------------------------------------------------------------------------
@@ -238,6 +262,7 @@ def _save_team(conn: Connection, team_id: str, settings: TeamSettings, *,
         "timezone": settings.timezone, "check_lead_minutes": settings.check_lead_minutes,
         "reminder_minutes": list(settings.reminder_minutes),
         "game_length_minutes": settings.game_length_minutes,
+        "min_players": settings.min_players,
     }
     if insert_row:
         conn.execute(insert(due_work_teams).values(team_id=team_id, **values))
@@ -251,8 +276,15 @@ def _set_game(conn: Connection, game_id: str, **values: Any) -> None:
                  .values(**values))
 
 
-def _done(conn: Connection, seq: int, key: str) -> None:
-    conn.execute(update(due_work).where(due_work.c.key == key)
+def _done(conn: Connection, seq: int, key: str, *, kind: DueKind | None = None,
+          check_id: str | None = None) -> None:
+    d = due_work.c
+    where = [d.key == key]
+    if kind is not None:
+        where.append(d.kind == kind.value)
+    if check_id is not None:
+        where.append(d.check_id == check_id)
+    conn.execute(update(due_work).where(*where)
                  .values(status=DueStatus.DONE.value, note=None, seq=seq))
 
 
@@ -274,11 +306,13 @@ def _opened(conn: Connection, seq: int, game_id: str, check_id: str,
             opened_at: datetime) -> None:
     d = due_work.c
     _set_game(conn, game_id, check_id=check_id, check_opened_at=opened_at)
-    # A reminder right behind the invitation would only repeat it.
-    conn.execute(update(due_work).where(
-        d.game_id == game_id, d.status == PENDING, d.kind == DueKind.REMIND.value,
-        d.due_at <= opened_at).values(status=DueStatus.SKIPPED.value, seq=seq,
-                                      note="the check opened after this reminder was due"))
+    # A reminder right behind the invitation would only repeat it, and a minimum check then
+    # would find nobody has answered yet.
+    for kind, what in ((DueKind.REMIND, "reminder"), (DueKind.MINIMUM_CHECK, "minimum check")):
+        conn.execute(update(due_work).where(
+            d.game_id == game_id, d.status == PENDING, d.kind == kind.value,
+            d.due_at <= opened_at).values(status=DueStatus.SKIPPED.value, seq=seq,
+                                          note=f"the check opened after this {what} was due"))
     conn.execute(update(due_work).where(d.game_id == game_id).values(check_id=check_id,
                                                                         seq=seq))
 
@@ -303,6 +337,7 @@ def _plan(conn: Connection, game_id: str, *, at: datetime, seq: int) -> None:
     lead = team.check_lead_minutes if team else DEFAULTS.check_lead_minutes
     reminders = team.reminder_minutes if team else DEFAULTS.reminder_minutes
     length = team.game_length_minutes if team else DEFAULTS.game_length_minutes
+    minimum = team.min_players if team else DEFAULTS.min_players
     starts: datetime = game.starts_at
     existing = {row.key: row for row in conn.execute(
         select(due_work).where(due_work.c.game_id == game_id))}
@@ -323,6 +358,11 @@ def _plan(conn: Connection, game_id: str, *, at: datetime, seq: int) -> None:
             key = reminder_key(minutes, starts)
             wanted[item_key(game_id, DueKind.REMIND, key)] = _Planned(
                 DueKind.REMIND, due, starts, key)
+    if minimum is not None:
+        due = starts - timedelta(minutes=min(reminders, default=MINIMUM_CHECK_MINUTES))
+        if due > floor:
+            wanted[item_key(game_id, DueKind.MINIMUM_CHECK, _stamp(starts))] = _Planned(
+                DueKind.MINIMUM_CHECK, due, starts)
     wanted[item_key(game_id, DueKind.START_GAME)] = _Planned(DueKind.START_GAME, starts)
     wanted[item_key(game_id, DueKind.END_GAME)] = _Planned(
         DueKind.END_GAME, starts + timedelta(minutes=length))
@@ -351,20 +391,23 @@ def _plan(conn: Connection, game_id: str, *, at: datetime, seq: int) -> None:
 # -- the scheduler's lease on items ----------------------------------------------------------
 _ORDER = case((due_work.c.kind == DueKind.START_CHECK.value, 0),
               (due_work.c.kind == DueKind.REMIND.value, 1),
-              (due_work.c.kind == DueKind.START_GAME.value, 2), else_=3)
+              (due_work.c.kind == DueKind.MINIMUM_CHECK.value, 2),
+              (due_work.c.kind == DueKind.START_GAME.value, 3), else_=4)
 
 
 def claimable(now: datetime) -> ColumnElement[bool]:
-    """Pending, due, not expired, not claimed by anyone (or the claim lapsed); a reminder
-    only once its check is open, the end of a game only once it started. So two processes
-    never take a step before the one it needs (which the domain would refuse)."""
+    """Pending, due, not expired, not claimed by anyone (or the claim lapsed); a reminder or
+    a minimum check only once its check is open, the end of a game only once it started. So
+    two processes never take a step before the one it needs (which the domain would
+    refuse)."""
     d, g = due_work.c, due_work_games.c
     started = exists().where(g.game_id == d.game_id, g.status != SCHEDULED)
     return and_(
         d.status == PENDING, d.due_at <= now,
         or_(d.expires_at.is_(None), d.expires_at > now),
         or_(d.claimed_until.is_(None), d.claimed_until <= now),
-        or_(d.kind != DueKind.REMIND.value, d.check_id.is_not(None)),
+        or_(d.kind.not_in([DueKind.REMIND.value, DueKind.MINIMUM_CHECK.value]),
+            d.check_id.is_not(None)),
         or_(d.kind != DueKind.END_GAME.value, started),
     )
 
