@@ -145,6 +145,8 @@ CHECK_MESSAGES: list[object] = [
         note="maybe late",
     ),
     check.RemindNonResponders(check_id="c1", reminder_key="1440"),
+    check.AlertIfBelowMinimum(check_id="c1", key="g1:minimum_check:20261205T1900Z"),
+    check.MinimumChecked(check_id="c1", key="k", yes_count=1, min_players=3),
     check.MoveCheck(check_id="c1", starts_at=AT),
     check.CloseCheck(check_id="c1", reason="game ended"),
     check.RecordDelivery(
