@@ -60,6 +60,7 @@ from attend.core.projections.types import UtcDateTime
 
 PENDING, DELIVERED, FAILED, SKIPPED = "pending", "delivered", "failed", "skipped"
 CLAIM_LEASE = timedelta(minutes=5)  # a claim not resolved by then is taken up again
+CHUNK = 64  # invitees per state row
 _ID_NAMESPACE = uuid.UUID("0c6a3d1e-2f55-4a8e-b7a9-5d0f3c9e8b21")
 
 metadata = MetaData()
@@ -156,14 +157,14 @@ class Notifier:
         match recorded.event:
             case check.CheckOpened() as e:
                 self._save(f"check:{e.check_id}", {"game_id": e.game_id, "team_id": e.team_id,
-                                                   "invitees": []})
+                                                   "chunks": 0})
                 self._save(f"game:{e.game_id}", {"check_id": e.check_id})
             case check.PlayerInvited(check_id=check_id, invitee=invitee) as e:
-                self._set_invitee(check_id, invitee.player_id, invitee.name)
+                self._add_invitee(check_id, invitee.player_id, invitee.name)
                 jobs.add(Kind.INVITATION, e.team_id, e.game_id, check_id, invitee.player_id,
                          "invite", {})
             case check.InvitationWithdrawn(check_id=check_id, player_id=player_id):
-                self._set_invitee(check_id, player_id, None)
+                self._remove_invitee(check_id, player_id)
             case check.RemindersRequested(check_id=check_id, reminder_key=key, player_ids=ids):
                 for_check = self._check(check_id)
                 for player_id in ids:
@@ -221,18 +222,38 @@ class Notifier:
 
     def _check(self, check_id: str) -> _CheckInfo:
         state = self._load(f"check:{check_id}") or {}
-        return _CheckInfo(check_id, state.get("team_id", ""), state.get("game_id"),
-                          dict(state.get("invitees", [])))
+        return _CheckInfo(check_id, state.get("team_id", ""), state.get("game_id"))
 
-    def _set_invitee(self, check_id: str, player_id: str, name: str | None) -> None:
+    # A check's invitees are kept in chunks of CHUNK [player id, name] pairs (pairs, as JSONB
+    # does not keep the order of an object's keys): inviting one more rewrites one small row,
+    # not the whole list, so a big team's fan-out stays linear.
+    def _add_invitee(self, check_id: str, player_id: str, name: str) -> None:
         state = self._load(f"check:{check_id}")
         if state is None:
             return
-        # Pairs, not an object: JSONB does not keep the order of an object's keys.
-        invitees = [pair for pair in state["invitees"] if pair[0] != player_id]
-        if name is not None:
-            invitees.append([player_id, name])
-        self._save(f"check:{check_id}", {**state, "invitees": invitees})
+        chunks = state["chunks"]
+        last = self._load(f"check:{check_id}:{chunks - 1}") if chunks else None
+        if last is None or len(last["invitees"]) >= CHUNK:
+            self._save(f"check:{check_id}", {**state, "chunks": chunks + 1})
+            self._save(f"check:{check_id}:{chunks}", {"invitees": [[player_id, name]]})
+        else:
+            self._save(f"check:{check_id}:{chunks - 1}",
+                       {"invitees": [*last["invitees"], [player_id, name]]})
+
+    def _remove_invitee(self, check_id: str, player_id: str) -> None:
+        state = self._load(f"check:{check_id}")
+        for i in range(state["chunks"] if state else 0):
+            chunk = self._load(f"check:{check_id}:{i}") or {"invitees": []}
+            kept = [pair for pair in chunk["invitees"] if pair[0] != player_id]
+            if len(kept) != len(chunk["invitees"]):
+                self._save(f"check:{check_id}:{i}", {"invitees": kept})
+                return
+
+    def _invitees(self, check_id: str) -> dict[str, str]:
+        """Player id -> name, in invitation order."""
+        state = self._load(f"check:{check_id}")
+        return {player_id: name for i in range(state["chunks"] if state else 0)
+                for player_id, name in (self._load(f"check:{check_id}:{i}") or {})["invitees"]}
 
     def _captains(self, team_id: str) -> list[str]:
         state = self._load(f"team:{team_id}")
@@ -244,15 +265,15 @@ class Notifier:
         if index is None:
             return  # no check was opened: nobody was asked, nobody needs telling
         for_check = self._check(index["check_id"])
-        for player_id in for_check.invitees:
+        for player_id in self._invitees(for_check.check_id):
             jobs.to_player(kind, for_check, player_id, key, details)
 
     def _alert(self, jobs: _Jobs, kind: Kind, check_id: str, about: str | None, key: str,
                details: dict[str, Any]) -> None:
         for_check = self._check(check_id)
         if about is not None:
-            details = {"player_id": about, "player_name": for_check.invitees.get(about),
-                       **details}
+            details = {"player_id": about,
+                       "player_name": self._invitees(check_id).get(about), **details}
         for captain in self._captains(for_check.team_id):
             if captain != about:
                 jobs.to_player(kind, for_check, captain, key, details)
@@ -263,7 +284,6 @@ class _CheckInfo:
     check_id: str
     team_id: str
     game_id: str | None
-    invitees: dict[str, str]  # player id -> name, in invitation order
 
 
 class _Jobs:

@@ -160,3 +160,18 @@ def test_waitlist_moves_tell_the_player_concerned(tigers: Team) -> None:
 
     assert tigers.to(NotificationKind.WAITLISTED) == ["Ben"]
     assert tigers.to(NotificationKind.WAITLIST_PROMOTION) == ["Ben"]
+
+
+def test_a_big_team_is_told_in_invitation_order_without_the_ones_who_left(
+        tigers: Team) -> None:
+    extra = [tigers.service.add_player(CAPTAIN, f"Player {i:02d}", email=f"p{i}@example.org")
+             for i in range(70)]  # more invitees than the notifier keeps in one state row
+    tigers.check()
+    tigers.service.remove_player(CAPTAIN, "Ben")
+    tigers.service.remove_player(CAPTAIN, "p65@example.org")
+
+    tigers.service.cancel_game(CAPTAIN, "G1")
+
+    told = [j.recipient_id for j in tigers.jobs() if j.kind is NotificationKind.CANCELLATION]
+    expected = [tigers.cap, tigers.ana, tigers.cal, *extra[:65], *extra[66:]]
+    assert told == [p.player_id for p in expected]
