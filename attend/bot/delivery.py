@@ -157,6 +157,7 @@ class DeliveryWorker:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._wakeup: asyncio.Event | None = None
         self._dispatcher: asyncio.Task[None] | None = None
+        self._recording: asyncio.Lock | None = None  # one recorder at a time: see _settled
 
     # -- running -------------------------------------------------------------------------------
     def start(self) -> None:
@@ -209,6 +210,7 @@ class DeliveryWorker:
             return
         self._loop = asyncio.get_running_loop()
         self._wakeup = asyncio.Event()
+        self._recording = asyncio.Lock()
         self._lanes = {c: _Lane(self, sender, self._pacing[c])
                        for c, sender in self._channels.items()}
 
@@ -231,8 +233,8 @@ class DeliveryWorker:
 
     async def _dispatch_due(self, now: datetime) -> list[_Item] | None:
         room = min(self._claim_batch, self._capacity - self._in_flight)
-        if room <= 0:
-            return None
+        if room < min(self._claim_batch, self._capacity) // 2:
+            return None  # wait for room: a few big claims cost less than many small ones
         ready = await asyncio.to_thread(self._claim_and_prepare, now, room)
         items = [_Item(job=job, notification=n, contact=contact, channel=channel,
                        claimed_until=now + self._lease, tried=set(tried))
@@ -301,8 +303,7 @@ class DeliveryWorker:
         team_view, game_view = reads.team(job.team_id), reads.game(job.game_id)
         contact = reads.player(job.team_id, job.recipient_id)
         board = reads.board(job.check_id)
-        line = None if board is None else next(
-            (ln for ln in board.lines if ln.player_id == job.recipient_id), None)
+        line = reads.line(job.check_id, job.recipient_id)
         young = now - job.created_at < READ_MODEL_GRACE
         if team_view is None or game_view is None or contact is None:
             if young:
@@ -371,9 +372,14 @@ class DeliveryWorker:
 
     # -- outcomes --------------------------------------------------------------------------
     async def _settled(self, channel: Channel, sent: Sequence[tuple[_Item, Outcome]]) -> None:
-        """Record what happened to ``sent`` on ``channel``; fall back where a DM was refused."""
+        """Record what happened to ``sent`` on ``channel``; fall back where a DM was refused.
+
+        One batch is recorded at a time: outcomes mostly go to the same check's stream, and
+        lanes recording at once would only make each other retry on its version."""
+        assert self._recording is not None
         try:
-            onward = await asyncio.to_thread(self._record, channel, sent, self._clock())
+            async with self._recording:
+                onward = await asyncio.to_thread(self._record, channel, sent, self._clock())
         except Exception:
             log.exception("could not record %d delivery outcomes; their jobs will be taken "
                           "up again when the claim lapses", len(sent))
@@ -592,8 +598,17 @@ class _Reads:
         if check_id is None:
             return None
         found: BoardView | None = self._once(("b", check_id),
-                                             lambda: boards.board(self.conn, check_id))
+                                             lambda: boards.board(self.conn, check_id,
+                                                                  with_history=False))
         return found
+
+    def line(self, check_id: str | None, player_id: str) -> BoardLine | None:
+        board = self.board(check_id)
+        if board is None:
+            return None
+        lines: dict[str, BoardLine] = self._once(
+            ("l", board.check_id), lambda: {ln.player_id: ln for ln in board.lines})
+        return lines.get(player_id)
 
     def player(self, team_id: str, player_id: str) -> PlayerView | None:
         return roster.player(self.conn, team_id, player_id)

@@ -9,6 +9,7 @@ sent again after a crash is recognisably the same message. Works with the SMTP m
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from email.message import EmailMessage
@@ -66,17 +67,13 @@ class EmailChannel:
         self._mailto = unsubscribe_mailto
 
     async def send(self, notification: Notification) -> str | None:
-        return await self._mailer.send(self.message(notification))
+        return await self._mailer.send(await asyncio.to_thread(self.message, notification))
 
     async def send_many(
         self, notifications: Sequence[Notification]
     ) -> list[str | DeliveryError | None]:
-        built: list[EmailMessage | DeliveryError] = []
-        for notification in notifications:
-            try:
-                built.append(self.message(notification))
-            except DeliveryError as error:
-                built.append(error)
+        # Building a mail costs milliseconds (the email package): not on the event loop.
+        built = await asyncio.to_thread(self._messages, notifications)
         messages = [m for m in built if isinstance(m, EmailMessage)]
         send_many = getattr(self._mailer, "send_many", None)
         if send_many is not None:  # the SMTP mailer: one connection for the whole batch
@@ -84,6 +81,16 @@ class EmailChannel:
         else:
             sent = iter([await _send_one(self._mailer, m) for m in messages])
         return [item if isinstance(item, DeliveryError) else next(sent) for item in built]
+
+    def _messages(self, notifications: Sequence[Notification]) -> list[EmailMessage |
+                                                                        DeliveryError]:
+        built: list[EmailMessage | DeliveryError] = []
+        for notification in notifications:
+            try:
+                built.append(self.message(notification))
+            except DeliveryError as error:
+                built.append(error)
+        return built
 
     def message(self, n: Notification) -> EmailMessage:
         """The mail for ``n``; raises PermanentDeliveryError when there is no address."""
