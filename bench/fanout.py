@@ -31,17 +31,17 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from attend.bootstrap import bootstrap, utc_now  # noqa: E402
-from attend.bot.delivery import DeliveryWorker  # noqa: E402
-from attend.bot.email.channel import EmailChannel  # noqa: E402
-from attend.bot.email.smtp import SmtpMailer, SmtpSettings  # noqa: E402
-from attend.bot.links import LinkSigner  # noqa: E402
-from attend.config import Config  # noqa: E402
-from attend.core.actors import Actor  # noqa: E402
-from attend.core.aggregates.common import Channel, PlayerProfile  # noqa: E402
-from attend.core.aggregates.team import AddPlayer  # noqa: E402
-from attend.core.notifier import Notifier, jobs  # noqa: E402
-from bench.eventstore import fresh_postgres_schema, progress  # noqa: E402
+from attend.bootstrap import bootstrap, utc_now
+from attend.bot.delivery import DeliveryWorker
+from attend.bot.email.channel import EmailChannel
+from attend.bot.email.smtp import SmtpMailer, SmtpSettings
+from attend.bot.links import LinkSigner
+from attend.config import Config
+from attend.core.actors import Actor
+from attend.core.aggregates.common import Channel, PlayerProfile
+from attend.core.aggregates.team import AddPlayer
+from attend.core.notifier import Notifier, jobs
+from bench.eventstore import fresh_postgres_schema, progress
 
 KEYS = ("bench-fanout-key-0123456789abcdef",)
 CAPTAIN = Actor.console("captain@example.com")
@@ -170,7 +170,7 @@ def main() -> None:
     args = parser.parse_args()
     sink = SmtpSink()
     results: list[dict[str, object]] = []
-    drops = []
+    drops: list[Any] = []  # schema droppers (fresh_postgres_schema)
     try:
         with tempfile.TemporaryDirectory() as tmp:
             counter = iter(range(1000))
