@@ -23,6 +23,7 @@ from attend.core.eventstore.database import Database
 from attend.core.eventstore.sql import PostgresWakeups, SqlEventStore
 from attend.core.messages import MessageRegistry
 from attend.core.migrations import upgrade
+from attend.core.notifier import Notifier
 from attend.core.process_managers.attendance_check import AttendanceCheckManager
 from attend.core.projections import read_models
 from attend.core.router import Clock, Router
@@ -82,7 +83,8 @@ def bootstrap(config: Config, *, clock: Clock = utc_now, background: bool = Fals
         upgrade(db)
     store = SqlEventStore(db, build_registry())
     router = Router(store, AGGREGATES, clock=clock)
-    handlers: list[Handler] = [*read_models(), AttendanceCheckManager(), *extra_handlers]
+    handlers: list[Handler] = [*read_models(), AttendanceCheckManager(), Notifier(),
+                               *extra_handlers]
     runtime = HandlerRuntime(store, router, handlers, retry=retry, poll_interval=poll_interval)
     if background:
         def settle(position: int, names: Sequence[str]) -> None:

@@ -60,18 +60,13 @@ class AnotherProcessRunning(AttendError):
     """A second ``attend serve`` on one SQLite database."""
 
 
-def handlers() -> list[DueWorkProjection]:
-    """The handlers the scheduler needs the runtime to run (pass as ``extra_handlers``)."""
-    return [DueWorkProjection()]
-
-
 class Scheduler:
     def __init__(self, app: App, *, clock: Clock | None = None, owner: str | None = None,
                  sweep_seconds: float = 60.0, watch_seconds: float = 1.0,
                  claim_for: timedelta = timedelta(minutes=5), batch_size: int = 20) -> None:
         if DueWorkProjection.name not in app.runtime.handler_names:
-            raise ConfigError("the scheduler needs the due_work read model: bootstrap with "
-                              "extra_handlers=attend.scheduler.handlers()")
+            raise ConfigError("the scheduler needs the due_work read model, which "
+                              "attend.bootstrap.bootstrap() always runs")
         self._app = app
         self._clock = clock or app.clock
         self.owner = owner or app.runtime.owner

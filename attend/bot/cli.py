@@ -7,10 +7,13 @@ import logging
 import os
 import sys
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from attend.config import Config, load_config
 from attend.core.errors import AttendError, ConfigError
-from attend.core.runtime import Handler
+
+if TYPE_CHECKING:
+    from attend.bootstrap import App
 
 log = logging.getLogger("attend")
 
@@ -30,7 +33,7 @@ def _cmd_say(config: Config, args: argparse.Namespace) -> int:
     from attend.bot.commands import CommandRunner
     from attend.core.actors import Actor
 
-    app = bootstrap(config, background=False, extra_handlers=_notifier_handlers())
+    app = bootstrap(config, background=False)
     try:
         actor = Actor.console(args.as_email)
         team_id = None
@@ -53,20 +56,10 @@ def _cmd_say(config: Config, args: argparse.Namespace) -> int:
         app.close()
 
 
-def _notifier_handlers() -> list[Handler]:
-    try:
-        from attend.core.notifier import Notifier
-    except ImportError:  # pragma: no cover - during development of the notifier
-        return []
-    return [Notifier()]
-
-
-def _deliver_pending(app: object) -> None:
+def _deliver_pending(app: App) -> None:
     """With no `attend serve` running, send what the command caused (invitations, ...)."""
-    try:
-        from attend.bot.serve import deliver_once
-    except ImportError:  # pragma: no cover
-        return
+    from attend.bot.serve import deliver_once
+
     deliver_once(app)
 
 
@@ -195,6 +188,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # APScheduler reports every job it adds at INFO: the scheduler's own log says what matters.
+    logging.getLogger("apscheduler").setLevel(logging.DEBUG if args.verbose else logging.WARNING)
     if args.command == "say" and not args.verbose:
         logging.getLogger().setLevel(logging.WARNING)  # the reply is the output
     try:

@@ -41,7 +41,7 @@ from attend.core.projections.board import board_for_game
 from attend.core.projections.due_work import DueKind, DueStatus
 from attend.core.router import Clock
 from attend.core.runtime import RetryPolicy
-from attend.scheduler import AnotherProcessRunning, Scheduler, ServeLock, handlers
+from attend.scheduler import AnotherProcessRunning, Scheduler, ServeLock
 from tests.conftest import FakeClock, _postgres_schema_url
 
 H = timedelta(hours=1)
@@ -57,7 +57,7 @@ def player(name: str) -> Actor:
 
 def make_app(url: str, clock: Clock, *, background: bool = False) -> App:
     return bootstrap(Config(database_url=url), clock=clock, background=background,
-                     extra_handlers=handlers(), retry=RetryPolicy(delays=()))
+                     retry=RetryPolicy(delays=()))
 
 
 class Team:
@@ -306,7 +306,7 @@ def test_a_failed_command_is_tried_again_after_a_backoff(
 def short_team(database_url: str, clock: FakeClock) -> Iterator[Team]:
     """A team that needs 3 players, with Cap and Ana as captains, and the notifier running."""
     app = bootstrap(Config(database_url=database_url), clock=clock,
-                    extra_handlers=[*handlers(), Notifier()], retry=RetryPolicy(delays=()))
+                    retry=RetryPolicy(delays=()))
     team = Team(app)
     app.service.change_settings(CAPTAIN, min_players=3)
     app.service.appoint_captain(CAPTAIN, "Ana")

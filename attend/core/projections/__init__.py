@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from attend.core.projections.board import BoardProjection
 from attend.core.projections.directory import DirectoryProjection
+from attend.core.projections.due_work import DueWorkProjection
 from attend.core.projections.roster import RosterProjection
 from attend.core.projections.schedule import ScheduleProjection
 from attend.core.projections.types import Projection
@@ -18,5 +19,7 @@ __all__ = ["Projection", "read_models"]
 
 def read_models() -> list[Projection]:
     """A fresh instance of every projection (season and player games are queries over
-    the board and schedule tables)."""
-    return [RosterProjection(), DirectoryProjection(), ScheduleProjection(), BoardProjection()]
+    the board and schedule tables). The notifier's delivery jobs are not here: they record
+    what was sent, so rebuilding them would send everything again."""
+    return [RosterProjection(), DirectoryProjection(), ScheduleProjection(), BoardProjection(),
+            DueWorkProjection()]

@@ -1,0 +1,126 @@
+"""``attend serve``: the whole service in one process.
+
+Migrations, then the handler runtime (read models, the check process manager, the notifier)
+in background threads, the scheduler, the delivery worker and the web app on one asyncio
+loop. SIGINT and SIGTERM stop it cleanly: the web server stops taking requests, the worker
+stops claiming (a job in hand stays claimed and is taken up again when the claim lapses),
+the scheduler stops, and each handler finishes its batch and releases its lease.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from datetime import timedelta
+
+from aiohttp import web
+
+from attend.bootstrap import App, bootstrap
+from attend.bot.delivery import DeliveryWorker
+from attend.bot.email.channel import email_channel_for
+from attend.bot.links import LinkSigner
+from attend.bot.web.app import create_web_app
+from attend.config import Config
+from attend.core.actors import Actor
+from attend.core.aggregates.common import Answer, Channel
+from attend.core.errors import DomainError
+from attend.scheduler import Scheduler
+
+log = logging.getLogger("attend.serve")
+
+
+def delivery_worker(app: App) -> DeliveryWorker:
+    channels = {Channel.EMAIL: email_channel_for(app.config, clock=app.clock)}
+    return DeliveryWorker(app.db, app.router, channels, clock=app.clock,
+                          owner=app.runtime.owner)
+
+
+def deliver_once(app: App) -> int:
+    """Send what is due now, in the foreground (``attend say`` with no server running)."""
+    return asyncio.run(delivery_worker(app).run_once())
+
+
+def seed_demo(app: App) -> str | None:
+    """A team, email-only players, a game in three days and an open check; only once."""
+    service = app.service
+    captain = Actor.console("captain@example.com", name="Casey Captain")
+    if service.memberships(captain):
+        return None
+    service.create_team(captain, "The Alchemists", "America/Toronto")
+    for name in ("Alice McGee", "Bob Ross", "Carol Danvers", "Dev Patel"):
+        service.add_player(captain, name, email=f"{name.split()[0].lower()}@example.com")
+    local = (app.clock() + timedelta(days=3)).replace(hour=23, minute=30, second=0,
+                                                      microsecond=0)
+    status = service.schedule_game(captain, local, location="Monarch Park", opponent="Hawks")
+    service.start_check(captain, status.game.handle)
+    service.answer(Actor.console("bob@example.com"), Answer.YES, ref=status.game.handle,
+                   note="bringing the ball")
+    return status.game.game_id
+
+
+def serve(config: Config, *, demo: bool = False) -> int:
+    app = bootstrap(config, background=True)
+    try:
+        return asyncio.run(_serve(app, demo=demo))
+    finally:
+        app.close()
+
+
+async def _serve(app: App, *, demo: bool) -> int:
+    config = app.config
+    scheduler = Scheduler(app)  # refuses a second process on one SQLite file
+    app.start()
+    scheduler.start()
+    worker = delivery_worker(app)
+    worker.start()
+    unsubscribe = app.store.subscribe(lambda _position: worker.wake())
+    signer = LinkSigner(config.secret_keys)
+    runner = web.AppRunner(create_web_app(app, signer), access_log=None,
+                           handle_signals=False)
+    await runner.setup()
+    site = web.TCPSite(runner, config.host, config.port)
+    stopping = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stopping.set)
+    try:
+        try:
+            await site.start()
+        except OSError as error:
+            log.error("cannot listen on %s:%d (%s). Is another attend serve running? Set "
+                      "ATTEND_PORT to use another port.", config.host, config.port, error)
+            return 1
+        if demo:
+            await asyncio.to_thread(_demo, app, signer)
+        where = "the outbox at " + f"{config.base_url}/outbox" if config.smtp is None else \
+            f"SMTP via {config.smtp.host}"
+        log.info("Attend is running at %s (database %s; email to %s). Ctrl-C stops it.",
+                 config.base_url, app.db.url.render_as_string(hide_password=True), where)
+        await stopping.wait()
+        log.info("stopping: finishing work in hand")
+        return 0
+    finally:
+        unsubscribe()
+        await runner.cleanup()
+        await worker.stop()
+        await asyncio.to_thread(scheduler.stop)
+
+
+def _demo(app: App, signer: LinkSigner) -> None:
+    try:
+        game_id = seed_demo(app)
+    except DomainError as error:
+        log.warning("could not seed the demo: %s", error.message)
+        return
+    if game_id is None:
+        log.info("demo data is already there")
+        return
+    status = app.service.board_for_game(game_id)
+    assert status is not None
+    captain = next(p for p in app.service.roster(Actor.console("captain@example.com"))[1]
+                   if p.captain)
+    token = signer.board_token(game_id, status.team.team_id, captain.player_id,
+                               expires_at=status.game.starts_at + timedelta(hours=6))
+    log.info("demo: The Alchemists vs Hawks, %d players asked. Captain's board: %s/b/%s",
+             len(status.board.lines) if status.board else 0, app.config.base_url, token)
