@@ -357,4 +357,4 @@ else:
         fcntl.flock(file.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
 
 
-__all__ = ["AnotherProcessRunning", "Scheduler", "ServeLock", "handlers"]
+__all__ = ["AnotherProcessRunning", "Scheduler", "ServeLock"]

@@ -34,7 +34,7 @@ from attend.core.aggregates.game import (
 from attend.core.errors import ConfigError, DomainError
 from attend.core.eventstore import RecordedEvent
 from attend.core.notifications import NotificationKind
-from attend.core.notifier import Notifier, jobs
+from attend.core.notifier import jobs
 from attend.core.projections import due_work
 from attend.core.projections import schedule as schedules
 from attend.core.projections.board import board_for_game
