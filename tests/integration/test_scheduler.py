@@ -31,7 +31,7 @@ from attend.core.aggregates.game import (
     GameStarted,
     GameStatus,
 )
-from attend.core.errors import ConfigError, DomainError
+from attend.core.errors import DomainError
 from attend.core.eventstore import RecordedEvent
 from attend.core.notifications import NotificationKind
 from attend.core.notifier import jobs
@@ -509,16 +509,6 @@ def test_on_sqlite_a_second_serve_is_refused(tmp_path: Path, clock: FakeClock) -
     lock.release()
     first.close()
     second.close()
-
-
-def test_the_scheduler_needs_the_due_work_read_model(database_url: str,
-                                                     clock: FakeClock) -> None:
-    app = bootstrap(Config(database_url=database_url), clock=clock)
-    try:
-        with pytest.raises(ConfigError, match="due_work"):
-            Scheduler(app)
-    finally:
-        app.close()
 
 
 # -- several processes on PostgreSQL ---------------------------------------------------------
