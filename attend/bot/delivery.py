@@ -29,7 +29,6 @@ sends nothing twice.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import os
 import socket
@@ -83,6 +82,7 @@ ACTOR = Actor.system("delivery").key
 READ_MODEL_GRACE = timedelta(minutes=1)
 MIN_REQUEUE = timedelta(seconds=1)
 LANE_FULL_DELAY = timedelta(seconds=5)
+WAKE_FOLLOW_UP = 0.1  # seconds
 CLAIM_MARGIN = timedelta(seconds=30)  # a claim this close to lapsing is left for the next one
 _COMMAND_IDS = uuid.UUID("a3f4c2d0-8e0b-4f57-9d1c-6b2e5a7f0c44")
 _ONLY_WHILE_OPEN = (NotificationKind.INVITATION, NotificationKind.REMINDER,
@@ -219,6 +219,7 @@ class DeliveryWorker:
 
     async def _follow(self) -> None:
         assert self._wakeup is not None
+        woken = False
         while True:
             try:
                 items = await self._dispatch_due(self._clock())
@@ -227,9 +228,15 @@ class DeliveryWorker:
                               "%.1f s", self._poll)
                 items = []
             if not items:
+                # A wake-up comes with an append, a moment before the notifier has written
+                # the jobs it makes: after one, look again soon rather than a poll later.
                 self._wakeup.clear()
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wakeup.wait(), self._poll)
+                wait = min(self._poll, WAKE_FOLLOW_UP) if woken else self._poll
+                try:
+                    await asyncio.wait_for(self._wakeup.wait(), wait)
+                    woken = True
+                except TimeoutError:
+                    woken = False
 
     async def _dispatch_due(self, now: datetime) -> list[_Item] | None:
         room = min(self._claim_batch, self._capacity - self._in_flight)
