@@ -13,7 +13,8 @@ derived from the job (a repeat records nothing), and then the job row is updated
 - delivered -> ``RecordDelivery`` with the platform's message reference;
 - refused for good -> ``MarkContactUnreachable`` for that channel and ``RecordDeliveryFailure``
   (the notifier turns it into a captain alert); the same message then goes out at once on the
-  next channel, which for a DM is email;
+  next channel, which for a DM is email. An address whose server refuses mail (5xx) is marked
+  the same way, so later messages skip it until the player's email changes;
 - transient -> retried after :func:`backoff`; after ``max_attempts`` it fails and is recorded
   the same way, so the captain hears of it;
 - nobody to reach (unsubscribed, no contact left) -> skipped, and the captains get a

@@ -9,6 +9,7 @@ take no real time. Runs on every backend.
 from __future__ import annotations
 
 import asyncio
+import threading
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -384,3 +385,27 @@ def test_players_hear_only_the_latest_time_of_a_game_moved_twice(tigers: Tigers)
     moved = [s for _, s in tigers.mail() if s.startswith("New time")]
     assert len(moved) == 2  # one each for Cap and Ana
     assert all("12:00 PM" in s for s in moved)
+
+
+def test_workers_claiming_at_once_never_take_the_same_job(tigers: Tigers) -> None:
+    for name in ("Ana", "Ben", "Cal", "Dee", "Eve", "Fay", "Gus"):
+        tigers.add(name)
+    tigers.check()
+    start = threading.Barrier(4)
+    claimed: list[list[int]] = [[] for _ in range(4)]
+
+    def claim(i: int) -> None:
+        start.wait()
+        for _ in range(4):
+            with tigers.app.db.write() as conn:
+                got = claim_due(conn, now=tigers.clock.now, limit=1, owner=f"worker-{i}")
+            claimed[i] += [job.id for job in got]
+
+    threads = [threading.Thread(target=claim, args=(i,)) for i in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    everything = [job_id for mine in claimed for job_id in mine]
+    assert len(everything) == len(set(everything)) == 8  # Cap and seven players
