@@ -409,3 +409,43 @@ def test_workers_claiming_at_once_never_take_the_same_job(tigers: Tigers) -> Non
 
     everything = [job_id for mine in claimed for job_id in mine]
     assert len(everything) == len(set(everything)) == 8  # Cap and seven players
+
+
+class BouncingOutbox(OutboxMailer):
+    """The local outbox, except that the named addresses are refused for good (5xx)."""
+
+    def __init__(self, directory: Path, clock: FakeClock, refused: set[str]) -> None:
+        super().__init__(directory, clock=clock)
+        self.refused = refused
+
+    async def send(self, message: Any) -> str:
+        if message["To"].addresses[0].addr_spec in self.refused:
+            raise PermanentDeliveryError("550 5.1.1 no such user")
+        return await super().send(message)
+
+
+def test_a_refused_address_is_not_tried_again_and_the_captain_is_told_once(
+        tigers: Tigers) -> None:
+    ana = tigers.add("Ana")
+    worker = tigers.worker(mailer=BouncingOutbox(tigers.outbox, tigers.clock,
+                                                 {"ana@example.org"}))
+    tigers.check()
+    run(worker, tigers.clock)
+
+    assert tigers.job(ana, NotificationKind.INVITATION).status == "failed"
+    failed = [e for e in tigers.events(f"check-{tigers.check_id}")
+              if isinstance(e, check.DeliveryFailed)]
+    assert [(e.player_id, e.channel, e.permanent) for e in failed] == [
+        (ana.player_id, Channel.EMAIL, True)]
+    tigers.settle()
+    run(worker, tigers.clock)
+    alert = [p for p in tigers.outbox.iterdir() if "Couldn't reach Ana" in p.read_text()]
+    assert len(alert) == 1 and "550 5.1.1 no such user" in alert[0].read_text()
+
+    tigers.service.remind(CAPTAIN, "G1")  # Ana's address is known to refuse mail now
+    run(worker, tigers.clock)
+    reminder = tigers.job(ana, NotificationKind.REMINDER)
+    assert reminder.status == "skipped" and "refuses mail" in (reminder.last_error or "")
+    tigers.settle()
+    run(worker, tigers.clock)
+    assert len([p for p in tigers.outbox.iterdir() if "Couldn't reach" in p.read_text()]) == 1
