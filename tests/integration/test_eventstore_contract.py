@@ -240,3 +240,15 @@ def test_listeners_hear_appends_in_this_process(store: EventStore) -> None:
     unsubscribe()
     store.append("tally-a", [added("a", 2, 3)], expected_version=1)
     assert heard == [recorded.position]
+
+
+def test_a_large_append_is_atomic_and_in_order(store: EventStore) -> None:
+    """Opening a check for a big team appends over a thousand events at once."""
+    events = [added("big", i, i) for i in range(1, 1201)]
+    recorded = store.append("tally-big", events, expected_version=0)
+    assert [r.version for r in recorded] == list(range(1, 1201))
+    assert [r.position for r in recorded] == list(range(1, 1201))
+    assert [r.event.amount for r in store.read_stream("tally-big")] == list(range(1, 1201))
+    with pytest.raises(ConcurrencyError):
+        store.append("tally-big", events, expected_version=5)
+    assert len(store.read_all(limit=5000)) == 1200

@@ -51,6 +51,7 @@ _dumps = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
 _loads = json.loads
 
 _RECENT = 4096  # events kept in memory for this process's handlers
+_CHUNK = 200  # events per INSERT statement
 
 _COLUMNS = "position, stream_id, version, type, schema_version, data, metadata"
 
@@ -91,21 +92,20 @@ class SqlEventStore:
                command_key: str | None = None) -> list[RecordedEvent]:
         if not events:
             return []
-        params: dict[str, Any] = {"sid": stream_id, "ev": expected_version, "n": len(events)}
-        for i, new in enumerate(events, 1):
-            entry = self.registry.of(new.event)
-            params[f"t{i}"] = entry.name
-            params[f"s{i}"] = entry.version
-            params[f"d{i}"] = _dumps(entry.encode(new.event))
-            params[f"m{i}"] = _dumps(encode_metadata(new.metadata))
-            params[f"r{i}"] = new.metadata.recorded_at if self._pg else \
-                new.metadata.recorded_at.isoformat()
+        # Large appends (opening a check for a big team) go in chunks, in one transaction:
+        # statements have limits on terms and parameters. Each chunk is guarded by the
+        # version the previous one left.
+        chunks = [self._params(stream_id, expected_version + start,
+                               events[start:start + _CHUNK])
+                  for start in range(0, len(events), _CHUNK)]
+        append = self._append_pg if self._pg else self._append_sqlite
         try:
             with self.db.write() as conn:
                 if command_key is not None and not self._claim_command(conn, command_key,
                                                                        stream_id):
                     return []
-                last = (self._append_pg if self._pg else self._append_sqlite)(conn, params)
+                for params in chunks:
+                    last = append(conn, params)
         except exc.IntegrityError as error:
             if "events_stream_version" in str(error.orig) or "events.stream_id" in str(
                     error.orig):
@@ -123,6 +123,19 @@ class SqlEventStore:
         for listener in list(self._listeners):
             listener(last)
         return recorded
+
+    def _params(self, stream_id: str, expected_version: int,
+                events: Sequence[NewEvent]) -> dict[str, Any]:
+        params: dict[str, Any] = {"sid": stream_id, "ev": expected_version, "n": len(events)}
+        for i, new in enumerate(events, 1):
+            entry = self.registry.of(new.event)
+            params[f"t{i}"] = entry.name
+            params[f"s{i}"] = entry.version
+            params[f"d{i}"] = _dumps(entry.encode(new.event))
+            params[f"m{i}"] = _dumps(encode_metadata(new.metadata))
+            params[f"r{i}"] = new.metadata.recorded_at if self._pg else \
+                new.metadata.recorded_at.isoformat()
+        return params
 
     def _claim_command(self, conn: Connection, key: str, stream_id: str) -> bool:
         sql = self._sql("INSERT INTO command_log (command_key, stream_id) VALUES ({key}, {sid}) "
