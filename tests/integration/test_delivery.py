@@ -193,7 +193,7 @@ def test_closed_discord_dms_fall_back_to_email_and_the_captain_is_told(tigers: T
     run(worker, tigers.clock)
 
     to, subject = tigers.mail()[-1]
-    assert "cap@example.org" in to and subject.startswith("Couldn't reach Dana about")
+    assert "cap@example.org" in to and subject.startswith("Trouble reaching Dana about")
     alert = list_messages(tigers.outbox)[-1]
     assert alert.links and alert.links[0].startswith("https://attend.example.org/b/")
 
@@ -212,7 +212,7 @@ def test_the_captains_alert_says_the_message_went_by_email_instead(tigers: Tiger
     tigers.settle()
     run(worker, tigers.clock)
 
-    (alert,) = [p for p in tigers.outbox.iterdir() if "Couldn" in p.read_text()]
+    (alert,) = [p for p in tigers.outbox.iterdir() if "Trouble reaching" in p.read_text()]
     text = alert.read_text()
     assert "Discord: DMs closed. We sent it by email instead." in text
 
@@ -253,7 +253,7 @@ def test_after_the_last_try_the_captain_is_told(tigers: Tigers) -> None:
     assert failed.status == "failed" and "gave up after 2 tries" in (failed.last_error or "")
     tigers.settle()
     run(worker, tigers.clock)
-    assert tigers.mail()[-1][1].startswith("Couldn't reach Ana")
+    assert tigers.mail()[-1][1].startswith("Trouble reaching Ana")
 
 
 def test_a_rate_limited_platform_is_asked_again_when_it_says(tigers: Tigers) -> None:
@@ -315,7 +315,7 @@ def test_an_unsubscribed_player_gets_no_email_and_the_captain_is_told(tigers: Ti
     assert skipped.status == "skipped" and "unsubscribed" in (skipped.last_error or "")
     alert = tigers.job(tigers.cap, NotificationKind.CAPTAIN_UNREACHABLE)
     assert alert.status == "delivered"
-    assert any(subject.startswith("Couldn't reach Ana") for _, subject in tigers.mail())
+    assert any(subject.startswith("Trouble reaching Ana") for _, subject in tigers.mail())
 
 
 def test_a_restarted_worker_sends_nothing_again(tigers: Tigers, database_url: str) -> None:
@@ -439,7 +439,7 @@ def test_a_refused_address_is_not_tried_again_and_the_captain_is_told_once(
         (ana.player_id, Channel.EMAIL, True)]
     tigers.settle()
     run(worker, tigers.clock)
-    alert = [p for p in tigers.outbox.iterdir() if "Couldn't reach Ana" in p.read_text()]
+    alert = [p for p in tigers.outbox.iterdir() if "Trouble reaching Ana" in p.read_text()]
     assert len(alert) == 1 and "550 5.1.1 no such user" in alert[0].read_text()
 
     tigers.service.remind(CAPTAIN, "G1")  # Ana's address is known to refuse mail now
@@ -448,4 +448,4 @@ def test_a_refused_address_is_not_tried_again_and_the_captain_is_told_once(
     assert reminder.status == "skipped" and "refuses mail" in (reminder.last_error or "")
     tigers.settle()
     run(worker, tigers.clock)
-    assert len([p for p in tigers.outbox.iterdir() if "Couldn't reach" in p.read_text()]) == 1
+    assert len([p for p in tigers.outbox.iterdir() if "Trouble reaching" in p.read_text()]) == 1

@@ -140,8 +140,8 @@ def test_a_player_who_has_not_answered_is_told_so() -> None:
         ),
         (
             CaptainAlertKind.DELIVERY_FAILED,
-            "Couldn't reach Zoë Park about Sat Dec 5, 7:00 PM EST vs Hawks",
-            "What went wrong: 550 5.1.1 no such user",
+            "Trouble reaching Zoë Park about Sat Dec 5, 7:00 PM EST vs Hawks",
+            "What happened: 550 5.1.1 no such user",
         ),
     ],
 )

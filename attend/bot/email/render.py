@@ -104,7 +104,7 @@ def _subject(model: Email) -> str:
             f"Short of players: {model.yes_count} of {model.minimum} for {game}"
         ),
         CaptainAlertKind.LATE_DROPOUT: f"{model.player_name} dropped out: {game}",
-        CaptainAlertKind.DELIVERY_FAILED: f"Couldn't reach {model.player_name} about {game}",
+        CaptainAlertKind.DELIVERY_FAILED: f"Trouble reaching {model.player_name} about {game}",
     }[model.kind]
 
 
