@@ -25,7 +25,6 @@ from attend.bot.links import LinkSigner
 from attend.config import Config
 from attend.core.actors import Actor
 from attend.core.aggregates.common import Channel
-from attend.core.notifier import Notifier
 from tests.conftest import FakeClock
 
 KEYS = ("e2e-email-key-0123456789abcdefgh",)
@@ -66,8 +65,7 @@ def smtp_inbox() -> Iterator[tuple[Inbox, int]]:
 def test_a_check_for_three_email_players_sends_three_working_invitations(
         database_url: str, clock: FakeClock, smtp_inbox: tuple[Inbox, int]) -> None:
     inbox, port = smtp_inbox
-    app = bootstrap(Config(database_url=database_url, secret_keys=KEYS), clock=clock,
-                    extra_handlers=[Notifier()])
+    app = bootstrap(Config(database_url=database_url, secret_keys=KEYS), clock=clock)
     try:
         service = app.service
         service.create_team(CAPTAIN, "Alchemists", "America/Toronto", player_name="Cap")

@@ -34,7 +34,7 @@ from attend.core.notifications import (
     PermanentDeliveryError,
     TransientDeliveryError,
 )
-from attend.core.notifier import Job, Notifier, claim_due, jobs
+from attend.core.notifier import Job, claim_due, jobs
 from attend.core.projections.roster import PlayerView
 from tests.conftest import FakeClock
 
@@ -156,8 +156,7 @@ def run(worker: DeliveryWorker, clock: FakeClock) -> int:
 
 @pytest.fixture
 def app(database_url: str, clock: FakeClock) -> Iterator[App]:
-    built = bootstrap(Config(database_url=database_url, secret_keys=KEYS), clock=clock,
-                      extra_handlers=[Notifier()])
+    built = bootstrap(Config(database_url=database_url, secret_keys=KEYS), clock=clock)
     yield built
     built.close()
 
@@ -324,8 +323,7 @@ def test_a_restarted_worker_sends_nothing_again(tigers: Tigers, database_url: st
     run(tigers.worker(), tigers.clock)
     assert len(tigers.mail()) == 2
 
-    again = bootstrap(Config(database_url=database_url, secret_keys=KEYS), clock=tigers.clock,
-                      extra_handlers=[Notifier()])
+    again = bootstrap(Config(database_url=database_url, secret_keys=KEYS), clock=tigers.clock)
     try:
         again.settle()
         tigers.clock.advance(hours=1)

@@ -16,7 +16,7 @@ from attend.config import Config
 from attend.core.actors import Actor
 from attend.core.aggregates.common import Answer
 from attend.core.notifications import NotificationKind
-from attend.core.notifier import Job, Notifier, jobs
+from attend.core.notifier import Job, jobs
 from attend.core.projections.roster import PlayerView
 from attend.core.projections.schedule import GameView
 from tests.conftest import FakeClock
@@ -61,7 +61,7 @@ class Team:
 @pytest.fixture
 def app(database_url: str, clock: FakeClock) -> Iterator[App]:
     config = Config(database_url=database_url, secret_keys=("x" * 32,))
-    built = bootstrap(config, clock=clock, extra_handlers=[Notifier()])
+    built = bootstrap(config, clock=clock)
     yield built
     built.close()
 
