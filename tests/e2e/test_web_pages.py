@@ -57,7 +57,10 @@ def count(text: str, label: str) -> int:
 
 
 def tampered(url: str) -> str:
-    return url[:-1] + ("A" if url[-1] != "A" else "B")
+    # Change a character in the middle of the token: the last character of a base64
+    # signature carries unused bits, so changing it may leave the signature valid.
+    middle = len(url) - 30
+    return url[:middle] + ("A" if url[middle] != "A" else "B") + url[middle + 1:]
 
 
 async def test_opening_a_link_shows_the_game_and_changes_nothing(story: Story) -> None:

@@ -81,6 +81,10 @@ def _sqlite_engine(url: str) -> Engine:
     if memory:
         # One shared connection, or every checkout would see its own empty database.
         kwargs["poolclass"] = StaticPool
+    else:
+        # Request threads plus a thread per handler: keep their connections open rather
+        # than reconnecting (and re-running the PRAGMAs) for every overflow checkout.
+        kwargs |= {"pool_size": 24, "max_overflow": 16}
     engine = create_engine(parsed, **kwargs)
 
     @event.listens_for(engine, "connect")
