@@ -56,6 +56,9 @@ def run(name: str, url: str, answers: int) -> dict[str, object]:
             status = service.schedule_game(captain, start + timedelta(hours=g))
             service.start_check(captain, status.game.handle)
             handles.append(status.game.handle)
+        progress(f"{name}: letting every handler catch up before measuring")
+        app.runtime.wait_for(app.store.last_position(), app.runtime.handler_names,
+                             timeout=300)
         actors = [captain] + [Actor.console(f"p{i}@example.com") for i in range(PLAYERS - 1)]
         latencies: list[float] = []
         reads: list[float] = []

@@ -68,6 +68,10 @@ class _Follower:
         # Process managers enqueue commands; only they need their outbox looked at.
         self.sends_commands: bool = getattr(handler, "sends_commands", False)
         self.unsaved = False  # position moved past skipped events, not yet written
+        self.more = False  # the last step read a full batch: there may be more right away
+        # Commands may wait in the outbox: true at start (a crash may have left some) and
+        # after every batch the process manager handled; false once all were sent.
+        self.outbox_dirty = self.sends_commands
 
 
 class HandlerRuntime:
@@ -136,12 +140,14 @@ class HandlerRuntime:
         while not self._stop.is_set():
             wake.clear()
             try:
-                busy = self.step(name)
+                self.step(name)
             except Exception:
                 log.exception("handler %s failed outside any event; retrying in %.1f s",
                               name, self._poll)
-                busy = False
-            if not busy:
+                follower.more = False
+            if not follower.more:
+                # Caught up: sleep until an append here wakes us (one that landed during the
+                # step has set the event already) or, for other processes' appends, the poll.
                 wake.wait(self._poll if follower.lease else min(self._poll, self._ttl / 3))
 
     def run_until_idle(self, *, max_rounds: int = 1000) -> bool:
@@ -163,12 +169,14 @@ class HandlerRuntime:
             return self._step(follower)
 
     def _step(self, follower: _Follower) -> bool:
+        follower.more = False
         if not self._hold_lease(follower):
             return False
         lease = follower.lease
         assert lease is not None
-        sent = self._send_outbox(follower) if follower.sends_commands else False
+        sent = self._send_outbox(follower)
         batch = self._store.read_all(after=follower.position, limit=self._batch)
+        follower.more = len(batch) == self._batch
         if not batch:
             return sent
         if not any(type(r.event) in follower.handler.events for r in batch):
@@ -195,6 +203,7 @@ class HandlerRuntime:
             self._advanced(follower, batch[-1].position)
             follower.unsaved = False
         if follower.sends_commands:
+            follower.outbox_dirty = True
             self._send_outbox(follower)
         return True
 
@@ -256,6 +265,7 @@ class HandlerRuntime:
             return False
         if follower.lease is None or follower.lease.epoch != lease.epoch:
             follower.position = lease.position  # new holder: start from the durable checkpoint
+            follower.outbox_dirty = follower.sends_commands
             log.info("now running handler %s from position %d", follower.handler.name,
                      lease.position)
         follower.lease = lease
@@ -268,6 +278,8 @@ class HandlerRuntime:
         follower.lease = None
 
     def _send_outbox(self, follower: _Follower) -> bool:
+        if not (follower.sends_commands and follower.outbox_dirty):
+            return False
         pending = self._store.pending_commands(follower.handler.name)
         for item in pending:
             try:
@@ -285,6 +297,7 @@ class HandlerRuntime:
                               type(item.command).__name__)
                 return True
             self._store.mark_sent(follower.handler.name, item.command_id)
+        follower.outbox_dirty = False
         return bool(pending)
 
     # -- consistency -------------------------------------------------------------------------

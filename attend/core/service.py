@@ -12,11 +12,15 @@ from __future__ import annotations
 import functools
 import re
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+
+from sqlalchemy import Connection
 
 from attend.core.actors import Actor, ActorKind
 from attend.core.aggregates import check, game, team
@@ -34,6 +38,7 @@ from attend.core.projections.season import SeasonLine
 from attend.core.router import Clock, DispatchResult, Router, new_id
 
 T = TypeVar("T")
+_reading: ContextVar[Connection | None] = ContextVar("attend_reading", default=None)
 # Waits until the named read models have caught up with a position (see bootstrap).
 Settle = Callable[[int, Sequence[str]], None]
 
@@ -96,8 +101,25 @@ class AttendService:
 
     # -- reading -----------------------------------------------------------------------------
     def _read(self, query: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        conn = _reading.get()
+        if conn is not None:
+            return query(conn, *args, **kwargs)
         with self._db.read() as conn:
             return query(conn, *args, **kwargs)
+
+    @contextmanager
+    def _one_connection(self) -> Iterator[None]:
+        """Serve the reads inside from one connection (resolving who asks and which game
+        takes four or five queries; each checkout costs more than the query)."""
+        if _reading.get() is not None:
+            yield
+            return
+        with self._db.read() as conn:
+            token = _reading.set(conn)
+            try:
+                yield
+            finally:
+                _reading.reset(token)
 
     def memberships(self, actor: Actor) -> list[Membership]:
         if actor.kind is ActorKind.CONSOLE:
@@ -119,6 +141,10 @@ class AttendService:
 
     def context(self, actor: Actor, team_id: str | None = None) -> Context:
         """Resolve the actor to a player; ``team_id`` picks one of several teams."""
+        with self._one_connection():
+            return self._context(actor, team_id)
+
+    def _context(self, actor: Actor, team_id: str | None) -> Context:
         mine = self.memberships(actor)
         if team_id is not None:
             mine = [m for m in mine if m.team_id == team_id]
@@ -133,9 +159,9 @@ class AttendService:
             raise DomainError("which_team", f"You're on several teams ({names}); say which one "
                               "(for example with --team).")
         membership = mine[0]
-        with self._db.read() as conn:  # one connection for both reads
-            team_view = roster.team(conn, membership.team_id)
-            player_view = roster.player(conn, membership.team_id, membership.player_id)
+        with self._one_connection():
+            team_view = self._read(roster.team, membership.team_id)
+            player_view = self._read(roster.player, membership.team_id, membership.player_id)
         if team_view is None or player_view is None:  # the read model is catching up
             raise DomainError("not_on_a_team", "You're not on a team yet.")
         return Context(team=team_view, player=player_view)
@@ -391,8 +417,9 @@ class AttendService:
     def answer(self, actor: Actor, answer: Answer, *, ref: str = "next",
                note: str | None = None, on_behalf_of: str | None = None,
                team_id: str | None = None) -> AnswerResult:
-        ctx = self.context(actor, team_id)
-        found = self.game(ctx, ref)
+        with self._one_connection():
+            ctx = self.context(actor, team_id)
+            found = self.game(ctx, ref)
         target, source = ctx.player, actor.answer_source
         if on_behalf_of is not None:
             if not ctx.player.captain:
