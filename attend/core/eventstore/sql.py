@@ -24,7 +24,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, delete, exc, select, update
+from sqlalchemy import Connection, bindparam, delete, exc, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from attend.core.errors import ConcurrencyError, LeaseLost
@@ -323,6 +323,14 @@ def _aware(value: datetime) -> datetime:
     return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
 
 
+# The fenced checkpoint write, on every handler transaction: built once.
+_ADVANCE = (update(subscriptions)
+            .where(subscriptions.c.handler == bindparam("h"),
+                   subscriptions.c.owner == bindparam("o"),
+                   subscriptions.c.epoch == bindparam("e"))
+            .values(position=bindparam("p")))
+
+
 class _SqlTransaction:
     def __init__(self, store: SqlEventStore, conn: Connection, lease: Lease) -> None:
         self._store = store
@@ -362,12 +370,9 @@ class _SqlTransaction:
             parked_at=datetime.now(UTC)))
 
     def advance(self, position: int) -> None:
-        c = subscriptions.c
         lease = self._lease
-        result = self.connection.execute(
-            update(subscriptions)
-            .where(c.handler == lease.handler, c.owner == lease.owner, c.epoch == lease.epoch)
-            .values(position=position))
+        result = self.connection.execute(_ADVANCE, {
+            "h": lease.handler, "o": lease.owner, "e": lease.epoch, "p": position})
         if result.rowcount != 1:
             raise LeaseLost(f"handler {lease.handler!r} was taken over by another process")
 

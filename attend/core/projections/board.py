@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Row, Table, delete, insert, literal, select, update
+from sqlalchemy import Connection, Row, Table, bindparam, delete, insert, select, update
 
 from attend.core.aggregates.check import (
     AnswerRecorded,
@@ -142,21 +142,39 @@ class BoardProjection:
                              .values(is_open=False))
 
 
+# Statements an answer runs, built once: building and hashing a SQLAlchemy statement costs
+# more than running it, and the board is on the path of every button press.
+_line_c, _history_c = board_lines.c, board_history.c
+_THIS_LINE = (_line_c.check_id == bindparam("c_id")) & (_line_c.player_id == bindparam("p_id"))
+_SET_ANSWER = update(board_lines).where(_THIS_LINE).values(
+    answer=bindparam("answer"), note=bindparam("note"), source=bindparam("source"),
+    answered_at=bindparam("answered_at"))
+# The name comes from the line, in the same statement: no extra round trip.
+_ADD_HISTORY = insert(board_history).from_select(
+    ["check_id", "seq", "player_id", "name", "answer", "previous", "note", "source", "at"],
+    select(_line_c.check_id, bindparam("seq", type_=_history_c.seq.type), _line_c.player_id,
+           _line_c.name, bindparam("answer", type_=_history_c.answer.type),
+           bindparam("previous", type_=_history_c.previous.type),
+           bindparam("note", type_=_history_c.note.type),
+           bindparam("source", type_=_history_c.source.type),
+           bindparam("answered_at", type_=_history_c.at.type))
+    .where(_THIS_LINE))
+_QUEUE_PLACE = select(_line_c.waitlist_position).where(_THIS_LINE)
+_CHECK = select(board_checks).where(board_checks.c.check_id == bindparam("c_id"))
+_LINES = select(board_lines).where(_line_c.check_id == bindparam("c_id")).order_by(
+    _line_c.invited_seq)
+_HISTORY = select(board_history).where(_history_c.check_id == bindparam("c_id")).order_by(
+    _history_c.seq)
+
+
 def _record_answer(conn: Connection, e: AnswerRecorded, seq: int) -> None:
-    line, h = board_lines.c, board_history.c
     if e.previous is Answer.YES and e.answer is not Answer.YES:
         _leave_waitlist(conn, e.check_id, e.player_id)  # a Yes that was queued, if it was
-    _set_line(conn, e.check_id, e.player_id, answer=e.answer.value, note=e.note,
-              source=e.source.value, answered_at=e.answered_at)
-    # The name comes from the line, in the same statement: no extra round trip.
-    conn.execute(insert(board_history).from_select(
-        ["check_id", "seq", "player_id", "name", "answer", "previous", "note", "source", "at"],
-        select(line.check_id, literal(seq, h.seq.type), line.player_id, line.name,
-               literal(e.answer.value, h.answer.type),
-               literal(e.previous and e.previous.value, h.previous.type),
-               literal(e.note, h.note.type), literal(e.source.value, h.source.type),
-               literal(e.answered_at, h.at.type))
-        .where(line.check_id == e.check_id, line.player_id == e.player_id)))
+    values = {"c_id": e.check_id, "p_id": e.player_id, "answer": e.answer.value,
+              "note": e.note, "source": e.source.value, "answered_at": e.answered_at}
+    conn.execute(_SET_ANSWER, values)
+    conn.execute(_ADD_HISTORY, {**values, "seq": seq,
+                                "previous": e.previous and e.previous.value})
 
 
 def _set_line(conn: Connection, check_id: str, player_id: str, **values: Any) -> None:
@@ -166,9 +184,7 @@ def _set_line(conn: Connection, check_id: str, player_id: str, **values: Any) ->
 
 
 def _leave_waitlist(conn: Connection, check_id: str, player_id: str) -> None:
-    line = board_lines.c
-    place = conn.execute(select(line.waitlist_position).where(
-        line.check_id == check_id, line.player_id == player_id)).scalar()
+    place = conn.execute(_QUEUE_PLACE, {"c_id": check_id, "p_id": player_id}).scalar()
     if place is not None:
         _set_line(conn, check_id, player_id, waitlist_position=None)
         _close_gap(conn, check_id, place)
@@ -188,14 +204,11 @@ def _close_gap(conn: Connection, check_id: str, place: int | None) -> None:
 def board(conn: Connection, check_id: str, *, with_history: bool = True) -> BoardView | None:
     """The board of one check; ``with_history=False`` skips the change log (it grows with
     every answer, and a button press only needs the lines and counts)."""
-    c, line, h = board_checks.c, board_lines.c, board_history.c
-    check = conn.execute(select(board_checks).where(c.check_id == check_id)).first()
+    check = conn.execute(_CHECK, {"c_id": check_id}).first()
     if check is None:
         return None
-    lines = conn.execute(select(board_lines).where(line.check_id == check_id)
-                         .order_by(line.invited_seq))
-    history = conn.execute(select(board_history).where(h.check_id == check_id)
-                           .order_by(h.seq)) if with_history else ()
+    lines = conn.execute(_LINES, {"c_id": check_id})
+    history = conn.execute(_HISTORY, {"c_id": check_id}) if with_history else ()
     return BoardView(
         check_id=check.check_id, game_id=check.game_id, team_id=check.team_id,
         starts_at=check.starts_at, open=check.is_open, min_players=check.min_players,

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, Table, delete, insert, or_, select, update
+from sqlalchemy import Connection, Table, bindparam, delete, insert, or_, select, update
 
 from attend.core.aggregates.team import (
     CaptainAppointed,
@@ -77,10 +77,20 @@ class DirectoryProjection:
                              .values(captain=False))
 
 
+_MEMBERSHIPS = (
+    select(directory_members.c.team_id, directory_teams.c.name, directory_members.c.player_id,
+           directory_members.c.player_name, directory_members.c.captain)
+    .join_from(directory_members, directory_teams,
+               directory_members.c.team_id == directory_teams.c.team_id)
+    .order_by(directory_teams.c.name, directory_members.c.team_id))
+_BY_IDENTITY = {kind: _MEMBERSHIPS.where(directory_members.c[kind] == bindparam("identity"))
+                for kind in ("email", "slack_user", "discord_user")}
+
+
 def memberships(conn: Connection, *, email: str | None = None, slack_user: str | None = None,
                 discord_user: str | None = None) -> list[Membership]:
     """Every team membership matching any of the identities given, by team name."""
-    t, m = directory_teams.c, directory_members.c
+    m = directory_members.c
     matches = []
     if (wanted := normalise_email(email)) is not None:
         matches.append(m.email == wanted)
@@ -90,10 +100,11 @@ def memberships(conn: Connection, *, email: str | None = None, slack_user: str |
         matches.append(m.discord_user == discord_user)
     if not matches:
         return []
-    rows = conn.execute(
-        select(m.team_id, t.name, m.player_id, m.player_name, m.captain)
-        .join_from(directory_members, directory_teams, m.team_id == t.team_id)
-        .where(or_(*matches))
-        .order_by(t.name, m.team_id))
+    if len(matches) == 1:  # the usual case, one identity: a statement built once
+        kind, value = next((k, v) for k, v in (("email", wanted), ("slack_user", slack_user),
+                                               ("discord_user", discord_user)) if v)
+        rows = conn.execute(_BY_IDENTITY[kind], {"identity": value})
+    else:
+        rows = conn.execute(_MEMBERSHIPS.where(or_(*matches)))
     return [Membership(team_id=r.team_id, team_name=r.name, player_id=r.player_id,
                        player_name=r.player_name, captain=r.captain) for r in rows]

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Row, Table, delete, insert, select, update
+from sqlalchemy import Connection, Row, Table, bindparam, delete, insert, select, update
 
 from attend.core.aggregates.common import Channel
 from attend.core.aggregates.team import (
@@ -145,8 +145,14 @@ def _update_contacts(conn: Connection, e: PlayerContactUpdated) -> None:
 
 
 # -- queries ---------------------------------------------------------------------------------
+# Built once: every request resolves who is asking with these two.
+_TEAM = select(roster_teams).where(roster_teams.c.team_id == bindparam("team_id"))
+_PLAYER = select(roster_players).where(roster_players.c.team_id == bindparam("team_id"),
+                                       roster_players.c.player_id == bindparam("player_id"))
+
+
 def team(conn: Connection, team_id: str) -> TeamView | None:
-    row = conn.execute(select(roster_teams).where(roster_teams.c.team_id == team_id)).first()
+    row = conn.execute(_TEAM, {"team_id": team_id}).first()
     return None if row is None else _team(row)
 
 
@@ -164,9 +170,7 @@ def roster(conn: Connection, team_id: str) -> list[PlayerView]:
 
 
 def player(conn: Connection, team_id: str, player_id: str) -> PlayerView | None:
-    p = roster_players.c
-    row = conn.execute(select(roster_players).where(p.team_id == team_id,
-                                                    p.player_id == player_id)).first()
+    row = conn.execute(_PLAYER, {"team_id": team_id, "player_id": player_id}).first()
     return None if row is None else _player(row)
 
 

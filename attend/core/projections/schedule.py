@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Row, Select, Table, func, insert, select, update
+from sqlalchemy import Connection, Row, Select, Table, bindparam, func, insert, select, update
 
 from attend.core.aggregates.game import (
     AttendanceCheckStarted,
@@ -85,9 +85,13 @@ def _set(conn: Connection, game_id: str, **values: Any) -> None:
 
 
 # -- queries ---------------------------------------------------------------------------------
+_GAME = select(schedule_games).where(schedule_games.c.game_id == bindparam("game_id"))
+_BY_NUMBER = select(schedule_games).where(schedule_games.c.team_id == bindparam("team_id"),
+                                          schedule_games.c.number == bindparam("number"))
+
+
 def game(conn: Connection, game_id: str) -> GameView | None:
-    row = conn.execute(select(schedule_games)
-                       .where(schedule_games.c.game_id == game_id)).first()
+    row = conn.execute(_GAME, {"game_id": game_id}).first()
     return None if row is None else game_view(row)
 
 
@@ -96,9 +100,7 @@ def game_by_handle(conn: Connection, team_id: str, handle: str) -> GameView | No
     match = _HANDLE.fullmatch(handle)
     if match is None:
         return None
-    g = schedule_games.c
-    row = conn.execute(select(schedule_games)
-                       .where(g.team_id == team_id, g.number == int(match[1]))).first()
+    row = conn.execute(_BY_NUMBER, {"team_id": team_id, "number": int(match[1])}).first()
     return None if row is None else game_view(row)
 
 
