@@ -5,10 +5,12 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
-from sqlalchemy import DateTime, Dialect, Table
-from sqlalchemy.types import TypeDecorator
+from sqlalchemy import DateTime, Dialect, String, Table
+from sqlalchemy.types import TypeDecorator, TypeEngine
 
 from attend.core.eventstore import HandlerTransaction, RecordedEvent
+
+_SQLITE_LAYOUT = "%Y-%m-%d %H:%M:%S.%f"  # what SQLAlchemy's SQLite DATETIME stores
 
 
 class UtcDateTime(TypeDecorator[datetime]):
@@ -21,17 +23,27 @@ class UtcDateTime(TypeDecorator[datetime]):
     impl = DateTime(timezone=True)
     cache_ok = True
 
-    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+    def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
+        # On SQLite, text in the layout SQLAlchemy's DATETIME uses, read back with
+        # fromisoformat: SQLAlchemy's own reader runs a regex per value, which dominated
+        # the cost of reading a board.
+        if dialect.name == "sqlite":
+            return dialect.type_descriptor(String(26))
+        return dialect.type_descriptor(DateTime(timezone=True))
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> Any:
         if value is None:
             return None
         if value.tzinfo is None:
             raise ValueError(f"naive datetime {value!r}: read models store aware UTC times")
         value = value.astimezone(UTC)
-        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+        return value.strftime(_SQLITE_LAYOUT) if dialect.name == "sqlite" else value
 
     def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
         if value is None:
             return None
+        if isinstance(value, str):
+            return datetime.fromisoformat(value).replace(tzinfo=UTC)
         stored: datetime = value
         if stored.tzinfo is None:
             return stored.replace(tzinfo=UTC)
