@@ -11,12 +11,9 @@ load (board_read_p99_ms).
 
 from __future__ import annotations
 
-import argparse
-import json
 import random
 import statistics
 import sys
-import tempfile
 import threading
 import time
 from datetime import UTC, datetime, timedelta
@@ -28,7 +25,7 @@ from attend.bootstrap import bootstrap
 from attend.config import Config
 from attend.core.actors import Actor
 from attend.core.aggregates.common import Answer
-from bench.eventstore import fresh_postgres_schema, progress
+from bench.common import backends, parser, progress, report
 
 PLAYERS, CHECKS, CLIENTS = 40, 50, 8
 
@@ -121,22 +118,11 @@ def run(name: str, url: str, answers: int) -> dict[str, object]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--json", action="store_true", help="one JSON object per line")
-    parser.add_argument("--postgres", help="also measure PostgreSQL at this URL")
-    parser.add_argument("--answers", type=int, default=4000)
-    args = parser.parse_args()
-    results = []
-    with tempfile.TemporaryDirectory() as tmp:
-        results.append(run("sqlite", f"sqlite:///{tmp}/bench.db", args.answers))
-    if args.postgres:
-        url, drop = fresh_postgres_schema(args.postgres)
-        try:
-            results.append(run("postgresql", url, args.answers))
-        finally:
-            drop()
-    for result in results:
-        print(json.dumps(result) if args.json else json.dumps(result, indent=2))
+    args_parser = parser(__doc__)
+    args_parser.add_argument("--answers", type=int, default=4000)
+    args = args_parser.parse_args()
+    report([run(name, url, args.answers) for name, url in backends(args.postgres)],
+           as_json=args.json)
 
 
 if __name__ == "__main__":

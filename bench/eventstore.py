@@ -11,11 +11,9 @@ uncached aggregate of 1,000 events) and rehydrate_snapshot_ms_1000.
 
 from __future__ import annotations
 
-import argparse
 import json
 import statistics
 import sys
-import tempfile
 import threading
 import time
 import uuid
@@ -24,22 +22,18 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 
 from attend.core.eventstore.database import Database
 from attend.core.eventstore.sql import SqlEventStore
 from attend.core.migrations import upgrade
 from attend.core.router import Router
+from bench.common import backends, parser, progress, report
 from tests.tally import TALLY, AddToTally, OpenTally, tally_registry
 
 
 def clock() -> datetime:
     return datetime.now(UTC)
 
-
-def progress(message: str) -> None:
-    print(f"  .. {message}", file=sys.stderr, flush=True)
 
 
 def floor(db: Database, n: int) -> float:
@@ -176,38 +170,12 @@ def run(name: str, url: str, n: int) -> dict[str, object]:
     }
 
 
-def fresh_postgres_schema(url: str) -> tuple[str, callable]:  # type: ignore[valid-type]
-    schema = f"bench_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f"CREATE SCHEMA {schema}"))
-
-    def drop() -> None:
-        with admin.connect() as conn:
-            conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
-        admin.dispose()
-
-    scoped = make_url(url).update_query_dict({"options": f"-csearch_path={schema}"})
-    return scoped.render_as_string(hide_password=False), drop
-
-
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--json", action="store_true", help="print JSON objects only")
-    parser.add_argument("--postgres", help="also measure PostgreSQL at this URL")
-    parser.add_argument("--n", type=int, default=3000, help="commands per measurement")
-    args = parser.parse_args()
-    results = []
-    with tempfile.TemporaryDirectory() as tmp:
-        results.append(run("sqlite", f"sqlite:///{tmp}/bench.db", args.n))
-    if args.postgres:
-        url, drop = fresh_postgres_schema(args.postgres)
-        try:
-            results.append(run("postgresql", url, args.n))
-        finally:
-            drop()
-    for result in results:
-        print(json.dumps(result) if args.json else json.dumps(result, indent=2))
+    args_parser = parser(__doc__)
+    args_parser.add_argument("--n", type=int, default=3000, help="commands per measurement")
+    args = args_parser.parse_args()
+    report([run(name, url, args.n) for name, url in backends(args.postgres)],
+           as_json=args.json)
 
 
 if __name__ == "__main__":

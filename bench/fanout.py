@@ -19,11 +19,11 @@ import argparse
 import asyncio
 import json
 import multiprocessing
-import socket
 import sys
 import tempfile
 import time
 import tracemalloc
+from contextlib import ExitStack
 from datetime import UTC, datetime, timedelta
 from multiprocessing.sharedctypes import Synchronized
 from pathlib import Path
@@ -41,18 +41,11 @@ from attend.core.actors import Actor
 from attend.core.aggregates.common import Channel, PlayerProfile
 from attend.core.aggregates.team import AddPlayer
 from attend.core.notifier import Notifier, jobs
-from bench.eventstore import fresh_postgres_schema, progress
+from bench.common import postgres_schema, progress
+from tests.smtp_sink import free_loopback_port
 
 KEYS = ("bench-fanout-key-0123456789abcdef",)
 CAPTAIN = Actor.console("captain@example.com")
-
-
-def free_loopback_port() -> int:
-    # aiosmtpd's Controller cannot start on port 0 (aio-libs/aiosmtpd#276).
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 def _serve_smtp(port: int, accepted: Synchronized[int], ready: Any, stop: Any) -> None:
@@ -170,7 +163,7 @@ def main() -> None:
     args = parser.parse_args()
     sink = SmtpSink()
     results: list[dict[str, object]] = []
-    drops: list[Any] = []  # schema droppers (fresh_postgres_schema)
+    schemas = ExitStack()  # each PostgreSQL measurement gets a fresh schema, dropped at the end
     try:
         with tempfile.TemporaryDirectory() as tmp:
             counter = iter(range(1000))
@@ -182,9 +175,7 @@ def main() -> None:
                 ("sqlite", sqlite_url)]
             if args.postgres:
                 def postgres_url() -> str:
-                    url, drop = fresh_postgres_schema(args.postgres)
-                    drops.append(drop)
-                    return url
+                    return schemas.enter_context(postgres_schema(args.postgres))
 
                 backends.append(("postgresql", postgres_url))
             for name, url_for in backends:
@@ -198,8 +189,7 @@ def main() -> None:
                 results += [small, big]
     finally:
         sink.close()
-        for drop in drops:
-            drop()
+        schemas.close()
     for result in results:
         print(json.dumps(result) if args.json else json.dumps(result, indent=2))
 

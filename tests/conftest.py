@@ -19,6 +19,7 @@ from sqlalchemy.engine import make_url
 
 from attend.core.eventstore.database import Database
 from attend.core.migrations import upgrade
+from tests.smtp_sink import Inbox, smtp_server
 
 POSTGRES_URL = os.environ.get("ATTEND_TEST_POSTGRES_URL", "")
 REQUIRE_ALL = os.environ.get("ATTEND_TEST_REQUIRE_ALL") == "1"
@@ -103,3 +104,11 @@ class FakeClock:
 @pytest.fixture
 def clock() -> FakeClock:
     return FakeClock()
+
+
+@pytest.fixture
+def smtp_inbox() -> Iterator[tuple[Inbox, int]]:
+    """A local SMTP server keeping what it receives: ``(inbox, port)``."""
+    inbox = Inbox()
+    with smtp_server(inbox) as port:
+        yield inbox, port

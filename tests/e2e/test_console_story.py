@@ -14,36 +14,23 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
-from collections.abc import Iterator
 from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
-from aiosmtpd.controller import Controller
 
-from tests.e2e.test_email_delivery import Inbox, free_loopback_port
-
-
-@pytest.fixture
-def smtp() -> Iterator[tuple[Inbox, int]]:
-    inbox, port = Inbox(), free_loopback_port()
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
-        yield inbox, port
-    finally:
-        controller.stop()
+from tests.smtp_sink import Inbox, free_loopback_port
 
 
 @pytest.fixture
-def env(tmp_path: Path, smtp: tuple[Inbox, int]) -> dict[str, str]:
+def env(tmp_path: Path, smtp_inbox: tuple[Inbox, int]) -> dict[str, str]:
     port = free_loopback_port()
     return {
         **os.environ,
         "ATTEND_DATABASE_URL": f"sqlite:///{tmp_path}/attend.db",
         "ATTEND_SECRET_KEYS": "console-story-key-0123456789abcdef",
         "ATTEND_SMTP_HOST": "127.0.0.1",
-        "ATTEND_SMTP_PORT": str(smtp[1]),
+        "ATTEND_SMTP_PORT": str(smtp_inbox[1]),
         "ATTEND_SMTP_STARTTLS": "false",
         "ATTEND_PORT": str(port),
         "ATTEND_MAIL_FROM": "Attend <attend@example.org>",
@@ -76,8 +63,8 @@ def wait_for_health(base: str, process: subprocess.Popen[str]) -> None:
 
 
 def test_the_seed_story_through_the_console_email_and_the_answer_page(
-        env: dict[str, str], smtp: tuple[Inbox, int]) -> None:
-    inbox, _ = smtp
+        env: dict[str, str], smtp_inbox: tuple[Inbox, int]) -> None:
+    inbox, _ = smtp_inbox
     captain = "captain@example.com"
     steps = [
         ("/attend team create The Alchemists tz America/Toronto", "Created The Alchemists"),

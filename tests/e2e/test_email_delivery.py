@@ -5,17 +5,9 @@ SMTP server (aiosmtpd), each with working answer links and one-click unsubscribe
 from __future__ import annotations
 
 import asyncio
-import email.policy
-import socket
-from collections.abc import Iterator
 from datetime import timedelta
 from email.message import EmailMessage
-from email.parser import BytesParser
-from typing import Any
 from urllib.parse import parse_qs, urlsplit
-
-import pytest
-from aiosmtpd.controller import Controller
 
 from attend.bootstrap import bootstrap
 from attend.bot.delivery import DeliveryWorker
@@ -26,40 +18,11 @@ from attend.config import Config
 from attend.core.actors import Actor
 from attend.core.aggregates.common import Channel
 from tests.conftest import FakeClock
+from tests.smtp_sink import Inbox
 
 KEYS = ("e2e-email-key-0123456789abcdefgh",)
 BASE = "https://attend.example.org"
 CAPTAIN = Actor.console("cap@example.org")
-
-
-def free_loopback_port() -> int:
-    # aiosmtpd's Controller cannot start on port 0 (aio-libs/aiosmtpd#276).
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
-class Inbox:
-    def __init__(self) -> None:
-        self.mails: list[tuple[list[str], EmailMessage]] = []
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        parsed = BytesParser(policy=email.policy.default).parsebytes(envelope.content)
-        assert isinstance(parsed, EmailMessage)
-        self.mails.append((list(envelope.rcpt_tos), parsed))
-        return "250 OK"
-
-
-@pytest.fixture
-def smtp_inbox() -> Iterator[tuple[Inbox, int]]:
-    inbox, port = Inbox(), free_loopback_port()
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
-        yield inbox, port
-    finally:
-        controller.stop()
 
 
 def test_a_check_for_three_email_players_sends_three_working_invitations(

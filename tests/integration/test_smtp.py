@@ -2,29 +2,21 @@
 
 import asyncio
 import email.policy
-import socket
 from collections.abc import Iterator
 from email.message import EmailMessage
 from email.parser import BytesParser
 from typing import Any
 
 import pytest
-from aiosmtpd.controller import Controller
 
 from attend.bot.email.errors import PermanentDeliveryError, TransientDeliveryError
 from attend.bot.email.models import GameEmail, GameEmailKind
 from attend.bot.email.render import build_message
 from attend.bot.email.smtp import SmtpMailer, SmtpSettings
+from tests.smtp_sink import free_loopback_port
+from tests.smtp_sink import smtp_server as running_smtp_server
 
 UNSUBSCRIBE = "https://attend.example.org/u/" + "U" * 120
-
-
-def free_loopback_port() -> int:
-    # aiosmtpd's Controller cannot start on port 0 (aio-libs/aiosmtpd#276).
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 class Collect:
@@ -63,13 +55,8 @@ class Stall(Collect):
 @pytest.fixture
 def smtp_server(request: pytest.FixtureRequest) -> Iterator[tuple[Collect, int]]:
     handler: Collect = getattr(request, "param", None) or Collect()
-    port = free_loopback_port()
-    controller = Controller(handler, hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
+    with running_smtp_server(handler) as port:
         yield handler, port
-    finally:
-        controller.stop()
 
 
 def mailer(port: int, timeout: float = 5.0) -> SmtpMailer:

@@ -44,7 +44,6 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import (
-    JSON,
     BigInteger,
     Column,
     ColumnElement,
@@ -66,7 +65,6 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.dialects.postgresql import JSONB
 
 from attend.core.aggregates.check import (
     CheckClosed,
@@ -85,10 +83,10 @@ from attend.core.aggregates.game import (
 )
 from attend.core.aggregates.team import TeamRegistered, TeamSettings, TeamSettingsChanged
 from attend.core.eventstore import HandlerTransaction, RecordedEvent
+from attend.core.eventstore.schema import Json
 from attend.core.projections.types import UtcDateTime
 
 metadata = MetaData()
-Json = JSON().with_variant(JSONB(), "postgresql")
 Id = String(200)
 
 due_work_teams = Table(

@@ -8,7 +8,6 @@ which is the same on every replay.
 from __future__ import annotations
 
 from sqlalchemy import (
-    JSON,
     BigInteger,
     Boolean,
     Column,
@@ -20,12 +19,11 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
-from sqlalchemy.dialects.postgresql import JSONB
 
+from attend.core.eventstore.schema import Json
 from attend.core.projections.types import UtcDateTime
 
 metadata = MetaData()
-Json = JSON().with_variant(JSONB(), "postgresql")
 Id = String(200)
 
 # -- roster ----------------------------------------------------------------------------------
