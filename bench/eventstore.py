@@ -41,7 +41,8 @@ def floor(db: Database, n: int) -> float:
     indexes, one per transaction: the cost of storing an event with no logic around it."""
     with db.write() as conn:
         conn.exec_driver_sql(
-            "CREATE TABLE IF NOT EXISTS bench_floor (position BIGINT PRIMARY KEY, "
+            "CREATE TABLE IF NOT EXISTS bench_floor (position "
+            f"{'INTEGER' if db.is_sqlite else 'BIGINT'} PRIMARY KEY, "  # as events.position
             "stream_id VARCHAR(200) NOT NULL, version INTEGER NOT NULL, type VARCHAR(100) "
             "NOT NULL, schema_version INTEGER NOT NULL, data TEXT NOT NULL, metadata TEXT "
             "NOT NULL, recorded_at VARCHAR(40) NOT NULL, UNIQUE (stream_id, version))")

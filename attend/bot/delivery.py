@@ -233,8 +233,11 @@ class DeliveryWorker:
                 # the jobs it makes: after one, look again soon rather than a poll later.
                 self._wakeup.clear()
                 wait = min(self._poll, WAKE_FOLLOW_UP) if woken else self._poll
+                # asyncio.timeout, not wait_for: on Python 3.11 wait_for can swallow a
+                # cancellation that arrives as the wake-up fires, and stop() then hangs.
                 try:
-                    await asyncio.wait_for(self._wakeup.wait(), wait)
+                    async with asyncio.timeout(wait):
+                        await self._wakeup.wait()
                     woken = True
                 except TimeoutError:
                     woken = False

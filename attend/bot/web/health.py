@@ -32,7 +32,8 @@ async def no_icon(request: web.Request) -> web.Response:
 async def healthz(request: web.Request) -> web.Response:
     site = site_of(request)
     try:
-        await asyncio.wait_for(site.call(_ping, site.app.db), timeout=DATABASE_TIMEOUT_S)
+        async with asyncio.timeout(DATABASE_TIMEOUT_S):
+            await site.call(_ping, site.app.db)
     except Exception as error:  # any failure to reach the database is the answer
         problem = _describe(error)
         log.warning("health check: database unreachable: %s", problem)
