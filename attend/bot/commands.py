@@ -122,6 +122,19 @@ class CommandRunner:
                 status = service.remind(actor, ref, team_id)
                 waiting = len(status.board.non_responders) if status.board else 0
                 return f"Reminding {waiting} players who haven't answered or said maybe."
+            case grammar.Deadline(game=ref, when_text=when_text):
+                ctx = service.captain_context(actor, team_id, "set answer deadlines")
+                deadline = self._when(ctx, when_text)
+                try:
+                    status = service.set_deadline(actor, ref, deadline, ctx.team.team_id)
+                except DomainError as error:
+                    if error.code != "deadline_after_start":
+                        raise
+                    found = service.game(ctx, ref)
+                    raise DomainError(error.code, f"{error.message} {found.handle} starts "
+                                      f"{describe(found.starts_at, ctx.zone)}.") from None
+                return (f"Answers for {status.game.handle} close "
+                        f"{describe(deadline, ctx.zone)}.")
             case grammar.Cancel(game=ref, reason=reason):
                 status = service.cancel_game(actor, ref, reason, team_id)
                 return f"Cancelled {status.game.handle}; the players will be told."

@@ -124,6 +124,14 @@ class Remind:
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
+class Deadline:
+    """Answers for ``game`` close at ``when_text`` rather than at the start."""
+
+    game: str
+    when_text: str
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
 class Cancel:
     game: str
     reason: str | None = None
@@ -162,6 +170,7 @@ Command: TypeAlias = (
     | Check
     | Status
     | Remind
+    | Deadline
     | Cancel
     | Reschedule
     | Answer
@@ -199,6 +208,7 @@ USAGE: dict[str, str] = {
     "check": "/attend check [G3|next]",
     "status": "/attend status [G3|next]",
     "remind": "/attend remind [G3|next]",
+    "deadline": "/attend deadline [G3|next] <when>",
     "cancel": "/attend cancel <G3|next> [reason]",
     "reschedule": "/attend reschedule <G3|next> <when>",
     "answer": "/attend answer [G3|next] yes|no|maybe [for <name or email>] [note]",
@@ -218,6 +228,7 @@ _WHAT = {
     "check": "Ask every player about a game now.",
     "status": "Who is in, out, maybe, or silent.",
     "remind": "Nudge the players who have not answered.",
+    "deadline": "Close answers at that time instead of when the game starts.",
     "cancel": "Cancel a game and tell the players.",
     "reschedule": "Move a game to another time.",
     "answer": "Answer for yourself (in/out work too); captains may answer for a player.",
@@ -473,6 +484,18 @@ def _game_or_next(words: Sequence[str], key: str) -> str:
     return _game(words[0], key)
 
 
+def _deadline(words: Sequence[str]) -> Deadline:
+    key = "deadline"
+    rest = list(words)
+    game = "next"
+    # "next fri 6pm" reads the same either way: the next game, or a date starting "next".
+    if rest and (_handle(rest[0]) is not None or _GAME.fullmatch(rest[0])):
+        game = _game(rest.pop(0), key)
+    missing = "Say when answers close, like fri 6pm or 2026-12-04 18:00."
+    return Deadline(game=game, when_text=_text(rest, key, "the time", WHEN_LIMIT,
+                                               missing=missing))
+
+
 def _cancel(words: Sequence[str]) -> Cancel:
     if not words:
         _fail("cancel", "Which game? Say G3 or next.")
@@ -551,6 +574,7 @@ _COMMANDS: dict[str, Callable[[Sequence[str]], Command]] = {
     "check": lambda w: Check(game=_game_or_next(w, "check")),
     "status": lambda w: Status(game=_game_or_next(w, "status")),
     "remind": lambda w: Remind(game=_game_or_next(w, "remind")),
+    "deadline": _deadline,
     "cancel": _cancel,
     "reschedule": _reschedule,
     "answer": _answer,

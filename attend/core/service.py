@@ -407,6 +407,22 @@ class AttendService:
         self._settle(result.position, ("board",))
         return self._status_of(ctx, found.game_id)
 
+    def set_deadline(self, actor: Actor, ref: str, deadline: datetime,
+                     team_id: str | None = None) -> GameStatusView:
+        """Close a game's answers at ``deadline`` rather than at its start (the start still
+        closes them if it comes first)."""
+        ctx = self.captain_context(actor, team_id, "set answer deadlines")
+        found = self.game(ctx, ref)
+        if found.check_id is None:
+            raise _no_check(found)
+        try:
+            result = self._dispatch(actor, check.SetAnswerDeadline(check_id=found.check_id,
+                                                                   deadline=deadline))
+        except DomainError as error:
+            raise _deadline_refused(error, found) from None
+        self._settle(result.position, ("board",))
+        return self._status_of(ctx, found.game_id)
+
     def _status_of(self, ctx: Context, game_id: str) -> GameStatusView:
         found = self._read(schedule.game, game_id)
         assert found is not None
@@ -448,7 +464,7 @@ class AttendService:
                 check_id=found.check_id, player_id=target.player_id, answer=answer, note=note,
                 source=source))
         except DomainError as error:
-            raise _friendlier(error, found) from None
+            raise _friendlier(error, found, self._clock()) from None
         self._settle(result.position, ("board",))
         found_board = self._read(boards.board, found.check_id, with_history=False)
         assert found_board is not None
@@ -479,13 +495,27 @@ def _no_check(found: GameView) -> DomainError:
                        f"start it with /attend check {found.handle}.")
 
 
-def _friendlier(error: DomainError, found: GameView) -> DomainError:
+def _friendlier(error: DomainError, found: GameView, now: datetime) -> DomainError:
     if error.code == "check_closed":
+        if found.status == game.GameStatus.SCHEDULED and found.starts_at > now:
+            # Only the captain's deadline closes a check before its game starts.
+            return DomainError("check_closed", f"Answers for {found.handle} are closed: the "
+                               "captain's deadline has passed.")
         return DomainError("check_closed", f"Answers for {found.handle} are closed: the game "
                            "has started, ended or was cancelled.")
     if error.code == "not_invited":
         return DomainError("not_invited", f"You're not on the list for {found.handle} "
                            "(you joined or left the team after it was sent?).")
+    return error
+
+
+def _deadline_refused(error: DomainError, found: GameView) -> DomainError:
+    if error.code == "check_closed":
+        return DomainError("check_closed", f"Answers for {found.handle} are closed already, so "
+                           "there's no deadline left to set.")
+    if error.code == "deadline_after_start":
+        return DomainError("deadline_after_start", f"Answers for {found.handle} can't close "
+                           "after the game starts; pick an earlier time.")
     return error
 
 

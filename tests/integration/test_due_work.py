@@ -12,7 +12,12 @@ from typing import Any
 import pytest
 from sqlalchemy import select, update
 
-from attend.core.aggregates.check import AlertIfBelowMinimum, CloseCheck, RemindNonResponders
+from attend.core.aggregates.check import (
+    AlertIfBelowMinimum,
+    CloseCheck,
+    RemindNonResponders,
+    SetAnswerDeadline,
+)
 from attend.core.aggregates.game import (
     CancelGame,
     EndGame,
@@ -262,6 +267,68 @@ def test_a_minimum_check_expires_with_the_game_and_skips_a_check_opened_after_it
     assert (other.status, other.note) == (SKIPPED, "game started")
 
 
+# -- the answer deadline ---------------------------------------------------------------------
+def deadline_item(story: Story, game_id: str = "g1") -> DueItem:
+    (item,) = [i for i in items(story, game_id) if i.kind is DueKind.ANSWER_DEADLINE]
+    return item
+
+
+def test_an_answer_deadline_is_planned_at_the_deadline_and_done_once_the_check_closes(
+        story: Story, db: Database) -> None:
+    schedule(story)
+    story.clock.now = GAME - 48 * H
+    check_id = story.check("t1", "g1")
+    assert DueKind.ANSWER_DEADLINE not in {i.kind for i in items(story)}
+
+    story.do(SetAnswerDeadline(check_id=check_id, deadline=GAME - 20 * H))
+    item = deadline_item(story)
+    assert (item.key, item.due_at, item.expires_at, item.status, item.check_id) == (
+        "g1:answer_deadline", GAME - 20 * H, GAME, PENDING, check_id)
+
+    # Moved to the time of the 24-hour reminder: answers close first, nobody is reminded.
+    story.do(SetAnswerDeadline(check_id=check_id, deadline=GAME - 24 * H))
+    assert deadline_item(story).due_at == GAME - 24 * H
+    story.settle()
+    at = GAME - 24 * H
+    with db.write() as conn:
+        claimed = due_work.claim(conn, owner="a", now=at, until=at)  # until=at: no lease
+    assert [i.kind for i in claimed] == [DueKind.ANSWER_DEADLINE, DueKind.REMIND]
+
+    story.clock.now = at
+    story.do(CloseCheck(check_id=check_id, reason="answer deadline"))
+    assert (deadline_item(story).status, deadline_item(story).note) == (DONE, None)
+    assert {(i.status, i.note) for i in items(story) if i.kind is DueKind.REMIND} == {
+        (SKIPPED, "check closed")}
+
+
+def test_an_answer_deadline_stays_where_the_captain_put_it_and_expires_at_the_start(
+        story: Story, db: Database) -> None:
+    schedule(story)
+    schedule(story, "g2", GAME + 24 * H)
+    story.clock.now = GAME - 48 * H
+    check_id = story.check("t1", "g1")
+    other = story.check("t1", "g2")
+    story.do(SetAnswerDeadline(check_id=check_id, deadline=GAME - 20 * H))
+    story.do(SetAnswerDeadline(check_id=other, deadline=GAME))
+
+    story.do(ChangeTeamSettings(team_id="t1", reminder_minutes=(600,)))
+    sooner = GAME - 30 * H  # the game moves in front of its deadline
+    story.do(RescheduleGame(game_id="g1", starts_at=sooner))
+    item = deadline_item(story)
+    assert (item.due_at, item.expires_at, item.status) == (GAME - 20 * H, sooner, PENDING)
+    story.settle()
+    with db.write() as conn:  # the start closes the check, not the deadline after it
+        claimed = due_work.claim(conn, owner="a", now=GAME - 20 * H, until=GAME)
+    assert DueKind.ANSWER_DEADLINE not in {i.kind for i in claimed}
+
+    story.clock.now = sooner
+    story.do(StartGame(game_id="g1"))
+    story.do(CancelGame(game_id="g2"))
+    assert (deadline_item(story).status, deadline_item(story).note) == (SKIPPED, "game started")
+    assert (deadline_item(story, "g2").status, deadline_item(story, "g2").note) == (
+        SKIPPED, "game cancelled")
+
+
 def test_a_cancelled_game_has_nothing_left_to_do(story: Story) -> None:
     schedule(story)
     story.do(CancelGame(game_id="g1", reason="rain"))
@@ -395,6 +462,7 @@ def test_a_rebuild_gives_the_same_plan_and_resets_claims(story: Story, db: Datab
     schedule(story, "g3", GAME + 48 * H)
     story.clock.now = GAME - 48 * H
     check_id = story.check("t1", "g1")
+    story.do(SetAnswerDeadline(check_id=check_id, deadline=GAME - 20 * H))
     story.clock.now = GAME - 24 * H
     story.do(RemindNonResponders(check_id=check_id, reminder_key="1440@20261205T1900Z"))
     story.do(RescheduleGame(game_id="g2", starts_at=GAME + 30 * H))

@@ -23,7 +23,12 @@ import pytest
 from attend.bootstrap import App, bootstrap, utc_now
 from attend.config import Config
 from attend.core.actors import Actor
-from attend.core.aggregates.check import CheckBelowMinimum, MinimumChecked, RemindersRequested
+from attend.core.aggregates.check import (
+    CheckBelowMinimum,
+    CheckClosed,
+    MinimumChecked,
+    RemindersRequested,
+)
 from attend.core.aggregates.common import Answer
 from attend.core.aggregates.game import (
     AttendanceCheckStarted,
@@ -211,6 +216,44 @@ def test_answers_lock_at_game_time_and_the_game_ends_after_its_length(
     assert settled_run(scheduler, app) == [f"{game_id}:end_game"]
     assert status(app, game_id) is GameStatus.ENDED
     assert len(events(app, GameStarted)) == len(events(app, GameEnded)) == 1
+
+
+def test_answers_lock_at_the_captains_deadline_and_nobody_is_reminded_after_it(
+        app: App, team: Team, clock: FakeClock) -> None:
+    game_id = team.game(GAME)
+    scheduler = Scheduler(app, owner="s1")
+    clock.now = GAME - 48 * H
+    settled_run(scheduler, app)
+    deadline = GAME - 20 * H  # after the 24-hour reminder, before the 3-hour one
+    app.service.set_deadline(CAPTAIN, "G1", deadline)
+    team.answer("Ana", game_id, Answer.YES)
+
+    clock.now = GAME - 24 * H
+    assert settled_run(scheduler, app) == [f"{game_id}:remind:1440@20261205T1900Z"]
+    clock.now = deadline - timedelta(seconds=1)
+    assert settled_run(scheduler, app) == []
+    team.answer("Ben", game_id, Answer.YES)  # still open
+    clock.now = deadline
+    assert settled_run(scheduler, app) == [f"{game_id}:answer_deadline"]
+
+    (closed,) = recorded(app, CheckClosed)
+    assert (closed.event.reason, closed.event.closed_at) == ("answer deadline", deadline)
+    assert closed.metadata.actor == "system:scheduler"
+    with pytest.raises(DomainError) as refused:
+        team.answer("Cal", game_id, Answer.YES)
+    assert refused.value.code == "check_closed"
+    assert "deadline" in refused.value.message
+    assert status(app, game_id) is GameStatus.SCHEDULED  # the game itself is still on
+
+    clock.now = GAME - 3 * H
+    assert settled_run(scheduler, app) == []
+    assert len(events(app, RemindersRequested)) == 1
+    clock.now = GAME
+    assert settled_run(scheduler, app) == [f"{game_id}:start_game"]
+    assert len(events(app, CheckClosed)) == 1
+    with app.db.read() as conn:
+        board = board_for_game(conn, game_id)
+    assert board is not None and not board.open and board.yes == 2
 
 
 def test_a_reschedule_moves_every_job_and_a_cancel_removes_them(

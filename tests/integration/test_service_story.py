@@ -13,8 +13,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from attend.bootstrap import App, bootstrap
+from attend.bot.commands import CommandRunner
 from attend.config import Config
 from attend.core.actors import Actor
+from attend.core.aggregates.check import AnswerDeadlineSet
 from attend.core.aggregates.common import Answer, AnswerSource
 from attend.core.errors import DomainError
 from tests.conftest import FakeClock
@@ -154,6 +156,48 @@ def test_permissions_and_bad_input_are_refused_and_change_nothing(app: App,
     with refused("captain_only"):
         app.service.answer(ALICE, Answer.YES, ref="G1", on_behalf_of="Casey Captain")
     assert app.store.last_position() == before + 1  # only the game that was scheduled
+
+
+def test_a_captain_sets_an_answer_deadline_in_the_teams_time_zone(app: App,
+                                                                  clock: FakeClock) -> None:
+    alchemists(app, ("Alice", "alice@example.com"))
+    runner = CommandRunner(app.service, clock=clock)
+    app.service.schedule_game(CAPTAIN, SATURDAY_7PM)  # it is Sat Nov 28, 10 AM in Toronto
+
+    def say(actor: Actor, line: str) -> tuple[bool, str]:
+        reply = runner.run(actor, line)
+        return reply.ok, reply.text
+
+    assert say(CAPTAIN, "/attend deadline G1 fri 6pm") == (False, (
+        "G1 has no attendance check yet. A captain can start it with /attend check G1."))
+    app.service.start_check(CAPTAIN, "G1")
+    app.settle()
+    before = app.store.last_position()
+    assert say(ALICE, "/attend deadline G1 fri 6pm") == (False, (
+        "Only a captain can set answer deadlines. Ask Casey Captain."))
+    with refused("captain_only"):
+        app.service.set_deadline(ALICE, "G1", SATURDAY_7PM - timedelta(hours=1))
+    assert say(CAPTAIN, "/attend deadline G1 2026-11-27 18:00") == (False, (
+        "Fri Nov 27, 6:00 PM EST is in the past. Pick a time that is still ahead."))
+    with refused("deadline_in_past"):
+        app.service.set_deadline(CAPTAIN, "G1", clock.now)
+    assert say(CAPTAIN, "/attend deadline G1 2026-12-05 20:00") == (False, (
+        "Answers for G1 can't close after the game starts; pick an earlier time. "
+        "G1 starts Sat Dec 5, 7:00 PM EST."))
+    assert app.store.last_position() == before  # every refusal recorded nothing
+
+    assert say(CAPTAIN, "/attend deadline G1 fri 6pm") == (
+        True, "Answers for G1 close Fri Dec 4, 6:00 PM EST.")
+    assert say(CAPTAIN, "/attend deadline fri 6pm") == (  # the next game; nothing new
+        True, "Answers for G1 close Fri Dec 4, 6:00 PM EST.")
+    recorded = [r.event for r in app.store.read_all(after=before, limit=100)
+                if isinstance(r.event, AnswerDeadlineSet)]
+    assert [e.deadline for e in recorded] == [datetime(2026, 12, 4, 23, 0, tzinfo=UTC)]
+
+    app.service.cancel_game(CAPTAIN, "G1")
+    app.settle()
+    assert say(CAPTAIN, "/attend deadline G1 fri 5pm") == (False, (
+        "Answers for G1 are closed already, so there's no deadline left to set."))
 
 
 @pytest.mark.postgres

@@ -9,6 +9,7 @@ import pytest
 from attend.core.aggregates.check import (
     CHECK,
     AlertIfBelowMinimum,
+    AnswerDeadlineSet,
     AnswerRecorded,
     CheckBelowMinimum,
     CheckClosed,
@@ -33,6 +34,7 @@ from attend.core.aggregates.check import (
     RecordDeliveryFailure,
     RemindersRequested,
     RemindNonResponders,
+    SetAnswerDeadline,
     WithdrawInvitation,
 )
 from attend.core.aggregates.common import Answer, AnswerSource, Channel, Invitee
@@ -170,6 +172,7 @@ def test_opening_twice_records_nothing() -> None:
         RemindNonResponders(check_id=C, reminder_key="1440"),
         AlertIfBelowMinimum(check_id=C, key="g1:minimum_check"),
         MoveCheck(check_id=C, starts_at=KICKOFF),
+        SetAnswerDeadline(check_id=C, deadline=KICKOFF - timedelta(hours=1)),
         RecordDelivery(check_id=C, player_id=ANA.player_id, message_key="k", channel=Channel.SLACK),
         RecordDeliveryFailure(
             check_id=C,
@@ -203,10 +206,11 @@ def test_a_check_closes_once() -> None:
         InvitePlayer(check_id=C, invitee=EVE),
         WithdrawInvitation(check_id=C, player_id=ANA.player_id),
         RemindNonResponders(check_id=C, reminder_key="180"),
+        SetAnswerDeadline(check_id=C, deadline=KICKOFF - timedelta(hours=1)),
     ],
     ids=lambda c: type(c).__name__,
 )
-def test_a_closed_check_takes_no_answers_invitations_or_reminders(command: object) -> None:
+def test_a_closed_check_takes_no_answers_invitations_reminders_or_deadline(command: object) -> None:
     assert refused(given(*opened(ANA), CLOSED), command) == "check_closed"
 
 
@@ -514,6 +518,59 @@ def test_each_reminder_is_sent_once_even_when_nobody_needs_it() -> None:
     assert when(state, RemindNonResponders(check_id=C, reminder_key="180")) == [
         RemindersRequested(check_id=C, reminder_key="180", player_ids=ids(ANA))
     ]
+
+
+# The answer deadline
+
+FRIDAY_6PM = KICKOFF - timedelta(hours=25)
+
+
+def deadline(at: datetime = FRIDAY_6PM) -> SetAnswerDeadline:
+    return SetAnswerDeadline(check_id=C, deadline=at)
+
+
+def deadline_set(at: datetime = FRIDAY_6PM) -> AnswerDeadlineSet:
+    return AnswerDeadlineSet(check_id=C, deadline=at)
+
+
+def test_a_captain_sets_a_deadline_once_and_can_move_it() -> None:
+    state = given(*opened(ANA))
+    assert state.deadline is None
+    assert when(state, deadline()) == [deadline_set()]
+    state = after(state, deadline())
+    assert state.deadline == FRIDAY_6PM
+    assert when(state, deadline()) == []  # the same deadline again records nothing
+    earlier = FRIDAY_6PM - timedelta(days=1)
+    assert when(state, deadline(earlier)) == [deadline_set(earlier)]
+    assert after(state, deadline(earlier)).deadline == earlier
+
+
+@pytest.mark.parametrize(
+    ("at", "code"),
+    [
+        (NOW - timedelta(minutes=1), "deadline_in_past"),
+        (NOW, "deadline_in_past"),
+        (KICKOFF + timedelta(minutes=1), "deadline_after_start"),
+    ],
+    ids=["past", "now", "after the start"],
+)
+def test_a_deadline_is_still_ahead_and_not_after_the_start(at: datetime, code: str) -> None:
+    assert refused(given(*opened(ANA)), deadline(at)) == code
+
+
+def test_a_deadline_may_be_the_start_itself() -> None:
+    assert when(given(*opened(ANA)), deadline(KICKOFF)) == [deadline_set(KICKOFF)]
+
+
+def test_a_moved_game_keeps_its_deadline_and_bounds_the_next_one() -> None:
+    sooner = FRIDAY_6PM - timedelta(hours=1)
+    state = given(
+        *opened(ANA),
+        deadline_set(),
+        CheckMoved(check_id=C, previous_starts_at=KICKOFF, starts_at=sooner),
+    )
+    assert (state.deadline, state.starts_at) == (FRIDAY_6PM, sooner)  # the start comes first
+    assert refused(state, deadline(FRIDAY_6PM + timedelta(minutes=5))) == "deadline_after_start"
 
 
 # Deliveries

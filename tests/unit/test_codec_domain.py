@@ -148,6 +148,7 @@ CHECK_MESSAGES: list[object] = [
     check.AlertIfBelowMinimum(check_id="c1", key="g1:minimum_check:20261205T1900Z"),
     check.MinimumChecked(check_id="c1", key="k", yes_count=1, min_players=3),
     check.MoveCheck(check_id="c1", starts_at=AT),
+    check.SetAnswerDeadline(check_id="c1", deadline=AT),
     check.CloseCheck(check_id="c1", reason="game ended"),
     check.RecordDelivery(
         check_id="c1",
@@ -193,6 +194,7 @@ CHECK_MESSAGES: list[object] = [
     ),
     check.RemindersRequested(check_id="c1", reminder_key="180", player_ids=("p-ana", "p-ben")),
     check.CheckMoved(check_id="c1", previous_starts_at=AT, starts_at=AT + timedelta(hours=1)),
+    check.AnswerDeadlineSet(check_id="c1", deadline=AT - timedelta(hours=1)),
     check.CheckClosed(check_id="c1", reason="game cancelled", closed_at=AT),
     check.MessageDelivered(
         check_id="c1",
@@ -304,6 +306,7 @@ CHECK_STATE = check.CHECK.replay(
         ),
         check.PlayerWaitlisted(check_id="c1", player_id="p-ana", position=1),
         check.RemindersRequested(check_id="c1", reminder_key="180", player_ids=()),
+        check.AnswerDeadlineSet(check_id="c1", deadline=AT - timedelta(hours=1)),
         check.MessageDelivered(
             check_id="c1",
             player_id="p-ben",

@@ -12,6 +12,7 @@ from attend.bot.grammar import (
     Check,
     Command,
     CreateTeam,
+    Deadline,
     Games,
     GrammarError,
     Help,
@@ -171,6 +172,12 @@ GOOD: list[tuple[str, Command]] = [
     ("cancel next", Cancel(game="next")),
     ("reschedule G3 sun 7pm", Reschedule(game="G3", when_text="sun 7pm")),
     ("reschedule next 2026-12-06 18:00", Reschedule(game="next", when_text="2026-12-06 18:00")),
+    # deadline
+    ("deadline G1 fri 6pm", Deadline(game="G1", when_text="fri 6pm")),
+    ("/attend DEADLINE g12 2026-12-04 18:00", Deadline(game="G12", when_text="2026-12-04 18:00")),
+    ("deadline fri 6pm", Deadline(game="next", when_text="fri 6pm")),
+    ("deadline next tomorrow at noon", Deadline(game="next", when_text="tomorrow at noon")),
+    ("deadline #G3 'Dec 4 6pm'", Deadline(game="G3", when_text="Dec 4 6pm")),
     # answer
     ("answer G3 yes", Answer(game="G3", answer="yes")),
     ("answer yes", Answer(game="next", answer="yes")),
@@ -271,6 +278,13 @@ BAD: list[tuple[str, str, str]] = [
     ("reschedule", "Which game, and when?", "reschedule"),
     ("reschedule G3", "Say when the game is", "reschedule"),
     ("reschedule sat 7pm", "'sat' isn't a game", "reschedule"),
+    # deadline
+    ("deadline", "Say when answers close", "deadline"),
+    ("deadline G1", "Say when answers close", "deadline"),
+    ("deadline next", "Say when answers close", "deadline"),
+    ("deadline G0 fri 6pm", "'G0' isn't a game", "deadline"),
+    ("deadline G1 fri 6pm " + "x" * 80, "keep it to 80", "deadline"),
+    ("dedline G1 fri 6pm", "Did you mean 'deadline'?", "deadline"),
     # answer
     ("answer", "Say yes, no or maybe", "answer"),
     ("answer G3", "Say yes, no or maybe", "answer"),

@@ -22,6 +22,11 @@ Decisions the rules leave open:
   recorded with no players, so the scheduler can resend it safely.
 - Deliveries are recorded even after close and for anyone (a cancellation notice still goes
   out); they are only refused before the check opens.
+- A captain may set an answer deadline: an instant after now and not after the start. Like
+  the start, it refuses nothing by itself: at it the scheduler sends ``CloseCheck``, and the
+  start closes the check anyway, whichever comes first. A ``MoveCheck`` keeps the deadline
+  where the captain put it, even when the game moves before it (the start then closes
+  answers) or far after it (answers still close at the deadline).
 """
 
 from __future__ import annotations
@@ -89,6 +94,14 @@ class MoveCheck:
 
     check_id: str
     starts_at: datetime
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class SetAnswerDeadline:
+    """Answers close at ``deadline`` instead of at the start (the start still closes them)."""
+
+    check_id: str
+    deadline: datetime
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -215,6 +228,12 @@ class CheckMoved:
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
+class AnswerDeadlineSet:
+    check_id: str
+    deadline: datetime
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
 class CheckClosed:
     check_id: str
     reason: str
@@ -283,6 +302,7 @@ class CheckState:
     waitlist: tuple[str, ...] = ()  # player ids queued for a place, first come first served
     reminders_sent: tuple[str, ...] = ()
     minimum_checks: tuple[str, ...] = ()  # keys of the AlertIfBelowMinimum handled
+    deadline: datetime | None = None  # None: answers close at the start
     closed: bool = False
     closed_at: datetime | None = None
     close_reason: str | None = None
@@ -311,6 +331,7 @@ CheckCommand = (
     | RemindNonResponders
     | AlertIfBelowMinimum
     | MoveCheck
+    | SetAnswerDeadline
     | CloseCheck
     | RecordDelivery
     | RecordDeliveryFailure
@@ -328,6 +349,7 @@ CheckEvent = (
     | RemindersRequested
     | MinimumChecked
     | CheckMoved
+    | AnswerDeadlineSet
     | CheckClosed
     | MessageDelivered
     | DeliveryFailed
@@ -377,6 +399,8 @@ def decide(state: CheckState, command: CheckCommand, *, now: datetime) -> list[C
             if previous is None or starts_at == previous:
                 return []
             return [CheckMoved(check_id=check_id, previous_starts_at=previous, starts_at=starts_at)]
+        case SetAnswerDeadline():
+            return _deadline(_active(state), command, now)
         case RecordDelivery():
             if _opened(state).delivered(command.player_id, command.message_key):
                 return []
@@ -526,6 +550,19 @@ def _minimum_checked(state: CheckState, check_id: str, key: str) -> list[CheckEv
     return [checked, CheckBelowMinimum(check_id=check_id, yes_count=yes_count, min_players=minimum)]
 
 
+def _deadline(state: CheckState, command: SetAnswerDeadline, now: datetime) -> list[CheckEvent]:
+    deadline = command.deadline
+    if deadline == state.deadline:
+        return []
+    if deadline <= now:
+        raise DomainError("deadline_in_past", "That deadline has passed already; pick a time "
+                          "still ahead.")
+    if state.starts_at is not None and deadline > state.starts_at:
+        raise DomainError("deadline_after_start", "Answers can't close after the game starts; "
+                          "pick a time before it.")
+    return [AnswerDeadlineSet(check_id=command.check_id, deadline=deadline)]
+
+
 def _known_failure(state: CheckState, command: RecordDeliveryFailure) -> bool:
     """Already delivered, or this failure (or a permanent one on that channel) is recorded."""
     if state.delivered(command.player_id, command.message_key):
@@ -593,6 +630,8 @@ def evolve(state: CheckState, event: CheckEvent) -> CheckState:
             return replace(state, minimum_checks=(*state.minimum_checks, key))
         case CheckMoved(starts_at=starts_at):
             return replace(state, starts_at=starts_at)
+        case AnswerDeadlineSet(deadline=deadline):
+            return replace(state, deadline=deadline)
         case CheckClosed(reason=reason, closed_at=closed_at):
             return replace(state, closed=True, closed_at=closed_at, close_reason=reason)
         case MessageDelivered():
@@ -641,6 +680,7 @@ CHECK: Aggregate[CheckState] = Aggregate(
         RemindNonResponders: "check_id",
         AlertIfBelowMinimum: "check_id",
         MoveCheck: "check_id",
+        SetAnswerDeadline: "check_id",
         CloseCheck: "check_id",
         RecordDelivery: "check_id",
         RecordDeliveryFailure: "check_id",
@@ -658,9 +698,10 @@ CHECK: Aggregate[CheckState] = Aggregate(
         RemindersRequested,
         MinimumChecked,
         CheckMoved,
+        AnswerDeadlineSet,
         CheckClosed,
         MessageDelivered,
         DeliveryFailed,
     ),
-    state_version=2,  # 2: minimum_checks
+    state_version=3,  # 2: minimum_checks; 3: deadline
 )

@@ -15,16 +15,20 @@ team's games still to play; ``T`` is the time of that event:
   same rule as a reminder. Its key, which the scheduler sends as ``AlertIfBelowMinimum``'s,
   holds the start (``g1:minimum_check:20261205T1900Z``) but not the minutes: a moved game is
   checked again, changed reminder times only move a check still pending;
-- ``start_game`` at the start, ``end_game`` after the team's game length.
+- ``start_game`` at the start, ``end_game`` after the team's game length;
+- ``answer_deadline`` at the deadline a captain set (``AnswerDeadlineSet``, not the plan: a
+  reschedule or new settings keep it where it is). The scheduler closes the check then.
 
-``start_check``, reminders and minimum checks expire at the start: a reminder that would
-arrive after the game is never sent. All arithmetic is on UTC instants, so "48 hours before"
-is 48 real hours across a daylight-saving change; :attr:`DueItem.local_due_at` shows it in
-the team's zone.
+``start_check``, reminders, minimum checks and answer deadlines expire at the start: a
+reminder that would arrive after the game is never sent, and a deadline at the start, or one
+the game moved in front of, is left to the start, which closes the check anyway. All
+arithmetic is on UTC instants, so "48 hours before" is 48 real hours across a daylight-saving
+change; :attr:`DueItem.local_due_at` shows it in the team's zone.
 
 Status comes from events only, so a rebuild gives the same rows: ``AttendanceCheckStarted``,
 ``RemindersRequested`` (with the item's key), ``MinimumChecked`` (recorded whether the check
-was short or not, with the item's key), ``GameStarted`` and ``GameEnded`` mark items done; a
+was short or not, with the item's key), ``CheckClosed`` (for the answer deadline, whatever
+closed the check), ``GameStarted`` and ``GameEnded`` mark items done; a
 cancelled, started or ended game, a closed check, a check that opened after a reminder or a
 minimum check was due, or a plan that no longer has the item, mark pending items skipped
 (with a ``note``). Rows are never deleted, so a reader following ``seq`` (the position of the
@@ -67,6 +71,7 @@ from sqlalchemy import (
 )
 
 from attend.core.aggregates.check import (
+    AnswerDeadlineSet,
     CheckClosed,
     CheckOpened,
     MinimumChecked,
@@ -138,6 +143,7 @@ class DueKind(enum.StrEnum):
     START_CHECK = "start_check"
     REMIND = "remind"
     MINIMUM_CHECK = "minimum_check"
+    ANSWER_DEADLINE = "answer_deadline"
     START_GAME = "start_game"
     END_GAME = "end_game"
 
@@ -152,7 +158,8 @@ PENDING = DueStatus.PENDING.value
 SCHEDULED = GameStatus.SCHEDULED.value
 DEFAULTS = TeamSettings(timezone="UTC")
 MINIMUM_CHECK_MINUTES = 180  # before the start, for a team without reminders
-BEFORE_START = (DueKind.START_CHECK, DueKind.REMIND, DueKind.MINIMUM_CHECK)
+BEFORE_START = (DueKind.START_CHECK, DueKind.REMIND, DueKind.MINIMUM_CHECK,
+                DueKind.ANSWER_DEADLINE)
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -201,7 +208,7 @@ class DueWorkProjection:
     events: frozenset[type] = frozenset({
         TeamRegistered, TeamSettingsChanged, GameScheduled, GameRescheduled, GameCancelled,
         GameStarted, GameEnded, AttendanceCheckStarted, CheckOpened, RemindersRequested,
-        MinimumChecked, CheckClosed,
+        MinimumChecked, AnswerDeadlineSet, CheckClosed,
     })
     tables: tuple[Table, ...] = (due_work_teams, due_work_games, due_work)
 
@@ -248,7 +255,12 @@ class DueWorkProjection:
             case MinimumChecked(check_id=check_id, key=key):
                 # The scheduler sends the item's own key; any other key matches no item.
                 _done(conn, seq, key, kind=DueKind.MINIMUM_CHECK, check_id=check_id)
+            case AnswerDeadlineSet(check_id=check_id, deadline=deadline):
+                _deadline(conn, seq, check_id, deadline)
             case CheckClosed(check_id=check_id):
+                # Answers are closed, which is all a deadline asks for, whoever closed them.
+                _done(conn, seq, None, kind=DueKind.ANSWER_DEADLINE, check_id=check_id,
+                      pending_only=True)
                 _skip(conn, seq, "check closed", check_id=check_id,
                       kinds=(DueKind.REMIND, DueKind.MINIMUM_CHECK))
 
@@ -274,10 +286,12 @@ def _set_game(conn: Connection, game_id: str, **values: Any) -> None:
                  .values(**values))
 
 
-def _done(conn: Connection, seq: int, key: str, *, kind: DueKind | None = None,
-          check_id: str | None = None) -> None:
+def _done(conn: Connection, seq: int, key: str | None, *, kind: DueKind | None = None,
+          check_id: str | None = None, pending_only: bool = False) -> None:
     d = due_work.c
-    where = [d.key == key]
+    where = [] if key is None else [d.key == key]
+    if pending_only:
+        where.append(d.status == PENDING)
     if kind is not None:
         where.append(d.kind == kind.value)
     if check_id is not None:
@@ -313,6 +327,26 @@ def _opened(conn: Connection, seq: int, game_id: str, check_id: str,
                                           note=f"the check opened after this {what} was due"))
     conn.execute(update(due_work).where(d.game_id == game_id).values(check_id=check_id,
                                                                         seq=seq))
+
+
+def _deadline(conn: Connection, seq: int, check_id: str, deadline: datetime) -> None:
+    """Plan the answer deadline, or move it; nothing once the game is under way or over."""
+    g = due_work_games.c
+    game = conn.execute(select(due_work_games).where(g.check_id == check_id).limit(1)).first()
+    if game is None or game.status != SCHEDULED:
+        return
+    key = item_key(game.game_id, DueKind.ANSWER_DEADLINE)
+    d = due_work.c
+    found = conn.execute(select(d.status).where(d.key == key)).first()
+    if found is None:
+        conn.execute(insert(due_work).values(
+            key=key, kind=DueKind.ANSWER_DEADLINE.value, team_id=game.team_id,
+            game_id=game.game_id, check_id=check_id, due_at=deadline,
+            expires_at=game.starts_at, status=PENDING, seq=seq, attempts=0))
+    elif found.status == PENDING:  # a new time is a new job, as in _plan
+        conn.execute(update(due_work).where(d.key == key).values(
+            due_at=deadline, seq=seq, claimed_by=None, claimed_until=None, attempts=0,
+            last_error=None))
 
 
 @dataclass(frozen=True, slots=True)
@@ -361,6 +395,11 @@ def _plan(conn: Connection, game_id: str, *, at: datetime, seq: int) -> None:
         if due > floor:
             wanted[item_key(game_id, DueKind.MINIMUM_CHECK, _stamp(starts))] = _Planned(
                 DueKind.MINIMUM_CHECK, due, starts)
+    deadline_key = item_key(game_id, DueKind.ANSWER_DEADLINE)
+    deadline_row = existing.get(deadline_key)
+    if deadline_row is not None and deadline_row.status == PENDING:
+        # The captain's time stays; only its expiry follows the start.
+        wanted[deadline_key] = _Planned(DueKind.ANSWER_DEADLINE, deadline_row.due_at, starts)
     wanted[item_key(game_id, DueKind.START_GAME)] = _Planned(DueKind.START_GAME, starts)
     wanted[item_key(game_id, DueKind.END_GAME)] = _Planned(
         DueKind.END_GAME, starts + timedelta(minutes=length))
@@ -387,25 +426,28 @@ def _plan(conn: Connection, game_id: str, *, at: datetime, seq: int) -> None:
 
 
 # -- the scheduler's lease on items ----------------------------------------------------------
+# Answers close before a reminder due at the same moment: nobody is asked to answer as
+# answering stops.
 _ORDER = case((due_work.c.kind == DueKind.START_CHECK.value, 0),
-              (due_work.c.kind == DueKind.REMIND.value, 1),
-              (due_work.c.kind == DueKind.MINIMUM_CHECK.value, 2),
-              (due_work.c.kind == DueKind.START_GAME.value, 3), else_=4)
+              (due_work.c.kind == DueKind.ANSWER_DEADLINE.value, 1),
+              (due_work.c.kind == DueKind.REMIND.value, 2),
+              (due_work.c.kind == DueKind.MINIMUM_CHECK.value, 3),
+              (due_work.c.kind == DueKind.START_GAME.value, 4), else_=5)
 
 
 def claimable(now: datetime) -> ColumnElement[bool]:
-    """Pending, due, not expired, not claimed by anyone (or the claim lapsed); a reminder or
-    a minimum check only once its check is open, the end of a game only once it started. So
-    two processes never take a step before the one it needs (which the domain would
-    refuse)."""
+    """Pending, due, not expired, not claimed by anyone (or the claim lapsed); a reminder, a
+    minimum check or an answer deadline only once its check is open, the end of a game only
+    once it started. So two processes never take a step before the one it needs (which the
+    domain would refuse)."""
     d, g = due_work.c, due_work_games.c
     started = exists().where(g.game_id == d.game_id, g.status != SCHEDULED)
     return and_(
         d.status == PENDING, d.due_at <= now,
         or_(d.expires_at.is_(None), d.expires_at > now),
         or_(d.claimed_until.is_(None), d.claimed_until <= now),
-        or_(d.kind.not_in([DueKind.REMIND.value, DueKind.MINIMUM_CHECK.value]),
-            d.check_id.is_not(None)),
+        or_(d.kind.not_in([DueKind.REMIND.value, DueKind.MINIMUM_CHECK.value,
+                           DueKind.ANSWER_DEADLINE.value]), d.check_id.is_not(None)),
         or_(d.kind != DueKind.END_GAME.value, started),
     )
 
