@@ -28,7 +28,7 @@ from attend.core.process_managers.attendance_check import AttendanceCheckManager
 from attend.core.projections import read_models
 from attend.core.router import Clock, Router
 from attend.core.runtime import Handler, HandlerRuntime, RetryPolicy
-from attend.core.service import AttendService, _poll_until
+from attend.core.service import AttendService, poll_until
 
 log = logging.getLogger(__name__)
 
@@ -93,7 +93,7 @@ def bootstrap(config: Config, *, clock: Clock = utc_now, background: bool = Fals
                             "what they show now", ", ".join(names), position)
 
         def settle_until(predicate: Callable[[], bool]) -> bool:
-            return _poll_until(predicate, timeout=10.0)
+            return poll_until(predicate, timeout=10.0)
     else:
         def settle(position: int, names: Sequence[str]) -> None:
             if not runtime.run_until_idle():  # another process runs the handlers
@@ -101,7 +101,7 @@ def bootstrap(config: Config, *, clock: Clock = utc_now, background: bool = Fals
 
         def settle_until(predicate: Callable[[], bool]) -> bool:
             runtime.run_until_idle()
-            return _poll_until(predicate, timeout=10.0)
+            return poll_until(predicate, timeout=10.0)
 
     service = AttendService(db, router, clock=clock, settle=settle, settle_until=settle_until)
     return App(config=config, db=db, store=store, router=router, runtime=runtime,

@@ -24,7 +24,7 @@ from sqlalchemy import Connection
 
 from attend.core.actors import Actor, ActorKind
 from attend.core.aggregates import check, game, team
-from attend.core.aggregates.common import Answer, AnswerSource, Invitee, PlayerProfile
+from attend.core.aggregates.common import Answer, AnswerSource, PlayerProfile
 from attend.core.errors import DomainError
 from attend.core.eventstore.database import Database
 from attend.core.projections import board as boards
@@ -97,7 +97,7 @@ class AttendService:
         self._router = router
         self._clock = clock
         self._settle = settle
-        self._settle_until = settle_until or _poll_until
+        self._settle_until = settle_until or poll_until
 
     # -- reading -----------------------------------------------------------------------------
     def _read(self, query: Callable[..., T], *args: Any, **kwargs: Any) -> T:
@@ -486,8 +486,6 @@ class AttendService:
     def _dispatch(self, actor: Actor, command: Any) -> DispatchResult:
         return self._router.dispatch(command, actor=actor.key)
 
-    def invitee(self, player: PlayerView) -> Invitee:
-        return Invitee(player_id=player.player_id, name=player.name)
 
 
 def _no_check(found: GameView) -> DomainError:
@@ -549,7 +547,8 @@ def _zone(name: str) -> ZoneInfo:
 _known_zones = functools.cache(available_timezones)
 
 
-def _poll_until(predicate: Callable[[], bool], timeout: float = 10.0) -> bool:
+def poll_until(predicate: Callable[[], bool], timeout: float = 10.0) -> bool:
+    """Wait until ``predicate()`` holds (checking every 20 ms); False after ``timeout`` s."""
     deadline = time.monotonic() + timeout
     while not predicate():
         if time.monotonic() > deadline:
