@@ -57,9 +57,14 @@ def _cmd_say(config: Config, args: argparse.Namespace) -> int:
 
 
 def _deliver_pending(app: App) -> None:
-    """With no `attend serve` running, send what the command caused (invitations, ...)."""
+    """With no `attend serve` running, do what a server would have: start the checks and
+    send the reminders that are due (a game a day away gets its check at once), then send
+    what the command caused (invitations, ...)."""
     from attend.bot.serve import deliver_once
+    from attend.scheduler import Scheduler
 
+    Scheduler(app).run_due()
+    app.settle()
     deliver_once(app)
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from attend.bot import grammar, text
@@ -101,10 +101,14 @@ class CommandRunner:
                 status = service.schedule_game(actor, starts_at, location=location,
                                                opponent=opponent, original_text=when_text,
                                                team_id=ctx.team.team_id)
-                return (f"Scheduled {text.game_line(status.team, status.game)}.\n"
-                        f"Players will be asked "
-                        f"{status.team.check_lead_minutes // 60}h before; "
-                        f"/attend check {status.game.handle} asks them now.")
+                asked_at = status.game.starts_at - timedelta(
+                    minutes=status.team.check_lead_minutes)
+                if asked_at <= self._clock():  # the scheduler starts such a check at once
+                    when = "The game is close, so the players are being asked now."
+                else:
+                    when = (f"The players will be asked on {describe(asked_at, ctx.zone)}; "
+                            f"/attend check {status.game.handle} asks them now.")
+                return f"Scheduled {text.game_line(status.team, status.game)}.\n{when}"
             case grammar.Games():
                 team, games = service.games(actor, team_id)
                 if not games:

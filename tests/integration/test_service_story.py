@@ -231,3 +231,17 @@ def test_twenty_players_answering_at_once_are_all_counted(app: App) -> None:
     assert sorted(ln.waitlist_position for ln in board.lines
                   if ln.waitlist_position) == list(range(1, 9))
     assert len(board.history) == 20
+
+
+def test_scheduling_says_when_the_players_will_be_asked(app: App, clock: FakeClock) -> None:
+    alchemists(app, ("Alice", "alice@example.com"))
+    runner = CommandRunner(app.service, clock=clock)  # now: Sat Nov 28, 10 AM in Toronto
+    far = runner.run(CAPTAIN, "/attend schedule 2026-12-12 19:00 at Monarch Park vs Hawks")
+    assert far.ok and far.text == (
+        "Scheduled G1 · Sat Dec 12, 7:00 PM EST vs Hawks at Monarch Park.\n"
+        "The players will be asked on Thu Dec 10, 7:00 PM EST; /attend check G1 asks them "
+        "now.")
+    near = runner.run(CAPTAIN, "/attend schedule tomorrow 18:30 vs Owls")
+    assert near.ok and near.text.endswith("the players are being asked now.")
+    refused = runner.run(ALICE, "/attend schedule tomorrow 18:30 vs Owls")
+    assert not refused.ok and refused.text.startswith("Only a captain can schedule games.")
