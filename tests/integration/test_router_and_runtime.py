@@ -190,3 +190,24 @@ def test_wait_for_returns_once_the_handler_has_the_position(store: EventStore,
         runtime.stop()
     state = totals(store, handler, "a")
     assert state is not None and state["sum"] == 4
+
+
+def test_waiting_on_another_process_ignores_events_its_handler_skips(
+        store: EventStore, clock: FakeClock) -> None:
+    """`attend say` next to a running server waits for the server's read models; a handler
+    there moves its durable checkpoint only when it writes, so an event it skips must not
+    keep the waiter waiting."""
+    router = Router(store, [TALLY], clock=clock)
+    server = HandlerRuntime(store, router, [TotalsInState()], poll_interval=0.05)
+    server.start()
+    console = HandlerRuntime(store, router, [TotalsInState()])
+    try:
+        added = router.dispatch(OpenTally(tally_id="a"), actor="t")
+        router.dispatch(AddToTally(tally_id="a", amount=1), actor="t")
+        assert console.wait_for(store.last_position(), ["totals"], timeout=5)
+        skipped = router.dispatch(OpenTally(tally_id="b"), actor="t")  # totals skips it
+        assert skipped.position > added.position
+        assert console.wait_for(skipped.position, ["totals"], timeout=5)
+        assert not console.run_until_idle()  # the server holds the handler
+    finally:
+        server.stop()
