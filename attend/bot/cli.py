@@ -193,8 +193,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    # APScheduler reports every job it adds at INFO: the scheduler's own log says what matters.
-    logging.getLogger("apscheduler").setLevel(logging.DEBUG if args.verbose else logging.WARNING)
+    # APScheduler and Alembic narrate every step at INFO; our own log says what matters.
+    for chatty in ("apscheduler", "alembic"):
+        logging.getLogger(chatty).setLevel(logging.DEBUG if args.verbose else logging.WARNING)
     if args.command == "say" and not args.verbose:
         logging.getLogger().setLevel(logging.WARNING)  # the reply is the output
     try:
