@@ -1,0 +1,62 @@
+"""Configuration from the environment: safe defaults, and clear errors for bad values."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from attend.config import load_config
+from attend.core.errors import ConfigError
+
+
+def test_defaults_run_everything_locally(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    config = load_config({})
+    assert config.database_url == "sqlite:///attend.db"
+    assert (config.host, config.port, config.base_url) == ("127.0.0.1", 8000,
+                                                           "http://127.0.0.1:8000")
+    assert config.smtp is None
+    assert config.outbox_dir == tmp_path / "outbox"
+    # A development key is made once, kept beside the database, and reused.
+    assert (tmp_path / "attend.secret").exists()
+    assert load_config({}).secret_keys == config.secret_keys
+    assert len(config.secret_keys[0]) >= 32
+
+
+def test_every_setting_is_read(tmp_path: Path) -> None:
+    config = load_config({
+        "ATTEND_DATABASE_URL": "postgresql+psycopg://attend@db.example.org/attend",
+        "ATTEND_HOST": "0.0.0.0", "ATTEND_PORT": "8080",
+        "ATTEND_BASE_URL": "https://attend.example.org/",
+        "ATTEND_SECRET_KEYS": "old-key-0123456789abcdef, new-key-0123456789abcdef",
+        "ATTEND_SMTP_HOST": "smtp.example.org", "ATTEND_SMTP_TLS": "true",
+        "ATTEND_SMTP_USER": "attend", "ATTEND_SMTP_PASSWORD": "s3cret",
+        "ATTEND_MAIL_FROM": "Attend <attend@example.org>",
+        "ATTEND_OUTBOX_DIR": str(tmp_path / "mail"),
+    })
+    assert config.port == 8080 and config.base_url == "https://attend.example.org"
+    assert config.secret_keys == ("old-key-0123456789abcdef", "new-key-0123456789abcdef")
+    assert config.smtp is not None
+    assert (config.smtp.port, config.smtp.use_tls, config.smtp.starttls) == (465, True, False)
+    assert "s3cret" not in repr(config)  # secrets stay out of logs
+    assert config.outbox_dir == tmp_path / "mail"
+
+
+@pytest.mark.parametrize(("env", "says"), [
+    ({"ATTEND_PORT": "eighty"}, "ATTEND_PORT='eighty' is not a whole number"),
+    ({"ATTEND_PORT": "70000"}, "out of range"),
+    ({"ATTEND_DATABASE_URL": "mysql://x@y/z"}, "not supported"),
+    ({"ATTEND_DATABASE_URL": "not a url"}, "is not a database URL"),
+    ({"ATTEND_BASE_URL": "attend.example.org"}, "must start with http"),
+    ({"ATTEND_SECRET_KEYS": "short"}, "at least 16 characters"),
+    ({"ATTEND_SMTP_HOST": "smtp.example.org", "ATTEND_SMTP_USER": "attend"},
+     "both ATTEND_SMTP_USER and ATTEND_SMTP_PASSWORD"),
+    ({"ATTEND_SMTP_HOST": "smtp.example.org", "ATTEND_SMTP_STARTTLS": "maybe"},
+     "use true or false"),
+    ({"ATTEND_MAIL_FROM": "Attend"}, "needs an email address"),
+])
+def test_bad_values_are_refused_with_what_to_do(env: dict[str, str], says: str,
+                                                tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match=says.replace("(", r"\(").replace(")", r"\)")):
+        load_config({"ATTEND_DATABASE_URL": f"sqlite:///{tmp_path}/a.db", **env})
