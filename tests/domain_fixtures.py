@@ -14,10 +14,12 @@ from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
 from attend.core.aggregates.check import (
+    ClearAnswerDeadline,
     CloseCheck,
     InvitePlayer,
     OpenCheck,
     RecordAnswer,
+    SetAnswerDeadline,
     WithdrawInvitation,
 )
 from attend.core.aggregates.common import Answer, AnswerSource, Channel, Invitee, PlayerProfile
@@ -142,7 +144,8 @@ class Story:
 
 def tell_a_season(story: Story) -> None:
     """A bit of everything the read models follow: two teams, roster changes, games moved,
-    cancelled and played, a full check with a waitlist, changed answers and withdrawals."""
+    cancelled and played, a full check with a waitlist, changed answers and withdrawals,
+    answer deadlines set and cleared."""
     ana, ben = person("Ana", slack="T1:U1"), person("Ben", discord="42")
     cal, dee, eve, fay = (person(n) for n in ("Cal", "Dee", "Eve", "Fay"))
     story.team("t1", "Tigers", ana, ben, cal, dee, max_players=3, min_players=2)
@@ -175,6 +178,9 @@ def tell_a_season(story: Story) -> None:
 
     c2 = story.check("t2", "b1")
     story.answer(c2, ana, MAYBE, source=AnswerSource.EMAIL)
+    story.do(SetAnswerDeadline(check_id=c2, deadline=story.clock.now + timedelta(days=1)))
+    story.do(SetAnswerDeadline(check_id=c1, deadline=story.clock.now + timedelta(days=1)))
+    story.do(ClearAnswerDeadline(check_id=c1))
     story.do(CancelGame(game_id="g3", reason="no pitch"))
 
     story.clock.advance(days=2)

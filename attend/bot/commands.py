@@ -139,6 +139,10 @@ class CommandRunner:
                                       f"{describe(found.starts_at, ctx.zone)}.") from None
                 return (f"Answers for {status.game.handle} close "
                         f"{describe(deadline, ctx.zone)}.")
+            case grammar.ClearDeadline(game=ref):
+                status = service.clear_deadline(actor, ref, team_id)
+                return (f"Answers for {status.game.handle} now close when the game "
+                        "starts.")
             case grammar.Cancel(game=ref, reason=reason):
                 status = service.cancel_game(actor, ref, reason, team_id)
                 return f"Cancelled {status.game.handle}; the players will be told."

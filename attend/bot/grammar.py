@@ -132,6 +132,13 @@ class Deadline:
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
+class ClearDeadline:
+    """Answers for ``game`` close at the start again (``/attend deadline G1 none``)."""
+
+    game: str
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
 class Cancel:
     game: str
     reason: str | None = None
@@ -171,6 +178,7 @@ Command: TypeAlias = (
     | Status
     | Remind
     | Deadline
+    | ClearDeadline
     | Cancel
     | Reschedule
     | Answer
@@ -208,7 +216,7 @@ USAGE: dict[str, str] = {
     "check": "/attend check [G3|next]",
     "status": "/attend status [G3|next]",
     "remind": "/attend remind [G3|next]",
-    "deadline": "/attend deadline [G3|next] <when>",
+    "deadline": "/attend deadline [G3|next] <when>|none",
     "cancel": "/attend cancel <G3|next> [reason]",
     "reschedule": "/attend reschedule <G3|next> <when>",
     "answer": "/attend answer [G3|next] yes|no|maybe [for <name or email>] [note]",
@@ -228,7 +236,7 @@ _WHAT = {
     "check": "Ask every player about a game now.",
     "status": "Who is in, out, maybe, or silent.",
     "remind": "Nudge the players who have not answered.",
-    "deadline": "Close answers at that time instead of when the game starts.",
+    "deadline": "Close answers at that time instead of when the game starts (none: at the start).",
     "cancel": "Cancel a game and tell the players.",
     "reschedule": "Move a game to another time.",
     "answer": "Answer for yourself (in/out work too); captains may answer for a player.",
@@ -484,13 +492,15 @@ def _game_or_next(words: Sequence[str], key: str) -> str:
     return _game(words[0], key)
 
 
-def _deadline(words: Sequence[str]) -> Deadline:
+def _deadline(words: Sequence[str]) -> Deadline | ClearDeadline:
     key = "deadline"
     rest = list(words)
     game = "next"
     # "next fri 6pm" reads the same either way: the next game, or a date starting "next".
     if rest and (_handle(rest[0]) is not None or _GAME.fullmatch(rest[0])):
         game = _game(rest.pop(0), key)
+    if len(rest) == 1 and rest[0].lower() == "none":
+        return ClearDeadline(game=game)
     missing = "Say when answers close, like fri 6pm or 2026-12-04 18:00."
     return Deadline(game=game, when_text=_text(rest, key, "the time", WHEN_LIMIT,
                                                missing=missing))

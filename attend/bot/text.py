@@ -49,6 +49,8 @@ def board_text(team: TeamView, game: GameView, board: BoardView | None) -> str:
         lines.append(f"No attendance check yet: /attend check {game.handle} asks everyone now.")
         return "\n".join(lines)
     lines.append(counts(board) + ("" if board.open else " · answers closed"))
+    if board.open and board.deadline is not None:
+        lines.append(f"Answers close {describe(board.deadline, ZoneInfo(team.timezone))}")
     for line in board.lines:
         mark = MARK[line.answer.value if line.answer else None]
         text = f"{mark} {line.name}"

@@ -423,6 +423,20 @@ class AttendService:
         self._settle(result.position, ("board",))
         return self._status_of(ctx, found.game_id)
 
+    def clear_deadline(self, actor: Actor, ref: str,
+                       team_id: str | None = None) -> GameStatusView:
+        """Answers for a game close at its start again."""
+        ctx = self.captain_context(actor, team_id, "clear answer deadlines")
+        found = self.game(ctx, ref)
+        if found.check_id is None:
+            raise _no_check(found)
+        try:
+            result = self._dispatch(actor, check.ClearAnswerDeadline(check_id=found.check_id))
+        except DomainError as error:
+            raise _deadline_refused(error, found, "clear") from None
+        self._settle(result.position, ("board",))
+        return self._status_of(ctx, found.game_id)
+
     def _status_of(self, ctx: Context, game_id: str) -> GameStatusView:
         found = self._read(schedule.game, game_id)
         assert found is not None
@@ -507,10 +521,10 @@ def _friendlier(error: DomainError, found: GameView, now: datetime) -> DomainErr
     return error
 
 
-def _deadline_refused(error: DomainError, found: GameView) -> DomainError:
+def _deadline_refused(error: DomainError, found: GameView, verb: str = "set") -> DomainError:
     if error.code == "check_closed":
         return DomainError("check_closed", f"Answers for {found.handle} are closed already, so "
-                           "there's no deadline left to set.")
+                           f"there's no deadline left to {verb}.")
     if error.code == "deadline_after_start":
         return DomainError("deadline_after_start", f"Answers for {found.handle} can't close "
                            "after the game starts; pick an earlier time.")

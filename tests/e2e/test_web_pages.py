@@ -242,6 +242,20 @@ async def test_the_captains_board_shows_everyone(story: Story) -> None:
         assert (await client.get(board_url)).status == 403
 
 
+async def test_both_pages_say_when_answers_close_until_the_deadline_is_cleared(
+        story: Story) -> None:
+    shown = "Answers close <strong>Mon Nov 30, 6:00 PM EST</strong>."
+    async with served(story) as client:
+        assert "Answers close" not in await body(await client.get(story.answer_url(
+            story.alice)))
+        story.app.service.set_deadline(CAPTAIN, "G1", datetime(2026, 11, 30, 23, tzinfo=UTC))
+        for url in (story.answer_url(story.alice), story.board_url()):
+            assert shown in await body(await client.get(url))
+        story.app.service.clear_deadline(CAPTAIN, "G1")
+        for url in (story.answer_url(story.alice), story.board_url()):
+            assert "Answers close" not in await body(await client.get(url))
+
+
 async def test_healthz_reports_the_database(story: Story) -> None:
     async with served(story) as client:
         ok = await client.get("/healthz")

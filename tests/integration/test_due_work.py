@@ -14,6 +14,7 @@ from sqlalchemy import select, update
 
 from attend.core.aggregates.check import (
     AlertIfBelowMinimum,
+    ClearAnswerDeadline,
     CloseCheck,
     RemindNonResponders,
     SetAnswerDeadline,
@@ -327,6 +328,27 @@ def test_an_answer_deadline_stays_where_the_captain_put_it_and_expires_at_the_st
     assert (deadline_item(story).status, deadline_item(story).note) == (SKIPPED, "game started")
     assert (deadline_item(story, "g2").status, deadline_item(story, "g2").note) == (
         SKIPPED, "game cancelled")
+
+
+def test_a_cleared_answer_deadline_is_skipped_and_planned_afresh_when_set_again(
+        story: Story, db: Database) -> None:
+    schedule(story)
+    story.clock.now = GAME - 48 * H
+    check_id = story.check("t1", "g1")
+    story.do(SetAnswerDeadline(check_id=check_id, deadline=GAME - 20 * H))
+
+    story.do(ClearAnswerDeadline(check_id=check_id))
+    assert (deadline_item(story).status, deadline_item(story).note) == (SKIPPED,
+                                                                        "deadline cleared")
+    story.settle()
+    with db.write() as conn:  # the scheduler leaves the check open
+        claimed = due_work.claim(conn, owner="a", now=GAME - 20 * H, until=GAME - 20 * H)
+    assert DueKind.ANSWER_DEADLINE not in {i.kind for i in claimed}
+
+    story.do(SetAnswerDeadline(check_id=check_id, deadline=GAME - 10 * H))
+    item = deadline_item(story)
+    assert (item.due_at, item.expires_at, item.status, item.note) == (
+        GAME - 10 * H, GAME, PENDING, None)
 
 
 def test_a_cancelled_game_has_nothing_left_to_do(story: Story) -> None:

@@ -7,12 +7,15 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from sqlalchemy import update
 
 from attend.core.aggregates.check import (
     CHECK,
+    ClearAnswerDeadline,
     CloseCheck,
     InvitePlayer,
     MoveCheck,
+    SetAnswerDeadline,
     WithdrawInvitation,
 )
 from attend.core.aggregates.common import AnswerSource, Channel, Invitee
@@ -34,6 +37,8 @@ from attend.core.aggregates.team import (
     UpdatePlayerContact,
 )
 from attend.core.eventstore.database import Database
+from attend.core.eventstore.schema import subscriptions
+from attend.core.migrations import upgrade
 from attend.core.projections import board as boards
 from attend.core.projections import directory, player_games, roster, schedule, season
 from tests.conftest import FakeClock
@@ -285,6 +290,47 @@ def test_board_shows_a_moved_or_closed_check(story: Story) -> None:
     assert board is not None and not board.open and board.starts_at == later
     assert story.read(boards.board, "nope") is None
     assert story.read(boards.board_for_game, "nope") is None
+
+
+def test_board_shows_the_answer_deadline_until_the_captain_clears_it(story: Story) -> None:
+    story.team("t1", "Tigers", ANA)
+    starts_at = story.game("t1", "g1")
+    check_id = story.check("t1", "g1")
+    board = story.read(boards.board, check_id)
+    assert board is not None and board.deadline is None  # answers close at the start
+    friday = starts_at - timedelta(days=1)
+    story.do(SetAnswerDeadline(check_id=check_id, deadline=friday))
+    board = story.read(boards.board, check_id)
+    assert board is not None and board.deadline == friday
+    assert board.deadline.tzinfo is not None
+    story.do(ClearAnswerDeadline(check_id=check_id))
+    board = story.read(boards.board_for_game, "g1")
+    assert board is not None and board.deadline is None
+
+
+def test_migration_0006_replays_the_board_so_an_earlier_deadline_shows(
+        database_url: str, clock: FakeClock) -> None:
+    db = Database(database_url)
+    try:
+        upgrade(db, "0005")
+        story = Story(db, clock, handlers=[boards.BoardProjection()])
+        story.team("t1", "Tigers", ANA)
+        starts_at = story.game("t1", "g1")
+        check_id = story.check("t1", "g1")
+        story.settle()
+        friday = starts_at - timedelta(days=1)
+        last = story.do(SetAnswerDeadline(check_id=check_id, deadline=friday)).position
+        with db.write() as conn:  # the release before passed over the deadline
+            conn.execute(update(subscriptions).where(subscriptions.c.handler == "board")
+                         .values(position=last))
+
+        upgrade(db)
+        board = Story(db, clock, handlers=[boards.BoardProjection()]).read(boards.board,
+                                                                          check_id)
+        assert board is not None and board.deadline == friday
+        assert [line.name for line in board.lines] == ["Ana"]  # replayed once, not twice
+    finally:
+        db.dispose()
 
 
 # -- a player's games and the season ---------------------------------------------------------

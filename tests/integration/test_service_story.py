@@ -193,11 +193,26 @@ def test_a_captain_sets_an_answer_deadline_in_the_teams_time_zone(app: App,
     recorded = [r.event for r in app.store.read_all(after=before, limit=100)
                 if isinstance(r.event, AnswerDeadlineSet)]
     assert [e.deadline for e in recorded] == [datetime(2026, 12, 4, 23, 0, tzinfo=UTC)]
+    assert "\nAnswers close Fri Dec 4, 6:00 PM EST\n" in say(CAPTAIN, "/attend status G1")[1]
+
+    assert say(ALICE, "/attend deadline G1 none") == (False, (
+        "Only a captain can clear answer deadlines. Ask Casey Captain."))
+    assert say(CAPTAIN, "/attend deadline G1 none") == (
+        True, "Answers for G1 now close when the game starts.")
+    assert "Answers close" not in say(CAPTAIN, "/attend status G1")[1]
+    cleared = app.store.last_position()
+    assert say(CAPTAIN, "/attend deadline none") == (  # none to clear: nothing new
+        True, "Answers for G1 now close when the game starts.")
+    assert app.store.last_position() == cleared
+    assert say(CAPTAIN, "/attend deadline G1 fri 6pm")[0]
 
     app.service.cancel_game(CAPTAIN, "G1")
     app.settle()
     assert say(CAPTAIN, "/attend deadline G1 fri 5pm") == (False, (
         "Answers for G1 are closed already, so there's no deadline left to set."))
+    assert say(CAPTAIN, "/attend deadline G1 none") == (False, (
+        "Answers for G1 are closed already, so there's no deadline left to clear."))
+    assert "Answers close" not in say(CAPTAIN, "/attend status G1")[1]  # closed: moot
 
 
 @pytest.mark.postgres

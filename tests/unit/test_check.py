@@ -9,6 +9,7 @@ import pytest
 from attend.core.aggregates.check import (
     CHECK,
     AlertIfBelowMinimum,
+    AnswerDeadlineCleared,
     AnswerDeadlineSet,
     AnswerRecorded,
     CheckBelowMinimum,
@@ -17,6 +18,7 @@ from attend.core.aggregates.check import (
     CheckOpened,
     CheckReachedMinimum,
     CheckState,
+    ClearAnswerDeadline,
     CloseCheck,
     DeliveryFailed,
     InvitationWithdrawn,
@@ -207,6 +209,7 @@ def test_a_check_closes_once() -> None:
         WithdrawInvitation(check_id=C, player_id=ANA.player_id),
         RemindNonResponders(check_id=C, reminder_key="180"),
         SetAnswerDeadline(check_id=C, deadline=KICKOFF - timedelta(hours=1)),
+        ClearAnswerDeadline(check_id=C),
     ],
     ids=lambda c: type(c).__name__,
 )
@@ -571,6 +574,22 @@ def test_a_moved_game_keeps_its_deadline_and_bounds_the_next_one() -> None:
     )
     assert (state.deadline, state.starts_at) == (FRIDAY_6PM, sooner)  # the start comes first
     assert refused(state, deadline(FRIDAY_6PM + timedelta(minutes=5))) == "deadline_after_start"
+
+
+def test_a_captain_clears_a_deadline_and_answers_close_at_the_start_again() -> None:
+    clear = ClearAnswerDeadline(check_id=C)
+    assert when(given(*opened(ANA)), clear) == []  # no deadline: nothing to clear
+    state = given(*opened(ANA), deadline_set())
+    assert when(state, clear) == [AnswerDeadlineCleared(check_id=C)]
+    state = after(state, clear)
+    assert state.deadline is None
+    assert when(state, clear) == []  # cleared once
+    assert when(state, deadline()) == [deadline_set()]  # and may be set again
+
+
+def test_a_closed_check_with_a_deadline_refuses_to_clear_it() -> None:
+    state = given(*opened(ANA), deadline_set(), CLOSED)
+    assert refused(state, ClearAnswerDeadline(check_id=C)) == "check_closed"
 
 
 # Deliveries

@@ -149,6 +149,7 @@ CHECK_MESSAGES: list[object] = [
     check.MinimumChecked(check_id="c1", key="k", yes_count=1, min_players=3),
     check.MoveCheck(check_id="c1", starts_at=AT),
     check.SetAnswerDeadline(check_id="c1", deadline=AT),
+    check.ClearAnswerDeadline(check_id="c1"),
     check.CloseCheck(check_id="c1", reason="game ended"),
     check.RecordDelivery(
         check_id="c1",
@@ -195,6 +196,7 @@ CHECK_MESSAGES: list[object] = [
     check.RemindersRequested(check_id="c1", reminder_key="180", player_ids=("p-ana", "p-ben")),
     check.CheckMoved(check_id="c1", previous_starts_at=AT, starts_at=AT + timedelta(hours=1)),
     check.AnswerDeadlineSet(check_id="c1", deadline=AT - timedelta(hours=1)),
+    check.AnswerDeadlineCleared(check_id="c1"),
     check.CheckClosed(check_id="c1", reason="game cancelled", closed_at=AT),
     check.MessageDelivered(
         check_id="c1",

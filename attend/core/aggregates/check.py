@@ -26,7 +26,8 @@ Decisions the rules leave open:
   the start, it refuses nothing by itself: at it the scheduler sends ``CloseCheck``, and the
   start closes the check anyway, whichever comes first. A ``MoveCheck`` keeps the deadline
   where the captain put it, even when the game moves before it (the start then closes
-  answers) or far after it (answers still close at the deadline).
+  answers) or far after it (answers still close at the deadline). Clearing it leaves answers
+  open until the start; clearing when none is set records nothing.
 """
 
 from __future__ import annotations
@@ -102,6 +103,13 @@ class SetAnswerDeadline:
 
     check_id: str
     deadline: datetime
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class ClearAnswerDeadline:
+    """Answers close at the start again."""
+
+    check_id: str
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -234,6 +242,11 @@ class AnswerDeadlineSet:
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
+class AnswerDeadlineCleared:
+    check_id: str
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
 class CheckClosed:
     check_id: str
     reason: str
@@ -332,6 +345,7 @@ CheckCommand = (
     | AlertIfBelowMinimum
     | MoveCheck
     | SetAnswerDeadline
+    | ClearAnswerDeadline
     | CloseCheck
     | RecordDelivery
     | RecordDeliveryFailure
@@ -350,6 +364,7 @@ CheckEvent = (
     | MinimumChecked
     | CheckMoved
     | AnswerDeadlineSet
+    | AnswerDeadlineCleared
     | CheckClosed
     | MessageDelivered
     | DeliveryFailed
@@ -401,6 +416,10 @@ def decide(state: CheckState, command: CheckCommand, *, now: datetime) -> list[C
             return [CheckMoved(check_id=check_id, previous_starts_at=previous, starts_at=starts_at)]
         case SetAnswerDeadline():
             return _deadline(_active(state), command, now)
+        case ClearAnswerDeadline(check_id=check_id):
+            if _active(state).deadline is None:
+                return []
+            return [AnswerDeadlineCleared(check_id=check_id)]
         case RecordDelivery():
             if _opened(state).delivered(command.player_id, command.message_key):
                 return []
@@ -632,6 +651,8 @@ def evolve(state: CheckState, event: CheckEvent) -> CheckState:
             return replace(state, starts_at=starts_at)
         case AnswerDeadlineSet(deadline=deadline):
             return replace(state, deadline=deadline)
+        case AnswerDeadlineCleared():
+            return replace(state, deadline=None)
         case CheckClosed(reason=reason, closed_at=closed_at):
             return replace(state, closed=True, closed_at=closed_at, close_reason=reason)
         case MessageDelivered():
@@ -681,6 +702,7 @@ CHECK: Aggregate[CheckState] = Aggregate(
         AlertIfBelowMinimum: "check_id",
         MoveCheck: "check_id",
         SetAnswerDeadline: "check_id",
+        ClearAnswerDeadline: "check_id",
         CloseCheck: "check_id",
         RecordDelivery: "check_id",
         RecordDeliveryFailure: "check_id",
@@ -699,6 +721,7 @@ CHECK: Aggregate[CheckState] = Aggregate(
         MinimumChecked,
         CheckMoved,
         AnswerDeadlineSet,
+        AnswerDeadlineCleared,
         CheckClosed,
         MessageDelivered,
         DeliveryFailed,

@@ -16,6 +16,8 @@ from typing import Any
 from sqlalchemy import Connection, Row, Table, bindparam, delete, insert, select, update
 
 from attend.core.aggregates.check import (
+    AnswerDeadlineCleared,
+    AnswerDeadlineSet,
     AnswerRecorded,
     CheckClosed,
     CheckMoved,
@@ -62,6 +64,7 @@ class BoardView:
     open: bool
     min_players: int | None
     max_players: int | None
+    deadline: datetime | None  # None: answers close at the start
     lines: tuple[BoardLine, ...]  # current invitees, in invitation order
     history: tuple[BoardChange, ...]  # every answer and change, oldest first
 
@@ -105,7 +108,7 @@ class BoardProjection:
     name = "board"
     events: frozenset[type] = frozenset({
         CheckOpened, PlayerInvited, InvitationWithdrawn, AnswerRecorded, PlayerWaitlisted,
-        PlayerPromoted, CheckMoved, CheckClosed,
+        PlayerPromoted, CheckMoved, AnswerDeadlineSet, AnswerDeadlineCleared, CheckClosed,
     })
     tables: tuple[Table, ...] = (board_checks, board_lines, board_history)
 
@@ -137,6 +140,12 @@ class BoardProjection:
             case CheckMoved(check_id=check_id, starts_at=starts_at):
                 conn.execute(update(board_checks).where(c.check_id == check_id)
                              .values(starts_at=starts_at))
+            case AnswerDeadlineSet(check_id=check_id, deadline=deadline):
+                conn.execute(update(board_checks).where(c.check_id == check_id)
+                             .values(deadline=deadline))
+            case AnswerDeadlineCleared(check_id=check_id):
+                conn.execute(update(board_checks).where(c.check_id == check_id)
+                             .values(deadline=None))
             case CheckClosed(check_id=check_id):
                 conn.execute(update(board_checks).where(c.check_id == check_id)
                              .values(is_open=False))
@@ -212,8 +221,8 @@ def board(conn: Connection, check_id: str, *, with_history: bool = True) -> Boar
     return BoardView(
         check_id=check.check_id, game_id=check.game_id, team_id=check.team_id,
         starts_at=check.starts_at, open=check.is_open, min_players=check.min_players,
-        max_players=check.max_players, lines=tuple(_line(row) for row in lines),
-        history=tuple(_change(row) for row in history))
+        max_players=check.max_players, deadline=check.deadline,
+        lines=tuple(_line(row) for row in lines), history=tuple(_change(row) for row in history))
 
 
 def board_for_game(conn: Connection, game_id: str, *,

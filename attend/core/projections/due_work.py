@@ -18,6 +18,7 @@ team's games still to play; ``T`` is the time of that event:
 - ``start_game`` at the start, ``end_game`` after the team's game length;
 - ``answer_deadline`` at the deadline a captain set (``AnswerDeadlineSet``, not the plan: a
   reschedule or new settings keep it where it is). The scheduler closes the check then.
+  ``AnswerDeadlineCleared`` skips it; a deadline set again afterwards plans it afresh.
 
 ``start_check``, reminders, minimum checks and answer deadlines expire at the start: a
 reminder that would arrive after the game is never sent, and a deadline at the start, or one
@@ -71,6 +72,7 @@ from sqlalchemy import (
 )
 
 from attend.core.aggregates.check import (
+    AnswerDeadlineCleared,
     AnswerDeadlineSet,
     CheckClosed,
     CheckOpened,
@@ -208,7 +210,7 @@ class DueWorkProjection:
     events: frozenset[type] = frozenset({
         TeamRegistered, TeamSettingsChanged, GameScheduled, GameRescheduled, GameCancelled,
         GameStarted, GameEnded, AttendanceCheckStarted, CheckOpened, RemindersRequested,
-        MinimumChecked, AnswerDeadlineSet, CheckClosed,
+        MinimumChecked, AnswerDeadlineSet, AnswerDeadlineCleared, CheckClosed,
     })
     tables: tuple[Table, ...] = (due_work_teams, due_work_games, due_work)
 
@@ -257,6 +259,9 @@ class DueWorkProjection:
                 _done(conn, seq, key, kind=DueKind.MINIMUM_CHECK, check_id=check_id)
             case AnswerDeadlineSet(check_id=check_id, deadline=deadline):
                 _deadline(conn, seq, check_id, deadline)
+            case AnswerDeadlineCleared(check_id=check_id):
+                _skip(conn, seq, "deadline cleared", check_id=check_id,
+                      kinds=(DueKind.ANSWER_DEADLINE,))
             case CheckClosed(check_id=check_id):
                 # Answers are closed, which is all a deadline asks for, whoever closed them.
                 _done(conn, seq, None, kind=DueKind.ANSWER_DEADLINE, check_id=check_id,
@@ -343,10 +348,11 @@ def _deadline(conn: Connection, seq: int, check_id: str, deadline: datetime) -> 
             key=key, kind=DueKind.ANSWER_DEADLINE.value, team_id=game.team_id,
             game_id=game.game_id, check_id=check_id, due_at=deadline,
             expires_at=game.starts_at, status=PENDING, seq=seq, attempts=0))
-    elif found.status == PENDING:  # a new time is a new job, as in _plan
+    elif found.status != DueStatus.DONE.value:  # a new time is a new job, as in _plan
+        # Skipped only by a cleared deadline here: a cancelled or started game stops above.
         conn.execute(update(due_work).where(d.key == key).values(
-            due_at=deadline, seq=seq, claimed_by=None, claimed_until=None, attempts=0,
-            last_error=None))
+            due_at=deadline, expires_at=game.starts_at, status=PENDING, note=None, seq=seq,
+            claimed_by=None, claimed_until=None, attempts=0, last_error=None))
 
 
 @dataclass(frozen=True, slots=True)

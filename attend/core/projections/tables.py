@@ -108,6 +108,7 @@ board_checks = Table(
     Column("is_open", Boolean, nullable=False),
     Column("min_players", Integer),
     Column("max_players", Integer),
+    Column("deadline", UtcDateTime),  # None: answers close at the start (migration 0006)
     Index("board_checks_game", "game_id"),
     Index("board_checks_team", "team_id"),
 )
