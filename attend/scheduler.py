@@ -44,7 +44,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 
 from attend.bootstrap import App
 from attend.core.actors import Actor
-from attend.core.aggregates.check import AlertIfBelowMinimum, CloseCheck
+from attend.core.aggregates.check import AlertIfBelowMinimum, CloseAtDeadline
 from attend.core.errors import AttendError, ConfigError, DomainError
 from attend.core.projections import due_work
 from attend.core.projections.due_work import DueItem, DueKind, DueWorkProjection
@@ -54,7 +54,6 @@ log = logging.getLogger(__name__)
 
 SCHEDULER = Actor.system("scheduler")
 SWEEP_JOB = "sweep"
-ANSWER_DEADLINE = "answer deadline"  # the reason a check closed at its captain's deadline
 
 
 class AnotherProcessRunning(AttendError):
@@ -190,7 +189,7 @@ class Scheduler:
                 case DueKind.ANSWER_DEADLINE:
                     assert item.check_id is not None
                     self._app.router.dispatch(
-                        CloseCheck(check_id=item.check_id, reason=ANSWER_DEADLINE),
+                        CloseAtDeadline(check_id=item.check_id, deadline=item.due_at),
                         actor=SCHEDULER.key)
                 case DueKind.START_GAME:
                     service.start_game(item.game_id)

@@ -256,6 +256,27 @@ def test_answers_lock_at_the_captains_deadline_and_nobody_is_reminded_after_it(
     assert board is not None and not board.open and board.yes == 2
 
 
+def test_a_deadline_cleared_after_the_scheduler_took_it_up_does_not_close_the_check(
+        app: App, team: Team, clock: FakeClock) -> None:
+    game_id = team.game(GAME)
+    scheduler = Scheduler(app, owner="s1")
+    clock.now = GAME - 48 * H
+    settled_run(scheduler, app)
+    deadline = GAME - 20 * H
+    app.service.set_deadline(CAPTAIN, "G1", deadline)
+    app.settle()
+    clock.now = deadline
+    with app.db.read() as conn:
+        (item,) = [i for i in due_work.items_for_game(conn, game_id)
+                   if i.kind is due_work.DueKind.ANSWER_DEADLINE]
+    # The scheduler holds the item when the captain clears the deadline.
+    app.service.clear_deadline(CAPTAIN, "G1")
+    scheduler._send(item, clock.now)
+    app.settle()
+    assert events(app, CheckClosed) == []
+    team.answer("Ana", game_id, Answer.YES)  # answers still open until the game starts
+
+
 def test_a_reschedule_moves_every_job_and_a_cancel_removes_them(
         app: App, team: Team, clock: FakeClock) -> None:
     scheduler = Scheduler(app, owner="s1", watch_seconds=0.02)

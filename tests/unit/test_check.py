@@ -8,6 +8,7 @@ import pytest
 
 from attend.core.aggregates.check import (
     CHECK,
+    DEADLINE_REASON,
     AlertIfBelowMinimum,
     AnswerDeadlineCleared,
     AnswerDeadlineSet,
@@ -19,6 +20,7 @@ from attend.core.aggregates.check import (
     CheckReachedMinimum,
     CheckState,
     ClearAnswerDeadline,
+    CloseAtDeadline,
     CloseCheck,
     DeliveryFailed,
     InvitationWithdrawn,
@@ -585,6 +587,19 @@ def test_a_captain_clears_a_deadline_and_answers_close_at_the_start_again() -> N
     assert state.deadline is None
     assert when(state, clear) == []  # cleared once
     assert when(state, deadline()) == [deadline_set()]  # and may be set again
+
+
+def test_the_scheduler_closes_at_the_deadline_only_if_it_still_stands() -> None:
+    close = CloseAtDeadline(check_id=C, deadline=FRIDAY_6PM)
+    at_deadline = FRIDAY_6PM
+    closed = CheckClosed(check_id=C, reason=DEADLINE_REASON, closed_at=at_deadline)
+    assert when(given(*opened(ANA), deadline_set()), close, now=at_deadline) == [closed]
+    # The captain cleared or moved it a moment before the scheduler came: nothing closes.
+    cleared = given(*opened(ANA), deadline_set(), AnswerDeadlineCleared(check_id=C))
+    assert when(cleared, close, now=at_deadline) == []
+    moved = given(*opened(ANA), deadline_set(), deadline_set(FRIDAY_6PM - timedelta(hours=2)))
+    assert when(moved, close, now=at_deadline) == []
+    assert when(given(*opened(ANA), deadline_set(), CLOSED), close, now=at_deadline) == []
 
 
 def test_a_closed_check_with_a_deadline_refuses_to_clear_it() -> None:

@@ -150,6 +150,7 @@ CHECK_MESSAGES: list[object] = [
     check.MoveCheck(check_id="c1", starts_at=AT),
     check.SetAnswerDeadline(check_id="c1", deadline=AT),
     check.ClearAnswerDeadline(check_id="c1"),
+    check.CloseAtDeadline(check_id="c1", deadline=AT),
     check.CloseCheck(check_id="c1", reason="game ended"),
     check.RecordDelivery(
         check_id="c1",

@@ -41,6 +41,7 @@ from attend.core.aggregates.common import Answer, AnswerSource, Channel, Invitee
 from attend.core.errors import DomainError
 
 LATE_DROP_OUT_WINDOW = timedelta(hours=24)
+DEADLINE_REASON = "answer deadline"  # why a check closed at its captain's deadline
 
 # Commands
 
@@ -110,6 +111,15 @@ class ClearAnswerDeadline:
     """Answers close at the start again."""
 
     check_id: str
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class CloseAtDeadline:
+    """The scheduler's close at ``deadline``: closes only if that is still the deadline,
+    so a captain who cleared or moved it a moment earlier is not overruled."""
+
+    check_id: str
+    deadline: datetime
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -346,6 +356,7 @@ CheckCommand = (
     | MoveCheck
     | SetAnswerDeadline
     | ClearAnswerDeadline
+    | CloseAtDeadline
     | CloseCheck
     | RecordDelivery
     | RecordDeliveryFailure
@@ -420,6 +431,10 @@ def decide(state: CheckState, command: CheckCommand, *, now: datetime) -> list[C
             if _active(state).deadline is None:
                 return []
             return [AnswerDeadlineCleared(check_id=check_id)]
+        case CloseAtDeadline(check_id=check_id, deadline=deadline):
+            if state.check_id is None or state.closed or state.deadline != deadline:
+                return []
+            return [CheckClosed(check_id=check_id, reason=DEADLINE_REASON, closed_at=now)]
         case RecordDelivery():
             if _opened(state).delivered(command.player_id, command.message_key):
                 return []
@@ -703,6 +718,7 @@ CHECK: Aggregate[CheckState] = Aggregate(
         MoveCheck: "check_id",
         SetAnswerDeadline: "check_id",
         ClearAnswerDeadline: "check_id",
+        CloseAtDeadline: "check_id",
         CloseCheck: "check_id",
         RecordDelivery: "check_id",
         RecordDeliveryFailure: "check_id",
