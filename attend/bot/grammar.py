@@ -15,12 +15,10 @@ from typing import Literal, NoReturn, TypeAlias
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from attend.core.errors import AttendError
+from attend.core.limits import MAX_NAME, MAX_NOTE, MAX_PLACE, MAX_PLAYERS
 
-NAME_LIMIT = 80
-PLACE_LIMIT = 120
-NOTE_LIMIT = 200
+NAME_LIMIT, PLACE_LIMIT, NOTE_LIMIT, PLAYER_LIMIT = MAX_NAME, MAX_PLACE, MAX_NOTE, MAX_PLAYERS
 WHEN_LIMIT = 80
-PLAYER_LIMIT = 200
 
 AnswerWord: TypeAlias = Literal["yes", "no", "maybe"]
 Limit: TypeAlias = Literal["min_players", "max_players"]

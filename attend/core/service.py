@@ -27,6 +27,7 @@ from attend.core.aggregates import check, game, team
 from attend.core.aggregates.common import Answer, AnswerSource, PlayerProfile
 from attend.core.errors import DomainError
 from attend.core.eventstore.database import Database
+from attend.core.limits import MAX_NAME, MAX_NOTE, MAX_PLACE, MAX_REASON
 from attend.core.projections import board as boards
 from attend.core.projections import directory, player_games, roster, schedule, season
 from attend.core.projections.board import BoardView
@@ -43,7 +44,6 @@ _reading: ContextVar[Connection | None] = ContextVar("attend_reading", default=N
 Settle = Callable[[int, Sequence[str]], None]
 
 EMAIL = re.compile(r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$")
-MAX_NAME, MAX_NOTE, MAX_PLACE, MAX_REASON = 80, 200, 120, 200
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -201,20 +201,22 @@ class AttendService:
 
     def status(self, actor: Actor, ref: str = "next",
                team_id: str | None = None) -> GameStatusView:
-        ctx = self.context(actor, team_id)
-        found = self.game(ctx, ref)
-        return GameStatusView(team=ctx.team, game=found,
-                              board=self._read(boards.board_for_game, found.game_id))
+        with self._one_connection():
+            ctx = self.context(actor, team_id)
+            found = self.game(ctx, ref)
+            return GameStatusView(team=ctx.team, game=found,
+                                  board=self._read(boards.board_for_game, found.game_id))
 
     def board_for_game(self, game_id: str) -> GameStatusView | None:
         """For the captain's board page (the adapter checked the signed link)."""
-        found = self._read(schedule.game, game_id)
-        if found is None:
-            return None
-        team_view = self._read(roster.team, found.team_id)
-        assert team_view is not None
-        return GameStatusView(team=team_view, game=found,
-                              board=self._read(boards.board_for_game, game_id))
+        with self._one_connection():
+            found = self._read(schedule.game, game_id)
+            if found is None:
+                return None
+            team_view = self._read(roster.team, found.team_id)
+            assert team_view is not None
+            return GameStatusView(team=team_view, game=found,
+                                  board=self._read(boards.board_for_game, game_id))
 
     def my_games(self, actor: Actor, team_id: str | None = None) -> tuple[
             Context, list[PlayerGameView]]:
