@@ -53,7 +53,13 @@ class App:
         """Start following the log in background threads (``attend serve``)."""
         self.runtime.start()
         if not self.db.is_sqlite:
-            wakeups = PostgresWakeups(self.db, self.runtime.wake)
+            def heard(position: int) -> None:
+                # Our own appends (PostgreSQL notifies us of those too) woke the handlers
+                # that wanted them already; only other processes' appends need waking all.
+                if not self.store.appended_here(position):
+                    self.runtime.wake()
+
+            wakeups = PostgresWakeups(self.db, heard)
             wakeups.start()
             self._closers.append(wakeups.stop)
 

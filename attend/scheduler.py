@@ -32,7 +32,7 @@ import logging
 import os
 import sys
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import IO, Any
@@ -46,6 +46,7 @@ from attend.bootstrap import App
 from attend.core.actors import Actor
 from attend.core.aggregates.check import AlertIfBelowMinimum, CloseAtDeadline
 from attend.core.errors import AttendError, ConfigError, DomainError
+from attend.core.eventstore import RecordedEvent
 from attend.core.projections import due_work
 from attend.core.projections.due_work import DueItem, DueKind, DueWorkProjection
 from attend.core.router import Clock
@@ -135,11 +136,13 @@ class Scheduler:
             self._serve_lock.release()
             self._serve_lock = None
 
-    def notify_changed(self, position: int = 0) -> None:
-        """Something was appended at ``position``: update the jobs once the due-work read
-        model has caught up (the watcher also looks every second on its own)."""
-        self._poked_at = max(self._poked_at, position)
-        self._poke.set()
+    def notify_changed(self, recorded: Sequence[RecordedEvent]) -> None:
+        """Events were appended in this process: if any can change the due work, update the
+        jobs once the due-work read model has caught up (the watcher also looks every second
+        on its own)."""
+        if any(type(r.event) in DueWorkProjection.events for r in recorded):
+            self._poked_at = max(self._poked_at, recorded[-1].position)
+            self._poke.set()
 
     def jobs(self) -> dict[str, datetime]:
         """The planned wake-ups: job id to its next run time (UTC)."""

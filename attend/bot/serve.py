@@ -25,6 +25,7 @@ from attend.config import Config
 from attend.core.actors import Actor
 from attend.core.aggregates.common import Answer, Channel
 from attend.core.errors import DomainError
+from attend.core.notifier import Notifier
 from attend.scheduler import Scheduler
 
 log = logging.getLogger("attend.serve")
@@ -74,7 +75,10 @@ async def _serve(app: App, *, demo: bool) -> int:
     scheduler.start()
     worker = delivery_worker(app)
     worker.start()
-    unsubscribe = app.store.subscribe(lambda _position: worker.wake())
+    # The notifier plans deliveries for these events; look for them soon after.
+    unsubscribe = app.store.subscribe(
+        lambda recorded: worker.wake() if any(type(r.event) in Notifier.events
+                                              for r in recorded) else None)
     signer = LinkSigner(config.secret_keys)
     runner = web.AppRunner(create_web_app(app, signer), access_log=None,
                            handle_signals=False)

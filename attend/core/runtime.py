@@ -72,6 +72,9 @@ class _Follower:
         # Commands may wait in the outbox: true at start (a crash may have left some) and
         # after every batch the process manager handled; false once all were sent.
         self.outbox_dirty = self.sends_commands
+        # Bumped whenever the handler may have changed what it writes (a batch it handled
+        # committed, or it changed hands): lets readers memoise lookups (see generation()).
+        self.generation = 0
 
 
 class HandlerRuntime:
@@ -88,8 +91,9 @@ class HandlerRuntime:
         self._ttl = lease_ttl
         self._now = monotonic
         self.owner = owner or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
-        self._changed = threading.Condition()
-        self._wake = threading.Event()
+        # Who waits for which handler to reach which position (see wait_for).
+        self._waiters: list[_Waiter] = []
+        self._waiters_lock = threading.Lock()
         self._wakes: dict[str, threading.Event] = {name: threading.Event()
                                                    for name in self._followers}
         self._stop = threading.Event()
@@ -102,7 +106,7 @@ class HandlerRuntime:
 
     # -- running -----------------------------------------------------------------------------
     def start(self) -> None:
-        self._unsubscribe = self._store.subscribe(self.wake)
+        self._unsubscribe = self._store.subscribe(self._appended)
         for name in self._followers:
             thread = threading.Thread(target=self._loop, args=(name,), daemon=True,
                                       name=f"attend-handler-{name}")
@@ -131,8 +135,19 @@ class HandlerRuntime:
                 follower.lease = None
 
     def wake(self, _position: int = 0) -> None:
+        """Make every handler look for new events now (another process appended)."""
         for event in self._wakes.values():
             event.set()
+
+    def _appended(self, recorded: Sequence[RecordedEvent]) -> None:
+        """Wake only the handlers that react to what this process just appended. The others
+        skip those events the next time they step: when something they want arrives, when
+        ``wait_for`` asks for them, or at the poll. Waking every handler for every answer
+        would cost a dozen thread switches per button press for nothing."""
+        types = {type(r.event) for r in recorded}
+        for name, follower in self._followers.items():
+            if not types.isdisjoint(follower.handler.events):
+                self._wakes[name].set()
 
     def _loop(self, name: str) -> None:
         follower = self._followers[name]
@@ -200,6 +215,7 @@ class HandlerRuntime:
             if not self._one_by_one(follower, batch):
                 return False
         else:
+            follower.generation += 1
             self._advanced(follower, batch[-1].position)
             follower.unsaved = False
         if follower.sends_commands:
@@ -219,6 +235,7 @@ class HandlerRuntime:
                         if type(recorded.event) in handler.events:
                             handler.handle(tx, recorded)
                         tx.advance(recorded.position)
+                    follower.generation += 1
                     break
                 except LeaseLost:
                     self._lose(follower)
@@ -251,8 +268,13 @@ class HandlerRuntime:
 
     def _advanced(self, follower: _Follower, position: int) -> None:
         follower.position = position
-        with self._changed:
-            self._changed.notify_all()
+        if not self._waiters:
+            return
+        name = follower.handler.name
+        with self._waiters_lock:
+            for waiter in self._waiters:
+                if position >= waiter.position and name in waiter.names:
+                    waiter.ready.set()
 
     def _hold_lease(self, follower: _Follower) -> bool:
         now = self._now()
@@ -264,6 +286,7 @@ class HandlerRuntime:
             follower.lease = None
             return False
         if follower.lease is None or follower.lease.epoch != lease.epoch:
+            follower.generation += 1  # someone else may have written meanwhile
             follower.position = lease.position  # new holder: start from the durable checkpoint
             follower.outbox_dirty = follower.sends_commands
             log.info("now running handler %s from position %d", follower.handler.name,
@@ -301,6 +324,19 @@ class HandlerRuntime:
         return bool(pending)
 
     # -- consistency -------------------------------------------------------------------------
+    def generation(self, name: str) -> int | None:
+        """A number that changes whenever handler ``name`` may have changed its read model;
+        None when this process doesn't run it (then only the database knows). A lookup
+        memoised under one generation is current for as long as the number stays the same.
+        Lease time this close to its end doesn't count as held: another process may take
+        the handler over the moment it lapses."""
+        follower = self._followers.get(name)
+        if follower is None or follower.lease is None:
+            return None
+        if self._now() > follower.lease.until - self._ttl / 3:
+            return None  # not renewed in time (a stall): trust nothing until it is
+        return follower.generation
+
     def position_of(self, name: str) -> int:
         follower = self._followers.get(name)
         if follower is not None and follower.lease is not None:
@@ -323,18 +359,42 @@ class HandlerRuntime:
             type(r.event) in follower.handler.events for r in pending)
 
     def wait_for(self, position: int, handlers: Sequence[str], *, timeout: float = 10.0) -> bool:
-        """Block until each named handler has processed ``position``; False on timeout."""
+        """Block until each named handler has processed ``position``; False on timeout.
+
+        The waiter is woken only when one of its handlers passes its position, not on every
+        step of every handler: with eight requests waiting, a broadcast would wake all eight
+        for each of a dozen handler steps per event."""
         if position <= 0:
             return True
         deadline = time.monotonic() + timeout
-        self.wake()
-        with self._changed:
+        for name in handlers:
+            wake = self._wakes.get(name)
+            if wake is not None:
+                wake.set()
+        waiter = _Waiter(position, frozenset(handlers))
+        with self._waiters_lock:
+            self._waiters.append(waiter)
+        try:
             while True:
+                waiter.ready.clear()
                 if all(self._has_seen(name, position) for name in handlers):
                     return True
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
                     return False
                 # Handlers run by another process don't notify us: poll them.
-                self._changed.wait(min(remaining, 0.02))
+                local = all(name in self._followers and self._followers[name].lease is not None
+                            for name in handlers)
+                waiter.ready.wait(min(remaining, 0.5 if local else 0.02))
+        finally:
+            with self._waiters_lock:
+                self._waiters.remove(waiter)
 
+
+class _Waiter:
+    __slots__ = ("names", "position", "ready")
+
+    def __init__(self, position: int, names: frozenset[str]) -> None:
+        self.position = position
+        self.names = names
+        self.ready = threading.Event()

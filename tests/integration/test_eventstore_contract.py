@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from attend.core.errors import ConcurrencyError, LeaseLost, UnknownEventType
-from attend.core.eventstore import EventMetadata, EventStore, NewEvent, Snapshot
+from attend.core.eventstore import EventMetadata, EventStore, NewEvent, RecordedEvent, Snapshot
 from attend.core.eventstore.database import Database
 from attend.core.eventstore.memory import MemoryEventStore
 from attend.core.eventstore.sql import SqlEventStore
@@ -234,12 +234,13 @@ def test_handler_state_outbox_and_parking_commit_with_the_checkpoint(store: Even
 
 
 def test_listeners_hear_appends_in_this_process(store: EventStore) -> None:
-    heard: list[int] = []
-    unsubscribe = store.subscribe(heard.append)
-    [recorded] = store.append("tally-a", [added("a", 1, 1)], expected_version=0)
+    heard: list[list[RecordedEvent]] = []
+    unsubscribe = store.subscribe(lambda recorded: heard.append(list(recorded)))
+    recorded = store.append("tally-a", [added("a", 1, 1), added("a", 2, 3)],
+                           expected_version=0)
     unsubscribe()
-    store.append("tally-a", [added("a", 2, 3)], expected_version=1)
-    assert heard == [recorded.position]
+    store.append("tally-a", [added("a", 3, 6)], expected_version=2)
+    assert heard == [recorded]
 
 
 def test_a_large_append_is_atomic_and_in_order(store: EventStore) -> None:

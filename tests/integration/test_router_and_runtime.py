@@ -211,3 +211,51 @@ def test_waiting_on_another_process_ignores_events_its_handler_skips(
         assert not console.run_until_idle()  # the server holds the handler
     finally:
         server.stop()
+
+
+class OpenedTallies:
+    """Counts opened tallies; takes no interest in additions."""
+
+    name = "opened"
+    events = frozenset({TallyOpened})
+
+    def handle(self, tx: HandlerTransaction, recorded: RecordedEvent) -> None:
+        state = tx.load_state("all") or {"count": 0}
+        tx.save_state("all", {"count": state["count"] + 1})
+
+
+def test_an_append_wakes_the_handlers_that_want_it_and_waiting_wakes_the_rest(
+        store: EventStore, clock: FakeClock) -> None:
+    """Handlers poll once a minute here: only a wake-up gets them going in time."""
+    router = Router(store, [TALLY], clock=clock)
+    runtime = HandlerRuntime(store, router, [TotalsInState(), OpenedTallies()],
+                             poll_interval=60.0)
+    runtime.start()
+    try:
+        router.dispatch(OpenTally(tally_id="a"), actor="t")
+        added = router.dispatch(AddToTally(tally_id="a", amount=4), actor="t")
+        assert runtime.wait_for(added.position, ["totals"], timeout=10)
+        # "opened" has no interest in the addition, so nothing woke it for that; asking
+        # for it makes it skip ahead rather than wait for its poll.
+        assert runtime.wait_for(added.position, ["opened"], timeout=10)
+        assert runtime.position_of("opened") >= added.position
+    finally:
+        runtime.stop()
+
+
+def test_generations_change_exactly_when_a_handler_may_have_written(
+        store: EventStore, clock: FakeClock) -> None:
+    router = Router(store, [TALLY], clock=clock)
+    runtime = HandlerRuntime(store, router, [TotalsInState(), OpenedTallies()])
+    assert runtime.generation("totals") is None  # not running it yet: only the db knows
+    router.dispatch(OpenTally(tally_id="a"), actor="t")
+    runtime.run_until_idle()
+    totals_before, opened_before = runtime.generation("totals"), runtime.generation("opened")
+    assert totals_before is not None and opened_before is not None
+    router.dispatch(AddToTally(tally_id="a", amount=1), actor="t")
+    runtime.run_until_idle()
+    assert runtime.generation("totals") != totals_before  # it wrote
+    assert runtime.generation("opened") == opened_before  # it only skipped
+    assert runtime.generation("nobody") is None
+    runtime.stop()
+    assert runtime.generation("totals") is None  # released: another process may take it

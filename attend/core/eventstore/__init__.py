@@ -194,6 +194,8 @@ class EventStore(Protocol):
 
     def mark_sent(self, handler: str, command_id: str) -> None: ...
 
-    def subscribe(self, listener: Callable[[int], None]) -> Callable[[], None]:
-        """Call ``listener(position)`` after every append in this process; returns unsubscribe."""
+    def subscribe(self, listener: Callable[[Sequence[RecordedEvent]], None]
+                  ) -> Callable[[], None]:
+        """Call ``listener(recorded)`` with the events of every append in this process, once
+        they are committed; returns the function that unsubscribes."""
 

@@ -65,6 +65,17 @@ class Database:
             yield conn
 
     @contextmanager
+    def write_one(self) -> Iterator[Connection]:
+        """For exactly one writing statement, which is its own transaction: on PostgreSQL
+        in autocommit (one round trip instead of three), on SQLite as :meth:`write`."""
+        if self.is_sqlite:
+            with self.write() as conn:
+                yield conn
+        else:
+            with self._reader.connect() as conn:
+                yield conn
+
+    @contextmanager
     def read(self) -> Iterator[Connection]:
         with self._reader.connect() as conn:
             yield conn

@@ -41,7 +41,7 @@ class MemoryEventStore:
         self._state: dict[tuple[str, str], dict[str, Any]] = {}
         self._outbox: dict[str, dict[str, PendingCommand]] = {}
         self._command_keys: set[str] = set()
-        self._listeners: list[Callable[[int], None]] = []
+        self._listeners: list[Callable[[Sequence[RecordedEvent]], None]] = []
 
     # -- events ------------------------------------------------------------------------------
     def append(self, stream_id: str, events: Sequence[NewEvent], *, expected_version: int,
@@ -66,7 +66,7 @@ class MemoryEventStore:
             listeners = list(self._listeners)
         if recorded:
             for listener in listeners:
-                listener(recorded[-1].position)
+                listener(recorded)
         return recorded
 
     def read_stream(self, stream_id: str, *, after_version: int = 0) -> list[RecordedEvent]:
@@ -89,7 +89,8 @@ class MemoryEventStore:
             if known is None or known.version <= snapshot.version:
                 self._snapshots[snapshot.stream_id] = snapshot
 
-    def subscribe(self, listener: Callable[[int], None]) -> Callable[[], None]:
+    def subscribe(self, listener: Callable[[Sequence[RecordedEvent]], None]
+                  ) -> Callable[[], None]:
         self._listeners.append(listener)
         return lambda: self._listeners.remove(listener)
 

@@ -7,8 +7,10 @@ rowid order is commit order. On PostgreSQL, positions come from the single row o
 so the row lock is held from the moment positions are handed out until commit, and the next
 writer only gets its positions after the previous one committed. It costs one round trip per
 append: the guard on the expected version, the counter update and the insert are one
-statement (data-modifying CTEs), and a trigger on the counter sends ``NOTIFY attend_events``
-so listeners in other processes wake up at commit (channel
+statement (data-modifying CTEs), sent in autocommit as its own transaction (no BEGIN or
+COMMIT round trips; an append that must also record its command id, or that comes in
+several chunks, takes a transaction around its statements), and a trigger on the counter
+sends ``NOTIFY attend_events`` so listeners in other processes wake up at commit (channel
 ``attend_events:<schema>``).
 
 Hot paths use driver-level SQL built once per shape; everything else uses SQLAlchemy Core.
@@ -71,7 +73,7 @@ class SqlEventStore:
     def __init__(self, db: Database, registry: MessageRegistry) -> None:
         self.db = db
         self.registry = registry
-        self._listeners: list[Callable[[int], None]] = []
+        self._listeners: list[Callable[[Sequence[RecordedEvent]], None]] = []
         self._pg = not db.is_sqlite
         self._ph = "%({})s" if self._pg else ":{}"
         self._append_sql: dict[int, str] = {}
@@ -112,8 +114,11 @@ class SqlEventStore:
                                events[start:start + _CHUNK])
                   for start in range(0, len(events), _CHUNK)]
         append = self._append_pg if self._pg else self._append_sqlite
+        # The usual append is one statement (guard, positions and rows together), which
+        # needs no transaction around it; a resend check or several chunks do.
+        alone = command_key is None and len(chunks) == 1
         try:
-            with self.db.write() as conn:
+            with self.db.write_one() if alone else self.db.write() as conn:
                 if command_key is not None and not self._claim_command(conn, command_key,
                                                                        stream_id):
                     return []
@@ -134,7 +139,7 @@ class SqlEventStore:
             while len(self._recent_order) > _RECENT:
                 self._recent.pop(self._recent_order.popleft(), None)
         for listener in list(self._listeners):
-            listener(last)
+            listener(recorded)
         return recorded
 
     def _params(self, stream_id: str, expected_version: int,
@@ -238,12 +243,17 @@ class SqlEventStore:
                 rows = conn.exec_driver_sql(self._read_all_sql, params).all()
         return [self._decode(row) for row in rows]
 
+    def appended_here(self, position: int) -> bool:
+        """Whether this process appended the event at ``position`` (lately)."""
+        return position in self._recent
+
     def last_position(self) -> int:
         with self.db.read() as conn:
             return int(conn.exec_driver_sql("SELECT coalesce(max(position), 0) FROM events")
                        .scalar() or 0)
 
-    def subscribe(self, listener: Callable[[int], None]) -> Callable[[], None]:
+    def subscribe(self, listener: Callable[[Sequence[RecordedEvent]], None]
+                  ) -> Callable[[], None]:
         self._listeners.append(listener)
         return lambda: self._listeners.remove(listener)
 
