@@ -109,7 +109,8 @@ def bootstrap(config: Config, *, clock: Clock = utc_now, background: bool = Fals
             runtime.run_until_idle()
             return poll_until(predicate, timeout=10.0)
 
-    service = AttendService(db, router, clock=clock, settle=settle, settle_until=settle_until)
+    service = AttendService(db, router, clock=clock, settle=settle, settle_until=settle_until,
+                            generation=runtime.generation)
     return App(config=config, db=db, store=store, router=router, runtime=runtime,
                service=service, clock=clock, background=background)
 

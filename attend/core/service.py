@@ -10,10 +10,11 @@ is a :class:`DomainError` with a stable code and a message fit to show a person.
 from __future__ import annotations
 
 import functools
+import inspect
 import re
 import time
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Hashable, Iterator, Sequence
+from contextlib import ExitStack, contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime
@@ -27,7 +28,9 @@ from attend.core.aggregates import check, game, team
 from attend.core.aggregates.common import Answer, AnswerSource, PlayerProfile
 from attend.core.errors import DomainError
 from attend.core.eventstore.database import Database
+from attend.core.gate import RequestGate
 from attend.core.limits import MAX_NAME, MAX_NOTE, MAX_PLACE, MAX_REASON
+from attend.core.memo import Generation, ReadMemo, Stamp, no_generations
 from attend.core.projections import board as boards
 from attend.core.projections import directory, player_games, roster, schedule, season
 from attend.core.projections.board import BoardView
@@ -39,7 +42,6 @@ from attend.core.projections.season import SeasonLine
 from attend.core.router import Clock, DispatchResult, Router, new_id
 
 T = TypeVar("T")
-_reading: ContextVar[Connection | None] = ContextVar("attend_reading", default=None)
 # Waits until the named read models have caught up with a position (see bootstrap).
 Settle = Callable[[int, Sequence[str]], None]
 
@@ -90,22 +92,74 @@ class Invitation:
                      and ln.player_id == self.player.player_id), None)
 
 
+class _Reading:
+    """One request's reads: one connection, opened at the first query that needs it, and
+    the read models' generations taken before it (see :mod:`attend.core.memo`)."""
+
+    def __init__(self, db: Database, stamp: Stamp) -> None:
+        self.stamp = stamp
+        self._db = db
+        self._exit = ExitStack()
+        self._conn: Connection | None = None
+
+    def connection(self) -> Connection:
+        if self._conn is None:
+            self._conn = self._exit.enter_context(self._db.read())
+        return self._conn
+
+    def close(self) -> None:
+        self._exit.close()
+
+
+_reading: ContextVar[_Reading | None] = ContextVar("attend_reading", default=None)
+# Lookups worth memoising come from these read models.
+_MEMOISED = ("directory", "roster", "schedule")
+
+
+def _admitted(cls: type[T]) -> type[T]:
+    """Every public method of ``cls`` runs inside the service's :class:`RequestGate`."""
+    def admitted(method: Callable[..., Any]) -> Callable[..., Any]:
+        @functools.wraps(method)
+        def wrapper(self: AttendService, *args: Any, **kwargs: Any) -> Any:
+            with self._gate:
+                return method(self, *args, **kwargs)
+        return wrapper
+
+    for name, member in list(vars(cls).items()):
+        if not name.startswith("_") and inspect.isfunction(member):
+            setattr(cls, name, admitted(member))
+    return cls
+
+
+@_admitted
 class AttendService:
+    """Every public method is a request: at most ``request_slots`` run at once per process
+    and the rest wait their turn in order (see :mod:`attend.core.gate`)."""
+
     def __init__(self, db: Database, router: Router, *, clock: Clock, settle: Settle,
-                 settle_until: Callable[[Callable[[], bool]], bool] | None = None) -> None:
+                 settle_until: Callable[[Callable[[], bool]], bool] | None = None,
+                 generation: Generation = no_generations, request_slots: int = 2) -> None:
+        self._gate = RequestGate(request_slots)
         self._db = db
         self._router = router
         self._clock = clock
         self._settle = settle
         self._settle_until = settle_until or poll_until
+        self._memo = ReadMemo(generation, _MEMOISED)
 
     # -- reading -----------------------------------------------------------------------------
     def _read(self, query: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-        conn = _reading.get()
-        if conn is not None:
-            return query(conn, *args, **kwargs)
+        reading = _reading.get()
+        if reading is not None:
+            return query(reading.connection(), *args, **kwargs)
         with self._db.read() as conn:
             return query(conn, *args, **kwargs)
+
+    def _lookup(self, model: str, key: Hashable, query: Callable[..., T], *args: Any) -> T:
+        """``query(conn, *args)``, memoised while read model ``model`` stands still."""
+        reading = _reading.get()
+        stamp = reading.stamp if reading is not None else self._memo.stamp()
+        return self._memo.get(stamp, model, key, lambda: self._read(query, *args))
 
     @contextmanager
     def _one_connection(self) -> Iterator[None]:
@@ -114,30 +168,34 @@ class AttendService:
         if _reading.get() is not None:
             yield
             return
-        with self._db.read() as conn:
-            token = _reading.set(conn)
-            try:
-                yield
-            finally:
-                _reading.reset(token)
+        reading = _Reading(self._db, self._memo.stamp())
+        token = _reading.set(reading)
+        try:
+            yield
+        finally:
+            _reading.reset(token)
+            reading.close()
 
     def memberships(self, actor: Actor) -> list[Membership]:
+        return list(self._lookup("directory" if actor.kind is not ActorKind.PLAYER
+                                 else "roster", ("actor", actor.key), self._memberships, actor))
+
+    def _memberships(self, conn: Connection, actor: Actor) -> tuple[Membership, ...]:
         if actor.kind is ActorKind.CONSOLE:
-            return self._read(directory.memberships, email=actor.ref)
+            return tuple(directory.memberships(conn, email=actor.ref))
         if actor.kind is ActorKind.SLACK:
-            return self._read(directory.memberships, slack_user=actor.ref)
+            return tuple(directory.memberships(conn, slack_user=actor.ref))
         if actor.kind is ActorKind.DISCORD:
-            return self._read(directory.memberships, discord_user=actor.ref)
+            return tuple(directory.memberships(conn, discord_user=actor.ref))
         if actor.kind is ActorKind.PLAYER:
             team_id, _, player_id = actor.ref.partition(":")
-            found = self._read(roster.player, team_id, player_id)
-            team_view = self._read(roster.team, team_id)
+            found = roster.player(conn, team_id, player_id)
+            team_view = roster.team(conn, team_id)
             if found is None or team_view is None:
-                return []
-            return [Membership(team_id=team_id, team_name=team_view.name,
-                               player_id=player_id, player_name=found.name,
-                               captain=found.captain)]
-        return []
+                return ()
+            return (Membership(team_id=team_id, team_name=team_view.name, player_id=player_id,
+                               player_name=found.name, captain=found.captain),)
+        return ()
 
     def context(self, actor: Actor, team_id: str | None = None) -> Context:
         """Resolve the actor to a player; ``team_id`` picks one of several teams."""
@@ -160,8 +218,11 @@ class AttendService:
                               "(for example with --team).")
         membership = mine[0]
         with self._one_connection():
-            team_view = self._read(roster.team, membership.team_id)
-            player_view = self._read(roster.player, membership.team_id, membership.player_id)
+            team_view = self._lookup("roster", ("team", membership.team_id), roster.team,
+                                     membership.team_id)
+            player_view = self._lookup("roster", ("player", membership.team_id,
+                                                  membership.player_id),
+                                       roster.player, membership.team_id, membership.player_id)
         if team_view is None or player_view is None:  # the read model is catching up
             raise DomainError("not_on_a_team", "You're not on a team yet.")
         return Context(team=team_view, player=player_view)
@@ -193,7 +254,8 @@ class AttendService:
                 raise DomainError("no_upcoming_game", "There's no upcoming game. A captain can "
                                   "schedule one with /attend schedule sat 7pm vs Hawks.")
             return found
-        found = self._read(schedule.game_by_handle, ctx.team.team_id, ref)
+        found = self._lookup("schedule", ("handle", ctx.team.team_id, ref.upper()),
+                             schedule.game_by_handle, ctx.team.team_id, ref)
         if found is None:
             raise DomainError("unknown_game", f"There's no game {ref.upper()} on "
                               f"{ctx.team.name}'s schedule. /attend games lists them.")
