@@ -30,6 +30,7 @@ from attend.core.aggregates.check import (
 from attend.core.aggregates.common import Answer, AnswerSource
 from attend.core.eventstore import HandlerTransaction, RecordedEvent
 from attend.core.projections.tables import board_checks, board_history, board_lines
+from attend.core.projections.types import DriverSql, from_db_time, to_db_time
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -151,27 +152,34 @@ class BoardProjection:
                              .values(is_open=False))
 
 
-# Statements an answer runs, built once: building and hashing a SQLAlchemy statement costs
-# more than running it, and the board is on the path of every button press.
-_line_c, _history_c = board_lines.c, board_history.c
-_THIS_LINE = (_line_c.check_id == bindparam("c_id")) & (_line_c.player_id == bindparam("p_id"))
-_SET_ANSWER = update(board_lines).where(_THIS_LINE).values(
-    answer=bindparam("answer"), note=bindparam("note"), source=bindparam("source"),
-    answered_at=bindparam("answered_at"))
-# The name comes from the line, in the same statement: no extra round trip.
-_ADD_HISTORY = insert(board_history).from_select(
-    ["check_id", "seq", "player_id", "name", "answer", "previous", "note", "source", "at"],
-    select(_line_c.check_id, bindparam("seq", type_=_history_c.seq.type), _line_c.player_id,
-           _line_c.name, bindparam("answer", type_=_history_c.answer.type),
-           bindparam("previous", type_=_history_c.previous.type),
-           bindparam("note", type_=_history_c.note.type),
-           bindparam("source", type_=_history_c.source.type),
-           bindparam("answered_at", type_=_history_c.at.type))
-    .where(_THIS_LINE))
-_QUEUE_PLACE = select(_line_c.waitlist_position).where(_THIS_LINE)
-_CHECK = select(board_checks).where(board_checks.c.check_id == bindparam("c_id"))
-_LINES = select(board_lines).where(_line_c.check_id == bindparam("c_id")).order_by(
-    _line_c.invited_seq)
+# An answer's writes and the board read after it run as driver-level SQL: SQLAlchemy's
+# statement and result machinery costs several times what the database takes to run them,
+# and the board is on the path of every button press. On PostgreSQL the line and its
+# history row go in one statement (one round trip); the name comes from the line.
+_ANSWER_PG = DriverSql(
+    "WITH line AS (UPDATE board_lines SET answer = %s, note = %s, source = %s, "
+    "answered_at = %s WHERE check_id = %s AND player_id = %s RETURNING name) "
+    "INSERT INTO board_history (check_id, seq, player_id, name, answer, previous, note, "
+    "source, at) SELECT %s, %s, %s, name, %s, %s, %s, %s, %s FROM line")
+_SET_ANSWER = DriverSql(
+    "UPDATE board_lines SET answer = %s, note = %s, source = %s, answered_at = %s "
+    "WHERE check_id = %s AND player_id = %s")
+_ADD_HISTORY = DriverSql(
+    "INSERT INTO board_history (check_id, seq, player_id, name, answer, previous, note, "
+    "source, at) SELECT check_id, %s, player_id, name, %s, %s, %s, %s, %s FROM board_lines "
+    "WHERE check_id = %s AND player_id = %s")
+_QUEUE_PLACE = DriverSql(
+    "SELECT waitlist_position FROM board_lines WHERE check_id = %s AND player_id = %s")
+# The check and its lines in one statement: one round trip, one snapshot.
+_BOARD = DriverSql(
+    "SELECT c.check_id, c.game_id, c.team_id, c.starts_at, c.is_open, c.min_players, "
+    "c.max_players, c.deadline, l.player_id, l.name, l.answer, l.note, l.source, "
+    "l.answered_at, l.waitlist_position, l.invited_at "
+    "FROM board_checks c LEFT JOIN board_lines l ON l.check_id = c.check_id "
+    "WHERE c.check_id = %s ORDER BY l.invited_seq")
+_CHECK_OF_GAME = DriverSql(
+    "SELECT check_id FROM board_checks WHERE game_id = %s ORDER BY seq DESC LIMIT 1")
+_history_c = board_history.c
 _HISTORY = select(board_history).where(_history_c.check_id == bindparam("c_id")).order_by(
     _history_c.seq)
 
@@ -179,11 +187,17 @@ _HISTORY = select(board_history).where(_history_c.check_id == bindparam("c_id"))
 def _record_answer(conn: Connection, e: AnswerRecorded, seq: int) -> None:
     if e.previous is Answer.YES and e.answer is not Answer.YES:
         _leave_waitlist(conn, e.check_id, e.player_id)  # a Yes that was queued, if it was
-    values = {"c_id": e.check_id, "p_id": e.player_id, "answer": e.answer.value,
-              "note": e.note, "source": e.source.value, "answered_at": e.answered_at}
-    conn.execute(_SET_ANSWER, values)
-    conn.execute(_ADD_HISTORY, {**values, "seq": seq,
-                                "previous": e.previous and e.previous.value})
+    dialect = conn.dialect.name
+    at = to_db_time(e.answered_at, dialect)
+    answer, previous = e.answer.value, e.previous and e.previous.value
+    if dialect == "postgresql":
+        _ANSWER_PG.run(conn, answer, e.note, e.source.value, at, e.check_id, e.player_id,
+                       e.check_id, seq, e.player_id, answer, previous, e.note,
+                       e.source.value, at)
+        return
+    _SET_ANSWER.run(conn, answer, e.note, e.source.value, at, e.check_id, e.player_id)
+    _ADD_HISTORY.run(conn, seq, answer, previous, e.note, e.source.value, at, e.check_id,
+                     e.player_id)
 
 
 def _set_line(conn: Connection, check_id: str, player_id: str, **values: Any) -> None:
@@ -193,7 +207,8 @@ def _set_line(conn: Connection, check_id: str, player_id: str, **values: Any) ->
 
 
 def _leave_waitlist(conn: Connection, check_id: str, player_id: str) -> None:
-    place = conn.execute(_QUEUE_PLACE, {"c_id": check_id, "p_id": player_id}).scalar()
+    found = _QUEUE_PLACE.rows(conn, check_id, player_id)
+    place = found[0][0] if found else None
     if place is not None:
         _set_line(conn, check_id, player_id, waitlist_position=None)
         _close_gap(conn, check_id, place)
@@ -213,37 +228,47 @@ def _close_gap(conn: Connection, check_id: str, place: int | None) -> None:
 def board(conn: Connection, check_id: str, *, with_history: bool = True) -> BoardView | None:
     """The board of one check; ``with_history=False`` skips the change log (it grows with
     every answer, and a button press only needs the lines and counts)."""
-    check = conn.execute(_CHECK, {"c_id": check_id}).first()
-    if check is None:
+    rows = _BOARD.rows(conn, check_id)
+    if not rows:
         return None
-    lines = conn.execute(_LINES, {"c_id": check_id})
+    check = rows[0]
     history = conn.execute(_HISTORY, {"c_id": check_id}) if with_history else ()
     return BoardView(
-        check_id=check.check_id, game_id=check.game_id, team_id=check.team_id,
-        starts_at=check.starts_at, open=check.is_open, min_players=check.min_players,
-        max_players=check.max_players, deadline=check.deadline,
-        lines=tuple(_line(row) for row in lines), history=tuple(_change(row) for row in history))
+        check_id=check[0], game_id=check[1], team_id=check[2],
+        starts_at=_utc(check[3]), open=bool(check[4]), min_players=check[5],
+        max_players=check[6], deadline=from_db_time(check[7]),
+        lines=tuple(_line(row) for row in rows if row[8] is not None),
+        history=tuple(_change(row) for row in history))
 
 
 def board_for_game(conn: Connection, game_id: str, *,
                    with_history: bool = True) -> BoardView | None:
     """The board of the game's attendance check (the latest, should there be several)."""
-    c = board_checks.c
-    check_id = conn.execute(select(c.check_id).where(c.game_id == game_id)
-                            .order_by(c.seq.desc()).limit(1)).scalar()
-    return None if check_id is None else board(conn, check_id, with_history=with_history)
+    found = _CHECK_OF_GAME.rows(conn, game_id)
+    return None if not found else board(conn, found[0][0], with_history=with_history)
+
+
+_ANSWERS = {a.value: a for a in Answer}
+_SOURCES = {s.value: s for s in AnswerSource}
 
 
 def answer_of(value: str | None) -> Answer | None:
-    return None if value is None else Answer(value)
+    return None if value is None else _ANSWERS[value]
 
 
-def _line(row: Row[Any]) -> BoardLine:
+def _utc(value: Any) -> datetime:
+    converted = from_db_time(value)
+    assert converted is not None
+    return converted
+
+
+def _line(row: tuple[Any, ...]) -> BoardLine:
+    answer, source = row[10], row[12]
     return BoardLine(
-        player_id=row.player_id, name=row.name, answer=answer_of(row.answer), note=row.note,
-        source=None if row.source is None else AnswerSource(row.source),
-        answered_at=row.answered_at, waitlist_position=row.waitlist_position,
-        invited_at=row.invited_at)
+        player_id=row[8], name=row[9], answer=None if answer is None else _ANSWERS[answer],
+        note=row[11], source=None if source is None else _SOURCES[source],
+        answered_at=from_db_time(row[13]), waitlist_position=row[14],
+        invited_at=_utc(row[15]))
 
 
 def _change(row: Row[Any]) -> BoardChange:
