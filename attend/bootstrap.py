@@ -89,9 +89,11 @@ def bootstrap(config: Config, *, clock: Clock = utc_now, background: bool = Fals
         upgrade(db)
     store = SqlEventStore(db, build_registry())
     router = Router(store, AGGREGATES, clock=clock)
-    handlers: list[Handler] = [*read_models(), AttendanceCheckManager(), Notifier(),
+    projections = read_models()
+    handlers: list[Handler] = [*projections, AttendanceCheckManager(), Notifier(),
                                *extra_handlers]
-    runtime = HandlerRuntime(store, router, handlers, retry=retry, poll_interval=poll_interval)
+    runtime = HandlerRuntime(store, router, handlers, retry=retry, poll_interval=poll_interval,
+                             rebuildable={p.name for p in projections})
     if background:
         def settle(position: int, names: Sequence[str]) -> None:
             if not runtime.wait_for(position, names):

@@ -19,7 +19,7 @@ import threading
 import time
 import traceback
 import uuid
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -57,8 +57,11 @@ class RetryPolicy:
 
 
 class _Follower:
-    def __init__(self, handler: Handler) -> None:
+    def __init__(self, handler: Handler, *, durable: bool = True) -> None:
         self.handler = handler
+        # False for read models: the log can rebuild what they write, so their commits
+        # need not wait for the disk (see EventStore.handler_transaction).
+        self.durable = durable
         self.lease: Lease | None = None
         self.renew_at = 0.0
         self.position = 0
@@ -72,6 +75,9 @@ class _Follower:
         # Commands may wait in the outbox: true at start (a crash may have left some) and
         # after every batch the process manager handled; false once all were sent.
         self.outbox_dirty = self.sends_commands
+        # Set when another process may have appended (a notification, the poll, a start):
+        # the next step asks the database, not just this process's recent appends.
+        self.look_everywhere = True
         # Bumped whenever the handler may have changed what it writes (a batch it handled
         # committed, or it changed hands): lets readers memoise lookups (see generation()).
         self.generation = 0
@@ -81,10 +87,12 @@ class HandlerRuntime:
     def __init__(self, store: EventStore, router: Router, handlers: Iterable[Handler], *,
                  retry: RetryPolicy | None = None, poll_interval: float = 1.0,
                  batch_size: int = 500, lease_ttl: float = 30.0,
-                 owner: str | None = None, monotonic: Callable[[], float] = time.time) -> None:
+                 owner: str | None = None, monotonic: Callable[[], float] = time.time,
+                 rebuildable: Collection[str] = ()) -> None:
         self._store = store
         self._router = router
-        self._followers = {h.name: _Follower(h) for h in handlers}
+        self._followers = {h.name: _Follower(h, durable=h.name not in rebuildable)
+                           for h in handlers}
         self._retry = retry or RetryPolicy()
         self._poll = poll_interval
         self._batch = batch_size
@@ -127,7 +135,8 @@ class HandlerRuntime:
             if follower.lease is not None:
                 try:
                     if follower.unsaved:
-                        with self._store.handler_transaction(follower.lease) as tx:
+                        with self._store.handler_transaction(follower.lease,
+                                                            durable=follower.durable) as tx:
                             tx.advance(follower.position)
                     self._store.release_lease(follower.lease)
                 except Exception:  # the lease will expire on its own
@@ -136,7 +145,8 @@ class HandlerRuntime:
 
     def wake(self, _position: int = 0) -> None:
         """Make every handler look for new events now (another process appended)."""
-        for event in self._wakes.values():
+        for name, event in self._wakes.items():
+            self._followers[name].look_everywhere = True
             event.set()
 
     def _appended(self, recorded: Sequence[RecordedEvent]) -> None:
@@ -154,16 +164,22 @@ class HandlerRuntime:
         wake = self._wakes[name]
         while not self._stop.is_set():
             wake.clear()
+            everywhere, follower.look_everywhere = follower.look_everywhere, False
             try:
-                self.step(name)
+                with follower.busy:
+                    self._step(follower, local=not everywhere)
+                if follower.more and everywhere:
+                    follower.look_everywhere = True  # catching up from the database
             except Exception:
                 log.exception("handler %s failed outside any event; retrying in %.1f s",
                               name, self._poll)
                 follower.more = False
-            if not follower.more:
-                # Caught up: sleep until an append here wakes us (one that landed during the
-                # step has set the event already) or, for other processes' appends, the poll.
-                wake.wait(self._poll if follower.lease else min(self._poll, self._ttl / 3))
+                follower.look_everywhere = True
+            # Caught up: sleep until an append here wakes us (one that landed during the
+            # step has set the event already) or, for other processes' appends, the poll.
+            if not follower.more and not wake.wait(
+                    self._poll if follower.lease else min(self._poll, self._ttl / 3)):
+                follower.look_everywhere = True
 
     def run_until_idle(self, *, max_rounds: int = 1000) -> bool:
         """Run every handler in this thread until none has work; False if another process
@@ -183,14 +199,16 @@ class HandlerRuntime:
         with follower.busy:
             return self._step(follower)
 
-    def _step(self, follower: _Follower) -> bool:
+    def _step(self, follower: _Follower, *, local: bool = False) -> bool:
+        """One batch; with ``local``, only if this process appended something new (woken
+        by our own append, nobody else's can be waiting)."""
         follower.more = False
         if not self._hold_lease(follower):
             return False
         lease = follower.lease
         assert lease is not None
         sent = self._send_outbox(follower)
-        batch = self._store.read_all(after=follower.position, limit=self._batch)
+        batch = self._store.read_all(after=follower.position, limit=self._batch, local=local)
         follower.more = len(batch) == self._batch
         if not batch:
             return sent
@@ -202,7 +220,7 @@ class HandlerRuntime:
             follower.unsaved = True
             return True
         try:
-            with self._store.handler_transaction(lease) as tx:
+            with self._store.handler_transaction(lease, durable=follower.durable) as tx:
                 for recorded in batch:
                     if type(recorded.event) in follower.handler.events:
                         follower.handler.handle(tx, recorded)
@@ -231,7 +249,7 @@ class HandlerRuntime:
                 if lease is None:
                     return False
                 try:
-                    with self._store.handler_transaction(lease) as tx:
+                    with self._store.handler_transaction(lease, durable=follower.durable) as tx:
                         if type(recorded.event) in handler.events:
                             handler.handle(tx, recorded)
                         tx.advance(recorded.position)
@@ -262,7 +280,7 @@ class HandlerRuntime:
                   follower.handler.name, type(recorded.event).__name__, recorded.position, text)
         lease = follower.lease
         assert lease is not None
-        with self._store.handler_transaction(lease) as tx:
+        with self._store.handler_transaction(lease, durable=follower.durable) as tx:
             tx.park(recorded, text)
             tx.advance(recorded.position)
 
@@ -287,6 +305,7 @@ class HandlerRuntime:
             return False
         if follower.lease is None or follower.lease.epoch != lease.epoch:
             follower.generation += 1  # someone else may have written meanwhile
+            follower.look_everywhere = True
             follower.position = lease.position  # new holder: start from the durable checkpoint
             follower.outbox_dirty = follower.sends_commands
             log.info("now running handler %s from position %d", follower.handler.name,

@@ -253,3 +253,22 @@ def test_a_large_append_is_atomic_and_in_order(store: EventStore) -> None:
     with pytest.raises(ConcurrencyError):
         store.append("tally-big", events, expected_version=5)
     assert len(store.read_all(limit=5000)) == 1200
+
+
+def test_read_model_commits_skip_only_the_wait_for_the_disk(db: Database) -> None:
+    """Handlers whose writes the log can rebuild commit without waiting for the WAL flush
+    on PostgreSQL; what they commit is there for every reader all the same."""
+    store = SqlEventStore(db, tally_registry())
+    lease = store.acquire_lease("board", owner="me", now=1.0, ttl=30)
+    assert lease is not None
+    with store.handler_transaction(lease, durable=False) as tx:
+        tx.save_state("k", {"v": 1})
+        tx.advance(7)
+        if not db.is_sqlite:
+            setting = tx.connection.exec_driver_sql("SHOW synchronous_commit").scalar()
+            assert setting == "off"
+    assert store.checkpoint("board") == 7
+    with store.handler_transaction(lease) as tx:
+        assert tx.load_state("k") == {"v": 1}
+        if not db.is_sqlite:
+            assert tx.connection.exec_driver_sql("SHOW synchronous_commit").scalar() == "on"

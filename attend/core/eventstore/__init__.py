@@ -169,7 +169,11 @@ class EventStore(Protocol):
 
     def read_stream(self, stream_id: str, *, after_version: int = 0) -> list[RecordedEvent]: ...
 
-    def read_all(self, *, after: int = 0, limit: int = 1000) -> list[RecordedEvent]: ...
+    def read_all(self, *, after: int = 0, limit: int = 1000,
+                 local: bool = False) -> list[RecordedEvent]:
+        """Events after global position ``after``, in order. With ``local``, when this
+        process appended nothing after ``after``, return nothing without asking the
+        database: for a caller that hears of other processes' appends another way."""
 
     def last_position(self) -> int: ...
 
@@ -182,7 +186,12 @@ class EventStore(Protocol):
 
     def release_lease(self, lease: Lease) -> None: ...
 
-    def handler_transaction(self, lease: Lease) -> AbstractContextManager[HandlerTransaction]: ...
+    def handler_transaction(self, lease: Lease, *, durable: bool = True
+                            ) -> AbstractContextManager[HandlerTransaction]:
+        """A transaction for a handler holding ``lease``. ``durable=False`` is for writes
+        that can be rebuilt from the log (read models): the commit may return before the
+        disk has it. A crash may then lose the last such commits, rows and checkpoint
+        together, and the handler simply handles those events again."""
 
     def checkpoint(self, handler: str) -> int: ...
 

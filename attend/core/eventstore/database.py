@@ -31,6 +31,7 @@ class Database:
         self.dialect = parsed.get_backend_name()
         if self.dialect == "sqlite":
             self.engine = _sqlite_engine(url)
+            self._relaxed = self.engine
         elif self.dialect == "postgresql":
             if parsed.get_driver_name() not in ("psycopg", ""):
                 raise ConfigError(
@@ -39,9 +40,20 @@ class Database:
                 )
             # No pre-ping: it costs a round trip per checkout; dropped connections are
             # invalidated when used and the pool recycles them.
-            self.engine = create_engine(parsed.set(drivername="postgresql+psycopg"),
-                                        pool_size=pool_size, max_overflow=pool_size,
+            psycopg_url = parsed.set(drivername="postgresql+psycopg")
+            self.engine = create_engine(psycopg_url, pool_size=pool_size, max_overflow=pool_size,
                                         pool_recycle=1800)
+            # For writes the log can rebuild (read models): commit without waiting for the
+            # WAL flush. PostgreSQL still commits them whole and in order; a crash can only
+            # lose the last few, checkpoint included, and those events are handled again.
+            self._relaxed = create_engine(psycopg_url, pool_size=pool_size,
+                                          max_overflow=pool_size, pool_recycle=1800)
+
+            @event.listens_for(self._relaxed, "connect")
+            def _relax(dbapi_conn: Any, _record: Any) -> None:
+                with dbapi_conn.cursor() as cur:  # a setting of this session only
+                    cur.execute("SET synchronous_commit = off")
+                dbapi_conn.commit()
         else:
             raise ConfigError(
                 f"unsupported database {parsed.drivername!r}: use sqlite:///FILE or "
@@ -59,9 +71,13 @@ class Database:
         return self.dialect == "sqlite"
 
     @contextmanager
-    def write(self) -> Iterator[Connection]:
-        """A write transaction: committed on success, rolled back on any exception."""
-        with self._write_lock, self._writer.connect() as conn, conn.begin():
+    def write(self, *, durable: bool = True) -> Iterator[Connection]:
+        """A write transaction: committed on success, rolled back on any exception. With
+        ``durable=False`` (PostgreSQL) the commit doesn't wait for the disk: only for what
+        the event log can rebuild. SQLite in WAL mode with ``synchronous=NORMAL`` already
+        commits that way, and stays consistent."""
+        engine = self._writer if durable or self.is_sqlite else self._relaxed
+        with self._write_lock, engine.connect() as conn, conn.begin():
             yield conn
 
     @contextmanager
@@ -82,6 +98,8 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+        if self._relaxed is not self.engine:
+            self._relaxed.dispose()
 
 
 def _sqlite_engine(url: str) -> Engine:

@@ -73,7 +73,8 @@ class MemoryEventStore:
         with self._lock:
             return list(self._streams.get(stream_id, [])[after_version:])
 
-    def read_all(self, *, after: int = 0, limit: int = 1000) -> list[RecordedEvent]:
+    def read_all(self, *, after: int = 0, limit: int = 1000,
+                 local: bool = False) -> list[RecordedEvent]:
         with self._lock:
             return self._log[after:after + limit]
 
@@ -113,7 +114,8 @@ class MemoryEventStore:
                 sub.owner, sub.until = None, 0.0
 
     @contextmanager
-    def handler_transaction(self, lease: Lease) -> Iterator[_MemoryTransaction]:
+    def handler_transaction(self, lease: Lease, *,
+                            durable: bool = True) -> Iterator[_MemoryTransaction]:
         with self._lock:
             tx = _MemoryTransaction(self, lease)
             yield tx

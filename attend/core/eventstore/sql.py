@@ -27,7 +27,7 @@ from datetime import UTC, datetime
 from json.scanner import make_scanner
 from typing import Any, cast
 
-from sqlalchemy import Connection, bindparam, delete, exc, select, update
+from sqlalchemy import Connection, delete, exc, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from attend.core.errors import ConcurrencyError, LeaseLost
@@ -96,6 +96,7 @@ class SqlEventStore:
         # committed before it, so a read "after p - 1" may start here.
         self._recent: dict[int, RecordedEvent] = {}
         self._recent_order: deque[int] = deque()
+        self._newest_here = 0  # the last position this process appended
         self._recent_lock = threading.Lock()
 
     def _sql(self, template: str) -> str:
@@ -136,6 +137,7 @@ class SqlEventStore:
             for item in recorded:
                 self._recent[item.position] = item
                 self._recent_order.append(item.position)
+            self._newest_here = max(self._newest_here, last)
             while len(self._recent_order) > _RECENT:
                 self._recent.pop(self._recent_order.popleft(), None)
         for listener in list(self._listeners):
@@ -221,8 +223,11 @@ class SqlEventStore:
                                         {"sid": stream_id, "after": after_version}).all()
         return [self._decode(row) for row in rows]
 
-    def read_all(self, *, after: int = 0, limit: int = 1000) -> list[RecordedEvent]:
+    def read_all(self, *, after: int = 0, limit: int = 1000,
+                 local: bool = False) -> list[RecordedEvent]:
         with self._recent_lock:
+            if local and after >= self._newest_here:
+                return []
             cached: list[RecordedEvent] = []
             position = after + 1
             while len(cached) < limit and (item := self._recent.get(position)) is not None:
@@ -304,8 +309,9 @@ class SqlEventStore:
                          .values(owner=None, lease_until=0.0))
 
     @contextmanager
-    def handler_transaction(self, lease: Lease) -> Iterator[_SqlTransaction]:
-        with self.db.write() as conn:
+    def handler_transaction(self, lease: Lease, *,
+                            durable: bool = True) -> Iterator[_SqlTransaction]:
+        with self.db.write(durable=durable) as conn:
             yield _SqlTransaction(self, conn, lease)
 
     def checkpoint(self, handler: str) -> int:
@@ -355,12 +361,11 @@ def _aware(value: datetime) -> datetime:
     return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
 
 
-# The fenced checkpoint write, on every handler transaction: built once.
-_ADVANCE = (update(subscriptions)
-            .where(subscriptions.c.handler == bindparam("h"),
-                   subscriptions.c.owner == bindparam("o"),
-                   subscriptions.c.epoch == bindparam("e"))
-            .values(position=bindparam("p")))
+# The fenced checkpoint write ends every handler transaction (one per button press for the
+# board), so it goes to the driver directly.
+_ADVANCE = {dialect: (f"UPDATE subscriptions SET position = {mark} WHERE handler = {mark} AND "
+                      f"owner = {mark} AND epoch = {mark}")
+            for dialect, mark in (("postgresql", "%s"), ("sqlite", "?"))}
 
 
 class _SqlTransaction:
@@ -403,9 +408,10 @@ class _SqlTransaction:
 
     def advance(self, position: int) -> None:
         lease = self._lease
-        result = self.connection.execute(_ADVANCE, {
-            "h": lease.handler, "o": lease.owner, "e": lease.epoch, "p": position})
-        if result.rowcount != 1:
+        raw: Any = self.connection.connection.driver_connection
+        cursor = raw.execute(_ADVANCE[self._store.db.dialect],
+                             (position, lease.handler, lease.owner, lease.epoch))
+        if cursor.rowcount != 1:
             raise LeaseLost(f"handler {lease.handler!r} was taken over by another process")
 
 
