@@ -138,7 +138,7 @@ class AttendService:
 
     def __init__(self, db: Database, router: Router, *, clock: Clock, settle: Settle,
                  settle_until: Callable[[Callable[[], bool]], bool] | None = None,
-                 generation: Generation = no_generations, request_slots: int = 2) -> None:
+                 generation: Generation = no_generations, request_slots: int = 3) -> None:
         self._gate = RequestGate(request_slots)
         self._db = db
         self._router = router
