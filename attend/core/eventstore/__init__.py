@@ -81,11 +81,12 @@ class RecordedEvent:
                 f"version={self.version}, event={self.event!r})")
 
 
-def encode_metadata(meta: EventMetadata) -> dict[str, str]:
+def encode_metadata(meta: EventMetadata, recorded_at: str | None = None) -> dict[str, str]:
+    """As stored; ``recorded_at`` is the time already in ISO form, if the caller has it."""
     return {
         "event_id": meta.event_id, "command_id": meta.command_id,
         "causation_id": meta.causation_id, "correlation_id": meta.correlation_id,
-        "actor": meta.actor, "recorded_at": meta.recorded_at.isoformat(),
+        "actor": meta.actor, "recorded_at": recorded_at or meta.recorded_at.isoformat(),
     }
 
 

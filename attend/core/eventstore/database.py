@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
-from contextlib import contextmanager, nullcontext
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event
@@ -80,16 +80,10 @@ class Database:
         with self._write_lock, engine.connect() as conn, conn.begin():
             yield conn
 
-    @contextmanager
-    def write_one(self) -> Iterator[Connection]:
+    def write_one(self) -> AbstractContextManager[Connection]:
         """For exactly one writing statement, which is its own transaction: on PostgreSQL
         in autocommit (one round trip instead of three), on SQLite as :meth:`write`."""
-        if self.is_sqlite:
-            with self.write() as conn:
-                yield conn
-        else:
-            with self._reader.connect() as conn:
-                yield conn
+        return self.write() if self.is_sqlite else self._reader.connect()
 
     @contextmanager
     def read(self) -> Iterator[Connection]:

@@ -27,7 +27,7 @@ from datetime import UTC, datetime
 from json.scanner import make_scanner
 from typing import Any, cast
 
-from sqlalchemy import Connection, delete, exc, select, update
+from sqlalchemy import Connection, bindparam, delete, exc, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from attend.core.errors import ConcurrencyError, LeaseLost
@@ -65,6 +65,8 @@ def _loads(text: str) -> Any:
 
 _RECENT = 4096  # events kept in memory for this process's handlers
 _CHUNK = 200  # events per INSERT statement
+# Parameter names of the i-th event of a chunk: type, schema version, data, metadata, time.
+_KEYS = [tuple(f"{k}{i}" for k in "tsdmr") for i in range(1, _CHUNK + 1)]
 
 _COLUMNS = "position, stream_id, version, type, schema_version, data, metadata"
 
@@ -89,6 +91,15 @@ class SqlEventStore:
             f"SELECT {columns} FROM events WHERE stream_id = {{sid}} AND version > {{after}} "
             "ORDER BY version")
         self._insert_sql = sqlite.insert if db.is_sqlite else postgresql.insert
+        # Built once: constructing an upsert costs more than running it.
+        upsert = self._insert_sql(snapshots).values(
+            stream_id=bindparam("sid"), version=bindparam("v"),
+            state_version=bindparam("sv"), state=bindparam("st", type_=snapshots.c.state.type))
+        self._save_snapshot = upsert.on_conflict_do_update(
+            index_elements=["stream_id"],
+            set_={"version": upsert.excluded.version, "state": upsert.excluded.state,
+                  "state_version": upsert.excluded.state_version},
+            where=snapshots.c.version <= upsert.excluded.version)
         # Events this process appended, by position: every handler thread reads each new
         # event right after it is written, and serving those reads from memory spares a
         # query and a decode per handler. Safe because positions are handed out in commit
@@ -147,14 +158,16 @@ class SqlEventStore:
     def _params(self, stream_id: str, expected_version: int,
                 events: Sequence[NewEvent]) -> dict[str, Any]:
         params: dict[str, Any] = {"sid": stream_id, "ev": expected_version, "n": len(events)}
-        for i, new in enumerate(events, 1):
-            entry = self.registry.of(new.event)
-            params[f"t{i}"] = entry.name
-            params[f"s{i}"] = entry.version
-            params[f"d{i}"] = _dumps(entry.encode(new.event))
-            params[f"m{i}"] = _dumps(encode_metadata(new.metadata))
-            params[f"r{i}"] = new.metadata.recorded_at if self._pg else \
-                new.metadata.recorded_at.isoformat()
+        of, pg = self.registry.of, self._pg
+        for keys, new in zip(_KEYS, events, strict=False):
+            entry, meta = of(new.event), new.metadata
+            recorded_at = meta.recorded_at.isoformat()
+            t, sv, d, m, r = keys
+            params[t] = entry.name
+            params[sv] = entry.version
+            params[d] = _dumps(entry.encode(new.event))
+            params[m] = _dumps(encode_metadata(meta, recorded_at))
+            params[r] = meta.recorded_at if pg else recorded_at
         return params
 
     def _claim_command(self, conn: Connection, key: str, stream_id: str) -> bool:
@@ -271,16 +284,10 @@ class SqlEventStore:
         return Snapshot(row.stream_id, row.version, row.state, row.state_version)
 
     def save_snapshot(self, snapshot: Snapshot) -> None:
-        stmt = self._insert_sql(snapshots).values(
-            stream_id=snapshot.stream_id, version=snapshot.version,
-            state_version=snapshot.state_version, state=snapshot.state)
-        stmt = stmt.on_conflict_do_update(
-            index_elements=["stream_id"],
-            set_={"version": stmt.excluded.version, "state": stmt.excluded.state,
-                  "state_version": stmt.excluded.state_version},
-            where=snapshots.c.version <= stmt.excluded.version)
         with self.db.write() as conn:
-            conn.execute(stmt)
+            conn.execute(self._save_snapshot, {
+                "sid": snapshot.stream_id, "v": snapshot.version,
+                "sv": snapshot.state_version, "st": snapshot.state})
 
     # -- handlers ----------------------------------------------------------------------------
     def acquire_lease(self, handler: str, *, owner: str, now: float,
