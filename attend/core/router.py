@@ -12,7 +12,6 @@ import os
 import random
 import threading
 import time
-from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -57,7 +56,8 @@ class Router:
         for aggregate in aggregates:
             for command_type, field in aggregate.commands.items():
                 self._routes[command_type] = (aggregate, field)
-        self._cache: OrderedDict[str, tuple[int, Any]] = OrderedDict()
+        # Least recently used first: a dict keeps insertion order, and a use re-inserts.
+        self._cache: dict[str, tuple[int, Any]] = {}
         self._cache_size = cache_size
         self._cache_lock = threading.Lock()
 
@@ -91,11 +91,10 @@ class Router:
                     fresh = True
                     continue
                 return DispatchResult((), 0)
+            causes, correlates = causation_id or command_id, correlation_id or command_id
             new_events = [NewEvent(event, EventMetadata(
-                event_id=new_id(), command_id=command_id,
-                causation_id=causation_id or command_id,
-                correlation_id=correlation_id or command_id, actor=actor, recorded_at=now))
-                for event in decided]
+                event_id=new_id(), command_id=command_id, causation_id=causes,
+                correlation_id=correlates, actor=actor, recorded_at=now)) for event in decided]
             try:
                 recorded = self._store.append(stream_id, new_events, expected_version=version,
                                               command_key=command_id if dedupe else None)
@@ -146,10 +145,10 @@ class Router:
         return version, state, False
 
     def _remember(self, stream_id: str, version: int, state: Any) -> None:
+        cache = self._cache
         with self._cache_lock:
-            known = self._cache.get(stream_id)
-            if known is None or known[0] < version:
-                self._cache[stream_id] = (version, state)
-            self._cache.move_to_end(stream_id)
-            while len(self._cache) > self._cache_size:
-                self._cache.popitem(last=False)
+            known = cache.pop(stream_id, None)
+            cache[stream_id] = (version, state) if known is None or known[0] < version \
+                else known
+            if len(cache) > self._cache_size:
+                del cache[next(iter(cache))]

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import json
 import threading
-from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -50,7 +49,25 @@ from attend.core.eventstore.schema import (
 )
 from attend.core.messages import MessageRegistry
 
-_dumps = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
+
+def _refuse(value: object) -> Any:
+    raise TypeError(f"{type(value).__name__} is not JSON serialisable (encode it first)")
+
+
+def _compact_encoder() -> Callable[[Any], str]:
+    """Compact JSON, as ``json.dumps(separators=(",", ":"), ensure_ascii=False)`` writes it,
+    from C's encoder built once (``json.dumps`` builds one per call, a third of its cost on
+    the small documents every append writes). Codecs hand over plain JSON values, so the
+    circular-reference check is left out."""
+    make = getattr(json.encoder, "c_make_encoder", None)
+    if make is None:  # a Python without the C accelerator
+        return json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
+    encode = make(None, _refuse, json.encoder.encode_basestring, None, ":", ",", False, False,
+                  True)
+    return lambda value: "".join(encode(value, 0))
+
+
+_dumps = _compact_encoder()
 # typeshed types make_scanner's argument as the scanner class itself; it takes a decoder.
 _scan: Callable[[str, int], tuple[Any, int]] = make_scanner(cast(Any, json.JSONDecoder()))
 
@@ -106,7 +123,6 @@ class SqlEventStore:
         # order without gaps (see above): if position p is here, every position below it
         # committed before it, so a read "after p - 1" may start here.
         self._recent: dict[int, RecordedEvent] = {}
-        self._recent_order: deque[int] = deque()
         self._newest_here = 0  # the last position this process appended
         self._recent_lock = threading.Lock()
 
@@ -122,9 +138,12 @@ class SqlEventStore:
         # Large appends (opening a check for a big team) go in chunks, in one transaction:
         # statements have limits on terms and parameters. Each chunk is guarded by the
         # version the previous one left.
-        chunks = [self._params(stream_id, expected_version + start,
-                               events[start:start + _CHUNK])
-                  for start in range(0, len(events), _CHUNK)]
+        if len(events) <= _CHUNK:
+            chunks = [self._params(stream_id, expected_version, events)]
+        else:
+            chunks = [self._params(stream_id, expected_version + start,
+                                   events[start:start + _CHUNK])
+                      for start in range(0, len(events), _CHUNK)]
         append = self._append_pg if self._pg else self._append_sqlite
         # The usual append is one statement (guard, positions and rows together), which
         # needs no transaction around it; a resend check or several chunks do.
@@ -144,14 +163,15 @@ class SqlEventStore:
         first = last - len(events) + 1
         recorded = [RecordedEvent(first + i, stream_id, expected_version + i + 1, new.event,
                                   new.metadata) for i, new in enumerate(events)]
+        recent = self._recent
         with self._recent_lock:
             for item in recorded:
-                self._recent[item.position] = item
-                self._recent_order.append(item.position)
-            self._newest_here = max(self._newest_here, last)
-            while len(self._recent_order) > _RECENT:
-                self._recent.pop(self._recent_order.popleft(), None)
-        for listener in list(self._listeners):
+                recent[item.position] = item
+            if last > self._newest_here:
+                self._newest_here = last
+            while len(recent) > _RECENT:  # oldest first: positions arrive (nearly) in order
+                del recent[next(iter(recent))]
+        for listener in self._listeners:
             listener(recorded)
         return recorded
 
@@ -272,8 +292,12 @@ class SqlEventStore:
 
     def subscribe(self, listener: Callable[[Sequence[RecordedEvent]], None]
                   ) -> Callable[[], None]:
-        self._listeners.append(listener)
-        return lambda: self._listeners.remove(listener)
+        # Copy on write: append() iterates the list it finds without a lock.
+        self._listeners = [*self._listeners, listener]
+
+        def unsubscribe() -> None:
+            self._listeners = [known for known in self._listeners if known is not listener]
+        return unsubscribe
 
     # -- snapshots ---------------------------------------------------------------------------
     def load_snapshot(self, stream_id: str) -> Snapshot | None:
