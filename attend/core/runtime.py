@@ -8,6 +8,13 @@ deterministic command ids, which the router deduplicates. A failing event is ret
 backoff, then parked with its error and logged; the handler moves on, nothing is skipped
 silently. One process at a time runs a handler: a lease with a fencing epoch guards every
 checkpoint write, so a process that lost its lease cannot commit.
+
+Wake-ups are targeted: an append in this process wakes only the handlers that react to one of
+its events, and they read it from the store's memory; a notification from another process,
+the poll, or a new lease sends a handler to the database. ``wait_for`` wakes the handlers it
+names (so one that had no reason to move skips ahead) and is itself woken only when one of
+them passes its position. Read models commit without waiting for the disk (``durable=False``):
+the log can rebuild them.
 """
 
 from __future__ import annotations
@@ -305,7 +312,8 @@ class HandlerRuntime:
             return False
         if follower.lease is None or follower.lease.epoch != lease.epoch:
             follower.generation += 1  # someone else may have written meanwhile
-            follower.look_everywhere = True
+            follower.look_everywhere = True  # and the log since the checkpoint is in the db
+            self._wakes[follower.handler.name].set()
             follower.position = lease.position  # new holder: start from the durable checkpoint
             follower.outbox_dirty = follower.sends_commands
             log.info("now running handler %s from position %d", follower.handler.name,
