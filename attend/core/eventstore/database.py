@@ -46,8 +46,9 @@ class Database:
             # For writes the log can rebuild (read models): commit without waiting for the
             # WAL flush. PostgreSQL still commits them whole and in order; a crash can only
             # lose the last few, checkpoint included, and those events are handled again.
-            self._relaxed = create_engine(psycopg_url, pool_size=pool_size,
-                                          max_overflow=pool_size, pool_recycle=1800)
+            # Only handler threads write through it (one each, at most): a small pool.
+            self._relaxed = create_engine(psycopg_url, pool_size=4, max_overflow=6,
+                                          pool_recycle=1800)
 
             @event.listens_for(self._relaxed, "connect")
             def _relax(dbapi_conn: Any, _record: Any) -> None:
