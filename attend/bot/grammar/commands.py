@@ -1,0 +1,166 @@
+"""What the grammar reads text into: one frozen dataclass per command, and :data:`Command`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal, TypeAlias
+
+AnswerWord: TypeAlias = Literal["yes", "no", "maybe"]
+Limit: TypeAlias = Literal["min_players", "max_players"]
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Mention:
+    """A chat user picked from the @ menu: Slack ``<@U123ABC>`` or Discord ``<@123456789>``."""
+
+    platform: Literal["slack", "discord"]
+    user_id: str
+
+    def __str__(self) -> str:
+        return f"<@{self.user_id}>"
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Help:
+    topic: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class CreateTeam:
+    name: str
+    timezone: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class AddPlayer:
+    name: str
+    email: str | None = None
+    mention: Mention | None = None
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class RemovePlayer:
+    who: str
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Roster:
+    pass
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class AppointCaptain:
+    who: str
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class RelieveCaptain:
+    who: str
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class SettingsChange:
+    """Only the settings named in the command are set; ``None`` means "leave as is"."""
+
+    timezone: str | None = None
+    lead_minutes: int | None = None
+    reminder_minutes: tuple[int, ...] | None = None  # () turns reminders off
+    min_players: int | None = None
+    max_players: int | None = None
+    game_minutes: int | None = None
+    cleared: frozenset[Limit] = field(default_factory=frozenset)  # "min none", "max none"
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Settings:
+    changes: SettingsChange | None = None  # None: show the settings
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Schedule:
+    when_text: str
+    location: str | None = None
+    opponent: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Games:
+    pass
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Check:
+    game: str = "next"
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Status:
+    game: str = "next"
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Remind:
+    game: str = "next"
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Deadline:
+    """Answers for ``game`` close at ``when_text`` rather than at the start."""
+
+    game: str
+    when_text: str
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class ClearDeadline:
+    """Answers for ``game`` close at the start again (``/attend deadline G1 none``)."""
+
+    game: str
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Cancel:
+    game: str
+    reason: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Reschedule:
+    game: str
+    when_text: str
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Answer:
+    game: str
+    answer: AnswerWord
+    note: str | None = None
+    on_behalf_of: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Me:
+    pass
+
+
+Command: TypeAlias = (
+    Help
+    | CreateTeam
+    | AddPlayer
+    | RemovePlayer
+    | Roster
+    | AppointCaptain
+    | RelieveCaptain
+    | Settings
+    | Schedule
+    | Games
+    | Check
+    | Status
+    | Remind
+    | Deadline
+    | ClearDeadline
+    | Cancel
+    | Reschedule
+    | Answer
+    | Me
+)
