@@ -3,7 +3,7 @@
 It is a handler like a projection: the jobs it writes to ``deliveries`` commit with its
 checkpoint, and each job is unique on ``(scope, recipient_id, message_key)``, so a replay or a
 rebuild inserts nothing new. Sending is the delivery worker's business (``attend/bot/
-delivery.py``): it claims due jobs with :func:`claim_due`, sends them and records the outcome
+delivery/``): it claims due jobs with :func:`claim_due`, sends them and records the outcome
 with the ``mark_*`` functions (and, for player messages, as check events).
 
 Who is invited to a check and who captains a team are read from the notifier's own small
