@@ -73,6 +73,7 @@ class Notification:
     check_id: str | None = None
     current_answer: Answer | None = None  # the recipient's own answer, for player messages
     waitlist_position: int | None = None
+    answers_close: datetime | None = None  # the captain's deadline (UTC), while it stands
     previous_starts_at: datetime | None = None  # for a reschedule
     cancel_reason: str | None = None
     # Captain alerts: who it is about, and the figures or reason behind it.

@@ -14,14 +14,16 @@ from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 
 from attend.bootstrap import App, bootstrap
 from attend.bot.delivery import DeliveryWorker, Pacing
 from attend.bot.email.channel import EmailChannel
-from attend.bot.email.outbox import OutboxMailer, list_messages
+from attend.bot.email.outbox import OutboxMailer, list_messages, read_message
 from attend.bot.links import LinkSigner
+from attend.bot.when import describe
 from attend.config import Config
 from attend.core.actors import Actor
 from attend.core.aggregates import check, team
@@ -367,6 +369,25 @@ def test_a_reminder_is_not_sent_to_someone_who_answered_meanwhile(tigers: Tigers
     reminder = tigers.job(ana, NotificationKind.REMINDER)
     assert reminder.status == "skipped"
     assert tigers.mailed().count("ana@example.org") == 1
+
+
+def test_invitations_and_reminders_say_when_the_captain_closes_answers(tigers: Tigers) -> None:
+    tigers.add("Ana")
+    tigers.check()
+    start = tigers.service.status(CAPTAIN, "G1").game.starts_at
+    tigers.service.set_deadline(CAPTAIN, "G1", start - timedelta(hours=2))
+    worker = tigers.worker()
+    run(worker, tigers.clock)
+    tigers.service.clear_deadline(CAPTAIN, "G1")
+    tigers.service.remind(CAPTAIN, "G1")
+    run(worker, tigers.clock)
+
+    to_ana = [m for m in list_messages(tigers.outbox) if "ana@example.org" in m.to]
+    assert [m.subject.startswith("Reminder:") for m in to_ana] == [False, True]
+    invitation, reminder = (read_message(tigers.outbox, m.filename).text for m in to_ana)
+    closes = describe(start - timedelta(hours=2), ZoneInfo("America/Toronto"))
+    assert f"Answers close {closes}." in invitation
+    assert "Answers close" not in reminder  # the captain cleared the deadline meanwhile
 
 
 def test_players_hear_only_the_latest_time_of_a_game_moved_twice(tigers: Tigers) -> None:

@@ -118,6 +118,17 @@ def test_a_reschedule_says_where_the_game_moved_from() -> None:
     assert "Field flooded" in html
 
 
+@pytest.mark.parametrize("kind", [GameEmailKind.INVITATION, GameEmailKind.REMINDER])
+def test_invitations_and_reminders_say_when_answers_close(kind: GameEmailKind) -> None:
+    closing = dataclasses.replace(INVITATION, kind=kind, local_deadline="Fri Dec 4, 6:00 PM EST")
+    text, html = parts(sent(closing))
+    assert "Answers close Fri Dec 4, 6:00 PM EST." in text
+    assert "Answers close <strong>Fri Dec 4, 6:00 PM EST</strong>." in html
+    text, html = parts(sent(dataclasses.replace(closing, local_deadline=None)))
+    assert "Answers close" not in text
+    assert "Answers close" not in html
+
+
 def test_a_player_who_has_not_answered_is_told_so() -> None:
     text, html = parts(sent(INVITATION))
     assert "You haven't answered yet." in text

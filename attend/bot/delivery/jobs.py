@@ -67,7 +67,9 @@ def prepare(reads: Reads, job: Job, now: datetime, alerts: list[NewJob], *, rout
         if not job.kind.for_captain:
             alerts.extend(_unreachable_alerts(reads, job, contact, channels, now))
         return skip(job.id, f"no way to reach {contact.name}: {_why(contact, channels)}", now)
-    notification = _notification(job, team_view, game_view, contact, line, _about(reads, job))
+    deadline = board.deadline if board is not None and board.open else None
+    notification = _notification(job, team_view, game_view, contact, line, _about(reads, job),
+                                 deadline)
     return job, notification, contact, channel, tried
 
 
@@ -89,7 +91,8 @@ def _moot(job: Job, game_view: GameView, board: BoardView | None,
 
 
 def _notification(job: Job, team_view: TeamView, game_view: GameView, contact: PlayerView,
-                  line: BoardLine | None, about: tuple[str | None, str | None]) -> Notification:
+                  line: BoardLine | None, about: tuple[str | None, str | None],
+                  deadline: datetime | None) -> Notification:
     details = job.details
     previous = details.get("previous_starts_at")
     answer = details.get("answer")
@@ -102,6 +105,7 @@ def _notification(job: Job, team_view: TeamView, game_view: GameView, contact: P
         location=game_view.location, opponent=game_view.opponent, check_id=job.check_id,
         current_answer=None if job.kind.for_captain or line is None else line.answer,
         waitlist_position=None if line is None else line.waitlist_position,
+        answers_close=None if job.kind.for_captain else deadline,
         previous_starts_at=None if previous is None else datetime.fromisoformat(previous),
         cancel_reason=game_view.cancel_reason,
         about_player_id=details.get("player_id"), about_player_name=about[0],

@@ -127,7 +127,8 @@ class EmailChannel:
             unsubscribe_mailto=self._mailto,
             previous_local_when=(None if n.previous_starts_at is None
                                  else describe(n.previous_starts_at, zone)),
-            reason=n.cancel_reason)
+            reason=n.cancel_reason,
+            local_deadline=None if n.answers_close is None else describe(n.answers_close, zone))
 
 
 async def _send_one(mailer: Mailer, message: EmailMessage) -> str | DeliveryError:

@@ -45,6 +45,7 @@ class GameEmail:
     unsubscribe_mailto: str | None = None  # a second List-Unsubscribe route, if configured
     previous_local_when: str | None = None  # the old time, for a reschedule
     reason: str | None = None  # the captain's words for a cancellation or reschedule
+    local_deadline: str | None = None  # when answers close, if the captain set a deadline
 
     def __post_init__(self) -> None:
         if self.current_answer is not None and self.current_answer not in ANSWERS:
