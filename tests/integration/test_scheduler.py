@@ -413,6 +413,26 @@ def test_the_captains_are_alerted_at_the_last_reminder_when_the_check_is_short(
     assert len(captain_alerts(app)) == 2
 
 
+def test_a_team_short_when_answers_closed_at_the_deadline_is_still_warned_before_the_game(
+        short_team: Team, clock: FakeClock) -> None:
+    app, team = short_team.app, short_team
+    game_id = team.game(GAME)
+    scheduler = Scheduler(app, owner="s1")
+    clock.now = GAME - 48 * H
+    settled_run(scheduler, app)
+    app.service.set_deadline(CAPTAIN, "G1", GAME - 20 * H)
+    team.answer("Ben", game_id, Answer.YES)
+    clock.now = GAME - 20 * H
+    assert f"{game_id}:answer_deadline" in settled_run(scheduler, app)
+
+    clock.now = GAME - 3 * H  # no reminder after the deadline, but the warning still comes
+    assert settled_run(scheduler, app) == [f"{game_id}:minimum_check:20261205T1900Z"]
+    (short,) = recorded(app, CheckBelowMinimum)
+    assert short.event == CheckBelowMinimum(check_id=game_id, yes_count=1, min_players=3)
+    assert len(captain_alerts(app)) == 2
+    assert len(events(app, RemindersRequested)) == 1  # only the 24-hour one, before it
+
+
 def test_a_check_with_enough_players_alerts_nobody(short_team: Team, clock: FakeClock) -> None:
     app, team = short_team.app, short_team
     game_id = team.game(GAME)

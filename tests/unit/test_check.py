@@ -435,6 +435,17 @@ def test_a_closed_check_records_no_minimum_alert() -> None:
     assert when(state, ALERT) == []
 
 
+def test_answers_closed_at_the_captains_deadline_still_warn_a_short_team_before_the_game(
+) -> None:
+    at_deadline = CheckClosed(check_id=C, reason=DEADLINE_REASON, closed_at=NOW)
+    state = given(*opened(*EVERYONE, min_players=3), said(ANA, YES), at_deadline)
+    assert when(state, ALERT) == [
+        checked(1, 3),
+        CheckBelowMinimum(check_id=C, yes_count=1, min_players=3),
+    ]
+    assert when(state, ALERT, now=KICKOFF) == []  # the game is under way: too late to help
+
+
 # Late drop-outs
 
 

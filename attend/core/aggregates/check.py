@@ -13,8 +13,10 @@ Decisions the rules leave open:
 - Before the game the scheduler sends ``AlertIfBelowMinimum``: ``CheckBelowMinimum`` again if
   the check is still short. Like a reminder key, its key is used once even when the check is
   fine (``MinimumChecked`` is recorded either way), so the scheduler can resend it safely and
-  the due-work read model sees it done. A closed check records nothing rather than refusing:
-  the scheduler may run late, and a started or cancelled game needs no alert.
+  the due-work read model sees it done. A closed check records nothing rather than refusing
+  (the scheduler may run late, and a started or cancelled game needs no alert), except one
+  closed at the captain's answer deadline before its start: a team short of players is still
+  worth a warning while there is time to find more.
 - A late drop-out is a confirmed Yes lost (to No, Maybe, or a withdrawn invitation) when the
   game starts in 24 hours or less, including after the start. ``answer`` is None when the
   invitation was withdrawn. Waitlisted players are not confirmed, so never late drop-outs.
@@ -417,7 +419,7 @@ def decide(state: CheckState, command: CheckCommand, *, now: datetime) -> list[C
                 )
             ]
         case AlertIfBelowMinimum(check_id=check_id, key=key):
-            if _opened(state).closed or key in state.minimum_checks:
+            if not _still_counting(_opened(state), now) or key in state.minimum_checks:
                 return []
             return _minimum_checked(state, check_id, key)
         case MoveCheck(check_id=check_id, starts_at=starts_at):
@@ -574,6 +576,15 @@ def _place_lost(
             )
         )
     return events
+
+
+def _still_counting(state: CheckState, now: datetime) -> bool:
+    """Whether the Yes count can still matter to the captain: the check is open, or closed
+    only by the captain's answer deadline and the game is still ahead."""
+    if not state.closed:
+        return True
+    return (state.close_reason == DEADLINE_REASON and state.starts_at is not None
+            and now < state.starts_at)
 
 
 def _minimum_checked(state: CheckState, check_id: str, key: str) -> list[CheckEvent]:

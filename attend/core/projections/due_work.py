@@ -30,8 +30,9 @@ Status comes from events only, so a rebuild gives the same rows: ``AttendanceChe
 ``RemindersRequested`` (with the item's key), ``MinimumChecked`` (recorded whether the check
 was short or not, with the item's key), ``CheckClosed`` (for the answer deadline, whatever
 closed the check), ``GameStarted`` and ``GameEnded`` mark items done; a
-cancelled, started or ended game, a closed check, a check that opened after a reminder or a
-minimum check was due, or a plan that no longer has the item, mark pending items skipped
+cancelled, started or ended game, a closed check (but a check closed at the captain's
+deadline keeps its minimum check), a check that opened after a reminder or a minimum check
+was due, or a plan that no longer has the item, mark pending items skipped
 (with a ``note``). Rows are never deleted, so a reader following ``seq`` (the position of the
 event that last changed a row) sees every change. The claim columns (``claimed_by``,
 ``claimed_until``, ``attempts``, ``last_error``) are the scheduler's lease on an item, written
@@ -72,6 +73,7 @@ from sqlalchemy import (
 )
 
 from attend.core.aggregates.check import (
+    DEADLINE_REASON,
     AnswerDeadlineCleared,
     AnswerDeadlineSet,
     CheckClosed,
@@ -262,12 +264,16 @@ class DueWorkProjection:
             case AnswerDeadlineCleared(check_id=check_id):
                 _skip(conn, seq, "deadline cleared", check_id=check_id,
                       kinds=(DueKind.ANSWER_DEADLINE,))
-            case CheckClosed(check_id=check_id):
+            case CheckClosed(check_id=check_id, reason=reason):
                 # Answers are closed, which is all a deadline asks for, whoever closed them.
                 _done(conn, seq, None, kind=DueKind.ANSWER_DEADLINE, check_id=check_id,
                       pending_only=True)
+                # Closed at the captain's deadline, the game is still on: a short team is
+                # still worth a warning (the game's start or cancellation skips it).
+                at_deadline = reason == DEADLINE_REASON
                 _skip(conn, seq, "check closed", check_id=check_id,
-                      kinds=(DueKind.REMIND, DueKind.MINIMUM_CHECK))
+                      kinds=(DueKind.REMIND,) if at_deadline else (DueKind.REMIND,
+                                                                   DueKind.MINIMUM_CHECK))
 
 
 # -- writing ---------------------------------------------------------------------------------
