@@ -12,6 +12,7 @@ import os
 import random
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -56,8 +57,7 @@ class Router:
         for aggregate in aggregates:
             for command_type, field in aggregate.commands.items():
                 self._routes[command_type] = (aggregate, field)
-        # Least recently used first: a dict keeps insertion order, and a use re-inserts.
-        self._cache: dict[str, tuple[int, Any]] = {}
+        self._cache: OrderedDict[str, tuple[int, Any]] = OrderedDict()  # least recent first
         self._cache_size = cache_size
         self._cache_lock = threading.Lock()
 
@@ -125,8 +125,7 @@ class Router:
 
     def _load(self, aggregate: Aggregate[Any], stream_id: str, *,
               fresh: bool) -> tuple[int, Any, bool]:
-        with self._cache_lock:
-            cached = self._cache.get(stream_id)
+        cached = self._cache.get(stream_id)  # one dict read: atomic, no lock needed
         if cached is not None and not fresh:
             return cached[0], cached[1], True
         if cached is None:
@@ -147,8 +146,9 @@ class Router:
     def _remember(self, stream_id: str, version: int, state: Any) -> None:
         cache = self._cache
         with self._cache_lock:
-            known = cache.pop(stream_id, None)
-            cache[stream_id] = (version, state) if known is None or known[0] < version \
-                else known
+            known = cache.get(stream_id)
+            if known is None or known[0] < version:
+                cache[stream_id] = (version, state)
+            cache.move_to_end(stream_id)
             if len(cache) > self._cache_size:
-                del cache[next(iter(cache))]
+                cache.popitem(last=False)

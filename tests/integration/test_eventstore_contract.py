@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import enum
 import uuid
 from collections.abc import Iterator
@@ -146,6 +147,14 @@ def test_round_trip_of_datetimes_enums_tuples_and_nested_dataclasses(store: Even
     [read] = store.read_stream("kit-1")
     assert read.event == event
     assert read.event.issued_at.tzinfo is not None
+    assert read.metadata == metadata
+
+
+def test_metadata_keeps_any_actor_text_exactly(store: EventStore) -> None:
+    metadata = dataclasses.replace(meta(1), actor='slack:T1:U2 "Zoë" \\ \n \u2028 \t')
+    opened = TallyOpened(tally_id="m", opened_at=datetime(2026, 11, 28, tzinfo=UTC))
+    store.append("tally-m", [NewEvent(opened, metadata)], expected_version=0)
+    [read] = store.read_stream("tally-m")
     assert read.metadata == metadata
 
 

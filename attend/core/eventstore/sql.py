@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 import threading
+from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -31,13 +32,13 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from attend.core.errors import ConcurrencyError, LeaseLost
 from attend.core.eventstore import (
+    EventMetadata,
     Lease,
     NewEvent,
     ParkedEvent,
     PendingCommand,
     RecordedEvent,
     Snapshot,
-    encode_metadata,
 )
 from attend.core.eventstore.database import Database
 from attend.core.eventstore.schema import (
@@ -68,6 +69,16 @@ def _compact_encoder() -> Callable[[Any], str]:
 
 
 _dumps = _compact_encoder()
+_quote: Callable[[str], str] = json.encoder.encode_basestring  # a JSON string, quoted
+
+
+def _metadata_json(meta: EventMetadata, recorded_at: str) -> str:
+    """``_dumps(encode_metadata(meta))``, written out: the same text for a third of the cost,
+    on every event appended."""
+    return (f'{{"event_id":{_quote(meta.event_id)},"command_id":{_quote(meta.command_id)},'
+            f'"causation_id":{_quote(meta.causation_id)},'
+            f'"correlation_id":{_quote(meta.correlation_id)},"actor":{_quote(meta.actor)},'
+            f'"recorded_at":{_quote(recorded_at)}}}')
 # typeshed types make_scanner's argument as the scanner class itself; it takes a decoder.
 _scan: Callable[[str, int], tuple[Any, int]] = make_scanner(cast(Any, json.JSONDecoder()))
 
@@ -123,6 +134,7 @@ class SqlEventStore:
         # order without gaps (see above): if position p is here, every position below it
         # committed before it, so a read "after p - 1" may start here.
         self._recent: dict[int, RecordedEvent] = {}
+        self._recent_order: deque[int] = deque()
         self._newest_here = 0  # the last position this process appended
         self._recent_lock = threading.Lock()
 
@@ -163,14 +175,17 @@ class SqlEventStore:
         first = last - len(events) + 1
         recorded = [RecordedEvent(first + i, stream_id, expected_version + i + 1, new.event,
                                   new.metadata) for i, new in enumerate(events)]
-        recent = self._recent
+        recent, order = self._recent, self._recent_order
         with self._recent_lock:
             for item in recorded:
                 recent[item.position] = item
+                order.append(item.position)
             if last > self._newest_here:
                 self._newest_here = last
-            while len(recent) > _RECENT:  # oldest first: positions arrive (nearly) in order
-                del recent[next(iter(recent))]
+            # Oldest out first. (Not next(iter(recent)): a dict whose front is deleted over
+            # and over makes that scan past every hole, a microsecond per append.)
+            while len(order) > _RECENT:
+                recent.pop(order.popleft(), None)
         for listener in self._listeners:
             listener(recorded)
         return recorded
@@ -186,7 +201,7 @@ class SqlEventStore:
             params[t] = entry.name
             params[sv] = entry.version
             params[d] = _dumps(entry.encode(new.event))
-            params[m] = _dumps(encode_metadata(meta, recorded_at))
+            params[m] = _metadata_json(meta, recorded_at)
             params[r] = meta.recorded_at if pg else recorded_at
         return params
 
