@@ -55,7 +55,6 @@ _reading: ContextVar[_Reading | None] = ContextVar("attend_reading", default=Non
 _MEMOISED = ("directory", "roster", "schedule")
 
 
-
 class ServiceBase:
     """What every request needs: who is asking, which game, reading and dispatching."""
 
@@ -85,8 +84,9 @@ class ServiceBase:
 
     @contextmanager
     def _one_connection(self) -> Iterator[None]:
-        """Serve the reads inside from one connection (resolving who asks and which game
-        takes four or five queries; each checkout costs more than the query)."""
+        """Serve the reads inside from one connection, checked out at the first read that
+        isn't memoised (a checkout costs more than the small queries it serves), with the
+        read models' generations stamped before any of them."""
         if _reading.get() is not None:
             yield
             return
