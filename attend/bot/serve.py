@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
+from collections.abc import Sequence
 from datetime import timedelta
 
 from aiohttp import web
@@ -25,6 +26,7 @@ from attend.config import Config
 from attend.core.actors import Actor
 from attend.core.aggregates.common import Answer, Channel
 from attend.core.errors import DomainError
+from attend.core.eventstore import RecordedEvent
 from attend.core.notifier import Notifier
 from attend.scheduler import Scheduler
 
@@ -75,10 +77,11 @@ async def _serve(app: App, *, demo: bool) -> int:
     scheduler.start()
     worker = delivery_worker(app)
     worker.start()
-    # The notifier plans deliveries for these events; look for them soon after.
-    unsubscribe = app.store.subscribe(
-        lambda recorded: worker.wake() if any(type(r.event) in Notifier.events
-                                              for r in recorded) else None)
+    def deliveries_may_follow(recorded: Sequence[RecordedEvent]) -> None:
+        if any(type(r.event) in Notifier.events for r in recorded):
+            worker.wake()  # the notifier plans deliveries for these events
+
+    unsubscribe = app.store.subscribe(deliveries_may_follow)
     signer = LinkSigner(config.secret_keys)
     runner = web.AppRunner(create_web_app(app, signer), access_log=None,
                            handle_signals=False)

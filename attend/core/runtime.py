@@ -207,8 +207,9 @@ class HandlerRuntime:
             return self._step(follower)
 
     def _step(self, follower: _Follower, *, local: bool = False) -> bool:
-        """One batch; with ``local``, only if this process appended something new (woken
-        by our own append, nobody else's can be waiting)."""
+        """One batch. With ``local`` (woken by an append in this process) the database is
+        not asked when this process appended nothing new: other processes' appends arrive
+        with a notification or the poll, which step without it."""
         follower.more = False
         if not self._hold_lease(follower):
             return False

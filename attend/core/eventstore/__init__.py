@@ -81,13 +81,17 @@ class RecordedEvent:
                 f"version={self.version}, event={self.event!r})")
 
 
-def encode_metadata(meta: EventMetadata, recorded_at: str | None = None) -> dict[str, str]:
-    """As stored; ``recorded_at`` is the time already in ISO form, if the caller has it."""
-    return {
-        "event_id": meta.event_id, "command_id": meta.command_id,
-        "causation_id": meta.causation_id, "correlation_id": meta.correlation_id,
-        "actor": meta.actor, "recorded_at": recorded_at or meta.recorded_at.isoformat(),
-    }
+_quote: Callable[[str], str] = json.encoder.encode_basestring  # a JSON string, quoted
+
+
+def encode_metadata(meta: EventMetadata, recorded_at: str | None = None) -> str:
+    """Metadata as stored: compact JSON, written out by hand (every append writes one, and
+    this is a third of ``json.dumps``'s cost). ``recorded_at`` is the time already in ISO
+    form, if the caller has it."""
+    return (f'{{"event_id":{_quote(meta.event_id)},"command_id":{_quote(meta.command_id)},'
+            f'"causation_id":{_quote(meta.causation_id)},'
+            f'"correlation_id":{_quote(meta.correlation_id)},"actor":{_quote(meta.actor)},'
+            f'"recorded_at":{_quote(recorded_at or meta.recorded_at.isoformat())}}}')
 
 
 def decode_metadata(raw: Any) -> EventMetadata:

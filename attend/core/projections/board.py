@@ -29,8 +29,9 @@ from attend.core.aggregates.check import (
 )
 from attend.core.aggregates.common import Answer, AnswerSource
 from attend.core.eventstore import HandlerTransaction, RecordedEvent
+from attend.core.eventstore.database import DriverSql
 from attend.core.projections.tables import board_checks, board_history, board_lines
-from attend.core.projections.types import DriverSql, from_db_time, to_db_time
+from attend.core.projections.types import from_db_time, to_db_time
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -265,7 +266,7 @@ def _utc(value: Any) -> datetime:
 def _line(row: tuple[Any, ...]) -> BoardLine:
     answer, source = row[10], row[12]
     return BoardLine(
-        player_id=row[8], name=row[9], answer=None if answer is None else _ANSWERS[answer],
+        player_id=row[8], name=row[9], answer=answer_of(answer),
         note=row[11], source=None if source is None else _SOURCES[source],
         answered_at=from_db_time(row[13]), waitlist_position=row[14],
         invited_at=_utc(row[15]))

@@ -1,12 +1,12 @@
-"""Types shared by the read models: the UTC column type, driver-level SQL for hot paths, and
-what a projection is."""
+"""Types shared by the read models: the UTC column type (and its conversions, for
+driver-level SQL) and what a projection is."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
-from sqlalchemy import Connection, DateTime, Dialect, String, Table
+from sqlalchemy import DateTime, Dialect, String, Table
 from sqlalchemy.types import TypeDecorator, TypeEngine
 
 from attend.core.eventstore import HandlerTransaction, RecordedEvent
@@ -50,39 +50,14 @@ def to_db_time(value: datetime | None, dialect: str) -> Any:
 
 
 def from_db_time(value: Any) -> datetime | None:
-    """What :class:`UtcDateTime` gives back, from what the driver returned."""
+    """What :class:`UtcDateTime` gives back, from what the driver returned (for rows from
+    :class:`~attend.core.eventstore.database.DriverSql`)."""
     if value is None:
         return None
     if isinstance(value, str):
         return datetime.fromisoformat(value).replace(tzinfo=UTC)
     stored: datetime = value
     return stored.replace(tzinfo=UTC) if stored.tzinfo is None else stored.astimezone(UTC)
-
-
-class DriverSql:
-    """One statement for both drivers, run on the connection's driver directly.
-
-    For the few statements on the path of every button press: SQLAlchemy's statement
-    and result machinery costs several times what SQLite takes to run them. Written with
-    psycopg's ``%s`` placeholders; sqlite3 gets them as ``?``. Rows come back as the
-    driver's tuples, so the caller converts (see :func:`from_db_time`).
-    """
-
-    def __init__(self, text: str) -> None:
-        self.postgresql = text
-        self.sqlite = text.replace("%s", "?")
-
-    def run(self, conn: Connection, *params: Any) -> Any:
-        """Execute on ``conn``'s own driver connection (inside its transaction, if any);
-        returns the driver's cursor."""
-        raw: Any = conn.connection.driver_connection
-        if conn.dialect.name == "sqlite":
-            return raw.execute(self.sqlite, params)
-        return raw.execute(self.postgresql, params)
-
-    def rows(self, conn: Connection, *params: Any) -> list[tuple[Any, ...]]:
-        rows: list[tuple[Any, ...]] = self.run(conn, *params).fetchall()
-        return rows
 
 
 class Projection(Protocol):
