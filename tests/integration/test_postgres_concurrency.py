@@ -7,6 +7,7 @@ import time
 from collections.abc import Iterator
 
 import pytest
+from sqlalchemy import text
 
 from attend.core.eventstore.database import Database
 from attend.core.eventstore.sql import SqlEventStore
@@ -145,3 +146,32 @@ def test_listen_wakes_other_processes_on_append(pg_store: SqlEventStore,
     finally:
         other.db.dispose()
         wakeups.stop()
+
+
+def test_upgrading_to_the_position_sequence_continues_after_the_events_written_before(
+        postgres_admin_url: str, clock: FakeClock) -> None:
+    for url in _postgres_schema_url(postgres_admin_url):
+        db = Database(url)
+        try:
+            upgrade(db, "0006")
+            with db.write() as conn:  # two events as the release before wrote them
+                for position in (1, 2):
+                    conn.execute(text(
+                        "INSERT INTO events VALUES (:p, 'tally-old', :p, 'TallyAdded', 1, "
+                        "'{\"tally_id\": \"old\", \"amount\": 1, \"total\": 1}', :m, now())"),
+                        {"p": position, "m": '{"event_id": "e", "command_id": "c", '
+                         '"causation_id": "c", "correlation_id": "c", "actor": "t", '
+                         '"recorded_at": "2026-11-28T10:00:00+00:00"}'})
+                conn.execute(text("UPDATE event_counter SET position = 2"))
+
+            upgrade(db)
+            store = SqlEventStore(db, tally_registry())
+            router = Router(store, [TALLY], clock=clock)
+            assert router.dispatch(OpenTally(tally_id="new"), actor="t").position == 3
+            fresh = SqlEventStore(db, tally_registry())  # reads the database, not memory
+            assert [(r.position, r.stream_id) for r in fresh.read_all()] == [
+                (1, "tally-old"), (2, "tally-old"), (3, "tally-new")]
+            with db.read() as conn:
+                assert conn.execute(text("SELECT to_regclass('event_counter')")).scalar() is None
+        finally:
+            db.dispose()

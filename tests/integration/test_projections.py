@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import update
+from sqlalchemy import text, update
 
 from attend.core.aggregates.check import (
     CHECK,
@@ -313,6 +313,9 @@ def test_migration_0006_replays_the_board_so_an_earlier_deadline_shows(
     db = Database(database_url)
     try:
         upgrade(db, "0005")
+        if not db.is_sqlite:  # this release's appends take positions from 0007's sequence
+            with db.write() as conn:
+                conn.execute(text("CREATE SEQUENCE event_positions"))
         story = Story(db, clock, handlers=[boards.BoardProjection()])
         story.team("t1", "Tigers", ANA)
         starts_at = story.game("t1", "g1")
@@ -323,6 +326,8 @@ def test_migration_0006_replays_the_board_so_an_earlier_deadline_shows(
         with db.write() as conn:  # the release before passed over the deadline
             conn.execute(update(subscriptions).where(subscriptions.c.handler == "board")
                          .values(position=last))
+            if not db.is_sqlite:
+                conn.execute(text("DROP SEQUENCE event_positions"))
 
         upgrade(db)
         board = Story(db, clock, handlers=[boards.BoardProjection()]).read(boards.board,

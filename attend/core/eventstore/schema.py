@@ -36,13 +36,6 @@ events = Table(
     UniqueConstraint("stream_id", "version", name="events_stream_version"),
 )
 
-# PostgreSQL only: the row whose update orders appends (see sql.py).
-event_counter = Table(
-    "event_counter", metadata,
-    Column("id", Integer, primary_key=True),
-    Column("stream_id", String(200), nullable=False),
-)
-
 snapshots = Table(
     "snapshots", metadata,
     Column("stream_id", String(200), primary_key=True),

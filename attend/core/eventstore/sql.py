@@ -2,16 +2,22 @@
 
 **Global order equals commit order.** A reader tailing ``position > last_seen`` must never
 miss an event that commits later with a smaller position. SQLite has a single writer, so its
-rowid order is commit order. On PostgreSQL, positions come from the single row of
-``event_counter``: an append updates that row in the same statement that inserts its events,
-so the row lock is held from the moment positions are handed out until commit, and the next
-writer only gets its positions after the previous one committed. It costs one round trip per
-append: the guard on the expected version, the counter update and the insert are one
-statement (data-modifying CTEs), sent in autocommit as its own transaction (no BEGIN or
-COMMIT round trips; an append that must also record its command id, or that comes in
-several chunks, takes a transaction around its statements), and a trigger on the counter
-sends ``NOTIFY attend_events`` so listeners in other processes wake up at commit (channel
-``attend_events:<schema>``).
+rowid order is commit order. On PostgreSQL an append takes a transaction-level advisory lock
+(one per ``events`` table, so several schemas in one database don't wait for each other)
+before it takes its positions from the ``event_positions`` sequence, and holds the lock
+until it commits: the next writer gets its positions only after the previous one committed,
+and a transaction's lock is released only once its commit is visible. It costs one round
+trip per append: the guard on the expected version, the lock, the positions, the insert and
+``pg_notify`` are one statement (data-modifying CTEs), sent in autocommit as its own
+transaction (no BEGIN or COMMIT round trips; an append that must also record its command
+id, or that comes in several chunks, takes a transaction around its statements). The
+notification (channel ``attend_events:<schema>``, the last position as payload) is delivered
+at commit and wakes listeners in other processes.
+
+Positions only grow, but may skip a number: a sequence does not give back the value of an
+append that failed (two writers racing for one stream version), nor the few it had logged
+ahead before a crash. Readers ask for ``position > last_seen`` and never count on the next
+number.
 
 Hot paths use driver-level SQL built once per shape; everything else uses SQLAlchemy Core.
 """
@@ -123,8 +129,8 @@ class SqlEventStore:
         # Events this process appended, by position: every handler thread reads each new
         # event right after it is written, and serving those reads from memory spares a
         # query and a decode per handler. Safe because positions are handed out in commit
-        # order without gaps (see above): if position p is here, every position below it
-        # committed before it, so a read "after p - 1" may start here.
+        # order (see above): if position p is here, every position below it committed before
+        # it, so a read "after p - 1" may start here.
         self._recent: dict[int, RecordedEvent] = {}
         self._recent_order: deque[int] = deque()
         self._newest_here = 0  # the last position this process appended
@@ -229,25 +235,30 @@ class SqlEventStore:
             rows = ", ".join(
                 f"({i}, %(t{i})s::text, %(s{i})s::int, %(d{i})s::jsonb, %(m{i})s::jsonb, "
                 f"%(r{i})s::timestamptz)" for i in range(1, n + 1))
+            # ORDER BY: PostgreSQL evaluates volatile output columns (nextval) after the
+            # sort, so versions and positions rise together.
             sql = f"""
                 WITH guard AS (
-                    SELECT 1 WHERE %(ev)s::int = 0 OR EXISTS (
+                    SELECT pg_advisory_xact_lock('events'::regclass::oid::bigint)
+                    WHERE %(ev)s::int = 0 OR EXISTS (
                         SELECT 1 FROM events WHERE stream_id = %(sid)s AND version = %(ev)s)
-                ), counter AS (
-                    UPDATE event_counter SET position = position + %(n)s::int
-                    WHERE id = 1 AND EXISTS (SELECT 1 FROM guard) RETURNING position
+                ), written AS (
+                    INSERT INTO events (position, stream_id, version, type, schema_version,
+                                        data, metadata, recorded_at)
+                    SELECT nextval('event_positions'), %(sid)s, %(ev)s::int + v.i, v.type,
+                           v.sv, v.data, v.meta, v.rec
+                    FROM guard, (VALUES {rows}) AS v(i, type, sv, data, meta, rec)
+                    ORDER BY v.i
+                    RETURNING position
                 )
-                INSERT INTO events (position, stream_id, version, type, schema_version, data,
-                                    metadata, recorded_at)
-                SELECT counter.position - %(n)s::int + v.i, %(sid)s, %(ev)s::int + v.i, v.type,
-                       v.sv, v.data, v.meta, v.rec
-                FROM counter, (VALUES {rows}) AS v(i, type, sv, data, meta, rec)
-                RETURNING position"""
+                SELECT max(position),
+                       pg_notify('attend_events:' || current_schema(), max(position)::text)
+                FROM written HAVING count(*) > 0"""
             self._append_sql[n] = sql
-        positions = conn.exec_driver_sql(sql, params).scalars().all()
-        if not positions:
+        last = conn.exec_driver_sql(sql, params).scalar()
+        if last is None:
             raise ConcurrencyError(params["sid"], params["ev"])
-        return int(max(positions))
+        return int(last)
 
     # -- reading -----------------------------------------------------------------------------
     def _decode(self, row: Sequence[Any]) -> RecordedEvent:
