@@ -166,7 +166,8 @@ class SqlEventStore:
                 for params in chunks:
                     last = append(conn, params)
         except exc.IntegrityError as error:
-            if "events_stream_version" in str(error.orig) or "events.stream_id" in str(
+            # PostgreSQL's unique index, SQLite's unique index or its NOT NULL version.
+            if "events_stream_version" in str(error.orig) or "events.version" in str(
                     error.orig):
                 raise ConcurrencyError(stream_id, expected_version) from None
             raise
@@ -212,15 +213,23 @@ class SqlEventStore:
         n = params["n"]
         sql = self._append_sql.get(n)
         if sql is None:
-            rows = " UNION ALL ".join(
-                f"SELECT :sid, :ev + {i}, :t{i}, :s{i}, :d{i}, :m{i}, :r{i}"
-                for i in range(1, n + 1))
-            # The guard makes a stale or too-new expected version insert nothing; the unique
-            # (stream_id, version) index is the second line of defence.
-            source = rows if n == 1 else f"SELECT * FROM ({rows})"
-            sql = ("INSERT INTO events (stream_id, version, type, schema_version, data, "
-                   f"metadata, recorded_at) {source} WHERE "
-                   "(SELECT coalesce(max(version), 0) FROM events WHERE stream_id = :sid) = :ev")
+            columns = "stream_id, version, type, schema_version, data, metadata, recorded_at"
+            current = "(SELECT coalesce(max(version), 0) FROM events WHERE stream_id = :sid)"
+            if n == 1:
+                # The usual append. On a stale or too-new expected version the version is
+                # NULL, which the NOT NULL constraint refuses (a ConcurrencyError below):
+                # cheaper for SQLite than the guarded INSERT ... SELECT the general case
+                # needs, as each row of a multi-row VALUES would see the rows before it.
+                sql = (f"INSERT INTO events ({columns}) VALUES (:sid, CASE WHEN {current} = "
+                       ":ev THEN :ev + 1 END, :t1, :s1, :d1, :m1, :r1)")
+            else:
+                # The guard makes a stale or too-new expected version insert nothing; the
+                # unique (stream_id, version) index is the second line of defence.
+                rows = " UNION ALL ".join(
+                    f"SELECT :sid, :ev + {i}, :t{i}, :s{i}, :d{i}, :m{i}, :r{i}"
+                    for i in range(1, n + 1))
+                sql = (f"INSERT INTO events ({columns}) SELECT * FROM ({rows}) "
+                       f"WHERE {current} = :ev")
             self._append_sql[n] = sql
         cursor = conn.exec_driver_sql(sql, params)
         if cursor.rowcount != n:
