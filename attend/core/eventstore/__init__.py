@@ -15,14 +15,18 @@ from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 from attend.core.messages import MessageRegistry
 
 
-@dataclass(frozen=True, kw_only=True, slots=True)
-class EventMetadata:
-    """Who caused an event and why; stamped by the router on every event."""
+class EventMetadata(NamedTuple):
+    """Who caused an event and why; stamped by the router on every event.
+
+    A named tuple rather than a frozen dataclass like the messages: the router makes one for
+    every event it records, and a frozen dataclass takes four times as long to build (its
+    ``__init__`` goes through ``object.__setattr__`` field by field). Build it with keywords.
+    """
 
     event_id: str
     command_id: str
@@ -32,8 +36,9 @@ class EventMetadata:
     recorded_at: datetime
 
 
-@dataclass(frozen=True, slots=True)
-class NewEvent:
+class NewEvent(NamedTuple):
+    """An event on its way into the store, with its metadata."""
+
     event: Any
     metadata: EventMetadata
 
