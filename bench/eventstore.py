@@ -1,10 +1,11 @@
 """Event store and router speed, with a plain-INSERT floor measured in the same run.
 
-    python bench/eventstore.py [--json] [--postgres URL] [--n 3000]
+    python bench/eventstore.py [--json] [--postgres URL] [--n 6000]
 
 Prints one JSON object per backend: dispatch_per_s (router, one event per command, cached
 aggregate, one client), floor_per_s (one single-row INSERT per transaction through the same
-engine, durability settings and transaction style as an append), dispatch_vs_floor,
+engine, durability settings and transaction style as an append), dispatch_vs_floor (the
+median of the ratios of 20 rounds, each measuring both side by side),
 concurrent_dispatch_per_s (8 threads on distinct streams), read_all_per_s (decoded into
 event objects), rehydrate_ms_1000 (an uncached aggregate of 1,000 events) and
 rehydrate_snapshot_ms_1000.
@@ -144,17 +145,27 @@ def run(name: str, url: str, n: int) -> dict[str, object]:
     db = Database(url, pool_size=12)
     upgrade(db)
     store = SqlEventStore(db, tally_registry())
-    # Floor and dispatch alternate in rounds and each keeps its best round, so a burst of
-    # load from elsewhere on the machine skews neither figure alone.
+    # Floor and dispatch run in many short rounds, side by side and in turns (floor first in
+    # one round, dispatch first in the next), and the ratio is the median of the rounds'
+    # own ratios: a slow spell on the machine falls on both halves of a round, and an odd
+    # round moves the median little.
     router = Router(store, [TALLY], clock=clock)
     router.dispatch(OpenTally(tally_id="hot"), actor="bench")
     router.dispatch(AddToTally(tally_id="hot", amount=1), actor="bench")  # warm the cache
-    floor_rate = dispatch_rate = 0.0
-    rounds = 5
+    floor_rates: list[float] = []
+    dispatch_rates: list[float] = []
+    rounds = 20
+    per_round = max(1, n // rounds)
     for r in range(rounds):
-        progress(f"{name}: floor and dispatch, round {r + 1} of {rounds}")
-        floor_rate = max(floor_rate, floor(db, n // rounds))
-        dispatch_rate = max(dispatch_rate, dispatch(store, n // rounds, router))
+        if r % 5 == 0:
+            progress(f"{name}: floor and dispatch, round {r + 1} of {rounds}")
+        if r % 2:
+            dispatch_rates.append(dispatch(store, per_round, router))
+            floor_rates.append(floor(db, per_round))
+        else:
+            floor_rates.append(floor(db, per_round))
+            dispatch_rates.append(dispatch(store, per_round, router))
+    ratio = statistics.median(d / f for d, f in zip(dispatch_rates, floor_rates, strict=True))
     progress(f"{name}: 8 concurrent clients")
     concurrent = concurrent_dispatch(store, n)
     progress(f"{name}: rehydrate")
@@ -166,9 +177,9 @@ def run(name: str, url: str, n: int) -> dict[str, object]:
     db.dispose()
     return {
         "backend": name,
-        "dispatch_per_s": round(dispatch_rate),
-        "floor_per_s": round(floor_rate),
-        "dispatch_vs_floor": round(dispatch_rate / floor_rate, 3),
+        "dispatch_per_s": round(statistics.median(dispatch_rates)),
+        "floor_per_s": round(statistics.median(floor_rates)),
+        "dispatch_vs_floor": round(ratio, 3),
         "concurrent_dispatch_per_s": round(concurrent),
         "read_all_per_s": round(read_rate),
         "rehydrate_ms_1000": round(rehydrate_ms, 3),
@@ -178,7 +189,8 @@ def run(name: str, url: str, n: int) -> dict[str, object]:
 
 def main() -> None:
     args_parser = parser(__doc__)
-    args_parser.add_argument("--n", type=int, default=3000, help="commands per measurement")
+    args_parser.add_argument("--n", type=int, default=6000,
+                             help="commands (and floor inserts) in all, over 20 rounds")
     args = args_parser.parse_args()
     report([run(name, url, args.n) for name, url in backends(args.postgres)],
            as_json=args.json)
