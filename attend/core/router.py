@@ -145,10 +145,10 @@ class Router:
                 state = decoder_for(type(aggregate.initial))(snapshot.state)
         else:
             version, state = cached
-        newer = self._store.read_stream(stream_id, after_version=version)
+        newer = self._store.read_events(stream_id, after_version=version)
         if newer:
-            state = aggregate.replay([r.event for r in newer], state)
-            version = newer[-1].version
+            state = aggregate.replay(newer, state)
+            version += len(newer)
         self._remember(stream_id, version, state)
         return version, state
 

@@ -98,6 +98,17 @@ def test_append_assigns_versions_and_increasing_positions(store: EventStore) -> 
     assert [r.event.amount for r in store.read_stream("tally-a", after_version=2)] == [3]
 
 
+def test_read_events_gives_a_streams_events_after_a_version(store: EventStore) -> None:
+    store.append("tally-a", [added("a", 1, 1), added("a", 2, 3)], expected_version=0)
+    store.append("tally-b", [added("b", 5, 5)], expected_version=0)
+    store.append("tally-a", [added("a", 3, 6)], expected_version=2)
+    assert [e.total for e in store.read_events("tally-a")] == [1, 3, 6]
+    assert [e.total for e in store.read_events("tally-a", after_version=1)] == [3, 6]
+    assert store.read_events("tally-a", after_version=3) == []
+    assert store.read_events("tally-none") == []
+    assert store.read_events("tally-b") == [r.event for r in store.read_stream("tally-b")]
+
+
 def test_stale_expected_version_is_refused_and_writes_nothing(store: EventStore) -> None:
     store.append("tally-a", [added("a", 1, 1)], expected_version=0)
     with pytest.raises(ConcurrencyError):
@@ -168,6 +179,7 @@ def test_old_shapes_are_upcast_on_read(store: EventStore) -> None:
                    "'{\"name\": \"Grace Hopper\"}'::jsonb"))
         [read] = store.read_stream("person-1")
         assert read.event == Renamed(first="Grace", last="Hopper")
+        assert store.read_events("person-1") == [Renamed(first="Grace", last="Hopper")]
     else:
         entry = store.registry.named("Renamed")
         assert entry.load({"name": "Grace Hopper"}, 1) == Renamed(first="Grace", last="Hopper")

@@ -73,6 +73,10 @@ class MemoryEventStore:
         with self._lock:
             return list(self._streams.get(stream_id, [])[after_version:])
 
+    def read_events(self, stream_id: str, *, after_version: int = 0) -> list[Any]:
+        return [recorded.event for recorded in self.read_stream(stream_id,
+                                                                after_version=after_version)]
+
     def read_all(self, *, after: int = 0, limit: int = 1000,
                  local: bool = False) -> list[RecordedEvent]:
         with self._lock:

@@ -116,6 +116,10 @@ class SqlEventStore:
         self._read_stream_sql = self._sql(
             f"SELECT {columns} FROM events WHERE stream_id = {{sid}} AND version > {{after}} "
             "ORDER BY version")
+        data = "data" if db.is_sqlite else "data::text"
+        self._read_events_sql = self._sql(
+            f"SELECT type, schema_version, {data} FROM events WHERE stream_id = {{sid}} "
+            "AND version > {after} ORDER BY version")
         self._insert_sql = sqlite.insert if db.is_sqlite else postgresql.insert
         # Built once: constructing an upsert costs more than running it.
         upsert = self._insert_sql(snapshots).values(
@@ -270,18 +274,29 @@ class SqlEventStore:
         return int(last)
 
     # -- reading -----------------------------------------------------------------------------
-    def _decode(self, row: Sequence[Any]) -> RecordedEvent:
-        position, stream_id, version, type_name, schema_version, data, meta = row
+    def _event(self, type_name: str, schema_version: int, data: Any) -> Any:
         if isinstance(data, str):
             data = _loads(data)
-        event = self.registry.named(type_name).load(data, schema_version)
-        return RecordedEvent(position, stream_id, version, event, raw_metadata=meta)
+        return self.registry.named(type_name).load(data, schema_version)
+
+    def _decode(self, row: Sequence[Any]) -> RecordedEvent:
+        position, stream_id, version, type_name, schema_version, data, meta = row
+        return RecordedEvent(position, stream_id, version,
+                             self._event(type_name, schema_version, data), raw_metadata=meta)
 
     def read_stream(self, stream_id: str, *, after_version: int = 0) -> list[RecordedEvent]:
         with self.db.read() as conn:
             rows = conn.exec_driver_sql(self._read_stream_sql,
                                         {"sid": stream_id, "after": after_version}).all()
         return [self._decode(row) for row in rows]
+
+    def read_events(self, stream_id: str, *, after_version: int = 0) -> list[Any]:
+        with self.db.read() as conn:
+            # On the driver: a thousand rows through SQLAlchemy's result cost a millisecond.
+            raw: Any = conn.connection.driver_connection
+            rows = raw.execute(self._read_events_sql,
+                               {"sid": stream_id, "after": after_version}).fetchall()
+        return [self._event(*row) for row in rows]
 
     def read_all(self, *, after: int = 0, limit: int = 1000,
                  local: bool = False) -> list[RecordedEvent]:
