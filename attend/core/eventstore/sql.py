@@ -120,6 +120,9 @@ class SqlEventStore:
         self._read_events_sql = self._sql(
             f"SELECT type, schema_version, {data} FROM events WHERE stream_id = {{sid}} "
             "AND version > {after} ORDER BY version")
+        state = "state" if db.is_sqlite else "state::text"
+        self._load_snapshot_sql = self._sql(
+            f"SELECT version, {state}, state_version FROM snapshots WHERE stream_id = {{sid}}")
         self._insert_sql = sqlite.insert if db.is_sqlite else postgresql.insert
         # Built once: constructing an upsert costs more than running it.
         upsert = self._insert_sql(snapshots).values(
@@ -343,11 +346,14 @@ class SqlEventStore:
 
     # -- snapshots ---------------------------------------------------------------------------
     def load_snapshot(self, stream_id: str) -> Snapshot | None:
-        with self.db.read() as conn:
-            row = conn.execute(select(snapshots).where(snapshots.c.stream_id == stream_id)).first()
+        with self.db.read() as conn:  # on the driver: the first step of every cold load
+            raw: Any = conn.connection.driver_connection
+            row = raw.execute(self._load_snapshot_sql, {"sid": stream_id}).fetchone()
         if row is None:
             return None
-        return Snapshot(row.stream_id, row.version, row.state, row.state_version)
+        version, state, state_version = row
+        return Snapshot(stream_id, version, _loads(state) if isinstance(state, str) else state,
+                        state_version)
 
     def save_snapshot(self, snapshot: Snapshot) -> None:
         with self.db.write() as conn:
