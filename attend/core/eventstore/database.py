@@ -104,9 +104,9 @@ class DriverSql:
     """One statement for both drivers, run on the connection's driver directly.
 
     For the few statements on the path of every button press (an append's checkpoint, an
-    answer on the board): SQLAlchemy's statement and result machinery costs several times
-    what SQLite takes to run them. Written with
-    psycopg's ``%s`` placeholders; sqlite3 gets them as ``?``. Rows come back as the
+    answer on the board) and of every cold aggregate load: SQLAlchemy's statement and result
+    machinery costs several times what SQLite takes to run them. Written with psycopg's
+    ``%s`` placeholders; sqlite3 gets them as ``?``. Rows come back as the
     driver's tuples, so the caller converts them.
     """
 
