@@ -175,3 +175,35 @@ def test_upgrading_to_the_position_sequence_continues_after_the_events_written_b
                 assert conn.execute(text("SELECT to_regclass('event_counter')")).scalar() is None
         finally:
             db.dispose()
+
+
+def test_a_database_restart_costs_one_failed_command_not_one_per_pooled_connection(
+        pg_store: SqlEventStore, postgres_admin_url: str, clock: FakeClock) -> None:
+    router = Router(pg_store, [TALLY], clock=clock)
+    router.dispatch(OpenTally(tally_id="r"), actor="t")
+    db = pg_store.db
+    # Fill the pool: four connections, all checked in and idle afterwards.
+    held = [db.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
+            for _ in range(4)]
+    pids = [conn.execute(text("SELECT pg_backend_pid()")).scalar() for conn in held]
+    for conn in held:
+        conn.close()
+    admin = Database(postgres_admin_url)
+    try:
+        with admin.read() as conn:  # what a restart does to every one of them
+            for pid in pids:
+                conn.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+    finally:
+        admin.dispose()
+
+    outcomes: list[int | str] = []
+    for amount in range(1, 4):
+        try:
+            router.dispatch(AddToTally(tally_id="r", amount=amount), actor="t")
+            outcomes.append(amount)
+        except Exception as error:  # the driver's "server closed the connection"
+            outcomes.append(type(error).__name__)
+    assert outcomes[1:] == [2, 3], outcomes
+    totals = [r.event.total for r in SqlEventStore(db, tally_registry()).read_all()
+              if r.stream_id == "tally-r" and r.version > 1]
+    assert totals == ([1, 3, 6] if outcomes[0] == 1 else [2, 5])  # none lost, none twice

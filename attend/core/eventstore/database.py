@@ -5,8 +5,8 @@ SQLite allows one writer at a time and its busy handler waits by sleeping in gro
 process take a lock first and start their transaction with ``BEGIN IMMEDIATE``; the busy
 timeout then only arbitrates between processes. PostgreSQL needs neither.
 
-:class:`DriverSql` runs the few statements on every button press's path on the driver
-itself, bypassing SQLAlchemy's statement layer.
+:class:`DriverSql` and :func:`on_driver` run the few statements on every button press's path
+(an append among them) on the driver itself, bypassing SQLAlchemy's statement layer.
 """
 
 from __future__ import annotations
@@ -117,14 +117,31 @@ class DriverSql:
     def run(self, conn: Connection, *params: Any) -> Any:
         """Execute on ``conn``'s own driver connection (inside its transaction, if any);
         returns the driver's cursor."""
-        raw: Any = conn.connection.driver_connection
-        if conn.dialect.name == "sqlite":
-            return raw.execute(self.sqlite, params)
-        return raw.execute(self.postgresql, params)
+        return on_driver(conn, self.sqlite if conn.dialect.name == "sqlite" else self.postgresql,
+                         params)
 
     def rows(self, conn: Connection, *params: Any) -> list[tuple[Any, ...]]:
         rows: list[tuple[Any, ...]] = self.run(conn, *params).fetchall()
         return rows
+
+
+def on_driver(conn: Connection, sql: str, params: Any, **options: Any) -> Any:
+    """Execute ``sql``, written in the driver's own placeholder style, on ``conn``'s driver
+    connection (inside its transaction, if any) and return the driver's cursor. Errors are
+    the driver's own: ``conn.dialect.loaded_dbapi.IntegrityError``, not SQLAlchemy's.
+    ``options`` go to the driver's ``execute`` (psycopg's ``prepare``, say).
+
+    A lost connection is handled as SQLAlchemy would have: this one is thrown away, and so
+    are the pool's idle ones, which a database restart has most likely cut too. Otherwise
+    every pooled connection would fail one more request before the pool learned."""
+    raw: Any = conn.connection.driver_connection
+    try:
+        return raw.execute(sql, params, **options)
+    except conn.dialect.loaded_dbapi.Error as error:
+        if conn.dialect.is_disconnect(error, raw, None):
+            conn.invalidate(error)
+            conn.engine.pool.dispose()
+        raise
 
 
 def _sqlite_engine(url: str) -> Engine:

@@ -46,7 +46,7 @@ from attend.core.eventstore import (
     Snapshot,
     encode_metadata,
 )
-from attend.core.eventstore.database import Database, DriverSql
+from attend.core.eventstore.database import Database, DriverSql, on_driver
 from attend.core.eventstore.schema import (
     command_outbox,
     handler_state,
@@ -309,9 +309,7 @@ class SqlEventStore:
                 # Never a prepared statement here: PostgreSQL's generic plan for
                 # "position > $1" guesses a third of the table and scans all of it, every
                 # poll. Planned with the actual position, it walks the primary key.
-                raw = conn.connection.driver_connection
-                assert raw is not None
-                rows = raw.execute(self._read_all_sql, params, prepare=False).fetchall()
+                rows = on_driver(conn, self._read_all_sql, params, prepare=False).fetchall()
             else:
                 rows = conn.exec_driver_sql(self._read_all_sql, params).all()
         return [self._decode(row) for row in rows]
