@@ -33,7 +33,7 @@ from datetime import UTC, datetime
 from json.scanner import make_scanner
 from typing import Any, cast
 
-from sqlalchemy import Connection, bindparam, delete, exc, select, update
+from sqlalchemy import Connection, bindparam, delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from attend.core.errors import ConcurrencyError, LeaseLost
@@ -105,6 +105,8 @@ class SqlEventStore:
         self._pg = not db.is_sqlite
         self._ph = "%({})s" if self._pg else ":{}"
         self._append_sql: dict[int, str] = {}
+        # Appends run on the driver (see _append_pg), so a conflict is the driver's error.
+        self._conflict: type[Exception] = db.engine.dialect.loaded_dbapi.IntegrityError
         # Metadata comes back as text and is decoded only if someone reads it.
         columns = _COLUMNS if db.is_sqlite else _COLUMNS.replace(
             "data, metadata", "data::text, metadata::text")
@@ -165,10 +167,9 @@ class SqlEventStore:
                     return []
                 for params in chunks:
                     last = append(conn, params)
-        except exc.IntegrityError as error:
+        except self._conflict as error:
             # PostgreSQL's unique index, SQLite's unique index or its NOT NULL version.
-            if "events_stream_version" in str(error.orig) or "events.version" in str(
-                    error.orig):
+            if "events_stream_version" in str(error) or "events.version" in str(error):
                 raise ConcurrencyError(stream_id, expected_version) from None
             raise
         first = last - len(events) + 1
@@ -231,7 +232,7 @@ class SqlEventStore:
                 sql = (f"INSERT INTO events ({columns}) SELECT * FROM ({rows}) "
                        f"WHERE {current} = :ev")
             self._append_sql[n] = sql
-        cursor = conn.exec_driver_sql(sql, params)
+        cursor = on_driver(conn, sql, params)
         if cursor.rowcount != n:
             raise ConcurrencyError(params["sid"], params["ev"])
         # One writer at a time: the rowids of this insert are consecutive, ending here.
@@ -264,10 +265,12 @@ class SqlEventStore:
                        pg_notify('attend_events:' || current_schema(), max(position)::text)
                 FROM written HAVING count(*) > 0"""
             self._append_sql[n] = sql
-        last = conn.exec_driver_sql(sql, params).scalar()
-        if last is None:
+        # On the driver: SQLAlchemy's result for this one number (column metadata, row
+        # processors) cost more than the rest of the append's Python put together.
+        row = on_driver(conn, sql, params).fetchone()
+        if row is None:
             raise ConcurrencyError(params["sid"], params["ev"])
-        return int(last)
+        return int(row[0])
 
     # -- reading -----------------------------------------------------------------------------
     def _event(self, type_name: str, schema_version: int, data: Any) -> Any:
