@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from collections.abc import Iterator
@@ -9,6 +10,7 @@ from collections.abc import Iterator
 import psycopg
 import pytest
 from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
 
 from attend.core.eventstore.database import Database
 from attend.core.eventstore.sql import SqlEventStore
@@ -208,3 +210,54 @@ def test_a_database_restart_costs_one_failed_command_not_one_per_pooled_connecti
     totals = [r.event.total for r in SqlEventStore(db, tally_registry()).read_all()
               if r.stream_id == "tally-r" and r.version > 1]
     assert totals == ([1, 3, 6] if outcomes[0] == 1 else [2, 5])  # none lost, none twice
+
+
+def test_a_socket_cut_under_a_statement_throws_the_pool_away_too(
+        pg_store: SqlEventStore, clock: FakeClock) -> None:
+    # The way a restart sometimes lands: the socket fails while psycopg waits on it, psycopg
+    # says "connection socket closed" and the connection still reports itself healthy.
+    # Here every pooled connection's socket is gone, as after that restart.
+    router = Router(pg_store, [TALLY], clock=clock)
+    router.dispatch(OpenTally(tally_id="s"), actor="t")
+    db = pg_store.db
+    _close_the_sockets_of_four_pooled_connections(db)
+
+    outcomes: list[int | str] = []
+    for amount in range(1, 4):
+        try:
+            router.dispatch(AddToTally(tally_id="s", amount=amount), actor="t")
+            outcomes.append(amount)
+        except psycopg.OperationalError as error:
+            outcomes.append(str(error))
+    assert outcomes == ["connection socket closed", 2, 3]
+    totals = [r.event.total for r in SqlEventStore(db, tally_registry()).read_all()
+              if r.stream_id == "tally-s" and r.version > 1]
+    assert totals == [2, 5]
+
+
+def test_sqlalchemy_statements_treat_a_cut_socket_as_a_lost_connection_too(
+        pg_store: SqlEventStore) -> None:
+    db = pg_store.db
+    _close_the_sockets_of_four_pooled_connections(db)
+
+    outcomes: list[object] = []
+    for _ in range(3):
+        try:
+            with db.read() as conn:
+                outcomes.append(conn.execute(text("SELECT 1")).scalar())
+        except DBAPIError as error:
+            outcomes.append(error.connection_invalidated)
+    assert outcomes == [True, 1, 1]
+
+
+def _close_the_sockets_of_four_pooled_connections(db: Database) -> None:
+    """Leaves four idle connections in the pool whose sockets are closed under psycopg.
+    The test must open no file before the first statement fails, or a new file could take
+    a closed socket's number."""
+    held = [db.engine.connect() for _ in range(4)]
+    sockets = [conn.connection.dbapi_connection.pgconn.socket  # type: ignore[union-attr]
+               for conn in held]
+    for conn in held:
+        conn.close()
+    for fd in sockets:
+        os.close(fd)

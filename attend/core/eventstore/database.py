@@ -17,7 +17,7 @@ from contextlib import AbstractContextManager, contextmanager, nullcontext
 from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import ExceptionContext, make_url
 from sqlalchemy.pool import StaticPool
 
 from attend.core.errors import ConfigError
@@ -52,6 +52,8 @@ class Database:
             # Only handler threads write through it (one each, at most): a small pool.
             self._relaxed = create_engine(psycopg_url, pool_size=4, max_overflow=6,
                                           pool_recycle=1800)
+            for engine in (self.engine, self._relaxed):
+                event.listen(engine, "handle_error", _recognise_lost_connection)
 
             @event.listens_for(self._relaxed, "connect")
             def _relax(dbapi_conn: Any, _record: Any) -> None:
@@ -138,10 +140,41 @@ def on_driver(conn: Connection, sql: str, params: Any, **options: Any) -> Any:
     try:
         return raw.execute(sql, params, **options)
     except conn.dialect.loaded_dbapi.Error as error:
-        if conn.dialect.is_disconnect(error, raw, None):
+        if lost_connection(conn.dialect, error, raw):
             conn.invalidate(error)
             conn.engine.pool.dispose()
         raise
+
+
+def lost_connection(dialect: Any, error: BaseException, driver_conn: Any) -> bool:
+    """Whether ``error`` means ``driver_conn`` can no longer be used."""
+    return dialect.is_disconnect(error, driver_conn, None) or _cut_off(dialect, error)
+
+
+def _cut_off(dialect: Any, error: BaseException) -> bool:
+    """The failures SQLAlchemy's psycopg dialect misses. It asks the connection whether it
+    is broken; but when the socket fails under psycopg's wait (a restart cutting it
+    mid-statement), psycopg raises ``OperationalError("connection socket closed")`` and the
+    connection still looks healthy. So also: any psycopg ``OperationalError`` without a
+    SQLSTATE (the client's side failed, not a statement), a connection exception (class
+    08), or the server shutting down (57P01 to 57P03). sqlite3's errors have no SQLSTATE
+    and are left to the dialect."""
+    if not isinstance(error, dialect.loaded_dbapi.OperationalError):
+        return False
+    if not hasattr(error, "sqlstate"):
+        return False
+    sqlstate = error.sqlstate
+    return sqlstate is None or sqlstate.startswith("08") or sqlstate in _SERVER_SHUTTING_DOWN
+
+
+_SERVER_SHUTTING_DOWN = frozenset({"57P01", "57P02", "57P03"})
+
+
+def _recognise_lost_connection(context: ExceptionContext) -> None:
+    """For SQLAlchemy's own statements: the same rule as :func:`on_driver`'s, so whichever
+    path meets a lost connection, it is thrown away and the pool's others with it."""
+    if not context.is_disconnect and _cut_off(context.dialect, context.original_exception):
+        context.is_disconnect = True
 
 
 def _sqlite_engine(url: str) -> Engine:
