@@ -18,8 +18,10 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from attend.core.eventstore.database import Database
+from attend.core.eventstore.sql import SqlEventStore
 from attend.core.migrations import upgrade
 from tests.smtp_sink import Inbox, smtp_server
+from tests.tally import tally_registry
 
 POSTGRES_URL = os.environ.get("ATTEND_TEST_POSTGRES_URL", "")
 REQUIRE_ALL = os.environ.get("ATTEND_TEST_REQUIRE_ALL") == "1"
@@ -85,6 +87,16 @@ def db(database_url: str) -> Iterator[Database]:
     upgrade(database)
     yield database
     database.dispose()
+
+
+@pytest.fixture
+def pg_store(postgres_admin_url: str) -> Iterator[SqlEventStore]:
+    """An event store for the tally test aggregate, on a fresh PostgreSQL schema."""
+    for url in _postgres_schema_url(postgres_admin_url):
+        database = Database(url, pool_size=12)
+        upgrade(database)
+        yield SqlEventStore(database, tally_registry())
+        database.dispose()
 
 
 class FakeClock:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import threading
 import time
-from collections.abc import Iterator
 
 import psycopg
 import pytest
@@ -21,15 +20,6 @@ from tests.conftest import FakeClock, _postgres_schema_url
 from tests.tally import TALLY, AddToTally, OpenTally, TotalsInState, tally_registry
 
 pytestmark = pytest.mark.postgres
-
-
-@pytest.fixture
-def pg_store(postgres_admin_url: str) -> Iterator[SqlEventStore]:
-    for url in _postgres_schema_url(postgres_admin_url):
-        db = Database(url, pool_size=12)
-        upgrade(db)
-        yield SqlEventStore(db, tally_registry())
-        db.dispose()
 
 
 def run_threads(count: int, target: object) -> None:
