@@ -5,7 +5,9 @@
 Prints one JSON object per backend: dispatch_per_s (router, one event per command, cached
 aggregate, one client), floor_per_s (one single-row INSERT per transaction through the same
 engine, durability settings and transaction style as an append), dispatch_vs_floor (the
-median of the ratios of 20 rounds, each measuring both side by side),
+median of the ratios of 20 rounds, each measuring both side by side), driver_floor_per_s
+and dispatch_vs_driver_floor (the same INSERTs on the driver alone, without the engine's
+plumbing),
 concurrent_dispatch_per_s (8 threads on distinct streams), read_all_per_s (decoded into
 event objects), rehydrate_ms_1000 (an uncached aggregate of 1,000 events) and
 rehydrate_snapshot_ms_1000.
@@ -21,6 +23,7 @@ import time
 import uuid
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -38,12 +41,9 @@ def clock() -> datetime:
 
 
 
-def floor(db: Database, n: int) -> float:
-    """Plain INSERTs of the same row our append writes, into a table made like ``events``
-    (same columns, types and indexes), one per transaction, sent the way an append sends its
-    one statement (``Database.write_one``: autocommit on PostgreSQL, ``BEGIN IMMEDIATE`` on
-    SQLite; the statement itself on the driver, ``on_driver``): the cost of storing an event
-    with no logic around it."""
+def _floor_table(db: Database) -> tuple[str, dict[str, Any]]:
+    """A table made like ``events`` (same columns, types and indexes) and the INSERT of the
+    row an append writes, in the driver's placeholder style: ``(sql, row)``."""
     with db.write() as conn:
         if db.is_sqlite:
             ddl = conn.exec_driver_sql(
@@ -64,16 +64,50 @@ def floor(db: Database, n: int) -> float:
                          "causation_id": uuid.uuid4().hex, "correlation_id": uuid.uuid4().hex,
                          "actor": "bench", "recorded_at": now.isoformat()}),
     }
-    base = floor.rows  # type: ignore[attr-defined]
-    floor.rows += n  # type: ignore[attr-defined]
+    return sql, row
+
+
+def _positions(n: int) -> range:
+    """``n`` positions no floor round has written yet."""
+    base = _positions.used  # type: ignore[attr-defined]
+    _positions.used += n  # type: ignore[attr-defined]
+    return range(base, base + n)
+
+
+_positions.used = 0  # type: ignore[attr-defined]
+
+
+def floor(db: Database, n: int) -> float:
+    """Plain INSERTs of the row an append writes, one per transaction, sent the way an
+    append sends its one statement (``Database.write_one``: autocommit on PostgreSQL,
+    ``BEGIN IMMEDIATE`` on SQLite; the statement itself on the driver, ``on_driver``): the
+    cost of storing an event through the same engine, with no logic around it."""
+    sql, row = _floor_table(db)
+    positions = _positions(n)
     start = time.perf_counter()
-    for i in range(base, base + n):
+    for i in positions:
         with db.write_one() as conn:
             on_driver(conn, sql, {**row, "i": i})
     return n / (time.perf_counter() - start)
 
 
-floor.rows = 0  # type: ignore[attr-defined]
+def driver_floor(db: Database, driver: Any, n: int) -> float:
+    """The same INSERTs, one per transaction, on ``driver``, one of the engine's driver
+    connections (so with the same settings), and nothing else: no pool, no SQLAlchemy, no
+    lock. What the database and its driver alone cost; the floor above adds the engine's
+    plumbing, which an append pays too."""
+    sql, row = _floor_table(db)
+    positions = _positions(n)
+    start = time.perf_counter()
+    if db.is_sqlite:
+        for i in positions:
+            driver.execute("BEGIN IMMEDIATE")
+            driver.execute(sql, {**row, "i": i})
+            driver.execute("COMMIT")
+    else:
+        for i in positions:  # in autocommit, as an append
+            driver.execute(sql, {**row, "i": i})
+    return n / (time.perf_counter() - start)
 
 
 def dispatch(store: SqlEventStore, n: int, router: Router) -> float:
@@ -153,20 +187,30 @@ def run(name: str, url: str, n: int) -> dict[str, object]:
     router = Router(store, [TALLY], clock=clock)
     router.dispatch(OpenTally(tally_id="hot"), actor="bench")
     router.dispatch(AddToTally(tally_id="hot", amount=1), actor="bench")  # warm the cache
-    floor_rates: list[float] = []
-    dispatch_rates: list[float] = []
     rounds = 20
     per_round = max(1, n // rounds)
+    # Taken out of the pool for the whole run, and thrown away after (it is changed).
+    pooled = db.engine.raw_connection()
+    driver = pooled.driver_connection
+    if not db.is_sqlite:
+        driver.autocommit = True  # type: ignore[union-attr]
+    rates: dict[str, list[float]] = {"floor": [], "dispatch": [], "driver_floor": []}
+    measures = {"floor": lambda: floor(db, per_round),
+                "dispatch": lambda: dispatch(store, per_round, router),
+                "driver_floor": lambda: driver_floor(db, driver, per_round)}
+    order = list(measures)
     for r in range(rounds):
         if r % 5 == 0:
-            progress(f"{name}: floor and dispatch, round {r + 1} of {rounds}")
-        if r % 2:
-            dispatch_rates.append(dispatch(store, per_round, router))
-            floor_rates.append(floor(db, per_round))
-        else:
-            floor_rates.append(floor(db, per_round))
-            dispatch_rates.append(dispatch(store, per_round, router))
-    ratio = statistics.median(d / f for d, f in zip(dispatch_rates, floor_rates, strict=True))
+            progress(f"{name}: floors and dispatch, round {r + 1} of {rounds}")
+        for what in order[r % 3:] + order[:r % 3]:  # each goes first in turn
+            rates[what].append(measures[what]())
+
+    pooled.invalidate()
+
+    def ratio(floor_rates: list[float]) -> float:
+        return statistics.median(d / f for d, f in zip(rates["dispatch"], floor_rates,
+                                                       strict=True))
+
     progress(f"{name}: 8 concurrent clients")
     concurrent = concurrent_dispatch(store, n)
     progress(f"{name}: rehydrate")
@@ -178,9 +222,11 @@ def run(name: str, url: str, n: int) -> dict[str, object]:
     db.dispose()
     return {
         "backend": name,
-        "dispatch_per_s": round(statistics.median(dispatch_rates)),
-        "floor_per_s": round(statistics.median(floor_rates)),
-        "dispatch_vs_floor": round(ratio, 3),
+        "dispatch_per_s": round(statistics.median(rates["dispatch"])),
+        "floor_per_s": round(statistics.median(rates["floor"])),
+        "dispatch_vs_floor": round(ratio(rates["floor"]), 3),
+        "driver_floor_per_s": round(statistics.median(rates["driver_floor"])),
+        "dispatch_vs_driver_floor": round(ratio(rates["driver_floor"]), 3),
         "concurrent_dispatch_per_s": round(concurrent),
         "read_all_per_s": round(read_rate),
         "rehydrate_ms_1000": round(rehydrate_ms, 3),
