@@ -6,9 +6,11 @@ import json
 from typing import Any
 
 import pytest
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
 
 from attend.core.eventstore import EventMetadata, NewEvent
-from attend.core.eventstore.database import on_driver
+from attend.core.eventstore.database import Database, on_driver
 from attend.core.eventstore.sql import SqlEventStore
 from tests.conftest import FakeClock
 from tests.tally import TallyAdded, tally_registry
@@ -47,3 +49,25 @@ def test_a_page_of_the_log_walks_the_primary_key_before_the_table_is_analysed(
     # And it is the right page, read from the table (not from what this store appended).
     page = SqlEventStore(db, tally_registry()).read_all(after=5_000, limit=1_000)
     assert [r.version for r in page] == list(range(5_001, 6_001))
+
+
+def test_the_database_url_can_set_its_own_planner_costs(postgres_admin_url: str) -> None:
+    url = make_url(postgres_admin_url).update_query_dict(
+        {"options": "-c random_page_cost=3 -c work_mem=8MB"})
+    db = Database(url.render_as_string(hide_password=False))
+    try:
+        with db.read() as conn:
+            settings = [conn.execute(text(f"SHOW {name}")).scalar()
+                        for name in ("random_page_cost", "work_mem")]
+        with db.write(durable=False) as conn:  # the engine for read models too
+            settings.append(conn.execute(text("SHOW random_page_cost")).scalar())
+    finally:
+        db.dispose()
+    assert settings == ["3", "8MB", "3"]
+
+    default = Database(postgres_admin_url)
+    try:
+        with default.read() as conn:
+            assert conn.execute(text("SHOW random_page_cost")).scalar() == "1.1"
+    finally:
+        default.dispose()
