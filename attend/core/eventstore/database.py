@@ -105,7 +105,7 @@ class Database:
 
 def _session_options(given: str | tuple[str, ...] | None) -> str:
     """Settings for every PostgreSQL session Attend opens, sent with the connection (no round
-    trip); any ``options`` in the database URL come after them, so an operator's win.
+    trip); any ``options`` in the database URL come after them, so an operator's settings win.
 
     ``random_page_cost=1.1``, as PostgreSQL's documentation advises for data on SSDs or in
     memory, where a random read costs little more than a sequential one: the default (4)
@@ -157,13 +157,13 @@ def on_driver(conn: Connection, sql: str, params: Any, **options: Any) -> Any:
     try:
         return raw.execute(sql, params, **options)
     except conn.dialect.loaded_dbapi.Error as error:
-        if lost_connection(conn.dialect, error, raw):
+        if _lost_connection(conn.dialect, error, raw):
             conn.invalidate(error)
             conn.engine.pool.dispose()
         raise
 
 
-def lost_connection(dialect: Any, error: BaseException, driver_conn: Any) -> bool:
+def _lost_connection(dialect: Any, error: BaseException, driver_conn: Any) -> bool:
     """Whether ``error`` means ``driver_conn`` can no longer be used."""
     return dialect.is_disconnect(error, driver_conn, None) or _cut_off(dialect, error)
 
