@@ -4,22 +4,51 @@ Supported field types: str, int, float, bool, None, aware ``datetime`` (stored a
 UTC), ``date``, ``Enum``, ``tuple[X, ...]``, ``X | None``, ``dict[str, X]`` and nested
 dataclasses. Each class gets a pair of closures built from its type hints, so encoding and
 decoding cost a few attribute reads per field rather than a walk over ``typing`` every time.
+:func:`json_writer_for` writes an instance straight to compact JSON text, as
+``dumps(encoder_for(cls)(obj))`` would (:func:`dumps`), for a quarter of the cost.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import enum
+import json
 import types
 import typing
 from collections.abc import Callable
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import Any, cast
 
 Encoder = Callable[[Any], Any]
 Decoder = Callable[[Any], Any]
 
+JsonWriter = Callable[[Any], str]
+
 _cache: dict[Any, tuple[Encoder, Decoder]] = {}
+_writers: dict[type, JsonWriter] = {}
+
+
+def _refuse(value: object) -> Any:
+    raise TypeError(f"{type(value).__name__} is not JSON serialisable (encode it first)")
+
+
+def _compact_encoder() -> JsonWriter:
+    """Compact JSON, as ``json.dumps(separators=(",", ":"), ensure_ascii=False)`` writes it,
+    from C's encoder built once (``json.dumps`` builds one per call, a third of its cost on
+    the small documents every append writes). Codecs hand over plain JSON values, so the
+    circular-reference check is left out."""
+    make = getattr(json.encoder, "c_make_encoder", None)
+    if make is None:  # a Python without the C accelerator
+        return json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
+    encode = make(None, _refuse, json.encoder.encode_basestring, None, ":", ",", False, False,
+                  True)
+    return lambda value: "".join(encode(value, 0))
+
+
+dumps = _compact_encoder()
+"""Plain JSON values (what the encoders return) as compact JSON text."""
+
+_quote: Callable[[str], str] = cast(Any, json.encoder).encode_basestring
 
 
 def _identity(value: Any) -> Any:
@@ -116,6 +145,51 @@ def _dataclass_pair(cls: type) -> tuple[Encoder, Decoder]:
     )
     exec(source, env)
     return env["encode"], env["decode"]
+
+
+def json_writer_for(cls: type) -> JsonWriter:
+    """A dataclass instance as compact JSON text: ``dumps(encoder_for(cls)(obj))``, the same
+    text, written by code generated for the class. A str, int, bool or datetime field (or
+    ``None`` where the field is optional) is written directly; any other field, or a value
+    not of its field's exact type, goes through its encoder and :data:`dumps`."""
+    writer = _writers.get(cls)
+    if writer is None:
+        writer = _writers[cls] = _json_writer(cls)
+    return writer
+
+
+def _json_writer(cls: type) -> JsonWriter:
+    hints = typing.get_type_hints(cls)
+    env: dict[str, Any] = {"q": _quote, "dumps": dumps, "str": str, "int": int,
+                           "TRUE": "true", "FALSE": "false", "NULL": "null"}
+    parts = []
+    for number, f in enumerate(dataclasses.fields(cls)):
+        tp, value = hints[f.name], f"v{number}"
+        env[f"enc{number}"] = _pair(tp)[0]
+        general = f"dumps(enc{number}({value}))"
+        optional = typing.get_origin(tp) in (typing.Union, types.UnionType) and type(None) in \
+            typing.get_args(tp)
+        inner = [a for a in typing.get_args(tp) if a is not type(None)] if optional else [tp]
+        plain = inner[0] if len(inner) == 1 else None
+        if plain is str:
+            direct = f"(q({value}) if type({value}) is str else {general})"
+        elif plain is int:  # not bool, whose text is true or false
+            direct = f"({value} if type({value}) is int else {general})"
+        elif plain is bool:
+            direct = f"(TRUE if {value} is True else FALSE if {value} is False else {general})"
+        elif plain is datetime:
+            direct = f"q(enc{number}({value}))"
+        else:
+            direct = general
+        if optional:
+            direct = f"(NULL if {value} is None else {direct})"
+        parts.append((f.name, value, direct))
+    lines = [f"    {value} = obj.{name}" for name, value, _ in parts]
+    fields = ",".join(f'{json.dumps(name)}:{{{direct}}}' for name, _, direct in parts)
+    source = "def write(obj):\n" + "\n".join(lines) + f"\n    return f'{{{{{fields}}}}}'\n"
+    exec(source, env)
+    writer: JsonWriter = env["write"]
+    return writer
 
 
 def encoder_for(cls: type) -> Encoder:

@@ -12,7 +12,14 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from attend.core.codec import Decoder, Encoder, decoder_for, encoder_for
+from attend.core.codec import (
+    Decoder,
+    Encoder,
+    JsonWriter,
+    decoder_for,
+    encoder_for,
+    json_writer_for,
+)
 from attend.core.errors import UnknownEventType
 
 JSONDict = dict[str, Any]
@@ -27,6 +34,7 @@ class MessageType:
     encode: Encoder
     decode: Decoder
     upcasters: Mapping[int, Upcaster]  # from version n to n + 1
+    write_json: JsonWriter  # the message as JSON text: dumps(encode(message)), sooner
 
     def load(self, data: JSONDict, stored_version: int) -> Any:
         for version in range(stored_version, self.version):
@@ -57,7 +65,8 @@ class MessageRegistry:
         known = self._by_name.get(name)
         if known is not None and known.cls is not cls:
             raise ValueError(f"stored name {name!r} is taken by {known.cls.__qualname__}")
-        entry = MessageType(name, cls, version, encoder_for(cls), decoder_for(cls), upcasters)
+        entry = MessageType(name, cls, version, encoder_for(cls), decoder_for(cls), upcasters,
+                            json_writer_for(cls))
         self._by_name[name] = entry
         self._by_cls[cls] = entry
 

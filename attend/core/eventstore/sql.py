@@ -56,27 +56,6 @@ from attend.core.eventstore.schema import (
 )
 from attend.core.messages import MessageRegistry
 
-
-def _refuse(value: object) -> Any:
-    raise TypeError(f"{type(value).__name__} is not JSON serialisable (encode it first)")
-
-
-def _compact_encoder() -> Callable[[Any], str]:
-    """Compact JSON, as ``json.dumps(separators=(",", ":"), ensure_ascii=False)`` writes it,
-    from C's encoder built once (``json.dumps`` builds one per call, a third of its cost on
-    the small documents every append writes). Codecs hand over plain JSON values, so the
-    circular-reference check is left out."""
-    make = getattr(json.encoder, "c_make_encoder", None)
-    if make is None:  # a Python without the C accelerator
-        return json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
-    encode = make(None, _refuse, json.encoder.encode_basestring, None, ":", ",", False, False,
-                  True)
-    return lambda value: "".join(encode(value, 0))
-
-
-_dumps = _compact_encoder()
-
-
 # typeshed types make_scanner's argument as the scanner class itself; it takes a decoder.
 _scan: Callable[[str, int], tuple[Any, int]] = make_scanner(cast(Any, json.JSONDecoder()))
 
@@ -88,6 +67,7 @@ def _loads(text: str) -> Any:
         return _scan(text, 0)[0]
     except StopIteration:
         return json.loads(text)  # raises the usual, readable JSONDecodeError
+
 
 _RECENT = 4096  # events kept in memory for this process's handlers
 _CHUNK = 200  # events per INSERT statement
@@ -200,7 +180,7 @@ class SqlEventStore:
             t, sv, d, m, r = keys
             params[t] = entry.name
             params[sv] = entry.version
-            params[d] = _dumps(entry.encode(new.event))
+            params[d] = entry.write_json(new.event)
             params[m] = encode_metadata(meta, recorded_at)
             params[r] = meta.recorded_at if pg else recorded_at
         return params
