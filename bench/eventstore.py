@@ -41,9 +41,11 @@ def clock() -> datetime:
 
 
 
-def _floor_table(db: Database) -> tuple[str, dict[str, Any]]:
+def _floor_table(db: Database) -> tuple[str, Any]:
     """A table made like ``events`` (same columns, types and indexes) and the INSERT of the
-    row an append writes, in the driver's placeholder style: ``(sql, row)``."""
+    row an append writes, with parameters bound as an append binds them: ``(sql, row)``,
+    the row without its position, a tuple on SQLite (numbered parameters) and a dict on
+    PostgreSQL (named ones)."""
     with db.write() as conn:
         if db.is_sqlite:
             ddl = conn.exec_driver_sql(
@@ -53,7 +55,7 @@ def _floor_table(db: Database) -> tuple[str, dict[str, Any]]:
         else:
             conn.exec_driver_sql(
                 "CREATE TABLE IF NOT EXISTS bench_floor (LIKE events INCLUDING ALL)")
-    sql = ("INSERT INTO bench_floor VALUES (:i, :sid, :i, :t, 1, :d, :m, :r)" if db.is_sqlite
+    sql = ("INSERT INTO bench_floor VALUES (?1, ?2, ?1, ?3, 1, ?4, ?5, ?6)" if db.is_sqlite
            else "INSERT INTO bench_floor VALUES (%(i)s, %(sid)s, %(i)s, %(t)s, 1, "
                 "%(d)s::jsonb, %(m)s::jsonb, %(r)s::timestamptz)")
     now = clock()
@@ -64,6 +66,8 @@ def _floor_table(db: Database) -> tuple[str, dict[str, Any]]:
                          "causation_id": uuid.uuid4().hex, "correlation_id": uuid.uuid4().hex,
                          "actor": "bench", "recorded_at": now.isoformat()}),
     }
+    if db.is_sqlite:
+        return sql, (row["sid"], row["t"], row["d"], row["m"], row["r"])
     return sql, row
 
 
@@ -77,20 +81,25 @@ def _positions(n: int) -> range:
 _positions.used = 0  # type: ignore[attr-defined]
 
 
-def floor(db: Database, sql: str, row: dict[str, Any], n: int) -> float:
+def floor(db: Database, sql: str, row: Any, n: int) -> float:
     """Plain INSERTs of the row an append writes, one per transaction, sent the way an
     append sends its one statement (``Database.write_one``: autocommit on PostgreSQL,
     ``BEGIN IMMEDIATE`` on SQLite; the statement itself on the driver, ``on_driver``): the
     cost of storing an event through the same engine, with no logic around it."""
     positions = _positions(n)
     start = time.perf_counter()
-    for i in positions:
-        with db.write_one() as conn:
-            on_driver(conn, sql, {**row, "i": i})
+    if db.is_sqlite:
+        for i in positions:
+            with db.write_one() as conn:
+                on_driver(conn, sql, (i, *row))
+    else:
+        for i in positions:
+            with db.write_one() as conn:
+                on_driver(conn, sql, {**row, "i": i})
     return n / (time.perf_counter() - start)
 
 
-def driver_floor(db: Database, driver: Any, sql: str, row: dict[str, Any], n: int) -> float:
+def driver_floor(db: Database, driver: Any, sql: str, row: Any, n: int) -> float:
     """The same INSERTs, one per transaction, on ``driver``, one of the engine's driver
     connections (so with the same settings), and nothing else: no pool, no SQLAlchemy, no
     lock. What the database and its driver alone cost; the floor above adds the engine's
@@ -100,7 +109,7 @@ def driver_floor(db: Database, driver: Any, sql: str, row: dict[str, Any], n: in
     if db.is_sqlite:
         for i in positions:
             driver.execute("BEGIN IMMEDIATE")
-            driver.execute(sql, {**row, "i": i})
+            driver.execute(sql, (i, *row))
             driver.execute("COMMIT")
     else:
         for i in positions:  # in autocommit, as an append

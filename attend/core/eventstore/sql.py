@@ -71,8 +71,9 @@ def _loads(text: str) -> Any:
 
 _RECENT = 4096  # events kept in memory for this process's handlers
 _CHUNK = 200  # events per INSERT statement
-# Parameter names of the i-th event of a chunk: type, schema version, data, metadata, time.
-_KEYS = [tuple(f"{k}{i}" for k in "tsdmr") for i in range(1, _CHUNK + 1)]
+# PostgreSQL's parameter names for the values of a chunk's events (type, schema version,
+# data, metadata, time: t1, s1, d1, m1, r1, t2, ...).
+_PG_KEYS = [f"{k}{i}" for i in range(1, _CHUNK + 1) for k in "tsdmr"]
 
 _COLUMNS = "position, stream_id, version, type, schema_version, data, metadata"
 
@@ -129,13 +130,14 @@ class SqlEventStore:
             return []
         # Large appends (opening a check for a big team) go in chunks, in one transaction:
         # statements have limits on terms and parameters. Each chunk is guarded by the
-        # version the previous one left.
+        # version the previous one left. (Encoded here, before the transaction: on SQLite
+        # other writers wait for it.)
         if len(events) <= _CHUNK:
-            chunks = [self._params(stream_id, expected_version, events)]
+            chunks = [(expected_version, len(events), self._values(events))]
         else:
-            chunks = [self._params(stream_id, expected_version + start,
-                                   events[start:start + _CHUNK])
-                      for start in range(0, len(events), _CHUNK)]
+            chunks = [(expected_version + start, len(part), self._values(part))
+                      for start in range(0, len(events), _CHUNK)
+                      for part in (events[start:start + _CHUNK],)]
         append = self._append_pg if self._pg else self._append_sqlite
         # The usual append is one statement (guard, positions and rows together), which
         # needs no transaction around it; a resend check or several chunks do.
@@ -145,8 +147,8 @@ class SqlEventStore:
                 if command_key is not None and not self._claim_command(conn, command_key,
                                                                        stream_id):
                     return []
-                for params in chunks:
-                    last = append(conn, params)
+                for version, n, values in chunks:
+                    last = append(conn, stream_id, version, n, values)
         except self._conflict as error:
             # PostgreSQL's unique index, SQLite's unique index or its NOT NULL version.
             if "events_stream_version" in str(error) or "events.version" in str(error):
@@ -170,56 +172,57 @@ class SqlEventStore:
             listener(recorded)
         return recorded
 
-    def _params(self, stream_id: str, expected_version: int,
-                events: Sequence[NewEvent]) -> dict[str, Any]:
-        params: dict[str, Any] = {"sid": stream_id, "ev": expected_version, "n": len(events)}
+    def _values(self, events: Sequence[NewEvent]) -> list[Any]:
+        """What the rows of ``events`` hold, five values an event: type, schema version,
+        data, metadata and time."""
+        values: list[Any] = []
         of, pg = self.registry.of, self._pg
-        for keys, new in zip(_KEYS, events, strict=False):
+        for new in events:
             entry, meta = of(new.event), new.metadata
             recorded_at = meta.recorded_at.isoformat()
-            t, sv, d, m, r = keys
-            params[t] = entry.name
-            params[sv] = entry.version
-            params[d] = entry.write_json(new.event)
-            params[m] = encode_metadata(meta, recorded_at)
-            params[r] = meta.recorded_at if pg else recorded_at
-        return params
+            values += (entry.name, entry.version, entry.write_json(new.event),
+                       encode_metadata(meta, recorded_at), meta.recorded_at if pg else recorded_at)
+        return values
 
     def _claim_command(self, conn: Connection, key: str, stream_id: str) -> bool:
         sql = self._sql("INSERT INTO command_log (command_key, stream_id) VALUES ({key}, {sid}) "
                         "ON CONFLICT DO NOTHING")
         return conn.exec_driver_sql(sql, {"key": key, "sid": stream_id}).rowcount == 1
 
-    def _append_sqlite(self, conn: Connection, params: dict[str, Any]) -> int:
-        n = params["n"]
+    def _append_sqlite(self, conn: Connection, stream_id: str, expected_version: int, n: int,
+                       values: list[Any]) -> int:
         sql = self._append_sql.get(n)
         if sql is None:
+            # Numbered parameters: ?1 is the stream, ?2 the expected version, then five for
+            # each event. Positional values bind for less than named ones, in Python (a
+            # tuple, not a dict) and in the driver (no name to look up per parameter).
             columns = "stream_id, version, type, schema_version, data, metadata, recorded_at"
-            current = "(SELECT coalesce(max(version), 0) FROM events WHERE stream_id = :sid)"
+            current = "(SELECT coalesce(max(version), 0) FROM events WHERE stream_id = ?1)"
             if n == 1:
                 # The usual append. On a stale or too-new expected version the version is
                 # NULL, which the NOT NULL constraint refuses (a ConcurrencyError below):
                 # cheaper for SQLite than the guarded INSERT ... SELECT the general case
                 # needs, as each row of a multi-row VALUES would see the rows before it.
-                sql = (f"INSERT INTO events ({columns}) VALUES (:sid, CASE WHEN {current} = "
-                       ":ev THEN :ev + 1 END, :t1, :s1, :d1, :m1, :r1)")
+                sql = (f"INSERT INTO events ({columns}) VALUES (?1, CASE WHEN {current} = "
+                       "?2 THEN ?2 + 1 END, ?3, ?4, ?5, ?6, ?7)")
             else:
                 # The guard makes a stale or too-new expected version insert nothing; the
                 # unique (stream_id, version) index is the second line of defence.
                 rows = " UNION ALL ".join(
-                    f"SELECT :sid, :ev + {i}, :t{i}, :s{i}, :d{i}, :m{i}, :r{i}"
-                    for i in range(1, n + 1))
+                    "SELECT ?1, ?2 + {}, ?{}, ?{}, ?{}, ?{}, ?{}".format(
+                        i + 1, *range(3 + 5 * i, 8 + 5 * i))
+                    for i in range(n))
                 sql = (f"INSERT INTO events ({columns}) SELECT * FROM ({rows}) "
-                       f"WHERE {current} = :ev")
+                       f"WHERE {current} = ?2")
             self._append_sql[n] = sql
-        cursor = on_driver(conn, sql, params)
+        cursor = on_driver(conn, sql, (stream_id, expected_version, *values))
         if cursor.rowcount != n:
-            raise ConcurrencyError(params["sid"], params["ev"])
+            raise ConcurrencyError(stream_id, expected_version)
         # One writer at a time: the rowids of this insert are consecutive, ending here.
         return int(cursor.lastrowid)
 
-    def _append_pg(self, conn: Connection, params: dict[str, Any]) -> int:
-        n = params["n"]
+    def _append_pg(self, conn: Connection, stream_id: str, expected_version: int, n: int,
+                   values: list[Any]) -> int:
         sql = self._append_sql.get(n)
         if sql is None:
             rows = ", ".join(
@@ -245,11 +248,13 @@ class SqlEventStore:
                        pg_notify('attend_events:' || current_schema(), max(position)::text)
                 FROM written HAVING count(*) > 0"""
             self._append_sql[n] = sql
+        params = dict(zip(_PG_KEYS, values, strict=False))
+        params["sid"], params["ev"] = stream_id, expected_version
         # On the driver: SQLAlchemy's result for this one number (column metadata, row
         # processors) cost more than the rest of the append's Python put together.
         row = on_driver(conn, sql, params).fetchone()
         if row is None:
-            raise ConcurrencyError(params["sid"], params["ev"])
+            raise ConcurrencyError(stream_id, expected_version)
         return int(row[0])
 
     # -- reading -----------------------------------------------------------------------------
