@@ -14,9 +14,8 @@ import threading
 import time
 from collections import OrderedDict, deque
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from attend.core.aggregates import Aggregate
 from attend.core.codec import decoder_for, encoder_for
@@ -42,14 +41,19 @@ def new_id() -> str:
         return block[:32]
 
 
-@dataclass(frozen=True, slots=True)
-class DispatchResult:
+class DispatchResult(NamedTuple):
+    """What a command recorded. (A named tuple: one is made for every command, for a third
+    less than a frozen dataclass.)"""
+
     events: tuple[RecordedEvent, ...]
     position: int  # global position of the last new event; 0 when nothing was recorded
 
     @property
     def changed(self) -> bool:
         return bool(self.events)
+
+
+_NOTHING = DispatchResult((), 0)
 
 
 class UnknownCommand(AttendError):
@@ -102,11 +106,11 @@ class Router:
                 if cached is not None:
                     fresh = True
                     continue
-                return DispatchResult((), 0)
+                return _NOTHING
             causes, correlates = causation_id or command_id, correlation_id or command_id
+            # Positionally, in field order: keywords cost a third more, for every event.
             new_events = [NewEvent(event, EventMetadata(
-                event_id=new_id(), command_id=command_id, causation_id=causes,
-                correlation_id=correlates, actor=actor, recorded_at=now)) for event in decided]
+                new_id(), command_id, causes, correlates, actor, now)) for event in decided]
             try:
                 recorded = self._store.append(stream_id, new_events, expected_version=version,
                                               command_key=command_id if dedupe else None)
@@ -119,7 +123,7 @@ class Router:
                     time.sleep(random.uniform(0, 0.002 * min(_attempt, 10)))
                 continue
             if not recorded:  # a resent command that was already recorded
-                return DispatchResult((), 0)
+                return _NOTHING
             new_state = aggregate.replay(decided, state)
             new_version = recorded[-1].version
             self._remember(stream_id, new_version, new_state)
