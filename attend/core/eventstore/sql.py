@@ -45,6 +45,7 @@ from attend.core.eventstore import (
     RecordedEvent,
     Snapshot,
     encode_metadata,
+    time_text,
 )
 from attend.core.eventstore.database import Database, DriverSql, on_driver
 from attend.core.eventstore.schema import (
@@ -179,7 +180,7 @@ class SqlEventStore:
         of, pg = self.registry.of, self._pg
         for new in events:
             entry, meta = of(new.event), new.metadata
-            recorded_at = meta.recorded_at.isoformat()
+            recorded_at = time_text(meta.recorded_at)
             values += (entry.name, entry.version, entry.write_json(new.event),
                        encode_metadata(meta, recorded_at), meta.recorded_at if pg else recorded_at)
         return values
