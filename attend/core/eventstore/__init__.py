@@ -112,10 +112,14 @@ def encode_metadata(meta: EventMetadata, recorded_at: str | None = None) -> str:
     """Metadata as stored: compact JSON, written out by hand (every append writes one, and
     this is a third of ``json.dumps``'s cost). ``recorded_at`` is the time already in ISO
     form, if the caller has it."""
-    return (f'{{"event_id":{_quote(meta.event_id)},"command_id":{_quote(meta.command_id)},'
-            f'"causation_id":{_quote(meta.causation_id)},'
-            f'"correlation_id":{_quote(meta.correlation_id)},"actor":{_quote(meta.actor)},'
-            f'"recorded_at":{_quote(recorded_at or time_text(meta.recorded_at))}}}')
+    event_id, command_id, causation_id, correlation_id, actor, at = meta
+    command = _quote(command_id)
+    # A person's command is its own cause and correlation: one id, quoted once.
+    cause = command if causation_id is command_id else _quote(causation_id)
+    correlation = command if correlation_id is command_id else _quote(correlation_id)
+    return (f'{{"event_id":{_quote(event_id)},"command_id":{command},'
+            f'"causation_id":{cause},"correlation_id":{correlation},"actor":{_quote(actor)},'
+            f'"recorded_at":{_quote(recorded_at or time_text(at))}}}')
 
 
 def decode_metadata(raw: Any) -> EventMetadata:
