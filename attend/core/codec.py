@@ -160,7 +160,7 @@ def json_writer_for(cls: type) -> JsonWriter:
 
 def _json_writer(cls: type) -> JsonWriter:
     hints = typing.get_type_hints(cls)
-    env: dict[str, Any] = {"q": _quote, "dumps": dumps, "str": str, "int": int,
+    env: dict[str, Any] = {"q": _quote, "dumps": dumps, "type": type, "str": str, "int": int,
                            "TRUE": "true", "FALSE": "false", "NULL": "null"}
     parts = []
     for number, f in enumerate(dataclasses.fields(cls)):
