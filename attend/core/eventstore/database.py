@@ -3,7 +3,10 @@
 SQLite allows one writer at a time and its busy handler waits by sleeping in growing steps
 (up to 100 ms), which wrecks latency when threads of one process compete. So writers in one
 process take a lock first and start their transaction with ``BEGIN IMMEDIATE``; the busy
-timeout then only arbitrates between processes. PostgreSQL needs neither.
+timeout then only arbitrates between processes. As one writer at a time is all SQLite
+allows, the writers of a process share one connection, held open between transactions:
+taking a connection from the pool and giving it back cost more than the write itself.
+PostgreSQL needs none of this.
 
 :class:`DriverSql` and :func:`on_driver` run the few statements on every button press's path
 (an append among them) on the driver itself, bypassing SQLAlchemy's statement layer.
@@ -68,6 +71,7 @@ class Database:
             )
         self._write_lock: Any = threading.RLock() if self.is_sqlite else nullcontext()
         self._writer = self.engine.execution_options(sqlite_begin="IMMEDIATE")
+        self._held: Connection | None = None  # SQLite's writer connection, under the lock
         # Reads are single statements or tolerate read-committed snapshots: on PostgreSQL
         # autocommit saves the BEGIN and COMMIT round trips.
         self._reader = self.engine if self.is_sqlite else self.engine.execution_options(
@@ -83,9 +87,23 @@ class Database:
         ``durable=False`` (PostgreSQL) the commit doesn't wait for the disk: only for what
         the event log can rebuild. SQLite in WAL mode with ``synchronous=NORMAL`` already
         commits that way, and stays consistent."""
-        engine = self._writer if durable or self.is_sqlite else self._relaxed
-        with self._write_lock, engine.connect() as conn, conn.begin():
+        if self.is_sqlite:
+            with self._write_lock:
+                conn = self._writer_connection()
+                with conn.begin():
+                    yield conn
+            return
+        with (self._writer if durable else self._relaxed).connect() as conn, conn.begin():
             yield conn
+
+    def _writer_connection(self) -> Connection:
+        """SQLite's writer connection (the caller holds the write lock): the one held open,
+        or a new one if there is none yet or it was closed. (One that was lost, and so
+        invalidated, takes a new driver connection from the pool by itself on next use.)"""
+        held = self._held
+        if held is None or held.closed:
+            held = self._held = self._writer.connect()
+        return held
 
     def write_one(self) -> AbstractContextManager[Connection]:
         """For exactly one writing statement, which is its own transaction: on PostgreSQL
@@ -98,6 +116,10 @@ class Database:
             yield conn
 
     def dispose(self) -> None:
+        with self._write_lock:
+            if self._held is not None:
+                self._held.close()
+                self._held = None
         self.engine.dispose()
         if self._relaxed is not self.engine:
             self._relaxed.dispose()

@@ -1,0 +1,106 @@
+"""SQLite's writers: the threads of a process share one writer connection, held open between
+transactions, and other processes wait for it through SQLite's own lock."""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy.exc import DBAPIError
+
+from attend.core.eventstore import database
+from attend.core.eventstore.database import Database
+from attend.core.eventstore.sql import SqlEventStore
+from attend.core.migrations import upgrade
+from attend.core.router import Router
+from tests.conftest import FakeClock
+from tests.tally import TALLY, AddToTally, OpenTally, tally_registry
+
+
+@pytest.fixture
+def path(tmp_path: Path) -> Path:
+    return tmp_path / "attend.db"
+
+
+@pytest.fixture
+def db(path: Path) -> Iterator[Database]:
+    opened = Database(f"sqlite:///{path}")
+    upgrade(opened)
+    yield opened
+    opened.dispose()
+
+
+def _amounts(store: SqlEventStore, tally: str) -> list[int]:
+    return [r.event.amount for r in store.read_stream(f"tally-{tally}")[1:]]
+
+
+def test_threads_and_another_process_write_every_version_once(db: Database, path: Path,
+                                                              clock: FakeClock) -> None:
+    # Eight threads of this process, and a second Database on the same file standing for
+    # another process (the command line, say), all on one stream.
+    other = Database(f"sqlite:///{path}")
+    stores = [SqlEventStore(db, tally_registry()), SqlEventStore(other, tally_registry())]
+    Router(stores[0], [TALLY], clock=clock).dispatch(OpenTally(tally_id="x"), actor="t")
+    errors: list[BaseException] = []
+
+    def writer(i: int) -> None:
+        router = Router(stores[i % 2], [TALLY], clock=clock, max_attempts=200)
+        try:
+            for n in range(25):
+                router.dispatch(AddToTally(tally_id="x", amount=i * 100 + n), actor=f"w{i}")
+        except BaseException as error:  # pragma: no cover - reported below
+            errors.append(error)
+
+    threads = [threading.Thread(target=writer, args=(i,)) for i in range(10)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    other.dispose()
+    assert errors == []
+    events = stores[0].read_stream("tally-x")
+    assert [r.version for r in events] == list(range(1, 252))  # every version once
+    assert sorted(_amounts(stores[0], "x")) == sorted(
+        i * 100 + n for i in range(10) for n in range(25))  # none lost
+    assert events[-1].event.total == sum(_amounts(stores[0], "x"))
+
+
+def test_a_write_that_waits_past_the_busy_timeout_fails_cleanly_and_the_next_one_works(
+        path: Path, clock: FakeClock, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(database, "SQLITE_BUSY_TIMEOUT_S", 1)
+    db = Database(f"sqlite:///{path}")
+    upgrade(db)
+    store = SqlEventStore(db, tally_registry())
+    router = Router(store, [TALLY], clock=clock)
+    router.dispatch(OpenTally(tally_id="x"), actor="t")
+    router.dispatch(AddToTally(tally_id="x", amount=1), actor="t")
+
+    elsewhere = sqlite3.connect(path, isolation_level=None)
+    elsewhere.execute("BEGIN IMMEDIATE")  # another process holds the write lock, too long
+    with pytest.raises((sqlite3.OperationalError, DBAPIError), match="database is locked"):
+        router.dispatch(AddToTally(tally_id="x", amount=2), actor="t")
+    elsewhere.execute("ROLLBACK")
+    elsewhere.close()
+
+    router.dispatch(AddToTally(tally_id="x", amount=3), actor="t")
+    assert _amounts(store, "x") == [1, 3]  # the refused one wrote nothing
+    db.dispose()
+
+
+def test_a_writer_connection_closed_under_us_is_replaced(db: Database,
+                                                         clock: FakeClock) -> None:
+    store = SqlEventStore(db, tally_registry())
+    router = Router(store, [TALLY], clock=clock)
+    router.dispatch(OpenTally(tally_id="x"), actor="t")
+    with db.write() as conn:
+        driver = conn.connection.driver_connection
+    assert driver is not None
+    driver.close()  # as if the driver had lost it
+
+    with pytest.raises((sqlite3.ProgrammingError, DBAPIError), match="closed database"):
+        router.dispatch(AddToTally(tally_id="x", amount=1), actor="t")
+    router.dispatch(AddToTally(tally_id="x", amount=2), actor="t")
+    assert _amounts(store, "x") == [2]
