@@ -9,10 +9,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from sqlalchemy import Connection, text
 from sqlalchemy.exc import DBAPIError
 
 from attend.core.eventstore import database
-from attend.core.eventstore.database import Database
+from attend.core.eventstore.database import Database, on_driver
 from attend.core.eventstore.sql import SqlEventStore
 from attend.core.migrations import upgrade
 from attend.core.router import Router
@@ -104,3 +105,31 @@ def test_a_writer_connection_closed_under_us_is_replaced(db: Database,
         router.dispatch(AddToTally(tally_id="x", amount=1), actor="t")
     router.dispatch(AddToTally(tally_id="x", amount=2), actor="t")
     assert _amounts(store, "x") == [2]
+
+
+@pytest.mark.parametrize("how", ["driver", "sqlalchemy", "both"])
+def test_a_write_commits_whole_or_rolls_back_whole(db: Database, how: str) -> None:
+    with db.write() as conn:
+        conn.exec_driver_sql("CREATE TABLE notes (body TEXT NOT NULL)")
+
+    def write_two(conn: Connection, first: str, second: str) -> None:
+        for body, on in ((first, how in ("driver", "both")), (second, how == "driver")):
+            if on:
+                on_driver(conn, "INSERT INTO notes VALUES (?)", (body,))
+            else:
+                conn.execute(text("INSERT INTO notes VALUES (:body)"), {"body": body})
+
+    with pytest.raises(RuntimeError), db.write() as conn:
+        write_two(conn, "lost-1", "lost-2")
+        raise RuntimeError("the handler failed after writing")
+    with db.write() as conn:
+        write_two(conn, "kept-1", "kept-2")
+    with pytest.raises(DBAPIError), db.write() as conn:  # a failing statement, second
+        write_two(conn, "lost-3", "lost-4")
+        conn.execute(text("INSERT INTO notes VALUES (NULL)"))
+
+    with db.read() as conn:
+        bodies = [row[0] for row in conn.exec_driver_sql("SELECT body FROM notes")]
+    assert bodies == ["kept-1", "kept-2"]
+    with db.write() as conn:  # and the writer connection is still good
+        write_two(conn, "kept-3", "kept-4")

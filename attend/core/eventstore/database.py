@@ -88,10 +88,18 @@ class Database:
         the event log can rebuild. SQLite in WAL mode with ``synchronous=NORMAL`` already
         commits that way, and stays consistent."""
         if self.is_sqlite:
+            # BEGIN and COMMIT on the driver: SQLAlchemy's transaction objects cost as much
+            # as the write. A SQLAlchemy statement in between makes SQLAlchemy join the
+            # transaction (see _on_begin); then SQLAlchemy ends it.
             with self._write_lock:
                 conn = self._writer_connection()
-                with conn.begin():
+                driver = on_driver(conn, "BEGIN IMMEDIATE", ()).connection
+                try:
                     yield conn
+                except BaseException:
+                    _end(conn, driver, commit=False)
+                    raise
+                _end(conn, driver, commit=True)
             return
         with (self._writer if durable else self._relaxed).connect() as conn, conn.begin():
             yield conn
@@ -123,6 +131,19 @@ class Database:
         self.engine.dispose()
         if self._relaxed is not self.engine:
             self._relaxed.dispose()
+
+
+def _end(conn: Connection, driver: Any, *, commit: bool) -> None:
+    """End the SQLite write transaction begun on ``driver``, ``conn``'s driver connection:
+    through SQLAlchemy if it joined it, else on the driver (unless something in between
+    already ended it)."""
+    if conn.in_transaction():
+        if commit:
+            conn.commit()
+        else:
+            conn.rollback()
+    elif driver.in_transaction:
+        driver.execute("COMMIT" if commit else "ROLLBACK")
 
 
 def _session_options(given: str | tuple[str, ...] | None) -> str:
@@ -243,8 +264,11 @@ def _sqlite_engine(url: str) -> Engine:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Connection) -> None:
-        # On the driver: through SQLAlchemy's statement machinery this BEGIN cost a fifth of
-        # a whole one-event append.
+        # SQLAlchemy begins when a statement needs a transaction. Inside Database.write the
+        # driver is in one already, and SQLAlchemy joins it. Otherwise BEGIN on the driver:
+        # through SQLAlchemy's statement machinery it cost a fifth of a one-event append.
+        if conn.connection.driver_connection.in_transaction:  # type: ignore[union-attr]
+            return
         mode = conn.get_execution_options().get("sqlite_begin", "DEFERRED")
         on_driver(conn, f"BEGIN {mode}", ())
 
