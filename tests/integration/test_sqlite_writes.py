@@ -133,3 +133,27 @@ def test_a_write_commits_whole_or_rolls_back_whole(db: Database, how: str) -> No
     assert bodies == ["kept-1", "kept-2"]
     with db.write() as conn:  # and the writer connection is still good
         write_two(conn, "kept-3", "kept-4")
+
+
+@pytest.mark.parametrize("through", ["driver", "sqlalchemy"])
+def test_a_commit_that_fails_rolls_back_and_the_next_write_works(db: Database,
+                                                                 through: str) -> None:
+    # A deferred foreign key is checked at COMMIT, and SQLite leaves the transaction open
+    # when it refuses it: the write must not leave it open for the next one.
+    with db.write() as conn:
+        conn.exec_driver_sql("CREATE TABLE teams (id TEXT PRIMARY KEY)")
+        conn.exec_driver_sql("CREATE TABLE players (team TEXT REFERENCES teams (id) "
+                             "DEFERRABLE INITIALLY DEFERRED)")
+    with pytest.raises((sqlite3.IntegrityError, DBAPIError), match="FOREIGN KEY"), \
+            db.write() as conn:
+        if through == "driver":
+            on_driver(conn, "INSERT INTO players VALUES ('no-such-team')", ())
+        else:
+            conn.execute(text("INSERT INTO players VALUES ('no-such-team')"))
+
+    with db.write() as conn:
+        on_driver(conn, "INSERT INTO teams VALUES ('hawks')", ())
+        on_driver(conn, "INSERT INTO players VALUES ('hawks')", ())
+    with db.read() as conn:
+        players = [row[0] for row in conn.exec_driver_sql("SELECT team FROM players")]
+    assert players == ["hawks"]

@@ -96,10 +96,12 @@ class Database:
                 driver = on_driver(conn, "BEGIN IMMEDIATE", ()).connection
                 try:
                     yield conn
+                    _end(conn, driver, commit=True)
                 except BaseException:
+                    # Also when COMMIT fails: SQLite may leave the transaction open (a
+                    # deferred foreign key, say), and the next write could not begin.
                     _end(conn, driver, commit=False)
                     raise
-                _end(conn, driver, commit=True)
             return
         with (self._writer if durable else self._relaxed).connect() as conn, conn.begin():
             yield conn
