@@ -157,3 +157,23 @@ def test_a_commit_that_fails_rolls_back_and_the_next_write_works(db: Database,
     with db.read() as conn:
         players = [row[0] for row in conn.exec_driver_sql("SELECT team FROM players")]
     assert players == ["hawks"]
+
+
+def test_in_memory_a_read_inside_a_write_never_loses_the_write_silently() -> None:
+    # An in-memory database is one driver connection, shared by readers and the writer.
+    db = Database("sqlite://")
+    with db.write() as conn:
+        conn.exec_driver_sql("CREATE TABLE notes (body TEXT)")
+    try:
+        with db.write() as conn:
+            on_driver(conn, "INSERT INTO notes VALUES ('x')", ())
+            with db.read() as reader:
+                reader.exec_driver_sql("SELECT count(*) FROM notes").scalar()
+    except (sqlite3.Error, DBAPIError):
+        refused = True  # the read failed, and the write with it: the caller knows
+    else:
+        refused = False
+    with db.read() as reader:
+        count = reader.exec_driver_sql("SELECT count(*) FROM notes").scalar()
+    assert count == (0 if refused else 1)
+    db.dispose()

@@ -266,12 +266,16 @@ def _sqlite_engine(url: str) -> Engine:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Connection) -> None:
-        # SQLAlchemy begins when a statement needs a transaction. Inside Database.write the
-        # driver is in one already, and SQLAlchemy joins it. Otherwise BEGIN on the driver:
-        # through SQLAlchemy's statement machinery it cost a fifth of a one-event append.
-        if conn.connection.driver_connection.in_transaction:  # type: ignore[union-attr]
-            return
+        # SQLAlchemy begins when a statement needs a transaction. On the writer connection
+        # inside Database.write the driver is in one already, and SQLAlchemy joins it.
+        # Otherwise BEGIN on the driver: through SQLAlchemy's statement machinery it cost
+        # a fifth of a one-event append. (Only the writer joins: a reader sharing the
+        # driver connection of an in-memory database must not, or giving it back to the
+        # pool would roll the write back; its BEGIN fails loudly instead.)
         mode = conn.get_execution_options().get("sqlite_begin", "DEFERRED")
+        driver: Any = conn.connection.driver_connection
+        if mode == "IMMEDIATE" and driver.in_transaction:
+            return
         on_driver(conn, f"BEGIN {mode}", ())
 
     return engine
