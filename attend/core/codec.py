@@ -48,7 +48,8 @@ def _compact_encoder() -> JsonWriter:
 dumps = _compact_encoder()
 """Plain JSON values (what the encoders return) as compact JSON text."""
 
-_quote: Callable[[str], str] = cast(Any, json.encoder).encode_basestring
+quote: Callable[[str], str] = cast(Any, json.encoder).encode_basestring
+"""A string as a JSON string, quoted and escaped."""
 
 
 def _identity(value: Any) -> Any:
@@ -160,7 +161,7 @@ def json_writer_for(cls: type) -> JsonWriter:
 
 def _json_writer(cls: type) -> JsonWriter:
     hints = typing.get_type_hints(cls)
-    env: dict[str, Any] = {"q": _quote, "dumps": dumps, "type": type, "str": str, "int": int,
+    env: dict[str, Any] = {"q": quote, "dumps": dumps, "type": type, "str": str, "int": int,
                            "TRUE": "true", "FALSE": "false", "NULL": "null"}
     parts = []
     for number, f in enumerate(dataclasses.fields(cls)):

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, NamedTuple, Protocol
 
+from attend.core.codec import quote
 from attend.core.messages import MessageRegistry
 
 
@@ -87,8 +88,6 @@ class RecordedEvent:
                 f"version={self.version}, event={self.event!r})")
 
 
-_quote: Callable[[str], str] = json.encoder.encode_basestring  # a JSON string, quoted
-
 _second: tuple[tuple[int, ...], str] = ((), "")  # the last UTC second written, and its text
 
 
@@ -113,13 +112,13 @@ def encode_metadata(meta: EventMetadata, recorded_at: str | None = None) -> str:
     this is a third of ``json.dumps``'s cost). ``recorded_at`` is the time already in ISO
     form, if the caller has it."""
     event_id, command_id, causation_id, correlation_id, actor, at = meta
-    command = _quote(command_id)
+    command = quote(command_id)
     # A person's command is its own cause and correlation: one id, quoted once.
-    cause = command if causation_id is command_id else _quote(causation_id)
-    correlation = command if correlation_id is command_id else _quote(correlation_id)
-    return (f'{{"event_id":{_quote(event_id)},"command_id":{command},'
-            f'"causation_id":{cause},"correlation_id":{correlation},"actor":{_quote(actor)},'
-            f'"recorded_at":{_quote(recorded_at or time_text(at))}}}')
+    cause = command if causation_id is command_id else quote(causation_id)
+    correlation = command if correlation_id is command_id else quote(correlation_id)
+    return (f'{{"event_id":{quote(event_id)},"command_id":{command},'
+            f'"causation_id":{cause},"correlation_id":{correlation},"actor":{quote(actor)},'
+            f'"recorded_at":{quote(recorded_at or time_text(at))}}}')
 
 
 def decode_metadata(raw: Any) -> EventMetadata:
