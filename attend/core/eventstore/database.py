@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
-from contextlib import AbstractContextManager, contextmanager, nullcontext
+from contextlib import AbstractContextManager, contextmanager
 from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event
@@ -69,7 +69,7 @@ class Database:
                 f"unsupported database {parsed.drivername!r}: use sqlite:///FILE or "
                 "postgresql+psycopg://USER@HOST/DB"
             )
-        self._write_lock: Any = threading.RLock() if self.is_sqlite else nullcontext()
+        self._write_lock = threading.RLock()  # SQLite's writers in this process, one at a time
         self._writer = self.engine.execution_options(sqlite_begin="IMMEDIATE")
         self._held: Connection | None = None  # SQLite's writer connection, under the lock
         # Reads are single statements or tolerate read-committed snapshots: on PostgreSQL
@@ -273,9 +273,10 @@ def _sqlite_engine(url: str) -> Engine:
         # driver connection of an in-memory database must not, or giving it back to the
         # pool would roll the write back; its BEGIN fails loudly instead.)
         mode = conn.get_execution_options().get("sqlite_begin", "DEFERRED")
-        driver: Any = conn.connection.driver_connection
-        if mode == "IMMEDIATE" and driver.in_transaction:
-            return
+        if mode == "IMMEDIATE":  # a writer: is Database.write's transaction open?
+            driver: Any = conn.connection.driver_connection
+            if driver.in_transaction:
+                return
         on_driver(conn, f"BEGIN {mode}", ())
 
     return engine
