@@ -72,6 +72,7 @@ def _loads(text: str) -> Any:
 
 _RECENT = 4096  # events kept in memory for this process's handlers
 _CHUNK = 200  # events per INSERT statement
+_PER_EVENT = 5  # values an event's row is written from (see SqlEventStore._values)
 # PostgreSQL's parameter names for the values of a chunk's events (type, schema version,
 # data, metadata, time: t1, s1, d1, m1, r1, t2, ...).
 _PG_KEYS = [f"{k}{i}" for i in range(1, _CHUNK + 1) for k in "tsdmr"]
@@ -134,11 +135,10 @@ class SqlEventStore:
         # version the previous one left. (Encoded here, before the transaction: on SQLite
         # other writers wait for it.)
         if len(events) <= _CHUNK:
-            chunks = [(expected_version, len(events), self._values(events))]
+            chunks = [(expected_version, self._values(events))]
         else:
-            chunks = [(expected_version + start, len(part), self._values(part))
-                      for start in range(0, len(events), _CHUNK)
-                      for part in (events[start:start + _CHUNK],)]
+            chunks = [(expected_version + start, self._values(events[start:start + _CHUNK]))
+                      for start in range(0, len(events), _CHUNK)]
         append = self._append_pg if self._pg else self._append_sqlite
         # The usual append is one statement (guard, positions and rows together), which
         # needs no transaction around it; a resend check or several chunks do.
@@ -148,8 +148,8 @@ class SqlEventStore:
                 if command_key is not None and not self._claim_command(conn, command_key,
                                                                        stream_id):
                     return []
-                for version, n, values in chunks:
-                    last = append(conn, stream_id, version, n, values)
+                for version, values in chunks:
+                    last = append(conn, stream_id, version, values)
         except self._conflict as error:
             # PostgreSQL's unique index, SQLite's unique index or its NOT NULL version.
             if "events_stream_version" in str(error) or "events.version" in str(error):
@@ -174,8 +174,8 @@ class SqlEventStore:
         return recorded
 
     def _values(self, events: Sequence[NewEvent]) -> list[Any]:
-        """What the rows of ``events`` hold, five values an event: type, schema version,
-        data, metadata and time."""
+        """What the rows of ``events`` hold, ``_PER_EVENT`` values an event: type, schema
+        version, data, metadata and time."""
         values: list[Any] = []
         of, pg = self.registry.of, self._pg
         for new in events:
@@ -190,8 +190,9 @@ class SqlEventStore:
                         "ON CONFLICT DO NOTHING")
         return conn.exec_driver_sql(sql, {"key": key, "sid": stream_id}).rowcount == 1
 
-    def _append_sqlite(self, conn: Connection, stream_id: str, expected_version: int, n: int,
+    def _append_sqlite(self, conn: Connection, stream_id: str, expected_version: int,
                        values: list[Any]) -> int:
+        n = len(values) // _PER_EVENT
         sql = self._append_sql.get(n)
         if sql is None:
             # Numbered parameters: ?1 is the stream, ?2 the expected version, then five for
@@ -211,7 +212,7 @@ class SqlEventStore:
                 # unique (stream_id, version) index is the second line of defence.
                 rows = " UNION ALL ".join(
                     "SELECT ?1, ?2 + {}, ?{}, ?{}, ?{}, ?{}, ?{}".format(
-                        i + 1, *range(3 + 5 * i, 8 + 5 * i))
+                        i + 1, *range(3 + _PER_EVENT * i, 3 + _PER_EVENT * (i + 1)))
                     for i in range(n))
                 sql = (f"INSERT INTO events ({columns}) SELECT * FROM ({rows}) "
                        f"WHERE {current} = ?2")
@@ -222,8 +223,9 @@ class SqlEventStore:
         # One writer at a time: the rowids of this insert are consecutive, ending here.
         return int(cursor.lastrowid)
 
-    def _append_pg(self, conn: Connection, stream_id: str, expected_version: int, n: int,
+    def _append_pg(self, conn: Connection, stream_id: str, expected_version: int,
                    values: list[Any]) -> int:
+        n = len(values) // _PER_EVENT
         sql = self._append_sql.get(n)
         if sql is None:
             rows = ", ".join(
