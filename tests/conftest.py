@@ -8,8 +8,9 @@ failure, not a skip.
 from __future__ import annotations
 
 import os
+import threading
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -97,6 +98,16 @@ def pg_store(postgres_admin_url: str) -> Iterator[SqlEventStore]:
         upgrade(database)
         yield SqlEventStore(database, tally_registry())
         database.dispose()
+
+
+def run_threads(count: int, target: Callable[[int], object]) -> None:
+    """Run ``target(0)`` to ``target(count - 1)`` on threads of their own, and wait for
+    them (a minute at most)."""
+    threads = [threading.Thread(target=target, args=(i,)) for i in range(count)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
 
 
 class FakeClock:

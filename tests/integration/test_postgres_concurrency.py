@@ -16,18 +16,10 @@ from attend.core.eventstore.sql import SqlEventStore
 from attend.core.migrations import upgrade
 from attend.core.router import Router
 from attend.core.runtime import HandlerRuntime
-from tests.conftest import FakeClock, _postgres_schema_url
+from tests.conftest import FakeClock, _postgres_schema_url, run_threads
 from tests.tally import TALLY, AddToTally, OpenTally, TotalsInState, tally_registry
 
 pytestmark = pytest.mark.postgres
-
-
-def run_threads(count: int, target: object) -> None:
-    threads = [threading.Thread(target=target, args=(i,)) for i in range(count)]  # type: ignore[arg-type]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(60)
 
 
 def test_eight_threads_on_one_stream_write_every_version_once(pg_store: SqlEventStore,

@@ -4,7 +4,6 @@ transactions, and other processes wait for it through SQLite's own lock."""
 from __future__ import annotations
 
 import sqlite3
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,7 +16,7 @@ from attend.core.eventstore.database import Database, on_driver
 from attend.core.eventstore.sql import SqlEventStore
 from attend.core.migrations import upgrade
 from attend.core.router import Router
-from tests.conftest import FakeClock
+from tests.conftest import FakeClock, run_threads
 from tests.tally import TALLY, AddToTally, OpenTally, tally_registry
 
 
@@ -55,11 +54,7 @@ def test_threads_and_another_process_write_every_version_once(db: Database, path
         except BaseException as error:  # pragma: no cover - reported below
             errors.append(error)
 
-    threads = [threading.Thread(target=writer, args=(i,)) for i in range(10)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(60)
+    run_threads(10, writer)
     other.dispose()
     assert errors == []
     events = stores[0].read_stream("tally-x")
