@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from attend.core.errors import ConcurrencyError, LeaseLost, UnknownEventType
-from attend.core.eventstore import EventMetadata, EventStore, NewEvent, RecordedEvent, Snapshot
+from attend.core.eventstore import EventMetadata, EventStore, NewEvent, RecordedEvent, Snapshot, sql
 from attend.core.eventstore.database import Database
 from attend.core.eventstore.memory import MemoryEventStore
 from attend.core.eventstore.sql import SqlEventStore
@@ -276,6 +276,39 @@ def test_a_large_append_is_atomic_and_in_order(store: EventStore) -> None:
     with pytest.raises(ConcurrencyError):
         store.append("tally-big", events, expected_version=5)
     assert len(store.read_all(limit=5000)) == 1200
+
+
+def test_reads_of_this_process_appends_come_from_memory_and_match_the_database(
+        db: Database, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The store keeps its own latest appends for its handlers; reads it serves from
+    memory give what the database holds, whoever appended, however long ago."""
+    monkeypatch.setattr(sql, "_RECENT", 8)  # the ring wraps after 8 events
+    here, elsewhere = SqlEventStore(db, registry()), SqlEventStore(db, registry())
+    mine: list[int] = []
+    for i in range(1, 13):  # this process's appends, with another process's in between
+        mine += [r.position for r in here.append("tally-a", [added("a", i, i)],
+                                                 expected_version=i - 1)]
+        if i % 3 == 0:
+            elsewhere.append(f"tally-b{i}", [added("b", i, i)], expected_version=0)
+    everything = SqlEventStore(db, registry()).read_all(limit=100)  # from the database
+    assert len(everything) == 16
+    # A page may stop short where memory has a gap (the next read goes to the database), but
+    # never skips, reorders or makes up an event, and is empty only at the end.
+    for after in range(17):
+        for limit in (1, 3, 100):
+            page = here.read_all(after=after, limit=limit)
+            assert page == everything[after:after + len(page)]
+            assert len(page) <= limit and bool(page) == (after < 16)
+    paged, after = [], 0
+    while page := here.read_all(after=after, limit=5):
+        paged += page
+        after = page[-1].position
+    assert paged == everything
+    # Memory holds the last 8 positions of the log, those this process appended.
+    assert [p for p in mine if here.appended_here(p)] == [p for p in mine if p > 16 - 8]
+    assert not any(here.appended_here(r.position) for r in everything
+                   if r.stream_id.startswith("tally-b"))
+    assert here.read_all(after=mine[-1], local=True) == []
 
 
 def test_read_model_commits_skip_only_the_wait_for_the_disk(db: Database) -> None:

@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import json
 import threading
-from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -111,13 +110,13 @@ class SqlEventStore:
             set_={"version": upsert.excluded.version, "state": upsert.excluded.state,
                   "state_version": upsert.excluded.state_version},
             where=snapshots.c.version <= upsert.excluded.version)
-        # Events this process appended, by position: every handler thread reads each new
-        # event right after it is written, and serving those reads from memory spares a
-        # query and a decode per handler. Safe because positions are handed out in commit
-        # order (see above): if position p is here, every position below it committed before
-        # it, so a read "after p - 1" may start here.
-        self._recent: dict[int, RecordedEvent] = {}
-        self._recent_order: deque[int] = deque()
+        # The last events this process appended, in a ring: position p sits at p % _RECENT
+        # until a newer one takes its place. Every handler thread reads each new event right
+        # after it is written, and serving those reads from memory spares a query and a
+        # decode per handler. Safe because positions are handed out in commit order (see
+        # above): if position p is here, every position below it committed before it, so a
+        # read "after p - 1" may start here.
+        self._recent: list[RecordedEvent | None] = [None] * _RECENT
         self._newest_here = 0  # the last position this process appended
         self._recent_lock = threading.Lock()
 
@@ -158,17 +157,12 @@ class SqlEventStore:
         first = last - len(events) + 1
         recorded = [RecordedEvent(first + i, stream_id, expected_version + i + 1, new.event,
                                   new.metadata) for i, new in enumerate(events)]
-        recent, order = self._recent, self._recent_order
+        recent = self._recent
         with self._recent_lock:
             for item in recorded:
-                recent[item.position] = item
-                order.append(item.position)
+                recent[item.position % _RECENT] = item
             if last > self._newest_here:
                 self._newest_here = last
-            # Oldest out first. (Not next(iter(recent)): a dict whose front is deleted over
-            # and over makes that scan past every hole, a microsecond per append.)
-            while len(order) > _RECENT:
-                recent.pop(order.popleft(), None)
         for listener in self._listeners:
             listener(recorded)
         return recorded
@@ -289,7 +283,7 @@ class SqlEventStore:
                 return []
             cached: list[RecordedEvent] = []
             position = after + 1
-            while len(cached) < limit and (item := self._recent.get(position)) is not None:
+            while len(cached) < limit and (item := self._here(position)) is not None:
                 cached.append(item)
                 position += 1
         if cached:
@@ -307,7 +301,12 @@ class SqlEventStore:
 
     def appended_here(self, position: int) -> bool:
         """Whether this process appended the event at ``position`` (lately)."""
-        return position in self._recent
+        return self._here(position) is not None
+
+    def _here(self, position: int) -> RecordedEvent | None:
+        """The event at ``position`` if this process appended it lately, else ``None``."""
+        item = self._recent[position % _RECENT]
+        return item if item is not None and item.position == position else None
 
     def last_position(self) -> int:
         with self.db.read() as conn:
