@@ -37,8 +37,9 @@ class MessageType:
     write_json: JsonWriter  # the message as JSON text: dumps(encode(message)), sooner
 
     def load(self, data: JSONDict, stored_version: int) -> Any:
-        for version in range(stored_version, self.version):
-            data = self.upcasters[version](data)
+        if stored_version != self.version:  # an older shape: upcast it first
+            for version in range(stored_version, self.version):
+                data = self.upcasters[version](data)
         return self.decode(data)
 
 
