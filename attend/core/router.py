@@ -142,14 +142,16 @@ class Router:
         """Fresh state: the cached one (else a snapshot's) brought up to date."""
         cached = self._cache.get(stream_id)
         if cached is None:
-            version, state = 0, aggregate.initial
-            snapshot = self._store.load_snapshot(stream_id)
-            if snapshot is not None and snapshot.state_version == aggregate.state_version:
+            snapshot, newer = self._store.read_aggregate(
+                stream_id, state_version=aggregate.state_version)
+            if snapshot is None:
+                version, state = 0, aggregate.initial
+            else:
                 version = snapshot.version
                 state = decoder_for(type(aggregate.initial))(snapshot.state)
         else:
             version, state = cached
-        newer = self._store.read_events(stream_id, after_version=version)
+            newer = self._store.read_events(stream_id, after_version=version)
         if newer:
             state = aggregate.replay(newer, state)
             version += len(newer)

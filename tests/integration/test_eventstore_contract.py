@@ -194,6 +194,25 @@ def test_snapshots_keep_the_newest(store: EventStore) -> None:
     assert store.load_snapshot("tally-a") == Snapshot("tally-a", 20, {"total": 20}, 2)
 
 
+def test_an_aggregate_loads_from_its_snapshot_of_the_current_shape(store: EventStore) -> None:
+    assert store.read_aggregate("tally-a", state_version=1) == (None, [])
+    store.append("tally-a", [added("a", i, i) for i in range(1, 5)], expected_version=0)
+    every = store.read_events("tally-a")
+    assert store.read_aggregate("tally-a", state_version=1) == (None, every)
+    snapshot = Snapshot("tally-a", 3, {"total": 6, "note": "été"}, 1)
+    store.save_snapshot(snapshot)
+    assert store.read_aggregate("tally-a", state_version=1) == (snapshot, every[3:])
+    store.append("tally-a", [added("a", 5, 5)], expected_version=4)
+    assert store.read_aggregate("tally-a", state_version=1) == (
+        snapshot, store.read_events("tally-a", after_version=3))
+    # A snapshot of another shape of the state is no use: every event instead.
+    assert store.read_aggregate("tally-a", state_version=2) == (
+        None, store.read_events("tally-a"))
+    store.save_snapshot(Snapshot("tally-a", 5, {"total": 15}, 1))  # as new as the stream
+    assert store.read_aggregate("tally-a", state_version=1) == (
+        Snapshot("tally-a", 5, {"total": 15}, 1), [])
+
+
 def test_leases_fence_off_a_replaced_holder(store: EventStore) -> None:
     first = store.acquire_lease("board", owner="p1", now=100.0, ttl=10.0)
     assert first is not None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Iterator
 from pathlib import Path
@@ -9,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from attend.core.errors import DomainError
-from attend.core.eventstore import EventStore, HandlerTransaction, RecordedEvent
+from attend.core.eventstore import EventStore, HandlerTransaction, RecordedEvent, Snapshot
 from attend.core.eventstore.database import Database
 from attend.core.eventstore.memory import MemoryEventStore
 from attend.core.eventstore.sql import SqlEventStore
@@ -105,6 +106,22 @@ def test_snapshots_are_taken_and_used(store: EventStore, clock: FakeClock) -> No
     version, state = cold.state_of(TALLY, "a")
     assert version == 26 and state.total == sum(range(25))
     assert state.history == tuple(range(20, 25))
+
+
+def test_a_cold_load_starts_from_a_snapshot_only_of_the_current_state_shape(
+        store: EventStore, clock: FakeClock) -> None:
+    router = Router(store, [TALLY], clock=clock, snapshot_every=10)
+    router.dispatch(OpenTally(tally_id="a"), actor="t")
+    for _ in range(11):
+        router.dispatch(AddToTally(tally_id="a", amount=1), actor="t")
+    # A snapshot that disagrees with the events shows which one a cold load started from.
+    store.save_snapshot(Snapshot("tally-a", 10, {"opened": True, "total": 100,
+                                                 "history": [7]}, TALLY.state_version))
+    version, state = Router(store, [TALLY], clock=clock).state_of(TALLY, "a")
+    assert (version, state.history) == (12, (7, 1, 1))
+    reshaped = dataclasses.replace(TALLY, state_version=TALLY.state_version + 1)
+    version, state = Router(store, [reshaped], clock=clock).state_of(reshaped, "a")
+    assert (version, state.history) == (12, (1, 1, 1, 1, 1))
 
 
 def test_runtime_follows_the_log_and_resumes_from_its_checkpoint(store: EventStore,

@@ -206,6 +206,12 @@ class EventStore(Protocol):
         metadata: all that loading an aggregate needs, read for about half the cost. Stream
         versions have no gaps, so the last one is ``after_version + len(events)``."""
 
+    def read_aggregate(self, stream_id: str, *,
+                       state_version: int) -> tuple[Snapshot | None, list[Any]]:
+        """What loading an aggregate from the store takes, in one read: the stream's
+        snapshot if it holds state of ``state_version`` (else ``None``), and the events after
+        it (after version 0 without one), as :meth:`read_events` gives them."""
+
     def read_all(self, *, after: int = 0, limit: int = 1000,
                  local: bool = False) -> list[RecordedEvent]:
         """Events after global position ``after``, in order. With ``local``, when this

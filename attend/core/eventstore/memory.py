@@ -77,6 +77,15 @@ class MemoryEventStore:
         return [recorded.event for recorded in self.read_stream(stream_id,
                                                                 after_version=after_version)]
 
+    def read_aggregate(self, stream_id: str, *,
+                       state_version: int) -> tuple[Snapshot | None, list[Any]]:
+        with self._lock:
+            snapshot = self._snapshots.get(stream_id)
+            if snapshot is not None and snapshot.state_version != state_version:
+                snapshot = None
+            after = 0 if snapshot is None else snapshot.version
+            return snapshot, self.read_events(stream_id, after_version=after)
+
     def read_all(self, *, after: int = 0, limit: int = 1000,
                  local: bool = False) -> list[RecordedEvent]:
         with self._lock:
