@@ -69,7 +69,7 @@ def _loads(text: str) -> Any:
         return json.loads(text)  # raises the usual, readable JSONDecodeError
 
 
-_RECENT = 4096  # events kept in memory for this process's handlers
+_RECENT = 4096  # the last positions of the log kept in memory, those appended here
 _CHUNK = 200  # events per INSERT statement
 _PER_EVENT = 5  # values an event's row is written from (see SqlEventStore._values)
 # PostgreSQL's parameter names for the values of a chunk's events (type, schema version,
@@ -427,8 +427,8 @@ def _aware(value: datetime) -> datetime:
     return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
 
 
-# Loading an aggregate: on the driver, as a thousand rows through SQLAlchemy's result cost a
-# millisecond. JSON comes back as text on both databases.
+# The reads of loading an aggregate run on the driver: a thousand rows through SQLAlchemy's
+# result cost a millisecond. JSON comes back as text on both databases.
 _LOAD_SNAPSHOT = DriverSql("SELECT version, CAST(state AS TEXT), state_version FROM snapshots "
                            "WHERE stream_id = %s")
 # A cold load in one round trip: the snapshot's row (no type; its version sorts it first)
