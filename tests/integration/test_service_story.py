@@ -19,7 +19,7 @@ from attend.core.actors import Actor
 from attend.core.aggregates.check import AnswerDeadlineSet
 from attend.core.aggregates.common import Answer, AnswerSource
 from attend.core.errors import DomainError
-from tests.conftest import FakeClock
+from tests.conftest import FakeClock, run_threads
 
 CAPTAIN = Actor.console("captain@example.com", name="Casey Captain")
 ALICE = Actor.console("alice@example.com")
@@ -223,22 +223,13 @@ def test_twenty_players_answering_at_once_are_all_counted(app: App) -> None:
     app.service.change_settings(CAPTAIN, max_players=12)
     app.service.schedule_game(CAPTAIN, SATURDAY_7PM)
     app.service.start_check(CAPTAIN, "G1")
-    errors: list[BaseException] = []
     start = threading.Barrier(20)
 
     def answer(i: int) -> None:
-        try:
-            start.wait()
-            app.service.answer(Actor.console(f"p{i}@example.com"), Answer.YES, ref="G1")
-        except BaseException as error:  # pragma: no cover - reported below
-            errors.append(error)
+        start.wait()
+        app.service.answer(Actor.console(f"p{i}@example.com"), Answer.YES, ref="G1")
 
-    threads = [threading.Thread(target=answer, args=(i,)) for i in range(20)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(60)
-    assert errors == []
+    assert run_threads(20, answer) == []
     app.settle()
     board = app.service.status(CAPTAIN, "G1").board
     assert board is not None
