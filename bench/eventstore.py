@@ -7,10 +7,9 @@ aggregate, one client), floor_per_s (one single-row INSERT per transaction throu
 engine, durability settings and transaction style as an append), dispatch_vs_floor (the
 median of the ratios of 20 rounds, each measuring both side by side), driver_floor_per_s
 and dispatch_vs_driver_floor (the same INSERTs on the driver alone, without the engine's
-plumbing),
-concurrent_dispatch_per_s (8 threads on distinct streams), read_all_per_s (decoded into
-event objects), rehydrate_ms_1000 (an uncached aggregate of 1,000 events) and
-rehydrate_snapshot_ms_1000.
+plumbing), concurrent_dispatch_per_s (8 threads on distinct streams), read_all_per_s
+(decoded into event objects), rehydrate_ms_1000 (an uncached aggregate of 1,000 events)
+and rehydrate_snapshot_ms_1000.
 """
 
 from __future__ import annotations
@@ -71,14 +70,14 @@ def _floor_table(db: Database) -> tuple[str, Any]:
     return sql, row
 
 
+_written = 0  # floor rows written so far, by every round
+
+
 def _positions(n: int) -> range:
     """``n`` positions no floor round has written yet."""
-    base = _positions.used  # type: ignore[attr-defined]
-    _positions.used += n  # type: ignore[attr-defined]
-    return range(base, base + n)
-
-
-_positions.used = 0  # type: ignore[attr-defined]
+    global _written
+    _written += n
+    return range(_written - n, _written)
 
 
 def floor(db: Database, sql: str, row: Any, n: int) -> float:
