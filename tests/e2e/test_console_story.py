@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.serving import wait_for_health
 from tests.smtp_sink import Inbox, free_loopback_port
 
 
@@ -47,19 +48,6 @@ def answer_link(mail: EmailMessage) -> str:
     assert body is not None
     links = [w for w in body.get_content().split() if "/r/" in w]
     return links[0].split("?")[0]
-
-
-def wait_for_health(base: str, process: subprocess.Popen[str]) -> None:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        assert process.poll() is None, process.stderr.read() if process.stderr else ""
-        try:
-            with urllib.request.urlopen(f"{base}/healthz", timeout=2) as response:
-                if response.status == 200:
-                    return
-        except (urllib.error.URLError, ConnectionError):
-            time.sleep(0.2)
-    raise AssertionError("attend serve did not answer /healthz within 30 s")
 
 
 def test_the_seed_story_through_the_console_email_and_the_answer_page(
