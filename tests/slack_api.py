@@ -1,0 +1,261 @@
+"""A local stand-in for Slack's Web API over real HTTP, for tests of the Slack adapter.
+
+This is what bolt-python's own tests do (a local HTTP server standing in for the Web API):
+point ``AsyncWebClient(token=..., base_url=fake.url)`` at it and slack-sdk makes real
+requests. On top of that it has the behaviours of Slack the adapter must handle: token
+authentication, HTTP 429 with ``Retry-After``, DMs that cannot be opened or written to,
+message updates, and ``response_url`` posts from slash commands and button clicks.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import json
+import threading
+import time
+from collections.abc import Callable
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
+
+OPEN_ERRORS = frozenset({"user_not_found", "user_disabled", "cannot_dm_bot", "user_not_visible"})
+POST_ERRORS = frozenset({"messages_tab_disabled"})
+
+
+@dataclasses.dataclass(frozen=True)
+class Call:
+    """One Web API request as received: method, decoded arguments, request headers."""
+
+    method: str
+    args: dict[str, Any]
+    headers: dict[str, str]
+    limited: bool = False  # answered 429 by ``rate_limit``
+
+
+@dataclasses.dataclass
+class Message:
+    """A posted message as it stands now; ``updates`` counts chat.update calls on it."""
+
+    channel: str
+    ts: str
+    text: str | None
+    blocks: list[Any] | None
+    updates: int = 0
+
+
+class FakeSlack:
+    """Slack's Web API on a loopback port: ``POST /api/<method>`` and ``POST /respond/<name>``."""
+
+    def __init__(self, token: str = "xoxb-test", team_id: str = "T0001") -> None:
+        self.token = token
+        self.team_id = team_id
+        self._lock = threading.Lock()
+        self._calls: list[Call] = []
+        self._messages: list[Message] = []
+        self._responses: list[tuple[str, dict[str, Any]]] = []
+        self._opened: set[str] = set()  # DM channel ids handed out by conversations.open
+        self._refused: dict[str, str] = {}  # user id -> error
+        self._limits: dict[str, tuple[int, int]] = {}  # method -> (calls left, retry after)
+        self._ts = 100
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
+        # A short poll interval: shutdown() waits for the next poll (0.5 s by default).
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True
+        )
+
+    @property
+    def port(self) -> int:
+        return int(self._server.server_address[1])
+
+    @property
+    def url(self) -> str:
+        """The ``base_url`` for slack-sdk, which appends the method name to it."""
+        return f"http://127.0.0.1:{self.port}/api/"
+
+    def start(self) -> FakeSlack:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join()
+
+    def __enter__(self) -> FakeSlack:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    # Setting up Slack's behaviours.
+
+    def refuse_dm(self, user: str, error: str) -> None:
+        """Fail DMs to ``user``: at conversations.open, or at chat.postMessage for its errors."""
+        if error not in OPEN_ERRORS | POST_ERRORS:
+            raise ValueError(f"not a conversations.open or chat.postMessage error: {error}")
+        with self._lock:
+            self._refused[user] = error
+
+    def rate_limit(self, method: str, times: int = 1, retry_after: int = 1) -> None:
+        """Answer the next ``times`` calls of ``method`` with 429 and ``Retry-After``."""
+        with self._lock:
+            self._limits[method] = (times, retry_after)
+
+    def response_url(self, name: str = "r1") -> str:
+        return f"http://127.0.0.1:{self.port}/respond/{name}"
+
+    # What the adapter did.
+
+    def calls(self, method: str | None = None) -> list[Call]:
+        with self._lock:
+            return [c for c in self._calls if method is None or c.method == method]
+
+    def messages(self, channel: str | None = None) -> list[Message]:
+        with self._lock:
+            return [
+                dataclasses.replace(m)
+                for m in self._messages
+                if channel is None or m.channel == channel
+            ]
+
+    def dm(self, user: str) -> list[Message]:
+        return self.messages("D" + user)
+
+    def responses(self, name: str | None = None) -> list[dict[str, Any]]:
+        with self._lock:
+            return [body for n, body in self._responses if name is None or n == name]
+
+    async def wait_for(self, predicate: Callable[[], object], timeout: float = 5.0) -> bool:
+        """Poll ``predicate`` every 10 ms; async, so the adapter's background tasks can run."""
+        deadline = time.monotonic() + timeout
+        while not predicate():
+            if time.monotonic() > deadline:
+                return False
+            await asyncio.sleep(0.01)
+        return True
+
+    # The Web API, called from the server's threads.
+
+    def _api(
+        self, method: str, args: dict[str, Any], headers: dict[str, str]
+    ) -> tuple[int, dict[str, str], dict[str, Any]]:
+        """Status, extra headers and body for one call, checked in Slack's order."""
+        handle = {
+            "auth.test": self._auth_test,
+            "conversations.open": self._conversations_open,
+            "chat.postMessage": self._chat_post_message,
+            "chat.update": self._chat_update,
+        }.get(method)
+        auth = next((v for k, v in headers.items() if k.lower() == "authorization"), None)
+        error = None
+        if handle is None:
+            error = "unknown_method"
+        elif auth is None:
+            error = "not_authed"
+        elif auth != f"Bearer {self.token}":
+            error = "invalid_auth"
+        with self._lock:
+            left, retry_after = self._limits.get(method, (0, 0))
+            limited = error is None and left > 0
+            if limited:
+                self._limits[method] = (left - 1, retry_after)
+            self._calls.append(Call(method, args, headers, limited))
+            if error is not None:
+                return 200, {}, {"ok": False, "error": error}
+            if limited:
+                return 429, {"Retry-After": str(retry_after)}, {"ok": False, "error": "ratelimited"}
+            assert handle is not None
+            return 200, {}, handle(args)
+
+    def _auth_test(self, args: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "ok": True,
+            "url": "https://fake.slack.test/",
+            "team": "Fake",
+            "user": "attend",
+            "team_id": self.team_id,
+            "user_id": "UBOT",
+            "bot_id": "BBOT",
+        }
+
+    def _conversations_open(self, args: dict[str, Any]) -> dict[str, Any]:
+        user = str(args.get("users", ""))
+        if not user:
+            return {"ok": False, "error": "users_list_not_supplied"}
+        if self._refused.get(user) in OPEN_ERRORS:
+            return {"ok": False, "error": self._refused[user]}
+        self._opened.add("D" + user)
+        return {"ok": True, "channel": {"id": "D" + user}}
+
+    def _chat_post_message(self, args: dict[str, Any]) -> dict[str, Any]:
+        channel, text, blocks = str(args.get("channel", "")), args.get("text"), args.get("blocks")
+        if channel.startswith("D"):
+            if channel not in self._opened:
+                return {"ok": False, "error": "channel_not_found"}
+            if self._refused.get(channel[1:]) in POST_ERRORS:
+                return {"ok": False, "error": self._refused[channel[1:]]}
+        if not text and not blocks:
+            return {"ok": False, "error": "no_text"}
+        self._ts += 1
+        ts = f"1700000000.{self._ts:06d}"
+        self._messages.append(Message(channel, ts, text, blocks))
+        message = {"type": "message", "ts": ts, "text": text, "blocks": blocks, "bot_id": "BBOT"}
+        return {"ok": True, "channel": channel, "ts": ts, "message": message}
+
+    def _chat_update(self, args: dict[str, Any]) -> dict[str, Any]:
+        channel, ts = args.get("channel"), args.get("ts")
+        found = [m for m in self._messages if m.channel == channel and m.ts == ts]
+        if not found:
+            return {"ok": False, "error": "message_not_found"}
+        message = found[0]
+        message.text = args.get("text", message.text)
+        message.blocks = args.get("blocks", message.blocks)
+        message.updates += 1
+        return {"ok": True, "channel": channel, "ts": ts, "text": message.text}
+
+    def _respond(self, name: str, body: dict[str, Any]) -> None:
+        with self._lock:
+            self._responses.append((name, body))
+
+
+def _decode_args(query: str, content_type: str, body: bytes) -> dict[str, Any]:
+    """Arguments from the query string and a form or JSON body, as Slack accepts them."""
+    args: dict[str, Any] = dict(parse_qsl(query))
+    if content_type.split(";")[0].strip() == "application/json":
+        args.update(json.loads(body or b"{}"))
+    else:
+        args.update(parse_qsl(body.decode()))
+    if isinstance(args.get("blocks"), str):
+        args["blocks"] = json.loads(args["blocks"])
+    return args
+
+
+def _handler_for(fake: FakeSlack) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            path = urlsplit(self.path)
+            body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            if path.path.startswith("/api/"):
+                args = _decode_args(path.query, self.headers.get("Content-Type", ""), body)
+                self._reply(*fake._api(path.path[5:], args, dict(self.headers.items())))
+            elif path.path.startswith("/respond/"):
+                fake._respond(path.path[9:], json.loads(body or b"{}"))
+                self._reply(200, {}, {"ok": True})
+            else:
+                self._reply(404, {}, {"ok": False, "error": "not_found"})
+
+        def _reply(self, status: int, headers: dict[str, str], answer: dict[str, Any]) -> None:
+            payload = json.dumps(answer).encode()
+            self.send_response(status)
+            for name, value in headers.items():
+                self.send_header(name, value)
+            self.send_header("Content-Type", "application/json; charset=utf-8")
+            self.send_header("Content-Length", str(len(payload)))
+            self.end_headers()
+            self.wfile.write(payload)
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass  # keep test output quiet
+
+    return Handler
