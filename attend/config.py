@@ -21,6 +21,7 @@ from attend.core.errors import ConfigError
 log = logging.getLogger(__name__)
 
 DEFAULT_DATABASE_URL = "sqlite:///attend.db"
+SLACK_API_URL = "https://slack.com/api/"
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -34,6 +35,15 @@ class SmtpConfig:
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
+class SlackConfig:
+    """One Slack workspace, through the bot token of the app installed there."""
+
+    bot_token: str = field(repr=False)
+    signing_secret: str = field(repr=False)
+    api_url: str = SLACK_API_URL  # another one only for a proxy or a test double
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
 class Config:
     database_url: str = DEFAULT_DATABASE_URL
     host: str = "127.0.0.1"
@@ -43,6 +53,7 @@ class Config:
     smtp: SmtpConfig | None = None
     mail_from: str = "Attend <attend@localhost>"
     outbox_dir: Path = Path("outbox")
+    slack: SlackConfig | None = None  # Slack joins when its token and secret are set
 
     @property
     def data_dir(self) -> Path:
@@ -120,7 +131,27 @@ def load_config(env: Mapping[str, str], *, create_dev_secret: bool = True) -> Co
         keys = (_development_key(config.data_dir / "attend.secret"),)
     return Config(database_url=database_url, host=host, port=port, base_url=base_url,
                   smtp=smtp, mail_from=mail_from, secret_keys=keys,
-                  outbox_dir=Path(outbox) if outbox else config.data_dir / "outbox")
+                  outbox_dir=Path(outbox) if outbox else config.data_dir / "outbox",
+                  slack=_slack(env))
+
+
+def _slack(env: Mapping[str, str]) -> SlackConfig | None:
+    token = env.get("ATTEND_SLACK_BOT_TOKEN", "").strip()
+    secret = env.get("ATTEND_SLACK_SIGNING_SECRET", "").strip()
+    if not token and not secret:
+        return None
+    if not (token and secret):
+        raise ConfigError("set both ATTEND_SLACK_BOT_TOKEN and ATTEND_SLACK_SIGNING_SECRET "
+                          "(the app's Basic Information page has the secret), or neither")
+    if not token.startswith("xoxb-"):
+        raise ConfigError("ATTEND_SLACK_BOT_TOKEN must be the app's bot token (xoxb-...), "
+                          "from its OAuth & Permissions page")
+    api_url = env.get("ATTEND_SLACK_API_URL", "").strip() or SLACK_API_URL
+    if not api_url.startswith(("http://", "https://")):
+        raise ConfigError(f"ATTEND_SLACK_API_URL={api_url!r} must start with http:// or "
+                          "https://")
+    return SlackConfig(bot_token=token, signing_secret=secret,
+                       api_url=api_url if api_url.endswith("/") else api_url + "/")
 
 
 def _development_key(path: Path) -> str:

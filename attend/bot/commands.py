@@ -37,6 +37,14 @@ def _settings_changes(change: grammar.SettingsChange) -> dict[str, object]:
     return {k: v for k, v in changes.items() if v is not None}
 
 
+def _team_option(line: str) -> tuple[str, str | None]:
+    """``"status G1 --team The Alchemists"`` -> ``("status G1", "The Alchemists")``."""
+    head, found, name = line.partition(" --team ")
+    if not found or not name.strip():
+        return line, None
+    return head, " ".join(name.split())
+
+
 class CommandRunner:
     def __init__(self, service: AttendService, *, clock: Callable[[], datetime],
                  default_timezone: str = "UTC") -> None:
@@ -45,13 +53,27 @@ class CommandRunner:
         self._default_timezone = default_timezone
 
     def run(self, actor: Actor, line: str, *, team_id: str | None = None) -> Reply:
+        """Run ``line``; ``team_id``, or ``--team NAME`` at the end of the line, picks the
+        team for someone on several."""
         try:
+            line, named = _team_option(line)
+            if named is not None:
+                team_id = self._team_named(actor, named)
             command = grammar.parse(line)
             return Reply(self._execute(actor, command, team_id))
         except grammar.GrammarError as error:
             return Reply(f"{error.message}\nUsage: {error.usage}", ok=False)
         except (WhenError, DomainError) as error:
             return Reply(str(error), ok=False)
+
+    def _team_named(self, actor: Actor, name: str) -> str:
+        mine = self._service.memberships(actor)
+        for membership in mine:
+            if membership.team_name.lower() == name.lower():
+                return membership.team_id
+        teams = ", ".join(sorted(m.team_name for m in mine)) or "none yet"
+        raise DomainError("unknown_team", f"You're not on a team called {name!r} "
+                          f"(yours: {teams}).")
 
     def _when(self, ctx: Context, when_text: str) -> datetime:
         return parse_when(when_text, zone=ZoneInfo(ctx.team.timezone), now=self._clock())

@@ -21,12 +21,16 @@ from attend.bootstrap import App, bootstrap
 from attend.bot.delivery import DeliveryWorker
 from attend.bot.email.channel import email_channel_for
 from attend.bot.links import LinkSigner
+from attend.bot.slack.app import routes as slack_routes
+from attend.bot.slack.app import slack_app, slack_client
+from attend.bot.slack.channel import SlackChannel
 from attend.bot.web.app import create_web_app
 from attend.config import Config
 from attend.core.actors import Actor
 from attend.core.aggregates.common import Answer, Channel
 from attend.core.errors import DomainError
 from attend.core.eventstore import RecordedEvent
+from attend.core.notifications import NotificationChannel
 from attend.core.notifier import Notifier
 from attend.scheduler import Scheduler
 
@@ -34,7 +38,10 @@ log = logging.getLogger("attend.serve")
 
 
 def delivery_worker(app: App) -> DeliveryWorker:
-    channels = {Channel.EMAIL: email_channel_for(app.config, clock=app.clock)}
+    channels: dict[Channel, NotificationChannel] = {
+        Channel.EMAIL: email_channel_for(app.config, clock=app.clock)}
+    if app.config.slack is not None:
+        channels[Channel.SLACK] = SlackChannel(slack_client(app.config.slack))
     return DeliveryWorker(app.db, app.router, channels, clock=app.clock,
                           owner=app.runtime.owner)
 
@@ -83,8 +90,11 @@ async def _serve(app: App, *, demo: bool) -> int:
 
     unsubscribe = app.store.subscribe(deliveries_may_follow)
     signer = LinkSigner(config.secret_keys)
-    runner = web.AppRunner(create_web_app(app, signer), access_log=None,
-                           handle_signals=False)
+    extra_routes = []
+    if config.slack is not None:
+        extra_routes += slack_routes(slack_app(config.slack, app.service, clock=app.clock))
+    runner = web.AppRunner(create_web_app(app, signer, extra_routes=extra_routes),
+                           access_log=None, handle_signals=False)
     await runner.setup()
     site = web.TCPSite(runner, config.host, config.port)
     stopping = asyncio.Event()
@@ -102,6 +112,8 @@ async def _serve(app: App, *, demo: bool) -> int:
             await asyncio.to_thread(_demo, app, signer)
         where = "the outbox at " + f"{config.base_url}/outbox" if config.smtp is None else \
             f"SMTP via {config.smtp.host}"
+        if config.slack is not None:
+            where += f"; Slack at {config.base_url}/slack/events"
         log.info("Attend is running at %s (database %s; email to %s). Ctrl-C stops it.",
                  config.base_url, app.db.url.render_as_string(hide_password=True), where)
         await stopping.wait()

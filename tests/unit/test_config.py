@@ -41,6 +41,16 @@ def test_every_setting_is_read(tmp_path: Path) -> None:
     assert (config.smtp.port, config.smtp.use_tls, config.smtp.starttls) == (465, True, False)
     assert "s3cret" not in repr(config)  # secrets stay out of logs
     assert config.outbox_dir == tmp_path / "mail"
+    assert config.slack is None  # Slack only when its token and secret are set
+
+
+def test_slack_joins_with_its_token_and_signing_secret(tmp_path: Path) -> None:
+    config = load_config({"ATTEND_DATABASE_URL": f"sqlite:///{tmp_path}/a.db",
+                          "ATTEND_SLACK_BOT_TOKEN": "xoxb-123-456-abc",
+                          "ATTEND_SLACK_SIGNING_SECRET": "8f2e0c...secret"})
+    assert config.slack is not None
+    assert config.slack.api_url == "https://slack.com/api/"
+    assert "xoxb-123" not in repr(config) and "secret" not in repr(config.slack)
 
 
 @pytest.mark.parametrize(("env", "says"), [
@@ -55,6 +65,10 @@ def test_every_setting_is_read(tmp_path: Path) -> None:
     ({"ATTEND_SMTP_HOST": "smtp.example.org", "ATTEND_SMTP_STARTTLS": "maybe"},
      "use true or false"),
     ({"ATTEND_MAIL_FROM": "Attend"}, "needs an email address"),
+    ({"ATTEND_SLACK_BOT_TOKEN": "xoxb-1"}, "set both ATTEND_SLACK_BOT_TOKEN and "
+     "ATTEND_SLACK_SIGNING_SECRET"),
+    ({"ATTEND_SLACK_BOT_TOKEN": "xoxp-1", "ATTEND_SLACK_SIGNING_SECRET": "s"},
+     "must be the app's bot token (xoxb-...)"),
 ])
 def test_bad_values_are_refused_with_what_to_do(env: dict[str, str], says: str,
                                                 tmp_path: Path) -> None:

@@ -8,6 +8,7 @@ from attend.core.aggregates.common import Answer, AnswerSource
 from attend.core.errors import DomainError
 from attend.core.limits import MAX_NOTE
 from attend.core.projections import board as boards
+from attend.core.projections import schedule
 from attend.core.projections.roster import PlayerView, TeamView
 from attend.core.projections.schedule import GameView
 from attend.core.service.checks import clean_text, friendlier, no_check_yet
@@ -43,6 +44,19 @@ class AnswerRequests(Queries):
         return self._record(Actor.player(invitation.team.team_id, player_id), invitation.team,
                             invitation.game, invitation.player, answer, note,
                             AnswerSource.EMAIL)
+
+    def answer_in_check(self, actor: Actor, check_id: str, answer: Answer) -> AnswerResult:
+        """A tap on a button in a DM. The button names the check; who answers is whoever
+        the platform says tapped, never a value the button carries."""
+        found_board = self._read(boards.board, check_id, with_history=False)
+        if found_board is None:
+            raise DomainError("unknown_check", "This message is for a game Attend can't find.")
+        with self._one_connection():
+            ctx = self.context(actor, found_board.team_id)
+            found_game = self._read(schedule.game, found_board.game_id)
+        assert found_game is not None
+        return self._record(actor, ctx.team, found_game, ctx.player, answer, None,
+                            actor.answer_source)
 
     def _record(self, actor: Actor, team_view: TeamView, found: GameView, target: PlayerView,
                 answer: Answer, note: str | None, source: AnswerSource) -> AnswerResult:

@@ -1,0 +1,94 @@
+"""The Slack app: ``/attend`` commands and DM button taps, over HTTP on the web app.
+
+Slack posts both to ``/slack/events`` (the request URL in ``manifest.yaml``). slack-bolt
+checks each request's signature and age and answers 401 to anything else, before any of
+this code runs. Slack wants an answer within 3 seconds:
+
+- ``/attend ...``: the same grammar as the console, run in a worker thread. A reply ready
+  in time goes back in the acknowledgement; a slower one (a check for a big team, say) is
+  acknowledged with "Working on it" and posted to the command's ``response_url`` when done.
+  Replies are ephemeral: only the person who typed the command sees them.
+- A tap on Yes / No / Maybe: acknowledged at once, then recorded, and the DM is replaced
+  with the answer, the counts and the buttons to change it. A refusal (answers closed, no
+  longer on the team) comes back as a note only the tapper sees; the DM stays as it was.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from aiohttp import web
+from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
+from slack_sdk.web.async_client import AsyncWebClient
+
+from attend.bot.commands import CommandRunner
+from attend.bot.slack import messages
+from attend.config import SlackConfig
+from attend.core.actors import Actor
+from attend.core.aggregates.common import Answer
+from attend.core.errors import DomainError
+from attend.core.service import AttendService
+
+log = logging.getLogger(__name__)
+
+ACK_BUDGET_S = 2.0  # Slack gives 3 s; keep one for the network
+_TAP = re.compile(rf"^{messages.ACTION_PREFIX}(yes|no|maybe)$")
+
+
+def slack_client(config: SlackConfig) -> AsyncWebClient:
+    return AsyncWebClient(token=config.bot_token, base_url=config.api_url, timeout=10)
+
+
+def slack_app(config: SlackConfig, service: AttendService, *, clock: Callable[[], datetime],
+              default_timezone: str = "UTC", ack_budget: float = ACK_BUDGET_S) -> AsyncApp:
+    runner = CommandRunner(service, clock=clock, default_timezone=default_timezone)
+    # AsyncApp checks the token (auth.test) at the first request, not at start-up.
+    bolt = AsyncApp(client=slack_client(config), signing_secret=config.signing_secret)
+
+    @bolt.command("/attend")
+    async def command(ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond) -> None:
+        actor = Actor.slack(body["team_id"], body["user_id"], name=body.get("user_name"))
+        line = body.get("text") or "help"
+        work = asyncio.ensure_future(asyncio.to_thread(runner.run, actor, f"/attend {line}"))
+        done, _ = await asyncio.wait({work}, timeout=ack_budget)
+        if work in done:
+            await ack(text=messages.escape(work.result().text), response_type="ephemeral")
+            return
+        await ack(text="Working on it…", response_type="ephemeral")
+        reply = await work
+        await respond(text=messages.escape(reply.text), response_type="ephemeral")
+
+    @bolt.action(_TAP)
+    async def tap(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any],
+                  respond: AsyncRespond) -> None:
+        await ack()
+        user = body["user"]
+        actor = Actor.slack(user.get("team_id") or body["team"]["id"], user["id"],
+                            name=user.get("name"))
+        answer = Answer(action["action_id"].removeprefix(messages.ACTION_PREFIX))
+        try:
+            result = await asyncio.to_thread(service.answer_in_check, actor,
+                                             str(action.get("value", "")), answer)
+        except DomainError as error:
+            await respond(text=messages.escape(str(error)), response_type="ephemeral",
+                          replace_original=False)
+            return
+        text, blocks = messages.answered(result)
+        await respond(text=text, blocks=blocks, replace_original=True)
+
+    return bolt
+
+
+def routes(bolt: AsyncApp) -> list[web.RouteDef]:
+    """``POST /slack/events``: slash commands and interactivity, one request URL."""
+    async def events(request: web.Request) -> web.StreamResponse:
+        response = await bolt.async_dispatch(await to_bolt_request(request))
+        return await to_aiohttp_response(response)
+
+    return [web.post("/slack/events", events)]

@@ -1,0 +1,90 @@
+"""Slack DMs as a notification channel: ``conversations.open``, then ``chat.postMessage``.
+
+What Slack answers decides what happens next (see :class:`DeliveryError`):
+
+- HTTP 429 ``ratelimited``: try again after its ``Retry-After``; the worker re-queues the
+  job, so nothing sleeps inside a request.
+- The DM cannot be had (the user is gone, deactivated, hidden from the bot, or has the app's
+  messages tab off): permanent. The worker falls back to email and tells the captain.
+- The bot token is refused: a setup mistake, logged as such. Jobs wait and are retried, so
+  they go out once the token is fixed.
+- Anything else (Slack down, a timeout): try again later.
+
+The message reference is ``<DM channel>:<ts>``, which ``chat.update`` needs to edit it.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import aiohttp
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from attend.bot.slack import messages
+from attend.core.aggregates.common import Channel
+from attend.core.notifications import (
+    DeliveryError,
+    Notification,
+    PermanentDeliveryError,
+    TransientDeliveryError,
+)
+
+log = logging.getLogger(__name__)
+
+# Errors of conversations.open and chat.postMessage that another try will not mend.
+_NO_DM = {
+    "user_not_found": "Slack has no such user",
+    "user_disabled": "their Slack account is deactivated",
+    "account_inactive": "their Slack account is deactivated",
+    "user_not_visible": "the Attend app cannot see them in Slack",
+    "cannot_dm_bot": "the Slack account is a bot",
+    "messages_tab_disabled": "they turned off messages from Attend in Slack",
+    "is_archived": "their DM with Attend is archived",
+}
+_BAD_TOKEN = {"invalid_auth", "not_authed", "token_revoked", "token_expired",
+              "account_inactive_bot", "missing_scope", "not_allowed_token_type"}
+
+
+class SlackChannel:
+    channel = Channel.SLACK
+
+    def __init__(self, client: AsyncWebClient) -> None:
+        self._client = client
+        self._dms: dict[str, str] = {}  # Slack user id -> their DM channel with the bot
+
+    async def send(self, notification: Notification) -> str | None:
+        identity = notification.recipient.slack_user
+        if not identity:
+            raise PermanentDeliveryError("no Slack account on file")
+        user = identity.rpartition(":")[2]  # "<workspace>:<user>"
+        text, blocks = messages.notification(notification)
+        try:
+            dm = self._dms.get(user)
+            if dm is None:
+                opened = await self._client.conversations_open(users=user)
+                dm = self._dms[user] = opened["channel"]["id"]
+            posted = await self._client.chat_postMessage(channel=dm, text=text, blocks=blocks)
+        except SlackApiError as error:
+            self._dms.pop(user, None)  # opened afresh next time
+            raise _delivery_error(error) from None
+        except (TimeoutError, aiohttp.ClientError) as error:
+            raise TransientDeliveryError(f"Slack could not be reached ({error!r})") from None
+        return f"{dm}:{posted['ts']}"
+
+
+def _delivery_error(error: SlackApiError) -> DeliveryError:
+    response = error.response
+    if response.status_code == 429:
+        after = response.headers.get("Retry-After") or response.headers.get("retry-after")
+        return TransientDeliveryError("Slack asked us to slow down",
+                                      retry_after=float(after) if after else None)
+    code = str(response.get("error", "unknown_error"))
+    if code in _NO_DM:
+        return PermanentDeliveryError(f"{_NO_DM[code]} ({code})")
+    if code in _BAD_TOKEN:
+        log.error("Slack refused the bot token (%s): check ATTEND_SLACK_BOT_TOKEN and the "
+                  "app's scopes (commands, chat:write, im:write); messages wait until then",
+                  code)
+        return TransientDeliveryError(f"Slack refused Attend's token ({code})")
+    return TransientDeliveryError(f"Slack said {code}")

@@ -1,0 +1,349 @@
+"""Slack end to end: signed requests over real HTTP to the web app, and DMs sent over real
+HTTP to a local stand-in for Slack's Web API (``tests/slack_api.py``).
+
+The captain (U1) and Alice (U2) are in Slack workspace T0001; Bob has only an email address.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+import pytest
+from aiohttp.test_utils import TestClient, TestServer
+from slack_sdk.signature import SignatureVerifier
+
+from attend.bootstrap import App, bootstrap
+from attend.bot.links import LinkSigner
+from attend.bot.serve import delivery_worker
+from attend.bot.slack.app import routes, slack_app
+from attend.bot.web import create_web_app
+from attend.config import Config, SlackConfig
+from attend.core.actors import Actor
+from attend.core.aggregates.common import Answer
+from tests.conftest import FakeClock
+from tests.serving import wait_for_health
+from tests.slack_api import FakeSlack
+from tests.smtp_sink import free_loopback_port
+
+SECRET = "slack-signing-secret-for-tests"
+KEYS = ("e2e-slack-key-0123456789abcdefgh",)
+WORKSPACE = "T0001"
+CAPTAIN, ALICE, STRANGER = "U1", "U2", "U9"
+
+
+def signed(body: str, *, secret: str = SECRET, age: int = 0) -> dict[str, str]:
+    """The headers Slack sends with ``body``, signed with ``secret`` ``age`` seconds ago."""
+    timestamp = str(int(time.time()) - age)
+    signature = SignatureVerifier(secret).generate_signature(timestamp=timestamp, body=body)
+    assert signature is not None
+    return {"Content-Type": "application/x-www-form-urlencoded",
+            "X-Slack-Request-Timestamp": timestamp, "X-Slack-Signature": signature}
+
+
+@dataclass
+class Slack:
+    app: App
+    fake: FakeSlack
+    client: TestClient[Any, Any]
+    clock: FakeClock
+    outbox: Path
+
+    async def post(self, body: str, *, secret: str = SECRET, age: int = 0) -> Any:
+        return await self.client.post("/slack/events", data=body,
+                                      headers=signed(body, secret=secret, age=age))
+
+    async def command(self, user: str, text: str, **signing: Any) -> Any:
+        return await self.post(urlencode({
+            "command": "/attend", "text": text, "team_id": WORKSPACE, "user_id": user,
+            "user_name": user.lower(), "channel_id": "C1", "trigger_id": "t1",
+            "response_url": self.fake.response_url(f"cmd-{user}")}), **signing)
+
+    async def say(self, user: str, text: str) -> str:
+        """The reply only ``user`` sees (the acknowledgement's text)."""
+        response = await self.command(user, text)
+        assert response.status == 200
+        reply: str = (await response.json())["text"]
+        return reply
+
+    async def tap(self, user: str, answer: str, check_id: str, respond_to: str) -> Any:
+        payload = {
+            "type": "block_actions", "user": {"id": user, "team_id": WORKSPACE},
+            "team": {"id": WORKSPACE}, "api_app_id": "A1", "trigger_id": "t2",
+            "container": {"type": "message", "message_ts": "1", "channel_id": f"D{user}"},
+            "channel": {"id": f"D{user}"}, "response_url": self.fake.response_url(respond_to),
+            "actions": [{"type": "button", "action_id": f"attend_{answer}",
+                         "block_id": f"attend:{check_id}", "value": check_id,
+                         "action_ts": "2"}]}
+        return await self.post(urlencode({"payload": json.dumps(payload)}))
+
+    def check_id(self) -> str:
+        status = self.app.service.status(Actor.slack(WORKSPACE, CAPTAIN), "G1")
+        assert status.game.check_id is not None
+        return status.game.check_id
+
+
+@pytest.fixture
+def fake_slack() -> Iterator[FakeSlack]:
+    with FakeSlack(token="xoxb-test", team_id=WORKSPACE) as fake:
+        yield fake
+
+
+@pytest.fixture
+async def slack(database_url: str, clock: FakeClock, fake_slack: FakeSlack,
+                tmp_path: Path) -> AsyncIterator[Slack]:
+    config = Config(database_url=database_url, secret_keys=KEYS, outbox_dir=tmp_path / "outbox",
+                    slack=SlackConfig(bot_token="xoxb-test", signing_secret=SECRET,
+                                      api_url=fake_slack.url))
+    app = bootstrap(config, clock=clock)
+    assert config.slack is not None
+    web_app = create_web_app(app, LinkSigner(KEYS), extra_routes=routes(
+        slack_app(config.slack, app.service, clock=clock)))
+    client = TestClient(TestServer(web_app, host="127.0.0.1"))
+    await client.start_server()
+    try:
+        yield Slack(app=app, fake=fake_slack, client=client, clock=clock,
+                    outbox=config.outbox_dir)
+    finally:
+        await client.close()
+        app.close()
+
+
+async def team_with_a_game(slack: Slack) -> None:
+    assert "you're its captain" in await slack.say(
+        CAPTAIN, "team create The Alchemists tz America/Toronto")
+    assert await slack.say(CAPTAIN, f"team add <@{ALICE}|alice>") == \
+        "Added alice to The Alchemists."
+    assert await slack.say(CAPTAIN, "team add Bob bob@example.org") == \
+        "Added Bob to The Alchemists."
+    day = (slack.clock.now + timedelta(days=3)).astimezone().strftime("%Y-%m-%d")
+    scheduled = await slack.say(CAPTAIN, f"schedule {day} 19:00 at Monarch Park vs Hawks")
+    assert scheduled.startswith("Scheduled G1")
+
+
+async def test_a_captain_runs_a_check_from_slack_and_a_player_answers_with_a_button(
+        slack: Slack) -> None:
+    await team_with_a_game(slack)
+    asked = await slack.say(CAPTAIN, "check G1")
+    assert asked.startswith("Asked 3 players about G1")
+
+    assert await delivery_worker(slack.app).run_once() == 3
+    [dm] = slack.fake.dm(ALICE)
+    assert dm.text is not None and dm.blocks is not None
+    assert "Are you coming?" in dm.text and "Hawks" in dm.text
+    section, actions = dm.blocks
+    assert "Monarch Park" in section["text"]["text"]
+    assert "7:00 PM EST" in section["text"]["text"]  # the team's time, not the server's
+    assert [b["action_id"] for b in actions["elements"]] == [
+        "attend_yes", "attend_no", "attend_maybe"]
+    assert len(slack.fake.dm(CAPTAIN)) == 1  # the captain plays too
+    assert len(list(slack.outbox.glob("*.eml"))) == 1  # Bob, by email
+
+    check_id = actions["elements"][0]["value"]
+    response = await slack.tap(ALICE, "yes", check_id, respond_to="alice")
+    assert response.status == 200
+    assert await slack.fake.wait_for(lambda: slack.fake.responses("alice"))
+    [replaced] = slack.fake.responses("alice")
+    assert replaced["replace_original"] is True
+    assert replaced["text"].startswith("✅ You're in")
+    shown = replaced["blocks"][0]["text"]["text"]
+    assert "In 1 · Out 0 · Maybe 0 · No answer 2" in shown
+    chosen = [b for b in replaced["blocks"][1]["elements"] if b.get("style") == "primary"]
+    assert [b["action_id"] for b in chosen] == ["attend_yes"]  # she can still change it
+
+    status = await slack.say(CAPTAIN, "status G1")
+    assert "✅ alice" in status and "Not answered yet: u1, Bob" in status
+
+
+async def test_changing_an_answer_from_the_dm_records_the_change(slack: Slack) -> None:
+    await team_with_a_game(slack)
+    await slack.say(CAPTAIN, "check G1")
+    check_id = slack.check_id()
+    await slack.tap(ALICE, "yes", check_id, respond_to="first")
+    assert await slack.fake.wait_for(lambda: slack.fake.responses("first"))
+    await slack.tap(ALICE, "no", check_id, respond_to="second")
+    assert await slack.fake.wait_for(lambda: slack.fake.responses("second"))
+
+    assert slack.fake.responses("second")[0]["text"].startswith("❌ You're out")
+    board = slack.app.service.status(Actor.slack(WORKSPACE, CAPTAIN), "G1").board
+    assert board is not None
+    [alice] = [line for line in board.lines if line.name == "alice"]
+    assert alice.answer is Answer.NO
+    assert [c.answer for c in board.history if c.player_id == alice.player_id] == [
+        Answer.YES, Answer.NO]
+
+
+async def test_a_forged_or_stale_request_is_refused_and_changes_nothing(slack: Slack) -> None:
+    forged = await slack.command(CAPTAIN, "team create Forgers", secret="not-the-secret")
+    stale = await slack.command(CAPTAIN, "team create Latecomers", age=6 * 60)
+
+    assert forged.status == stale.status == 401
+    assert slack.app.service.memberships(Actor.slack(WORKSPACE, CAPTAIN)) == []
+
+
+async def test_a_player_cannot_use_a_captains_command(slack: Slack) -> None:
+    await team_with_a_game(slack)
+    reply = await slack.say(ALICE, "cancel G1 rain")
+    assert reply.startswith("Only a captain can")
+    status = slack.app.service.status(Actor.slack(WORKSPACE, CAPTAIN), "G1")
+    assert status.game.status == "scheduled"
+
+
+async def test_someone_not_invited_tapping_a_button_is_told_and_nothing_is_recorded(
+        slack: Slack) -> None:
+    await team_with_a_game(slack)
+    await slack.say(CAPTAIN, "check G1")
+    check_id = slack.check_id()
+
+    await slack.tap(STRANGER, "yes", check_id, respond_to="stranger")
+    assert await slack.fake.wait_for(lambda: slack.fake.responses("stranger"))
+
+    [note] = slack.fake.responses("stranger")
+    assert note["replace_original"] is False and note["response_type"] == "ephemeral"
+    assert "not on a team" in note["text"] or "not on this team" in note["text"]
+    board = slack.app.service.status(Actor.slack(WORKSPACE, CAPTAIN), "G1").board
+    assert board is not None and board.yes == 0 and board.history == ()
+
+
+async def test_bad_input_gets_the_usage_line_escaped_for_slack(slack: Slack) -> None:
+    await team_with_a_game(slack)
+    usage = await slack.say(CAPTAIN, "schedule")
+    assert "Usage: /attend schedule &lt;when&gt;" in usage
+    echoed = await slack.say(CAPTAIN, "schedule someday <soon>")
+    assert "'someday &lt;soon&gt;'" in echoed  # shown as typed, never as a Slack link
+
+
+async def test_a_rate_limited_dm_waits_for_retry_after_and_goes_out_once(
+        slack: Slack) -> None:
+    await team_with_a_game(slack)
+    await slack.say(CAPTAIN, "check G1")
+    slack.fake.rate_limit("chat.postMessage", times=1, retry_after=30)
+
+    await delivery_worker(slack.app).run_once()
+    assert [c.limited for c in slack.fake.calls("chat.postMessage")] == [True]
+    assert slack.fake.dm(CAPTAIN) == slack.fake.dm(ALICE) == []  # Slack said wait 30 s
+    slack.clock.now += timedelta(seconds=10)
+    await delivery_worker(slack.app).run_once()
+    assert slack.fake.dm(CAPTAIN) == slack.fake.dm(ALICE) == []
+    slack.clock.now += timedelta(seconds=25)
+    await delivery_worker(slack.app).run_once()
+
+    assert len(slack.fake.dm(CAPTAIN)) == len(slack.fake.dm(ALICE)) == 1
+    await delivery_worker(slack.app).run_once()  # and nothing goes out twice
+    assert len(slack.fake.dm(CAPTAIN)) == len(slack.fake.dm(ALICE)) == 1
+
+
+async def test_a_player_whose_slack_dms_are_closed_gets_email_and_the_captain_is_told(
+        slack: Slack) -> None:
+    assert "you're its captain" in await slack.say(
+        CAPTAIN, "team create The Alchemists tz America/Toronto")
+    await slack.say(CAPTAIN, f"team add <@{ALICE}|alice> alice@example.org")
+    day = (slack.clock.now + timedelta(days=3)).strftime("%Y-%m-%d")
+    await slack.say(CAPTAIN, f"schedule {day} 19:00 vs Hawks")
+    slack.fake.refuse_dm(ALICE, "messages_tab_disabled")
+    await slack.say(CAPTAIN, "check G1")
+
+    for _ in range(2):  # the invitations and the fallback; then the captain's alert
+        await delivery_worker(slack.app).run_once()
+        slack.app.settle()  # the notifier turns the failure into an alert
+
+    assert slack.fake.dm(ALICE) == []
+    mails = [p.read_text() for p in slack.outbox.glob("*.eml")]
+    assert [m for m in mails if "alice@example.org" in m]  # the invitation, by email
+    alerts = [m.blocks for m in slack.fake.dm(CAPTAIN) if "Couldn't reach" in (m.text or "")]
+    assert len(alerts) == 1 and alerts[0] is not None
+    said = alerts[0][0]["text"]["text"]
+    assert "Couldn't reach alice" in said and "turned off messages from Attend" in said
+
+
+async def test_a_slow_command_is_acknowledged_at_once_and_answered_when_done(
+        slack: Slack) -> None:
+    config = slack.app.config.slack
+    assert config is not None
+    impatient = slack_app(config, slack.app.service, clock=slack.clock, ack_budget=0.0)
+    web_app = create_web_app(slack.app, LinkSigner(KEYS), extra_routes=routes(impatient))
+    async with TestClient(TestServer(web_app, host="127.0.0.1")) as client:
+        slack.client = client
+        acknowledged = await slack.command(CAPTAIN, "team create The Alchemists tz UTC")
+        assert (await acknowledged.json())["text"] == "Working on it…"
+        assert await slack.fake.wait_for(lambda: slack.fake.responses(f"cmd-{CAPTAIN}"))
+
+    [reply] = slack.fake.responses(f"cmd-{CAPTAIN}")
+    assert "you're its captain" in reply["text"] and reply["response_type"] == "ephemeral"
+
+
+async def test_a_captain_of_two_teams_picks_one_with_team(slack: Slack) -> None:
+    await team_with_a_game(slack)
+    await slack.say(CAPTAIN, "team create Night Owls tz UTC")
+
+    assert await slack.say(CAPTAIN, "games") == (
+        "You're on several teams (Night Owls, The Alchemists); say which one by adding "
+        "--team NAME to the command.")
+    assert (await slack.say(CAPTAIN, "games --team the alchemists")).startswith("G1 · ")
+    assert await slack.say(CAPTAIN, "games --team Night Owls") == (
+        "No upcoming games. /attend schedule sat 7pm vs Hawks adds one.")
+    assert await slack.say(CAPTAIN, "games --team Hawks") == (
+        "You're not on a team called 'Hawks' (yours: Night Owls, The Alchemists).")
+
+
+def test_attend_serve_with_slack_set_takes_commands_sends_dms_and_records_taps(
+        tmp_path: Path, fake_slack: FakeSlack) -> None:
+    port = free_loopback_port()
+    env = {**os.environ, "ATTEND_DATABASE_URL": f"sqlite:///{tmp_path}/attend.db",
+           "ATTEND_SECRET_KEYS": KEYS[0], "ATTEND_PORT": str(port),
+           "ATTEND_SLACK_BOT_TOKEN": "xoxb-test", "ATTEND_SLACK_SIGNING_SECRET": SECRET,
+           "ATTEND_SLACK_API_URL": fake_slack.url}
+    base = f"http://127.0.0.1:{port}"
+
+    def post(form: dict[str, str]) -> str:
+        body = urlencode(form)
+        request = urllib.request.Request(f"{base}/slack/events", data=body.encode(),
+                                         headers=signed(body))
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.read().decode()
+
+    def command(user: str, text: str) -> str:
+        return str(json.loads(post({"command": "/attend", "text": text, "team_id": WORKSPACE,
+                                    "user_id": user, "user_name": user.lower(),
+                                    "response_url": fake_slack.response_url()}))["text"])
+
+    server = subprocess.Popen([sys.executable, "-m", "attend.bot.cli", "serve"], env=env,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        wait_for_health(base, server)
+        command(CAPTAIN, "team create The Alchemists tz America/Toronto")
+        command(CAPTAIN, f"team add <@{ALICE}|alice>")
+        day = (datetime.now(UTC) + timedelta(days=3)).strftime("%Y-%m-%d")
+        command(CAPTAIN, f"schedule {day} 19:00 vs Hawks")
+        assert command(CAPTAIN, "check G1").startswith("Asked 2 players about G1")
+        deadline = time.monotonic() + 15  # the server's delivery worker sends the DMs
+        while not fake_slack.dm(ALICE) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        [dm] = fake_slack.dm(ALICE)
+        check_id = dm.blocks[1]["elements"][0]["value"] if dm.blocks else ""
+        post({"payload": json.dumps({
+            "type": "block_actions", "user": {"id": ALICE, "team_id": WORKSPACE},
+            "team": {"id": WORKSPACE}, "response_url": fake_slack.response_url("tap"),
+            "actions": [{"type": "button", "action_id": "attend_maybe", "value": check_id,
+                         "block_id": f"attend:{check_id}", "action_ts": "1"}]})})
+        while not fake_slack.responses("tap") and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert fake_slack.responses("tap")[0]["text"].startswith("❔ You're a maybe")
+        assert "Maybe 1" in command(CAPTAIN, "status G1")
+    finally:
+        server.send_signal(signal.SIGTERM)
+        _, errors = server.communicate(timeout=30)
+    assert server.returncode == 0, errors
+    assert f"Slack at {base}/slack/events" in errors
+    assert "Traceback" not in errors
