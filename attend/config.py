@@ -44,6 +44,13 @@ class SlackConfig:
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
+class DiscordConfig:
+    """The bot of the Discord application, in every server it was invited to."""
+
+    bot_token: str = field(repr=False)
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
 class Config:
     database_url: str = DEFAULT_DATABASE_URL
     host: str = "127.0.0.1"
@@ -54,6 +61,7 @@ class Config:
     mail_from: str = "Attend <attend@localhost>"
     outbox_dir: Path = Path("outbox")
     slack: SlackConfig | None = None  # Slack joins when its token and secret are set
+    discord: DiscordConfig | None = None  # Discord joins when its bot token is set
 
     @property
     def data_dir(self) -> Path:
@@ -132,7 +140,17 @@ def load_config(env: Mapping[str, str], *, create_dev_secret: bool = True) -> Co
     return Config(database_url=database_url, host=host, port=port, base_url=base_url,
                   smtp=smtp, mail_from=mail_from, secret_keys=keys,
                   outbox_dir=Path(outbox) if outbox else config.data_dir / "outbox",
-                  slack=_slack(env))
+                  slack=_slack(env), discord=_discord(env))
+
+
+def _discord(env: Mapping[str, str]) -> DiscordConfig | None:
+    token = env.get("ATTEND_DISCORD_BOT_TOKEN", "").strip()
+    if not token:
+        return None
+    if token.count(".") != 2 or " " in token:
+        raise ConfigError("ATTEND_DISCORD_BOT_TOKEN does not look like a bot token (three "
+                          "parts with dots): copy it from the application's Bot page")
+    return DiscordConfig(bot_token=token)
 
 
 def _slack(env: Mapping[str, str]) -> SlackConfig | None:

@@ -1,4 +1,5 @@
-"""The ``attend`` command: serve, say, db upgrade, projections rebuild, handlers parked."""
+"""The ``attend`` command: serve, say, discord sync, db upgrade, projections rebuild,
+handlers parked."""
 
 from __future__ import annotations
 
@@ -72,6 +73,24 @@ def _cmd_serve(config: Config, args: argparse.Namespace) -> int:
     from attend.bot.serve import serve
 
     return serve(config, demo=args.demo)
+
+
+def _cmd_discord_sync(config: Config, args: argparse.Namespace) -> int:
+    import asyncio
+
+    from attend.bootstrap import bootstrap
+    from attend.bot.discord.bot import sync_commands
+
+    if config.discord is None:
+        raise ConfigError("set ATTEND_DISCORD_BOT_TOKEN to the bot's token first")
+    app = bootstrap(config, background=False)
+    try:
+        names = asyncio.run(sync_commands(app, config.discord.bot_token, guild=args.guild))
+    finally:
+        app.close()
+    where = f"server {args.guild}" if args.guild else "every server the bot is in"
+    print(f"Registered /{', /'.join(names)} for {where}.")
+    return 0
 
 
 def _cmd_db_upgrade(config: Config, args: argparse.Namespace) -> int:
@@ -168,6 +187,14 @@ def build_parser() -> argparse.ArgumentParser:
     say.add_argument("--timezone", help="time zone for `team create` without tz "
                      "(default: this machine's)")
     say.set_defaults(run=_cmd_say)
+
+    discord_cmd = sub.add_parser("discord", help="the Discord bot")
+    d_sub = discord_cmd.add_subparsers(dest="discord_command", required=True)
+    sync = d_sub.add_parser("sync", help="register the /attend commands with Discord (once, "
+                            "and after upgrading Attend)")
+    sync.add_argument("--guild", type=int, metavar="ID",
+                      help="only in this server, at once (for trying it out)")
+    sync.set_defaults(run=_cmd_discord_sync)
 
     db = sub.add_parser("db", help="database maintenance")
     db_sub = db.add_subparsers(dest="db_command", required=True)

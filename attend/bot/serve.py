@@ -15,10 +15,13 @@ import signal
 from collections.abc import Sequence
 from datetime import timedelta
 
+import discord
 from aiohttp import web
 
 from attend.bootstrap import App, bootstrap
 from attend.bot.delivery import DeliveryWorker
+from attend.bot.discord.bot import AttendBot
+from attend.bot.discord.channel import DiscordChannel
 from attend.bot.email.channel import email_channel_for
 from attend.bot.links import LinkSigner
 from attend.bot.slack.app import routes as slack_routes
@@ -37,18 +40,40 @@ from attend.scheduler import Scheduler
 log = logging.getLogger("attend.serve")
 
 
-def delivery_worker(app: App) -> DeliveryWorker:
+def delivery_worker(app: App, *, discord_bot: AttendBot | None = None) -> DeliveryWorker:
+    """The worker with every channel configured: email always; Slack with its token and
+    secret; Discord through ``discord_bot`` (which needs signing in, so the caller owns it)."""
     channels: dict[Channel, NotificationChannel] = {
         Channel.EMAIL: email_channel_for(app.config, clock=app.clock)}
     if app.config.slack is not None:
         channels[Channel.SLACK] = SlackChannel(slack_client(app.config.slack))
+    if discord_bot is not None:
+        channels[Channel.DISCORD] = DiscordChannel(discord_bot)
     return DeliveryWorker(app.db, app.router, channels, clock=app.clock,
                           owner=app.runtime.owner)
 
 
 def deliver_once(app: App) -> int:
     """Send what is due now, in the foreground (``attend say`` with no server running)."""
-    return asyncio.run(delivery_worker(app).run_once())
+    return asyncio.run(_deliver_once(app))
+
+
+async def _deliver_once(app: App) -> int:
+    bot = None
+    if app.config.discord is not None:
+        bot = AttendBot(app.service, clock=app.clock)
+        try:
+            await bot.login(app.config.discord.bot_token)  # REST only: enough to send DMs
+        except (discord.DiscordException, OSError) as error:
+            log.error("could not sign in to Discord (%s); Discord DMs wait for the next "
+                      "try", error)
+            await bot.close()
+            bot = None
+    try:
+        return await delivery_worker(app, discord_bot=bot).run_once()
+    finally:
+        if bot is not None:
+            await bot.close()
 
 
 def seed_demo(app: App) -> str | None:
@@ -82,7 +107,11 @@ async def _serve(app: App, *, demo: bool) -> int:
     scheduler = Scheduler(app)  # refuses a second process on one SQLite file
     app.start()
     scheduler.start()
-    worker = delivery_worker(app)
+    bot = discord_task = None
+    if config.discord is not None:
+        bot = AttendBot(app.service, clock=app.clock)
+        discord_task = asyncio.create_task(_run_discord(bot, config.discord.bot_token))
+    worker = delivery_worker(app, discord_bot=bot)
     worker.start()
     def deliveries_may_follow(recorded: Sequence[RecordedEvent]) -> None:
         if any(type(r.event) in Notifier.events for r in recorded):
@@ -114,6 +143,8 @@ async def _serve(app: App, *, demo: bool) -> int:
             f"SMTP via {config.smtp.host}"
         if config.slack is not None:
             where += f"; Slack at {config.base_url}/slack/events"
+        if config.discord is not None:
+            where += "; Discord through its gateway"
         log.info("Attend is running at %s (database %s; email to %s). Ctrl-C stops it.",
                  config.base_url, app.db.url.render_as_string(hide_password=True), where)
         await stopping.wait()
@@ -123,7 +154,22 @@ async def _serve(app: App, *, demo: bool) -> int:
         unsubscribe()
         await runner.cleanup()
         await worker.stop()
+        if bot is not None and discord_task is not None:
+            await bot.close()
+            await discord_task
         await asyncio.to_thread(scheduler.stop)
+
+
+async def _run_discord(bot: AttendBot, token: str) -> None:
+    """Keep the bot connected (discord.py reconnects by itself) until it is closed."""
+    try:
+        await bot.start(token)
+    except discord.LoginFailure:
+        log.error("Discord refused ATTEND_DISCORD_BOT_TOKEN: copy the token again from the "
+                  "application's Bot page. Running without Discord; its DMs wait.")
+    except Exception:
+        log.exception("the Discord connection failed; running without Discord, its DMs "
+                      "wait until the next start")
 
 
 def _demo(app: App, signer: LinkSigner) -> None:

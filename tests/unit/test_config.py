@@ -53,6 +53,13 @@ def test_slack_joins_with_its_token_and_signing_secret(tmp_path: Path) -> None:
     assert "xoxb-123" not in repr(config) and "secret" not in repr(config.slack)
 
 
+def test_discord_joins_with_its_bot_token(tmp_path: Path) -> None:
+    config = load_config({"ATTEND_DATABASE_URL": f"sqlite:///{tmp_path}/a.db",
+                          "ATTEND_DISCORD_BOT_TOKEN": "MTA1.GhJk2a.x9Zq"})
+    assert config.discord is not None and config.discord.bot_token == "MTA1.GhJk2a.x9Zq"
+    assert "MTA1" not in repr(config)
+
+
 @pytest.mark.parametrize(("env", "says"), [
     ({"ATTEND_PORT": "eighty"}, "ATTEND_PORT='eighty' is not a whole number"),
     ({"ATTEND_PORT": "70000"}, "out of range"),
@@ -69,6 +76,7 @@ def test_slack_joins_with_its_token_and_signing_secret(tmp_path: Path) -> None:
      "ATTEND_SLACK_SIGNING_SECRET"),
     ({"ATTEND_SLACK_BOT_TOKEN": "xoxp-1", "ATTEND_SLACK_SIGNING_SECRET": "s"},
      "must be the app's bot token (xoxb-...)"),
+    ({"ATTEND_DISCORD_BOT_TOKEN": "my-client-secret"}, "does not look like a bot token"),
 ])
 def test_bad_values_are_refused_with_what_to_do(env: dict[str, str], says: str,
                                                 tmp_path: Path) -> None:

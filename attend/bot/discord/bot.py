@@ -1,0 +1,235 @@
+"""The Discord bot: the ``/attend`` command group, DM button taps, and DMs for delivery.
+
+Each sub-command's options are written out as a line of the ``/attend`` grammar and run as
+the console and Slack run it, so the rules and the replies are the same everywhere. Discord
+wants an answer within 3 seconds: a reply ready in time is sent at once (only the person
+who asked sees it); a slower one is deferred ("Attend is thinking…") and sent when ready.
+A tap on Yes / No / Maybe is recorded for whoever Discord says tapped, and the DM is edited
+to show the answer, the counts and the buttons to change it.
+
+Commands reach Discord only through ``attend discord sync`` (Discord limits how often
+they may be replaced), never at start-up.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+from typing import Any, Literal, TypeVar
+
+import discord
+from discord import app_commands
+
+from attend.bootstrap import App
+from attend.bot.commands import CommandRunner
+from attend.bot.discord import messages
+from attend.core.actors import Actor
+from attend.core.aggregates.common import Answer
+from attend.core.errors import DomainError
+from attend.core.service import AttendService
+
+log = logging.getLogger(__name__)
+
+REPLY_BUDGET_S = 2.0  # Discord gives 3 s to answer an interaction
+# discord.py sleeps through a 429 shorter than this; a longer one raises RateLimited, which
+# the delivery worker turns into a later try instead of a stalled lane.
+MAX_RATELIMIT_WAIT_S = 30.0
+T = TypeVar("T")
+
+
+class AttendBot(discord.Client):
+    def __init__(self, service: AttendService, *, clock: Callable[[], datetime],
+                 default_timezone: str = "UTC", reply_budget: float = REPLY_BUDGET_S) -> None:
+        super().__init__(intents=discord.Intents.default(),
+                         max_ratelimit_timeout=MAX_RATELIMIT_WAIT_S,
+                         allowed_mentions=discord.AllowedMentions.none())
+        self.service = service
+        self.runner = CommandRunner(service, clock=clock, default_timezone=default_timezone)
+        self.tree = app_commands.CommandTree(self)
+        self.tree.add_command(attend_commands(self))
+        self.logged_in = asyncio.Event()
+        self._budget = reply_budget
+
+    async def setup_hook(self) -> None:
+        self.add_dynamic_items(messages.AnswerButton)  # taps on DMs sent before a restart
+        self.logged_in.set()
+
+    async def run_line(self, interaction: discord.Interaction[Any], line: str) -> None:
+        """Run one grammar line as the user who typed the command; reply only to them."""
+        actor = _actor(interaction.user)
+        work = asyncio.ensure_future(asyncio.to_thread(self.runner.run, actor, line))
+        if await self._in_time(work):
+            await interaction.response.send_message(_reply(work.result().text),
+                                                    ephemeral=True)
+            return
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        await interaction.followup.send(_reply((await work).text), ephemeral=True)
+
+    async def record_tap(self, interaction: discord.Interaction[Any], check_id: str,
+                         answer: Answer) -> None:
+        work = asyncio.ensure_future(asyncio.to_thread(
+            self.service.answer_in_check, _actor(interaction.user), check_id, answer))
+        deferred = not await self._in_time(work)
+        if deferred:
+            await interaction.response.defer()
+        try:
+            result = await work
+        except DomainError as error:
+            refusal = _reply(str(error))
+            if deferred:
+                await interaction.followup.send(refusal, ephemeral=True)
+            else:
+                await interaction.response.send_message(refusal, ephemeral=True)
+            return
+        content, view = messages.answered(result)
+        if deferred:
+            await interaction.edit_original_response(content=content, view=view)
+        else:
+            await interaction.response.edit_message(content=content, view=view)
+
+    async def _in_time(self, work: asyncio.Future[T]) -> bool:
+        done, _ = await asyncio.wait({work}, timeout=self._budget)
+        return work in done
+
+
+def _actor(user: discord.User | discord.Member) -> Actor:
+    return Actor.discord(str(user.id), name=user.display_name)
+
+
+def _reply(text: str) -> str:
+    return messages.clip(messages.escape(text))
+
+
+def _line(*parts: str | None) -> str:
+    return " ".join(p.strip() for p in parts if p and p.strip())
+
+
+def attend_commands(bot: AttendBot) -> app_commands.Group:
+    """``/attend`` and ``/attend team``: typed options, each written as a grammar line."""
+    attend = app_commands.Group(name="attend", description="Schedule games, ask the team, "
+                                "see who's coming")
+    team = app_commands.Group(name="team", description="The team and its players",
+                              parent=attend)
+
+    def run(interaction: discord.Interaction[Any], *parts: str | None) -> Awaitable[None]:
+        return bot.run_line(interaction, _line(*parts))
+
+    @attend.command(name="help", description="How to use Attend")
+    @app_commands.describe(topic="A command to explain, like schedule")
+    async def help_(interaction: discord.Interaction[Any], topic: str | None = None) -> None:
+        await run(interaction, "help", topic)
+
+    @attend.command(description="Schedule a game (captains)")
+    @app_commands.describe(when="When, in the team's time: sat 7pm, tomorrow 18:30, "
+                           "2026-12-05 19:00", opponent="Who you play",
+                           location="Where you play")
+    async def schedule(interaction: discord.Interaction[Any], when: str,
+                       opponent: str | None = None, location: str | None = None) -> None:
+        await run(interaction, "schedule", when, location and f"at {location}",
+                  opponent and f"vs {opponent}")
+
+    @attend.command(description="The upcoming games")
+    async def games(interaction: discord.Interaction[Any]) -> None:
+        await run(interaction, "games")
+
+    @attend.command(description="Ask everyone about a game now (captains)")
+    @app_commands.describe(game="G3, or next")
+    async def check(interaction: discord.Interaction[Any], game: str = "next") -> None:
+        await run(interaction, "check", game)
+
+    @attend.command(description="Who is coming")
+    @app_commands.describe(game="G3, or next")
+    async def status(interaction: discord.Interaction[Any], game: str = "next") -> None:
+        await run(interaction, "status", game)
+
+    @attend.command(description="Nudge those who haven't answered or said maybe (captains)")
+    @app_commands.describe(game="G3, or next")
+    async def remind(interaction: discord.Interaction[Any], game: str = "next") -> None:
+        await run(interaction, "remind", game)
+
+    @attend.command(description="Cancel a game (captains)")
+    @app_commands.describe(game="G3, or next", reason="Told to the players")
+    async def cancel(interaction: discord.Interaction[Any], game: str,
+                     reason: str | None = None) -> None:
+        await run(interaction, "cancel", game, reason)
+
+    @attend.command(description="Move a game; answers are kept (captains)")
+    @app_commands.describe(game="G3, or next", when="The new time")
+    async def reschedule(interaction: discord.Interaction[Any], game: str, when: str) -> None:
+        await run(interaction, "reschedule", game, when)
+
+    @attend.command(description="Close answers at a time before the game (captains)")
+    @app_commands.describe(when="When answers close, or none", game="G3, or next")
+    async def deadline(interaction: discord.Interaction[Any], when: str,
+                       game: str = "next") -> None:
+        await run(interaction, "deadline", game, when)
+
+    @attend.command(description="Answer for yourself, or as a captain for a player")
+    @app_commands.describe(answer="Are you coming?", game="G3, or next",
+                           note="A note for the captain", player="Answer for this player")
+    async def answer(interaction: discord.Interaction[Any],
+                     answer: Literal["yes", "no", "maybe"], game: str = "next",
+                     note: str | None = None, player: discord.User | None = None) -> None:
+        await run(interaction, "answer", game, answer,
+                  f"for <@{player.id}> --" if player else None, note)
+
+    @attend.command(description="Your upcoming games and answers")
+    async def me(interaction: discord.Interaction[Any]) -> None:
+        await run(interaction, "me")
+
+    @team.command(description="Start a team; you become its captain")
+    @app_commands.describe(name="The team's name",
+                           timezone="Where its games are played, like America/Toronto")
+    async def create(interaction: discord.Interaction[Any], name: str,
+                     timezone: str | None = None) -> None:
+        await run(interaction, "team create", name, timezone and f"tz {timezone}")
+
+    @team.command(description="Add a player, by Discord account and/or email (captains)")
+    @app_commands.describe(member="Their Discord account", email="Their email address",
+                           name="Their name (default: their Discord name)")
+    async def add(interaction: discord.Interaction[Any], member: discord.User | None = None,
+                  email: str | None = None, name: str | None = None) -> None:
+        shown = name or (member.display_name if member else None)
+        await run(interaction, "team add", shown, email,
+                  f"<@{member.id}>" if member else None)
+
+    @team.command(description="Take a player off the roster (captains)")
+    @app_commands.describe(player="Their name or email")
+    async def remove(interaction: discord.Interaction[Any], player: str) -> None:
+        await run(interaction, "team remove", player)
+
+    @team.command(description="The players and how each is reached")
+    async def roster(interaction: discord.Interaction[Any]) -> None:
+        await run(interaction, "team roster")
+
+    @team.command(description="Make a player a captain, or stop them being one (captains)")
+    @app_commands.describe(player="Their name or email", relieve="Stop them being a captain")
+    async def captain(interaction: discord.Interaction[Any], player: str,
+                      relieve: bool = False) -> None:
+        await run(interaction, "team captain", "remove" if relieve else None, player)
+
+    @team.command(description="Show the team's settings, or change some (captains)")
+    @app_commands.describe(changes="Like: tz America/Toronto lead 48h reminders 24h,3h "
+                           "min 8 max 14")
+    async def settings(interaction: discord.Interaction[Any],
+                       changes: str | None = None) -> None:
+        await run(interaction, "team settings", changes)
+
+    return attend
+
+
+async def sync_commands(app: App, token: str, *, guild: int | None = None) -> list[str]:
+    """Replace the application's commands with this version's (``attend discord sync``):
+    in one server at once, or everywhere."""
+    bot = AttendBot(app.service, clock=app.clock)
+    try:
+        await bot.login(token)
+        target = discord.Object(id=guild) if guild is not None else None
+        if target is not None:
+            bot.tree.copy_global_to(guild=target)
+        synced = await bot.tree.sync(guild=target)
+    finally:
+        await bot.close()
+    return [command.name for command in synced]

@@ -1,0 +1,78 @@
+"""Discord DMs as a notification channel: the bot's REST API (create DM, post message).
+
+What Discord answers decides what happens next (see :class:`DeliveryError`):
+
+- 403 with code 50007 (the player allows no DMs from server members, or blocked the bot)
+  or 50278 (no server in common), or an unknown user: permanent, and never tried again
+  for that player; the worker falls back to email and tells the captain. Discord bans bots
+  that keep making refused requests, so this matters.
+- A rate limit longer than discord.py will sleep through: try again after it.
+- Anything else (Discord down, a timeout): try again later.
+
+The message reference is ``<DM channel id>:<message id>``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+import aiohttp
+import discord
+
+from attend.bot.discord import messages
+from attend.bot.discord.bot import AttendBot
+from attend.core.aggregates.common import Channel
+from attend.core.notifications import (
+    DeliveryError,
+    Notification,
+    PermanentDeliveryError,
+    TransientDeliveryError,
+)
+
+log = logging.getLogger(__name__)
+
+LOGIN_WAIT_S = 10.0
+_CLOSED = {50007: "they don't take DMs from Attend (Discord privacy settings)",
+           50278: "they share no Discord server with Attend any more"}
+
+
+class DiscordChannel:
+    channel = Channel.DISCORD
+
+    def __init__(self, bot: AttendBot) -> None:
+        self._bot = bot
+
+    async def send(self, notification: Notification) -> str | None:
+        identity = notification.recipient.discord_user
+        if not identity or not identity.isdigit():
+            raise PermanentDeliveryError("no Discord account on file")
+        try:
+            await asyncio.wait_for(self._bot.logged_in.wait(), LOGIN_WAIT_S)
+        except TimeoutError:
+            raise TransientDeliveryError("not signed in to Discord yet") from None
+        content, view = messages.notification(notification)
+        try:
+            user = self._bot.get_user(int(identity)) or await self._bot.fetch_user(int(identity))
+            sent = await user.send(content, view=view) if view else await user.send(content)
+        except discord.Forbidden as error:
+            raise _refused(error) from None
+        except discord.NotFound:
+            raise PermanentDeliveryError("Discord has no such user") from None
+        except discord.RateLimited as error:
+            raise TransientDeliveryError("Discord asked us to slow down",
+                                         retry_after=error.retry_after) from None
+        except discord.HTTPException as error:
+            raise TransientDeliveryError(f"Discord said {error.status} "
+                                         f"({error.text or 'no reason'})") from None
+        except (TimeoutError, aiohttp.ClientError) as error:
+            raise TransientDeliveryError(f"Discord could not be reached ({error!r})") from None
+        return f"{sent.channel.id}:{sent.id}"
+
+
+def _refused(error: discord.Forbidden) -> DeliveryError:
+    if error.code in _CLOSED:
+        return PermanentDeliveryError(f"{_CLOSED[error.code]} ({error.code})")
+    log.error("Discord refused the bot (%s %s): check ATTEND_DISCORD_BOT_TOKEN and that "
+              "the bot is in the team's server", error.code, error.text)
+    return TransientDeliveryError(f"Discord refused Attend ({error.code})")

@@ -1,0 +1,286 @@
+"""Discord end to end: discord.py's real client against a local stand-in for Discord's REST
+API (``tests/discord_api.py``), with interactions handed to it as its gateway would.
+
+The captain (11) and Alice (12) are on Discord; Bob has only an email address.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import discord
+import pytest
+
+from attend.bootstrap import App, bootstrap
+from attend.bot.discord.bot import AttendBot, sync_commands
+from attend.bot.serve import delivery_worker
+from attend.config import Config
+from attend.core.actors import Actor
+from attend.core.aggregates.common import Answer
+from tests.conftest import FakeClock
+from tests.discord_api import FakeDiscord, Message
+
+KEYS = ("e2e-discord-key-0123456789abcdefg",)
+CAPTAIN, ALICE, STRANGER = 11, 12, 19
+EPHEMERAL = 64
+_ids = itertools.count(9000)
+
+
+@dataclass
+class Discord:
+    app: App
+    fake: FakeDiscord
+    bot: AttendBot
+    clock: FakeClock
+    outbox: Path
+    last_token: str = ""  # the token of the last interaction sent, for its followups
+
+    def _interaction(self, user: int, kind: int, data: dict[str, Any],
+                     **extra: Any) -> dict[str, Any]:
+        number = next(_ids)
+        payload = {
+            "id": str(number), "application_id": str(self.fake.application_id),
+            "type": kind, "token": f"token-{number}", "version": 1, "data": data,
+            "channel_id": self.fake.interaction_channel_id,
+            "channel": {"id": self.fake.interaction_channel_id, "type": 1},
+            "user": self.fake.user_object(user), "locale": "en-US", "app_permissions": "0",
+            "attachment_size_limit": 8 * 1024 * 1024, "entitlements": [],
+            "authorizing_integration_owners": {}, "context": 1, **extra}
+        self.last_token = payload["token"]
+        # What the gateway does with an INTERACTION_CREATE: discord.py's private API, so
+        # these tests stay few.
+        self.bot._connection.parse_interaction_create(payload)  # type: ignore[arg-type]
+        return payload
+
+    async def command(self, user: int, *path: str, **options: Any) -> dict[str, Any]:
+        """``/attend <path...>`` with typed options, as Discord sends it; the callback."""
+        resolved: dict[str, Any] = {}
+        typed = []
+        for name, value in options.items():
+            if isinstance(value, discord.Object):  # a user option
+                typed.append({"type": 6, "name": name, "value": str(value.id)})
+                resolved.setdefault("users", {})[str(value.id)] = self.fake.user_object(
+                    value.id)
+            elif isinstance(value, bool):
+                typed.append({"type": 5, "name": name, "value": value})
+            else:
+                typed.append({"type": 3, "name": name, "value": value})
+        node: dict[str, Any] = {"type": 1, "name": path[-1], "options": typed}
+        if len(path) == 2:
+            node = {"type": 2, "name": path[0], "options": [node]}
+        data = {"id": "1", "name": "attend", "type": 1, "options": [node],
+                **({"resolved": resolved} if resolved else {})}
+        payload = self._interaction(user, 2, data)
+        assert await self.fake.wait_for(lambda: self.fake.callbacks(payload["id"]))
+        [callback] = self.fake.callbacks(payload["id"])
+        return callback
+
+    async def say(self, user: int, *path: str, **options: Any) -> str:
+        """The reply only ``user`` sees."""
+        callback = await self.command(user, *path, **options)
+        assert callback["type"] == 4 and callback["data"]["flags"] == EPHEMERAL
+        content: str = callback["data"]["content"]
+        return content
+
+    async def tap(self, user: int, dm: Message, answer: str) -> dict[str, Any]:
+        [custom_id] = [button["custom_id"] for row in dm.components
+                       for button in row["components"] if button["custom_id"].endswith(answer)]
+        payload = self._interaction(user, 3, {"custom_id": custom_id, "component_type": 2},
+                                    message=self.fake.message_object(dm))
+        assert await self.fake.wait_for(lambda: self.fake.callbacks(payload["id"]))
+        [callback] = self.fake.callbacks(payload["id"])
+        return callback
+
+    def board(self) -> Any:
+        status = self.app.service.status(Actor.discord(str(CAPTAIN)), "G1")
+        assert status.board is not None
+        return status.board
+
+
+@pytest.fixture
+async def fake_discord(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[FakeDiscord]:
+    async with FakeDiscord() as fake:
+        monkeypatch.setattr(discord.http.Route, "BASE", fake.base)
+        fake.add_user(CAPTAIN, "casey")
+        fake.add_user(ALICE, "alice")
+        fake.add_user(STRANGER, "stranger")
+        yield fake
+
+
+async def signed_in(app: App, fake: FakeDiscord, **options: Any) -> AttendBot:
+    bot = AttendBot(app.service, clock=app.clock, **options)
+    await bot.login(fake.token)
+    return bot
+
+
+@pytest.fixture
+async def dc(database_url: str, clock: FakeClock, fake_discord: FakeDiscord,
+             tmp_path: Path) -> AsyncIterator[Discord]:
+    config = Config(database_url=database_url, secret_keys=KEYS, outbox_dir=tmp_path / "outbox")
+    app = bootstrap(config, clock=clock)
+    running = Discord(app=app, fake=fake_discord, bot=await signed_in(app, fake_discord),
+                      clock=clock, outbox=config.outbox_dir)
+    try:
+        yield running
+    finally:
+        await running.bot.close()  # the one a test may have swapped in
+        app.close()
+
+
+async def team_with_a_game(dc: Discord) -> None:
+    created = await dc.say(CAPTAIN, "team", "create", name="The Alchemists",
+                           timezone="America/Toronto")
+    assert "you're its captain" in created
+    assert await dc.say(CAPTAIN, "team", "add", member=discord.Object(ALICE)) == \
+        "Added alice to The Alchemists."
+    assert await dc.say(CAPTAIN, "team", "add", name="Bob", email="bob@example.org") == \
+        "Added Bob to The Alchemists."
+    day = (dc.clock.now + timedelta(days=3)).strftime("%Y-%m-%d")
+    scheduled = await dc.say(CAPTAIN, "schedule", when=f"{day} 19:00", opponent="Hawks",
+                             location="Monarch Park")
+    assert scheduled.startswith("Scheduled G1 · ") and "vs Hawks at Monarch Park" in scheduled
+
+
+async def test_a_captain_runs_a_check_from_discord_and_a_player_answers_with_a_button(
+        dc: Discord) -> None:
+    await team_with_a_game(dc)
+    assert (await dc.say(CAPTAIN, "check", game="G1")).startswith("Asked 3 players about G1")
+
+    assert await delivery_worker(dc.app, discord_bot=dc.bot).run_once() == 3
+    [dm] = dc.fake.dm_messages(ALICE)
+    assert dm.content.startswith("**Are you coming?**\n**The Alchemists** vs **Hawks**")
+    assert "7:00 PM EST · Monarch Park" in dm.content  # the team's time, not the server's
+    [row] = dm.components
+    assert [b["label"] for b in row["components"]] == ["Yes, I'm in", "Can't make it", "Maybe"]
+    assert len(dc.fake.dm_messages(CAPTAIN)) == 1  # the captain plays too
+    assert len(list(dc.outbox.glob("*.eml"))) == 1  # Bob, by email
+
+    callback = await dc.tap(ALICE, dm, "yes")
+
+    assert callback["type"] == 7  # the DM itself is updated
+    shown = callback["data"]["content"]
+    assert shown.startswith("**✅ You're in.**") and "In 1 · Out 0 · Maybe 0 · No answer 2" in shown
+    [row] = callback["data"]["components"]
+    chosen = [b["custom_id"] for b in row["components"] if b["style"] != 2]  # 2: grey
+    assert chosen == [f"attend:{dc.board().check_id}:yes"]
+    assert "✅ alice" in await dc.say(CAPTAIN, "status", game="G1")
+
+
+async def test_a_tap_on_a_dm_sent_before_a_restart_still_counts(dc: Discord) -> None:
+    await team_with_a_game(dc)
+    await dc.say(CAPTAIN, "check", game="G1")
+    await delivery_worker(dc.app, discord_bot=dc.bot).run_once()
+    [dm] = dc.fake.dm_messages(ALICE)
+    await dc.bot.close()
+
+    dc.bot = await signed_in(dc.app, dc.fake)  # a new process: nothing in memory
+    callback = await dc.tap(ALICE, dm, "maybe")
+
+    assert callback["type"] == 7
+    assert callback["data"]["content"].startswith("**❔ You're a maybe.**")
+    [alice] = [line for line in dc.board().lines if line.name == "alice"]
+    assert alice.answer is Answer.MAYBE
+
+
+async def test_someone_not_invited_tapping_a_button_is_told_and_nothing_is_recorded(
+        dc: Discord) -> None:
+    await team_with_a_game(dc)
+    await dc.say(CAPTAIN, "check", game="G1")
+    await delivery_worker(dc.app, discord_bot=dc.bot).run_once()
+    [dm] = dc.fake.dm_messages(ALICE)
+
+    callback = await dc.tap(STRANGER, dm, "yes")
+
+    assert callback["type"] == 4 and callback["data"]["flags"] == EPHEMERAL
+    assert "not on this team" in callback["data"]["content"]
+    assert dc.board().yes == 0 and dc.board().history == ()
+
+
+async def test_a_player_cannot_use_a_captains_command(dc: Discord) -> None:
+    await team_with_a_game(dc)
+    reply = await dc.say(ALICE, "cancel", game="G1", reason="rain")
+    assert reply.startswith("Only a captain can")
+    status = dc.app.service.status(Actor.discord(str(CAPTAIN)), "G1")
+    assert status.game.status == "scheduled"
+
+
+async def test_a_bad_date_is_explained_and_nothing_is_scheduled(dc: Discord) -> None:
+    await team_with_a_game(dc)
+    reply = await dc.say(CAPTAIN, "schedule", when="someday *soon*")
+    assert reply.startswith("I couldn't read 'someday \\*soon\\*' as a date")  # no markdown
+    assert len(dc.app.service.games(Actor.discord(str(CAPTAIN)))[1]) == 1
+
+
+async def test_a_captain_answers_for_a_player(dc: Discord) -> None:
+    await team_with_a_game(dc)
+    await dc.say(CAPTAIN, "check", game="G1")
+    reply = await dc.say(CAPTAIN, "answer", answer="no", game="G1", note="hurt knee",
+                         player=discord.Object(ALICE))
+    assert reply.startswith("alice is out for G1.")
+    [alice] = [line for line in dc.board().lines if line.name == "alice"]
+    assert (alice.answer, alice.note) == (Answer.NO, "hurt knee")
+
+
+async def test_a_player_whose_discord_dms_are_closed_gets_email_and_the_captain_is_told(
+        dc: Discord) -> None:
+    await dc.say(CAPTAIN, "team", "create", name="The Alchemists", timezone="America/Toronto")
+    await dc.say(CAPTAIN, "team", "add", member=discord.Object(ALICE),
+                 email="alice@example.org")
+    day = (dc.clock.now + timedelta(days=3)).strftime("%Y-%m-%d")
+    await dc.say(CAPTAIN, "schedule", when=f"{day} 19:00", opponent="Hawks")
+    dc.fake.close_dms(ALICE, code=50007)
+    await dc.say(CAPTAIN, "check", game="G1")
+
+    for _ in range(2):  # the invitations and the fallback; then the captain's alert
+        await delivery_worker(dc.app, discord_bot=dc.bot).run_once()
+        dc.app.settle()
+
+    assert dc.fake.dm_messages(ALICE) == []
+    assert [p for p in dc.outbox.glob("*.eml") if "alice@example.org" in p.read_text()]
+    alerts = [m.content for m in dc.fake.dm_messages(CAPTAIN) if "Couldn't reach" in m.content]
+    assert len(alerts) == 1 and "don't take DMs from Attend" in alerts[0]
+    attempts = dc.fake.requests("POST", f"/channels/{5000 + ALICE}/messages")
+    assert len(attempts) == 1  # never asked again: Discord bans bots that keep trying
+
+
+async def test_a_long_rate_limit_waits_for_its_end_and_the_dm_goes_out_once(
+        dc: Discord) -> None:
+    await team_with_a_game(dc)
+    await dc.say(CAPTAIN, "check", game="G1")
+    dc.fake.rate_limit("POST", "/messages", times=1, retry_after=60.0)
+
+    await delivery_worker(dc.app, discord_bot=dc.bot).run_once()
+    assert len(dc.fake.dm_messages(CAPTAIN)) + len(dc.fake.dm_messages(ALICE)) == 0
+    dc.clock.now += timedelta(seconds=61)
+    await delivery_worker(dc.app, discord_bot=dc.bot).run_once()
+    await delivery_worker(dc.app, discord_bot=dc.bot).run_once()
+
+    assert len(dc.fake.dm_messages(CAPTAIN)) == len(dc.fake.dm_messages(ALICE)) == 1
+
+
+async def test_a_slow_reply_is_deferred_then_sent(dc: Discord) -> None:
+    await dc.bot.close()
+    dc.bot = await signed_in(dc.app, dc.fake, reply_budget=0.0)
+    callback = await dc.command(CAPTAIN, "team", "create", name="The Alchemists")
+
+    assert callback["type"] == 5 and callback["data"]["flags"] == EPHEMERAL  # "thinking…"
+    assert await dc.fake.wait_for(lambda: dc.fake.followups(dc.last_token))
+    [followup] = dc.fake.followups(dc.last_token)
+    assert "you're its captain" in followup["content"]
+
+
+async def test_sync_registers_the_attend_group_with_its_team_subgroup(
+        dc: Discord, fake_discord: FakeDiscord) -> None:
+    names = await sync_commands(dc.app, fake_discord.token, guild=77)
+
+    assert names == ["attend"]
+    [attend] = fake_discord.commands(guild_id=77)
+    subcommands = {option["name"]: option for option in attend["options"]}
+    assert {"schedule", "check", "status", "answer", "team"} <= set(subcommands)
+    assert {o["name"] for o in subcommands["team"]["options"]} == {
+        "create", "add", "remove", "roster", "captain", "settings"}
