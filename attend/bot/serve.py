@@ -20,7 +20,7 @@ from aiohttp import web
 
 from attend.bootstrap import App, bootstrap
 from attend.bot.delivery import DeliveryWorker
-from attend.bot.discord.bot import AttendBot
+from attend.bot.discord.bot import AttendBot, keep_connected
 from attend.bot.discord.channel import DiscordChannel
 from attend.bot.email.channel import email_channel_for
 from attend.bot.links import LinkSigner
@@ -110,7 +110,8 @@ async def _serve(app: App, *, demo: bool) -> int:
     bot = discord_task = None
     if config.discord is not None:
         bot = AttendBot(app.service, clock=app.clock)
-        discord_task = asyncio.create_task(_run_discord(bot, config.discord.bot_token))
+        discord_task = asyncio.create_task(keep_connected(bot, config.discord.bot_token),
+                                           name="attend-discord")
     worker = delivery_worker(app, discord_bot=bot)
     worker.start()
     def deliveries_may_follow(recorded: Sequence[RecordedEvent]) -> None:
@@ -156,20 +157,9 @@ async def _serve(app: App, *, demo: bool) -> int:
         await worker.stop()
         if bot is not None and discord_task is not None:
             await bot.close()
-            await discord_task
+            discord_task.cancel()  # if it is waiting to try again
+            await asyncio.gather(discord_task, return_exceptions=True)
         await asyncio.to_thread(scheduler.stop)
-
-
-async def _run_discord(bot: AttendBot, token: str) -> None:
-    """Keep the bot connected (discord.py reconnects by itself) until it is closed."""
-    try:
-        await bot.start(token)
-    except discord.LoginFailure:
-        log.error("Discord refused ATTEND_DISCORD_BOT_TOKEN: copy the token again from the "
-                  "application's Bot page. Running without Discord; its DMs wait.")
-    except Exception:
-        log.exception("the Discord connection failed; running without Discord, its DMs "
-                      "wait until the next start")
 
 
 def _demo(app: App, signer: LinkSigner) -> None:

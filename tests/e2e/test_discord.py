@@ -6,6 +6,7 @@ The captain (11) and Alice (12) are on Discord; Bob has only an email address.
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -17,7 +18,7 @@ import discord
 import pytest
 
 from attend.bootstrap import App, bootstrap
-from attend.bot.discord.bot import AttendBot, sync_commands
+from attend.bot.discord.bot import AttendBot, keep_connected, sync_commands
 from attend.bot.serve import delivery_worker
 from attend.config import Config
 from attend.core.actors import Actor
@@ -284,3 +285,26 @@ async def test_sync_registers_the_attend_group_with_its_team_subgroup(
     assert {"schedule", "check", "status", "answer", "team"} <= set(subcommands)
     assert {o["name"] for o in subcommands["team"]["options"]} == {
         "create", "add", "remove", "roster", "captain", "settings"}
+
+
+async def test_a_refused_token_is_said_once_and_attend_runs_on(
+        dc: Discord, caplog: pytest.LogCaptureFixture) -> None:
+    bot = AttendBot(dc.app.service, clock=dc.clock)
+    try:
+        await asyncio.wait_for(keep_connected(bot, "not-the-token"), timeout=5)
+    finally:
+        await bot.close()
+    assert "Discord refused ATTEND_DISCORD_BOT_TOKEN" in caplog.text
+
+
+async def test_discord_out_of_reach_at_start_is_tried_again_until_attend_stops(
+        dc: Discord, caplog: pytest.LogCaptureFixture) -> None:
+    await dc.fake.stop()  # nothing listens on its port now
+    bot = AttendBot(dc.app.service, clock=dc.clock)
+    running = asyncio.create_task(keep_connected(bot, dc.fake.token, first_wait=0.01))
+    try:
+        assert await dc.fake.wait_for(lambda: caplog.text.count("trying again") >= 2)
+        assert not running.done()
+    finally:
+        await bot.close()
+        await asyncio.wait_for(running, timeout=5)  # closing ends it

@@ -220,6 +220,30 @@ def attend_commands(bot: AttendBot) -> app_commands.Group:
     return attend
 
 
+async def keep_connected(bot: AttendBot, token: str, *, first_wait: float = 5.0,
+                         longest_wait: float = 300.0) -> None:
+    """Run the bot until it is closed. discord.py reconnects a dropped gateway by itself;
+    this also retries when it cannot sign in or connect at all (Discord or the network
+    down at start-up), waiting longer each time. A refused token is a setup mistake: said
+    once, and Attend runs on without Discord."""
+    wait = first_wait
+    while not bot.is_closed():
+        try:
+            await bot.start(token)
+            return
+        except discord.LoginFailure:
+            log.error("Discord refused ATTEND_DISCORD_BOT_TOKEN: copy it again from the "
+                      "application's Bot page and restart. Running without Discord; Discord "
+                      "DMs wait.")
+            return
+        except Exception as error:
+            if bot.is_closed():
+                return
+            log.warning("cannot connect to Discord (%s); trying again in %.0f s", error, wait)
+            await asyncio.sleep(wait)
+            wait = min(wait * 2, longest_wait)
+
+
 async def sync_commands(app: App, token: str, *, guild: int | None = None) -> list[str]:
     """Replace the application's commands with this version's (``attend discord sync``):
     in one server at once, or everywhere."""
