@@ -153,6 +153,8 @@ async def test_a_captain_runs_a_check_from_slack_and_a_player_answers_with_a_but
     check_id = actions["elements"][0]["value"]
     response = await slack.tap(ALICE, "yes", check_id, respond_to="alice")
     assert response.status == 200
+    board = slack.app.service.status(Actor.slack(WORKSPACE, CAPTAIN), "G1").board
+    assert board is not None and board.yes == 1  # recorded before Slack heard "ok"
     assert await slack.fake.wait_for(lambda: slack.fake.responses("alice"))
     [replaced] = slack.fake.responses("alice")
     assert replaced["replace_original"] is True

@@ -8,9 +8,10 @@ this code runs. Slack wants an answer within 3 seconds:
   in time goes back in the acknowledgement; a slower one (a check for a big team, say) is
   acknowledged with "Working on it" and posted to the command's ``response_url`` when done.
   Replies are ephemeral: only the person who typed the command sees them.
-- A tap on Yes / No / Maybe: acknowledged at once, then recorded, and the DM is replaced
-  with the answer, the counts and the buttons to change it. A refusal (answers closed, no
-  longer on the team) comes back as a note only the tapper sees; the DM stays as it was.
+- A tap on Yes / No / Maybe: recorded, then acknowledged (or acknowledged first, if
+  recording takes longer than the budget), and the DM is replaced with the answer, the
+  counts and the buttons to change it. A refusal (answers closed, no longer on the team)
+  comes back as a note only the tapper sees; the DM stays as it was.
 """
 
 from __future__ import annotations
@@ -67,14 +68,19 @@ def slack_app(config: SlackConfig, service: AttendService, *, clock: Callable[[]
     @bolt.action(_TAP)
     async def tap(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any],
                   respond: AsyncRespond) -> None:
-        await ack()
         user = body["user"]
         actor = Actor.slack(user.get("team_id") or body["team"]["id"], user["id"],
                             name=user.get("name"))
         answer = Answer(action["action_id"].removeprefix(messages.ACTION_PREFIX))
+        work = asyncio.ensure_future(asyncio.to_thread(
+            service.answer_in_check, actor, str(action.get("value", "")), answer))
+        # Recorded before the acknowledgement, unless that takes too long: Slack does not
+        # resend a tap it saw acknowledged, so one acknowledged and then lost in a crash
+        # would be an answer the player thinks they gave.
+        await asyncio.wait({work}, timeout=ack_budget)
+        await ack()
         try:
-            result = await asyncio.to_thread(service.answer_in_check, actor,
-                                             str(action.get("value", "")), answer)
+            result = await work
         except DomainError as error:
             await respond(text=messages.escape(str(error)), response_type="ephemeral",
                           replace_original=False)
