@@ -308,3 +308,14 @@ async def test_discord_out_of_reach_at_start_is_tried_again_until_attend_stops(
     finally:
         await bot.close()
         await asyncio.wait_for(running, timeout=5)  # closing ends it
+
+
+async def test_a_captain_of_two_teams_picks_one_with_the_team_option(dc: Discord) -> None:
+    await team_with_a_game(dc)
+    await dc.say(CAPTAIN, "team", "create", name="Night Owls")
+
+    assert (await dc.say(CAPTAIN, "games")).startswith(
+        "You're on several teams (Night Owls, The Alchemists); say which one")
+    assert (await dc.say(CAPTAIN, "games", team="the alchemists")).startswith("G1 · ")
+    assert (await dc.say(CAPTAIN, "status", game="G1", team="Night Owls")).startswith(
+        "There's no game G1 on Night Owls's schedule.")

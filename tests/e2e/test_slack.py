@@ -291,7 +291,7 @@ async def test_a_captain_of_two_teams_picks_one_with_team(slack: Slack) -> None:
 
     assert await slack.say(CAPTAIN, "games") == (
         "You're on several teams (Night Owls, The Alchemists); say which one by adding "
-        "--team NAME to the command.")
+        "--team NAME to the command (on Discord: the team option).")
     assert (await slack.say(CAPTAIN, "games --team the alchemists")).startswith("G1 · ")
     assert await slack.say(CAPTAIN, "games --team Night Owls") == (
         "No upcoming games. /attend schedule sat 7pm vs Hawks adds one.")

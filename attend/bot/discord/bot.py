@@ -106,116 +106,129 @@ def _line(*parts: str | None) -> str:
     return " ".join(p.strip() for p in parts if p and p.strip())
 
 
+# discord.py reads the options from the annotations, in this module's globals.
+Interaction = discord.Interaction[Any]
+Team = str | None
+_WHICH_TEAM = "Which of your teams, if you're on several"
+_GAME = "G3, or next"
+_PLAYER = "Their name or email"
+
+
 def attend_commands(bot: AttendBot) -> app_commands.Group:
-    """``/attend`` and ``/attend team``: typed options, each written as a grammar line."""
+    """``/attend`` and ``/attend team``: typed options, each written as a grammar line.
+    Every command but help and team create takes ``team``, for someone on several."""
     attend = app_commands.Group(name="attend", description="Schedule games, ask the team, "
                                 "see who's coming")
-    team = app_commands.Group(name="team", description="The team and its players",
-                              parent=attend)
+    group = app_commands.Group(name="team", description="The team and its players",
+                               parent=attend)
+    def run(interaction: Interaction, team: Team, *parts: str | None) -> Awaitable[None]:
+        return bot.run_line(interaction, _line(*parts, team and f"--team {team}"))
 
-    def run(interaction: discord.Interaction[Any], *parts: str | None) -> Awaitable[None]:
-        return bot.run_line(interaction, _line(*parts))
+    def describe(**options: str) -> Callable[[T], T]:
+        return app_commands.describe(team=_WHICH_TEAM, **options)
 
     @attend.command(name="help", description="How to use Attend")
     @app_commands.describe(topic="A command to explain, like schedule")
-    async def help_(interaction: discord.Interaction[Any], topic: str | None = None) -> None:
-        await run(interaction, "help", topic)
+    async def help_(interaction: Interaction, topic: str | None = None) -> None:
+        await run(interaction, None, "help", topic)
 
     @attend.command(description="Schedule a game (captains)")
-    @app_commands.describe(when="When, in the team's time: sat 7pm, tomorrow 18:30, "
-                           "2026-12-05 19:00", opponent="Who you play",
-                           location="Where you play")
-    async def schedule(interaction: discord.Interaction[Any], when: str,
-                       opponent: str | None = None, location: str | None = None) -> None:
-        await run(interaction, "schedule", when, location and f"at {location}",
+    @describe(when="When, in the team's time: sat 7pm, tomorrow 18:30, 2026-12-05 19:00",
+              opponent="Who you play", location="Where you play")
+    async def schedule(interaction: Interaction, when: str, opponent: str | None = None,
+                       location: str | None = None, team: Team = None) -> None:
+        await run(interaction, team, "schedule", when, location and f"at {location}",
                   opponent and f"vs {opponent}")
 
     @attend.command(description="The upcoming games")
-    async def games(interaction: discord.Interaction[Any]) -> None:
-        await run(interaction, "games")
+    @describe()
+    async def games(interaction: Interaction, team: Team = None) -> None:
+        await run(interaction, team, "games")
 
     @attend.command(description="Ask everyone about a game now (captains)")
-    @app_commands.describe(game="G3, or next")
-    async def check(interaction: discord.Interaction[Any], game: str = "next") -> None:
-        await run(interaction, "check", game)
+    @describe(game=_GAME)
+    async def check(interaction: Interaction, game: str = "next", team: Team = None) -> None:
+        await run(interaction, team, "check", game)
 
     @attend.command(description="Who is coming")
-    @app_commands.describe(game="G3, or next")
-    async def status(interaction: discord.Interaction[Any], game: str = "next") -> None:
-        await run(interaction, "status", game)
+    @describe(game=_GAME)
+    async def status(interaction: Interaction, game: str = "next", team: Team = None) -> None:
+        await run(interaction, team, "status", game)
 
     @attend.command(description="Nudge those who haven't answered or said maybe (captains)")
-    @app_commands.describe(game="G3, or next")
-    async def remind(interaction: discord.Interaction[Any], game: str = "next") -> None:
-        await run(interaction, "remind", game)
+    @describe(game=_GAME)
+    async def remind(interaction: Interaction, game: str = "next", team: Team = None) -> None:
+        await run(interaction, team, "remind", game)
 
     @attend.command(description="Cancel a game (captains)")
-    @app_commands.describe(game="G3, or next", reason="Told to the players")
-    async def cancel(interaction: discord.Interaction[Any], game: str,
-                     reason: str | None = None) -> None:
-        await run(interaction, "cancel", game, reason)
+    @describe(game=_GAME, reason="Told to the players")
+    async def cancel(interaction: Interaction, game: str, reason: str | None = None,
+                     team: Team = None) -> None:
+        await run(interaction, team, "cancel", game, reason)
 
     @attend.command(description="Move a game; answers are kept (captains)")
-    @app_commands.describe(game="G3, or next", when="The new time")
-    async def reschedule(interaction: discord.Interaction[Any], game: str, when: str) -> None:
-        await run(interaction, "reschedule", game, when)
+    @describe(game=_GAME, when="The new time")
+    async def reschedule(interaction: Interaction, game: str, when: str,
+                         team: Team = None) -> None:
+        await run(interaction, team, "reschedule", game, when)
 
     @attend.command(description="Close answers at a time before the game (captains)")
-    @app_commands.describe(when="When answers close, or none", game="G3, or next")
-    async def deadline(interaction: discord.Interaction[Any], when: str,
-                       game: str = "next") -> None:
-        await run(interaction, "deadline", game, when)
+    @describe(when="When answers close, or none", game=_GAME)
+    async def deadline(interaction: Interaction, when: str, game: str = "next",
+                       team: Team = None) -> None:
+        await run(interaction, team, "deadline", game, when)
 
     @attend.command(description="Answer for yourself, or as a captain for a player")
-    @app_commands.describe(answer="Are you coming?", game="G3, or next",
-                           note="A note for the captain", player="Answer for this player")
-    async def answer(interaction: discord.Interaction[Any],
-                     answer: Literal["yes", "no", "maybe"], game: str = "next",
-                     note: str | None = None, player: discord.User | None = None) -> None:
-        await run(interaction, "answer", game, answer,
+    @describe(answer="Are you coming?", game=_GAME, note="A note for the captain",
+              player="Answer for this player (captains)")
+    async def answer(interaction: Interaction, answer: Literal["yes", "no", "maybe"],
+                     game: str = "next", note: str | None = None,
+                     player: discord.User | None = None, team: Team = None) -> None:
+        await run(interaction, team, "answer", game, answer,
                   f"for <@{player.id}> --" if player else None, note)
 
     @attend.command(description="Your upcoming games and answers")
-    async def me(interaction: discord.Interaction[Any]) -> None:
-        await run(interaction, "me")
+    @describe()
+    async def me(interaction: Interaction, team: Team = None) -> None:
+        await run(interaction, team, "me")
 
-    @team.command(description="Start a team; you become its captain")
+    @group.command(description="Start a team; you become its captain")
     @app_commands.describe(name="The team's name",
                            timezone="Where its games are played, like America/Toronto")
-    async def create(interaction: discord.Interaction[Any], name: str,
-                     timezone: str | None = None) -> None:
-        await run(interaction, "team create", name, timezone and f"tz {timezone}")
+    async def create(interaction: Interaction, name: str, timezone: str | None = None) -> None:
+        await run(interaction, None, "team create", name, timezone and f"tz {timezone}")
 
-    @team.command(description="Add a player, by Discord account and/or email (captains)")
-    @app_commands.describe(member="Their Discord account", email="Their email address",
-                           name="Their name (default: their Discord name)")
-    async def add(interaction: discord.Interaction[Any], member: discord.User | None = None,
-                  email: str | None = None, name: str | None = None) -> None:
+    @group.command(description="Add a player, by Discord account and/or email (captains)")
+    @describe(member="Their Discord account", email="Their email address",
+              name="Their name (default: their Discord name)")
+    async def add(interaction: Interaction, member: discord.User | None = None,
+                  email: str | None = None, name: str | None = None,
+                  team: Team = None) -> None:
         shown = name or (member.display_name if member else None)
-        await run(interaction, "team add", shown, email,
+        await run(interaction, team, "team add", shown, email,
                   f"<@{member.id}>" if member else None)
 
-    @team.command(description="Take a player off the roster (captains)")
-    @app_commands.describe(player="Their name or email")
-    async def remove(interaction: discord.Interaction[Any], player: str) -> None:
-        await run(interaction, "team remove", player)
+    @group.command(description="Take a player off the roster (captains)")
+    @describe(player=_PLAYER)
+    async def remove(interaction: Interaction, player: str, team: Team = None) -> None:
+        await run(interaction, team, "team remove", player)
 
-    @team.command(description="The players and how each is reached")
-    async def roster(interaction: discord.Interaction[Any]) -> None:
-        await run(interaction, "team roster")
+    @group.command(description="The players and how each is reached")
+    @describe()
+    async def roster(interaction: Interaction, team: Team = None) -> None:
+        await run(interaction, team, "team roster")
 
-    @team.command(description="Make a player a captain, or stop them being one (captains)")
-    @app_commands.describe(player="Their name or email", relieve="Stop them being a captain")
-    async def captain(interaction: discord.Interaction[Any], player: str,
-                      relieve: bool = False) -> None:
-        await run(interaction, "team captain", "remove" if relieve else None, player)
+    @group.command(description="Make a player a captain, or stop them being one (captains)")
+    @describe(player=_PLAYER, relieve="Stop them being a captain")
+    async def captain(interaction: Interaction, player: str, relieve: bool = False,
+                      team: Team = None) -> None:
+        await run(interaction, team, "team captain", "remove" if relieve else None, player)
 
-    @team.command(description="Show the team's settings, or change some (captains)")
-    @app_commands.describe(changes="Like: tz America/Toronto lead 48h reminders 24h,3h "
-                           "min 8 max 14")
-    async def settings(interaction: discord.Interaction[Any],
-                       changes: str | None = None) -> None:
-        await run(interaction, "team settings", changes)
+    @group.command(description="Show the team's settings, or change some (captains)")
+    @describe(changes="Like: tz America/Toronto lead 48h reminders 24h,3h min 8 max 14")
+    async def settings(interaction: Interaction, changes: str | None = None,
+                       team: Team = None) -> None:
+        await run(interaction, team, "team settings", changes)
 
     return attend
 

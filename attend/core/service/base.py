@@ -137,7 +137,8 @@ class ServiceBase:
         if len(mine) > 1:
             names = ", ".join(sorted(m.team_name for m in mine))
             raise DomainError("which_team", f"You're on several teams ({names}); say which one "
-                              "by adding --team NAME to the command.")
+                              "by adding --team NAME to the command (on Discord: the team "
+                              "option).")
         membership = mine[0]
         with self._one_connection():
             team_view = self._lookup("roster", ("team", membership.team_id), roster.team,
