@@ -32,6 +32,7 @@ def _default_timezone() -> str:
 def _cmd_say(config: Config, args: argparse.Namespace) -> int:
     from attend.bootstrap import bootstrap
     from attend.bot.commands import CommandRunner
+    from attend.bot.links import BoardLinks, LinkSigner
     from attend.core.actors import Actor
 
     app = bootstrap(config, background=False)
@@ -46,7 +47,9 @@ def _cmd_say(config: Config, args: argparse.Namespace) -> int:
                 return 1
             team_id = named[0].team_id
         runner = CommandRunner(app.service, clock=app.clock,
-                               default_timezone=args.timezone or _default_timezone())
+                               default_timezone=args.timezone or _default_timezone(),
+                               boards=BoardLinks(LinkSigner(config.secret_keys),
+                                                 config.base_url))
         reply = runner.run(actor, " ".join(args.text), team_id=team_id)
         alone = app.settle()
         if alone:

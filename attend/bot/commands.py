@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from attend.bot import grammar, text
+from attend.bot.links import LINK_LIFETIME, BoardLinks
 from attend.bot.when import WhenError, describe, parse_when
 from attend.core.actors import Actor
 from attend.core.aggregates.common import Answer
@@ -47,10 +48,11 @@ def _team_option(line: str) -> tuple[str, str | None]:
 
 class CommandRunner:
     def __init__(self, service: AttendService, *, clock: Callable[[], datetime],
-                 default_timezone: str = "UTC") -> None:
+                 default_timezone: str = "UTC", boards: BoardLinks | None = None) -> None:
         self._service = service
         self._clock = clock
         self._default_timezone = default_timezone
+        self._boards = boards
 
     def run(self, actor: Actor, line: str, *, team_id: str | None = None) -> Reply:
         """Run ``line``; ``team_id``, or ``--team NAME`` at the end of the line, picks the
@@ -144,6 +146,16 @@ class CommandRunner:
             case grammar.Status(game=ref):
                 status = service.status(actor, ref, team_id)
                 return text.board_text(status.team, status.game, status.board)
+            case grammar.Board(game=ref):
+                ctx = service.captain_context(actor, team_id, "open the live board")
+                found = service.game(ctx, ref)
+                if self._boards is None:
+                    return "The live board is a page of attend serve, which isn't set up here."
+                url = self._boards.url(found.game_id, ctx.team.team_id, ctx.player.player_id,
+                                       found.starts_at)
+                hours = int(LINK_LIFETIME.total_seconds() // 3600)
+                return (f"Live board for {found.handle}, yours alone (don't share it), until "
+                        f"{hours} hours after the start:\n{url}")
             case grammar.Remind(game=ref):
                 status = service.remind(actor, ref, team_id)
                 waiting = len(status.board.non_responders) if status.board else 0

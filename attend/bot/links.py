@@ -12,13 +12,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from itsdangerous import BadSignature, URLSafeSerializer
 
 from attend.core.errors import AttendError, ConfigError
 
+LINK_LIFETIME = timedelta(hours=6)  # answer and board links work until this long after start
 _ANSWER_SALT = "attend.answer.v1"
 _BOARD_SALT = "attend.board.v1"
 _UNSUBSCRIBE_SALT = "attend.unsubscribe.v1"
@@ -128,3 +129,17 @@ def _loads(
         if _epoch(now) >= exp:
             raise LinkExpired("this link has expired")
     return data
+
+
+@dataclass(frozen=True, slots=True)
+class BoardLinks:
+    """Links to a captain's live board of one game, for email alerts and chat replies."""
+
+    signer: LinkSigner
+    base_url: str
+
+    def url(self, game_id: str, team_id: str, captain_player_id: str,
+            starts_at: datetime) -> str:
+        token = self.signer.board_token(game_id, team_id, captain_player_id,
+                                        starts_at + LINK_LIFETIME)
+        return f"{self.base_url.rstrip('/')}/b/{token}"

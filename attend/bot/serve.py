@@ -23,7 +23,7 @@ from attend.bot.delivery import DeliveryWorker
 from attend.bot.discord.bot import AttendBot, keep_connected
 from attend.bot.discord.channel import DiscordChannel
 from attend.bot.email.channel import email_channel_for
-from attend.bot.links import LinkSigner
+from attend.bot.links import BoardLinks, LinkSigner
 from attend.bot.slack.app import routes as slack_routes
 from attend.bot.slack.app import slack_app, slack_client
 from attend.bot.slack.channel import SlackChannel
@@ -107,9 +107,11 @@ async def _serve(app: App, *, demo: bool) -> int:
     scheduler = Scheduler(app)  # refuses a second process on one SQLite file
     app.start()
     scheduler.start()
+    signer = LinkSigner(config.secret_keys)
+    boards = BoardLinks(signer, config.base_url)
     bot = discord_task = None
     if config.discord is not None:
-        bot = AttendBot(app.service, clock=app.clock)
+        bot = AttendBot(app.service, clock=app.clock, boards=boards)
         discord_task = asyncio.create_task(keep_connected(bot, config.discord.bot_token),
                                            name="attend-discord")
     worker = delivery_worker(app, discord_bot=bot)
@@ -119,10 +121,10 @@ async def _serve(app: App, *, demo: bool) -> int:
             worker.wake()  # the notifier plans deliveries for these events
 
     unsubscribe = app.store.subscribe(deliveries_may_follow)
-    signer = LinkSigner(config.secret_keys)
     extra_routes = []
     if config.slack is not None:
-        extra_routes += slack_routes(slack_app(config.slack, app.service, clock=app.clock))
+        extra_routes += slack_routes(slack_app(config.slack, app.service, clock=app.clock,
+                                               boards=boards))
     runner = web.AppRunner(create_web_app(app, signer, extra_routes=extra_routes),
                            access_log=None, handle_signals=False)
     await runner.setup()

@@ -282,7 +282,7 @@ async def test_sync_registers_the_attend_group_with_its_team_subgroup(
     assert names == ["attend"]
     [attend] = fake_discord.commands(guild_id=77)
     subcommands = {option["name"]: option for option in attend["options"]}
-    assert {"schedule", "check", "status", "answer", "team"} <= set(subcommands)
+    assert {"schedule", "check", "status", "board", "answer", "team"} <= set(subcommands)
     assert {o["name"] for o in subcommands["team"]["options"]} == {
         "create", "add", "remove", "roster", "captain", "settings"}
 

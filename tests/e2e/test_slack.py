@@ -25,7 +25,7 @@ from aiohttp.test_utils import TestClient, TestServer
 from slack_sdk.signature import SignatureVerifier
 
 from attend.bootstrap import App, bootstrap
-from attend.bot.links import LinkSigner
+from attend.bot.links import BoardLinks, LinkSigner
 from attend.bot.serve import delivery_worker
 from attend.bot.slack.app import routes, slack_app
 from attend.bot.web import create_web_app
@@ -108,8 +108,9 @@ async def slack(database_url: str, clock: FakeClock, fake_slack: FakeSlack,
                                       api_url=fake_slack.url))
     app = bootstrap(config, clock=clock)
     assert config.slack is not None
+    boards = BoardLinks(LinkSigner(KEYS), "https://attend.example.org")
     web_app = create_web_app(app, LinkSigner(KEYS), extra_routes=routes(
-        slack_app(config.slack, app.service, clock=clock)))
+        slack_app(config.slack, app.service, clock=clock, boards=boards)))
     client = TestClient(TestServer(web_app, host="127.0.0.1"))
     await client.start_server()
     try:
@@ -349,3 +350,21 @@ def test_attend_serve_with_slack_set_takes_commands_sends_dms_and_records_taps(
     assert server.returncode == 0, errors
     assert f"Slack at {base}/slack/events" in errors
     assert "Traceback" not in errors
+
+
+async def test_a_captain_gets_a_private_link_to_the_live_board(slack: Slack) -> None:
+    await team_with_a_game(slack)
+    await slack.say(CAPTAIN, "check G1")
+    await slack.tap(ALICE, "yes", slack.check_id(), respond_to="alice")
+
+    reply = await slack.say(CAPTAIN, "board G1")
+    head, url = reply.splitlines()
+    assert head.startswith("Live board for G1, yours alone")
+    assert url.startswith("https://attend.example.org/b/")
+    page = await slack.client.get(url.removeprefix("https://attend.example.org"))
+    assert page.status == 200
+    shown = await page.text()
+    assert "Hawks" in shown and "alice" in shown
+
+    refused = await slack.say(ALICE, "board G1")
+    assert refused.startswith("Only a captain can open the live board")

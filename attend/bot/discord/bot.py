@@ -25,6 +25,7 @@ from discord import app_commands
 from attend.bootstrap import App
 from attend.bot.commands import CommandRunner
 from attend.bot.discord import messages
+from attend.bot.links import BoardLinks
 from attend.core.actors import Actor
 from attend.core.aggregates.common import Answer
 from attend.core.errors import DomainError
@@ -41,12 +42,14 @@ T = TypeVar("T")
 
 class AttendBot(discord.Client):
     def __init__(self, service: AttendService, *, clock: Callable[[], datetime],
-                 default_timezone: str = "UTC", reply_budget: float = REPLY_BUDGET_S) -> None:
+                 boards: BoardLinks | None = None, default_timezone: str = "UTC",
+                 reply_budget: float = REPLY_BUDGET_S) -> None:
         super().__init__(intents=discord.Intents.default(),
                          max_ratelimit_timeout=MAX_RATELIMIT_WAIT_S,
                          allowed_mentions=discord.AllowedMentions.none())
         self.service = service
-        self.runner = CommandRunner(service, clock=clock, default_timezone=default_timezone)
+        self.runner = CommandRunner(service, clock=clock, default_timezone=default_timezone,
+                                    boards=boards)
         self.tree = app_commands.CommandTree(self)
         self.tree.add_command(attend_commands(self))
         self.logged_in = asyncio.Event()
@@ -154,6 +157,11 @@ def attend_commands(bot: AttendBot) -> app_commands.Group:
     @describe(game=_GAME)
     async def status(interaction: Interaction, game: str = "next", team: Team = None) -> None:
         await run(interaction, team, "status", game)
+
+    @attend.command(description="A private link to a game's live board (captains)")
+    @describe(game=_GAME)
+    async def board(interaction: Interaction, game: str = "next", team: Team = None) -> None:
+        await run(interaction, team, "board", game)
 
     @attend.command(description="Nudge those who haven't answered or said maybe (captains)")
     @describe(game=_GAME)

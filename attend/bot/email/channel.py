@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Sequence
-from datetime import datetime, timedelta
+from datetime import datetime
 from email.message import EmailMessage
 from email.utils import parseaddr
 from typing import Protocol
@@ -27,7 +27,7 @@ from attend.bot.email.models import (
 from attend.bot.email.outbox import OutboxMailer
 from attend.bot.email.render import Email, build_message
 from attend.bot.email.smtp import SmtpMailer, SmtpSettings
-from attend.bot.links import LinkSigner
+from attend.bot.links import LINK_LIFETIME, BoardLinks, LinkSigner
 from attend.bot.when import describe
 from attend.config import Config
 from attend.core.aggregates.common import Channel
@@ -38,7 +38,6 @@ from attend.core.notifications import (
     PermanentDeliveryError,
 )
 
-LINK_LIFETIME = timedelta(hours=6)  # answer and board links work until this long after start
 _NO_ANSWER_LINKS = (NotificationKind.CANCELLATION,)
 _ALERTS = {
     NotificationKind.CAPTAIN_BELOW_MINIMUM: CaptainAlertKind.BELOW_MINIMUM,
@@ -105,12 +104,12 @@ class EmailChannel:
         when = describe(n.starts_at, zone)
         expires = n.starts_at + LINK_LIFETIME
         if n.for_captain:
-            token = self._signer.board_token(n.game_id, n.team_id, n.recipient.player_id,
-                                             expires)
+            board_url = BoardLinks(self._signer, self._base).url(
+                n.game_id, n.team_id, n.recipient.player_id, n.starts_at)
             return CaptainAlertEmail(
                 kind=_ALERTS[n.kind], to_address=n.recipient.email, to_name=n.recipient.name,
                 team_name=n.team_name, opponent=n.opponent, local_when=when,
-                board_url=f"{self._base}/b/{token}",
+                board_url=board_url,
                 player_name=n.about_player_name or "A player", yes_count=n.yes_count,
                 minimum=n.min_players, reason=n.reason)
         urls: dict[str, str] = {}

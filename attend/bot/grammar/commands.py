@@ -143,6 +143,11 @@ class Me:
     pass
 
 
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Board:
+    game: str = "next"
+
+
 Command: TypeAlias = (
     Help
     | CreateTeam
@@ -156,6 +161,7 @@ Command: TypeAlias = (
     | Games
     | Check
     | Status
+    | Board
     | Remind
     | Deadline
     | ClearDeadline

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-from attend.bot.grammar.commands import Check, Command, Games, Help, Me, Remind, Status
+from attend.bot.grammar.commands import Board, Check, Command, Games, Help, Me, Remind, Status
 from attend.bot.grammar.games import (
     game_or_next,
     parse_answer,
@@ -61,6 +61,7 @@ _COMMANDS: dict[str, Callable[[Sequence[str]], Command]] = {
     "games": _no_args(Games(), "games"),
     "check": lambda w: Check(game=game_or_next(w, "check")),
     "status": lambda w: Status(game=game_or_next(w, "status")),
+    "board": lambda w: Board(game=game_or_next(w, "board")),
     "remind": lambda w: Remind(game=game_or_next(w, "remind")),
     "deadline": parse_deadline,
     "cancel": parse_cancel,

@@ -29,6 +29,7 @@ from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
 from attend.bot.commands import CommandRunner
+from attend.bot.links import BoardLinks
 from attend.bot.slack import messages
 from attend.config import SlackConfig
 from attend.core.actors import Actor
@@ -47,8 +48,10 @@ def slack_client(config: SlackConfig) -> AsyncWebClient:
 
 
 def slack_app(config: SlackConfig, service: AttendService, *, clock: Callable[[], datetime],
-              default_timezone: str = "UTC", ack_budget: float = ACK_BUDGET_S) -> AsyncApp:
-    runner = CommandRunner(service, clock=clock, default_timezone=default_timezone)
+              boards: BoardLinks | None = None, default_timezone: str = "UTC",
+              ack_budget: float = ACK_BUDGET_S) -> AsyncApp:
+    runner = CommandRunner(service, clock=clock, default_timezone=default_timezone,
+                           boards=boards)
     # AsyncApp checks the token (auth.test) at the first request, not at start-up.
     bolt = AsyncApp(client=slack_client(config), signing_secret=config.signing_secret)
 
