@@ -36,11 +36,19 @@ class SmtpConfig:
 
 @dataclass(frozen=True, kw_only=True, slots=True)
 class SlackConfig:
-    """One Slack workspace, through the bot token of the app installed there."""
+    """One Slack workspace through the bot token of the app installed there, or any number
+    of them, each installing the app through OAuth (client id and secret instead)."""
 
-    bot_token: str = field(repr=False)
     signing_secret: str = field(repr=False)
+    bot_token: str | None = field(default=None, repr=False)
+    client_id: str | None = None
+    client_secret: str | None = field(default=None, repr=False)
     api_url: str = SLACK_API_URL  # another one only for a proxy or a test double
+
+    @property
+    def installs(self) -> bool:
+        """Whether workspaces install Attend through OAuth (no single bot token)."""
+        return self.bot_token is None
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -156,19 +164,30 @@ def _discord(env: Mapping[str, str]) -> DiscordConfig | None:
 def _slack(env: Mapping[str, str]) -> SlackConfig | None:
     token = env.get("ATTEND_SLACK_BOT_TOKEN", "").strip()
     secret = env.get("ATTEND_SLACK_SIGNING_SECRET", "").strip()
-    if not token and not secret:
+    client_id = env.get("ATTEND_SLACK_CLIENT_ID", "").strip()
+    client_secret = env.get("ATTEND_SLACK_CLIENT_SECRET", "").strip()
+    if not (token or secret or client_id or client_secret):
         return None
-    if not (token and secret):
-        raise ConfigError("set both ATTEND_SLACK_BOT_TOKEN and ATTEND_SLACK_SIGNING_SECRET "
-                          "(the app's Basic Information page has the secret), or neither")
-    if not token.startswith("xoxb-"):
+    if not secret:
+        raise ConfigError("set ATTEND_SLACK_SIGNING_SECRET too (the app's Basic Information "
+                          "page has it), or no Slack settings at all")
+    if token and (client_id or client_secret):
+        raise ConfigError("set either ATTEND_SLACK_BOT_TOKEN (one workspace) or "
+                          "ATTEND_SLACK_CLIENT_ID and ATTEND_SLACK_CLIENT_SECRET (workspaces "
+                          "install Attend), not both")
+    if not token and not (client_id and client_secret):
+        raise ConfigError("set ATTEND_SLACK_BOT_TOKEN (one workspace), or both "
+                          "ATTEND_SLACK_CLIENT_ID and ATTEND_SLACK_CLIENT_SECRET (workspaces "
+                          "install Attend)")
+    if token and not token.startswith("xoxb-"):
         raise ConfigError("ATTEND_SLACK_BOT_TOKEN must be the app's bot token (xoxb-...), "
                           "from its OAuth & Permissions page")
     api_url = env.get("ATTEND_SLACK_API_URL", "").strip() or SLACK_API_URL
     if not api_url.startswith(("http://", "https://")):
         raise ConfigError(f"ATTEND_SLACK_API_URL={api_url!r} must start with http:// or "
                           "https://")
-    return SlackConfig(bot_token=token, signing_secret=secret,
+    return SlackConfig(signing_secret=secret, bot_token=token or None,
+                       client_id=client_id or None, client_secret=client_secret or None,
                        api_url=api_url if api_url.endswith("/") else api_url + "/")
 
 

@@ -10,6 +10,7 @@ message updates, and ``response_url`` posts from slash commands and button click
 from __future__ import annotations
 
 import asyncio
+import base64
 import dataclasses
 import json
 import threading
@@ -31,6 +32,7 @@ class Call:
     args: dict[str, Any]
     headers: dict[str, str]
     limited: bool = False  # answered 429 by ``rate_limit``
+    team: str | None = None  # the workspace whose token made the call
 
 
 @dataclasses.dataclass
@@ -47,9 +49,13 @@ class Message:
 class FakeSlack:
     """Slack's Web API on a loopback port: ``POST /api/<method>`` and ``POST /respond/<name>``."""
 
-    def __init__(self, token: str = "xoxb-test", team_id: str = "T0001") -> None:
+    def __init__(self, token: str = "xoxb-test", team_id: str = "T0001", *,
+                 client_id: str = "111.222", client_secret: str = "client-secret") -> None:
         self.token = token
         self.team_id = team_id
+        self.client_id, self.client_secret = client_id, client_secret
+        self._tokens = {token: team_id}  # bot token -> its workspace
+        self._codes: dict[str, tuple[str, str]] = {}  # OAuth code -> (workspace, bot token)
         self._lock = threading.Lock()
         self._calls: list[Call] = []
         self._messages: list[Message] = []
@@ -96,6 +102,12 @@ class FakeSlack:
             raise ValueError(f"not a conversations.open or chat.postMessage error: {error}")
         with self._lock:
             self._refused[user] = error
+
+    def grant(self, code: str, team_id: str, token: str) -> None:
+        """What Slack does when someone installs the app in ``team_id``: the redirect
+        carries ``code``, which oauth.v2.access exchanges (once) for ``token``."""
+        with self._lock:
+            self._codes[code] = (team_id, token)
 
     def rate_limit(self, method: str, times: int = 1, retry_after: int = 1) -> None:
         """Answer the next ``times`` calls of ``method`` with 429 and ``Retry-After``."""
@@ -148,25 +160,30 @@ class FakeSlack:
             "chat.update": self._chat_update,
         }.get(method)
         auth = next((v for k, v in headers.items() if k.lower() == "authorization"), None)
+        if method == "oauth.v2.access":  # the app's own credentials, not a bot token
+            with self._lock:
+                self._calls.append(Call(method, args, headers))
+                return 200, {}, self._oauth_access(args, auth)
+        team = self._tokens.get((auth or "").removeprefix("Bearer "))
         error = None
         if handle is None:
             error = "unknown_method"
         elif auth is None:
             error = "not_authed"
-        elif auth != f"Bearer {self.token}":
+        elif team is None:
             error = "invalid_auth"
         with self._lock:
             left, retry_after = self._limits.get(method, (0, 0))
             limited = error is None and left > 0
             if limited:
                 self._limits[method] = (left - 1, retry_after)
-            self._calls.append(Call(method, args, headers, limited))
+            self._calls.append(Call(method, args, headers, limited, team))
             if error is not None:
                 return 200, {}, {"ok": False, "error": error}
             if limited:
                 return 429, {"Retry-After": str(retry_after)}, {"ok": False, "error": "ratelimited"}
-            assert handle is not None
-            return 200, {}, handle(args)
+            assert handle is not None and team is not None
+            return 200, {}, handle({**args, "_team": team})
 
     def _auth_test(self, args: dict[str, Any]) -> dict[str, Any]:
         return {
@@ -174,10 +191,29 @@ class FakeSlack:
             "url": "https://fake.slack.test/",
             "team": "Fake",
             "user": "attend",
-            "team_id": self.team_id,
+            "team_id": args["_team"],
             "user_id": "UBOT",
             "bot_id": "BBOT",
         }
+
+    def _oauth_access(self, args: dict[str, Any], auth: str | None) -> dict[str, Any]:
+        """Exchanges a code for the installation, as Slack does: the app's client id and
+        secret in HTTP Basic auth (or the form), and a code good for one exchange."""
+        basic = base64.b64encode(f"{self.client_id}:{self.client_secret}".encode()).decode()
+        in_form = (args.get("client_id"), args.get("client_secret")) == (
+            self.client_id, self.client_secret)
+        if auth != f"Basic {basic}" and not in_form:
+            return {"ok": False, "error": "invalid_client_id"}
+        granted = self._codes.pop(str(args.get("code", "")), None)
+        if granted is None:
+            return {"ok": False, "error": "invalid_code"}
+        team_id, token = granted
+        self._tokens[token] = team_id
+        return {"ok": True, "app_id": "A0001", "authed_user": {"id": "UINSTALLER"},
+                "scope": "commands,chat:write,im:write", "token_type": "bot",
+                "access_token": token, "bot_user_id": "UBOT",
+                "team": {"id": team_id, "name": f"Workspace {team_id}"},
+                "enterprise": None, "is_enterprise_install": False}
 
     def _conversations_open(self, args: dict[str, Any]) -> dict[str, Any]:
         user = str(args.get("users", ""))

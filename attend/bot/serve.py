@@ -25,8 +25,8 @@ from attend.bot.discord.channel import DiscordChannel
 from attend.bot.email.channel import email_channel_for
 from attend.bot.links import BoardLinks, LinkSigner
 from attend.bot.slack.app import routes as slack_routes
-from attend.bot.slack.app import slack_app, slack_client
-from attend.bot.slack.channel import SlackChannel
+from attend.bot.slack.app import slack_app, slack_channel
+from attend.bot.slack.installations import Installations
 from attend.bot.web.app import create_web_app
 from attend.config import Config
 from attend.core.actors import Actor
@@ -40,17 +40,31 @@ from attend.scheduler import Scheduler
 log = logging.getLogger("attend.serve")
 
 
-def delivery_worker(app: App, *, discord_bot: AttendBot | None = None) -> DeliveryWorker:
-    """The worker with every channel configured: email always; Slack with its token and
-    secret; Discord through ``discord_bot`` (which needs signing in, so the caller owns it)."""
+def delivery_worker(app: App, *, discord_bot: AttendBot | None = None,
+                    slack_installations: Installations | None = None) -> DeliveryWorker:
+    """The worker with every channel configured: email always; Slack with its token, or
+    through ``slack_installations`` when workspaces install Attend; Discord through
+    ``discord_bot`` (which needs signing in, so the caller owns it)."""
     channels: dict[Channel, NotificationChannel] = {
         Channel.EMAIL: email_channel_for(app.config, clock=app.clock)}
-    if app.config.slack is not None:
-        channels[Channel.SLACK] = SlackChannel(slack_client(app.config.slack))
+    slack = app.config.slack
+    if slack is not None:
+        if slack.installs and slack_installations is None:
+            slack_installations = open_installations(app)
+        channels[Channel.SLACK] = slack_channel(slack, slack_installations)
     if discord_bot is not None:
         channels[Channel.DISCORD] = DiscordChannel(discord_bot)
     return DeliveryWorker(app.db, app.router, channels, clock=app.clock,
                           owner=app.runtime.owner)
+
+
+def open_installations(app: App) -> Installations | None:
+    """The Slack workspaces that installed Attend, when they install it (else None)."""
+    slack = app.config.slack
+    if slack is None or not slack.installs:
+        return None
+    assert slack.client_id is not None
+    return Installations.open(app.db.engine, slack.client_id)
 
 
 def deliver_once(app: App) -> int:
@@ -114,7 +128,8 @@ async def _serve(app: App, *, demo: bool) -> int:
         bot = AttendBot(app.service, clock=app.clock, boards=boards)
         discord_task = asyncio.create_task(keep_connected(bot, config.discord.bot_token),
                                            name="attend-discord")
-    worker = delivery_worker(app, discord_bot=bot)
+    installations = await asyncio.to_thread(open_installations, app)
+    worker = delivery_worker(app, discord_bot=bot, slack_installations=installations)
     worker.start()
     def deliveries_may_follow(recorded: Sequence[RecordedEvent]) -> None:
         if any(type(r.event) in Notifier.events for r in recorded):
@@ -123,8 +138,9 @@ async def _serve(app: App, *, demo: bool) -> int:
     unsubscribe = app.store.subscribe(deliveries_may_follow)
     extra_routes = []
     if config.slack is not None:
-        extra_routes += slack_routes(slack_app(config.slack, app.service, clock=app.clock,
-                                               boards=boards))
+        extra_routes += slack_routes(slack_app(
+            config.slack, app.service, clock=app.clock, base_url=config.base_url,
+            installations=installations, boards=boards))
     runner = web.AppRunner(create_web_app(app, signer, extra_routes=extra_routes),
                            access_log=None, handle_signals=False)
     await runner.setup()
@@ -146,6 +162,8 @@ async def _serve(app: App, *, demo: bool) -> int:
             f"SMTP via {config.smtp.host}"
         if config.slack is not None:
             where += f"; Slack at {config.base_url}/slack/events"
+            if config.slack.installs:
+                where += f", installed from {config.base_url}/slack/install"
         if config.discord is not None:
             where += "; Discord through its gateway"
         log.info("Attend is running at %s (database %s; email to %s). Ctrl-C stops it.",

@@ -51,6 +51,17 @@ def test_slack_joins_with_its_token_and_signing_secret(tmp_path: Path) -> None:
     assert config.slack is not None
     assert config.slack.api_url == "https://slack.com/api/"
     assert "xoxb-123" not in repr(config) and "secret" not in repr(config.slack)
+    assert not config.slack.installs
+
+
+def test_slack_workspaces_can_install_attend_instead(tmp_path: Path) -> None:
+    config = load_config({"ATTEND_DATABASE_URL": f"sqlite:///{tmp_path}/a.db",
+                          "ATTEND_SLACK_SIGNING_SECRET": "s3cret",
+                          "ATTEND_SLACK_CLIENT_ID": "111.222",
+                          "ATTEND_SLACK_CLIENT_SECRET": "c1ient-s3cret"})
+    assert config.slack is not None and config.slack.installs
+    assert config.slack.client_id == "111.222"
+    assert "s3cret" not in repr(config)
 
 
 def test_discord_joins_with_its_bot_token(tmp_path: Path) -> None:
@@ -72,8 +83,12 @@ def test_discord_joins_with_its_bot_token(tmp_path: Path) -> None:
     ({"ATTEND_SMTP_HOST": "smtp.example.org", "ATTEND_SMTP_STARTTLS": "maybe"},
      "use true or false"),
     ({"ATTEND_MAIL_FROM": "Attend"}, "needs an email address"),
-    ({"ATTEND_SLACK_BOT_TOKEN": "xoxb-1"}, "set both ATTEND_SLACK_BOT_TOKEN and "
-     "ATTEND_SLACK_SIGNING_SECRET"),
+    ({"ATTEND_SLACK_BOT_TOKEN": "xoxb-1"}, "set ATTEND_SLACK_SIGNING_SECRET too"),
+    ({"ATTEND_SLACK_SIGNING_SECRET": "s"}, "set ATTEND_SLACK_BOT_TOKEN (one workspace), or "
+     "both"),
+    ({"ATTEND_SLACK_SIGNING_SECRET": "s", "ATTEND_SLACK_CLIENT_ID": "1.2"}, "or both"),
+    ({"ATTEND_SLACK_SIGNING_SECRET": "s", "ATTEND_SLACK_BOT_TOKEN": "xoxb-1",
+      "ATTEND_SLACK_CLIENT_ID": "1.2", "ATTEND_SLACK_CLIENT_SECRET": "c"}, "not both"),
     ({"ATTEND_SLACK_BOT_TOKEN": "xoxp-1", "ATTEND_SLACK_SIGNING_SECRET": "s"},
      "must be the app's bot token (xoxb-...)"),
     ({"ATTEND_DISCORD_BOT_TOKEN": "my-client-secret"}, "does not look like a bot token"),

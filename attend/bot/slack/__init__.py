@@ -1,6 +1,7 @@
 """Slack: captains type ``/attend ...``; players answer from Yes / No / Maybe buttons in a DM.
 
-``app`` serves Slack's requests on the web app (``/slack/events``), ``channel`` sends the DMs
-for the delivery worker, ``messages`` says what they look like, and ``manifest.yaml`` creates
-the Slack app with the scopes, command and request URLs it needs.
+``app`` serves Slack's requests on the web app (``/slack/events``, and the install pages
+when workspaces install Attend), ``channel`` sends the DMs for the delivery worker,
+``messages`` says what they look like, ``installations`` keeps each workspace's bot token,
+and ``manifest.yaml`` creates the Slack app with the scopes, command and URLs it needs.
 """

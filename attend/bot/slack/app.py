@@ -26,11 +26,14 @@ from typing import Any
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
+from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
 from slack_sdk.web.async_client import AsyncWebClient
 
 from attend.bot.commands import CommandRunner
 from attend.bot.links import BoardLinks
 from attend.bot.slack import messages
+from attend.bot.slack.channel import SlackChannel
+from attend.bot.slack.installations import Installations
 from attend.config import SlackConfig
 from attend.core.actors import Actor
 from attend.core.aggregates.common import Answer
@@ -40,20 +43,51 @@ from attend.core.service import AttendService
 log = logging.getLogger(__name__)
 
 ACK_BUDGET_S = 2.0  # Slack gives 3 s; keep one for the network
+INSTALL_PATH, REDIRECT_PATH = "/slack/install", "/slack/oauth_redirect"
 _TAP = re.compile(rf"^{messages.ACTION_PREFIX}(yes|no|maybe)$")
+
+
+SCOPES = ["commands", "chat:write", "im:write"]  # as in manifest.yaml
 
 
 def slack_client(config: SlackConfig) -> AsyncWebClient:
     return AsyncWebClient(token=config.bot_token, base_url=config.api_url, timeout=10)
 
 
+def slack_channel(config: SlackConfig, installations: Installations | None) -> SlackChannel:
+    """DMs with the configured bot token, or with each workspace's own installation."""
+    if installations is not None:
+        return SlackChannel(slack_client(config), installations.bot_token)
+
+    async def configured(_workspace: str) -> str | None:
+        return config.bot_token
+
+    return SlackChannel(slack_client(config), configured)
+
+
 def slack_app(config: SlackConfig, service: AttendService, *, clock: Callable[[], datetime],
+              base_url: str = "", installations: Installations | None = None,
               boards: BoardLinks | None = None, default_timezone: str = "UTC",
               ack_budget: float = ACK_BUDGET_S) -> AsyncApp:
+    """The app for one workspace (a bot token), or, given ``installations``, for every
+    workspace that installs it from ``base_url``/slack/install."""
     runner = CommandRunner(service, clock=clock, default_timezone=default_timezone,
                            boards=boards)
-    # AsyncApp checks the token (auth.test) at the first request, not at start-up.
-    bolt = AsyncApp(client=slack_client(config), signing_secret=config.signing_secret)
+    oauth = None
+    if installations is not None:
+        assert config.client_id and config.client_secret
+        oauth = AsyncOAuthSettings(
+            client_id=config.client_id, client_secret=config.client_secret, scopes=SCOPES,
+            installation_store=installations, installation_store_bot_only=True,
+            state_store=installations.states,
+            redirect_uri=f"{base_url.rstrip('/')}{REDIRECT_PATH}",
+            install_path=INSTALL_PATH, redirect_uri_path=REDIRECT_PATH)
+    # AsyncApp checks a token (auth.test) at the first request, not at start-up.
+    bolt = AsyncApp(
+        client=slack_client(config), signing_secret=config.signing_secret,
+        oauth_settings=oauth, user_facing_authorize_error_message=(
+            "Attend isn't installed in this Slack workspace, or its installation was "
+            f"removed. Install it from {base_url.rstrip('/')}{INSTALL_PATH}"))
 
     @bolt.command("/attend")
     async def command(ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond) -> None:
@@ -95,9 +129,23 @@ def slack_app(config: SlackConfig, service: AttendService, *, clock: Callable[[]
 
 
 def routes(bolt: AsyncApp) -> list[web.RouteDef]:
-    """``POST /slack/events``: slash commands and interactivity, one request URL."""
+    """``POST /slack/events``: slash commands and interactivity, one request URL; and,
+    when workspaces install Attend, ``GET /slack/install`` (the "Add to Slack" page) and
+    ``GET /slack/oauth_redirect`` (where Slack sends the installer back)."""
     async def events(request: web.Request) -> web.StreamResponse:
         response = await bolt.async_dispatch(await to_bolt_request(request))
         return await to_aiohttp_response(response)
 
-    return [web.post("/slack/events", events)]
+    found = [web.post("/slack/events", events)]
+    flow = bolt.oauth_flow
+    if flow is not None:
+        async def install(request: web.Request) -> web.StreamResponse:
+            return await to_aiohttp_response(
+                await flow.handle_installation(await to_bolt_request(request)))
+
+        async def redirected(request: web.Request) -> web.StreamResponse:
+            return await to_aiohttp_response(
+                await flow.handle_callback(await to_bolt_request(request)))
+
+        found += [web.get(INSTALL_PATH, install), web.get(REDIRECT_PATH, redirected)]
+    return found

@@ -16,6 +16,7 @@ The message reference is ``<DM channel>:<ts>``, which ``chat.update`` needs to e
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 
 import aiohttp
 from slack_sdk.errors import SlackApiError
@@ -46,27 +47,36 @@ _BAD_TOKEN = {"invalid_auth", "not_authed", "token_revoked", "token_expired",
               "account_inactive_bot", "missing_scope", "not_allowed_token_type"}
 
 
+# The bot token for a workspace: the one configured, or that workspace's installation.
+BotToken = Callable[[str], Awaitable[str | None]]
+
+
 class SlackChannel:
     channel = Channel.SLACK
 
-    def __init__(self, client: AsyncWebClient) -> None:
+    def __init__(self, client: AsyncWebClient, bot_token: BotToken) -> None:
         self._client = client
-        self._dms: dict[str, str] = {}  # Slack user id -> their DM channel with the bot
+        self._bot_token = bot_token
+        self._dms: dict[str, str] = {}  # "<workspace>:<user>" -> their DM with the bot
 
     async def send(self, notification: Notification) -> str | None:
         identity = notification.recipient.slack_user
         if not identity:
             raise PermanentDeliveryError("no Slack account on file")
-        user = identity.rpartition(":")[2]  # "<workspace>:<user>"
+        workspace, _, user = identity.rpartition(":")
+        token = await self._bot_token(workspace)
+        if token is None:
+            raise PermanentDeliveryError("Attend is not installed in their Slack workspace")
         text, blocks = messages.notification(notification)
         try:
-            dm = self._dms.get(user)
+            dm = self._dms.get(identity)
             if dm is None:
-                opened = await self._client.conversations_open(users=user)
-                dm = self._dms[user] = opened["channel"]["id"]
-            posted = await self._client.chat_postMessage(channel=dm, text=text, blocks=blocks)
+                opened = await self._client.conversations_open(token=token, users=user)
+                dm = self._dms[identity] = opened["channel"]["id"]
+            posted = await self._client.chat_postMessage(token=token, channel=dm, text=text,
+                                                         blocks=blocks)
         except SlackApiError as error:
-            self._dms.pop(user, None)  # opened afresh next time
+            self._dms.pop(identity, None)  # opened afresh next time
             raise _delivery_error(error) from None
         except (TimeoutError, aiohttp.ClientError) as error:
             raise TransientDeliveryError(f"Slack could not be reached ({error!r})") from None
