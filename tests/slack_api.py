@@ -56,6 +56,7 @@ class FakeSlack:
         self.client_id, self.client_secret = client_id, client_secret
         self._tokens = {token: team_id}  # bot token -> its workspace
         self._codes: dict[str, tuple[str, str]] = {}  # OAuth code -> (workspace, bot token)
+        self._zones: dict[str, str] = {}  # user id -> IANA time zone
         self._lock = threading.Lock()
         self._calls: list[Call] = []
         self._messages: list[Message] = []
@@ -102,6 +103,11 @@ class FakeSlack:
             raise ValueError(f"not a conversations.open or chat.postMessage error: {error}")
         with self._lock:
             self._refused[user] = error
+
+    def set_timezone(self, user: str, zone: str) -> None:
+        """The time zone users.info gives for ``user`` (none until set)."""
+        with self._lock:
+            self._zones[user] = zone
 
     def grant(self, code: str, team_id: str, token: str) -> None:
         """What Slack does when someone installs the app in ``team_id``: the redirect
@@ -158,6 +164,7 @@ class FakeSlack:
             "conversations.open": self._conversations_open,
             "chat.postMessage": self._chat_post_message,
             "chat.update": self._chat_update,
+            "users.info": self._users_info,
         }.get(method)
         auth = next((v for k, v in headers.items() if k.lower() == "authorization"), None)
         if method == "oauth.v2.access":  # the app's own credentials, not a bot token
@@ -210,7 +217,7 @@ class FakeSlack:
         team_id, token = granted
         self._tokens[token] = team_id
         return {"ok": True, "app_id": "A0001", "authed_user": {"id": "UINSTALLER"},
-                "scope": "commands,chat:write,im:write", "token_type": "bot",
+                "scope": "commands,chat:write,im:write,users:read", "token_type": "bot",
                 "access_token": token, "bot_user_id": "UBOT",
                 "team": {"id": team_id, "name": f"Workspace {team_id}"},
                 "enterprise": None, "is_enterprise_install": False}
@@ -250,6 +257,15 @@ class FakeSlack:
         message.updates += 1
         return {"ok": True, "channel": channel, "ts": ts, "text": message.text}
 
+    def _users_info(self, args: dict[str, Any]) -> dict[str, Any]:
+        user = str(args.get("user", ""))
+        if not user:
+            return {"ok": False, "error": "user_not_found"}
+        found: dict[str, Any] = {"id": user, "team_id": args["_team"], "name": user.lower()}
+        if user in self._zones:
+            found["tz"] = self._zones[user]
+        return {"ok": True, "user": found}
+
     def _respond(self, name: str, body: dict[str, Any]) -> None:
         with self._lock:
             self._responses.append((name, body))
@@ -278,6 +294,14 @@ def _handler_for(fake: FakeSlack) -> type[BaseHTTPRequestHandler]:
             elif path.path.startswith("/respond/"):
                 fake._respond(path.path[9:], json.loads(body or b"{}"))
                 self._reply(200, {}, {"ok": True})
+            else:
+                self._reply(404, {}, {"ok": False, "error": "not_found"})
+
+        def do_GET(self) -> None:  # some methods (users.info) are read with GET
+            path = urlsplit(self.path)
+            if path.path.startswith("/api/"):
+                args = _decode_args(path.query, "", b"")
+                self._reply(*fake._api(path.path[5:], args, dict(self.headers.items())))
             else:
                 self._reply(404, {}, {"ok": False, "error": "not_found"})
 

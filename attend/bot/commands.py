@@ -54,15 +54,18 @@ class CommandRunner:
         self._default_timezone = default_timezone
         self._boards = boards
 
-    def run(self, actor: Actor, line: str, *, team_id: str | None = None) -> Reply:
+    def run(self, actor: Actor, line: str, *, team_id: str | None = None,
+            timezone: str | None = None) -> Reply:
         """Run ``line``; ``team_id``, or ``--team NAME`` at the end of the line, picks the
-        team for someone on several."""
+        team for someone on several; ``timezone`` (where the platform says the person is)
+        is a new team's zone when they name none."""
         try:
             line, named = _team_option(line)
             if named is not None:
                 team_id = self._team_named(actor, named)
             command = grammar.parse(line)
-            return Reply(self._execute(actor, command, team_id))
+            return Reply(self._execute(actor, command, team_id,
+                                       timezone or self._default_timezone))
         except grammar.GrammarError as error:
             return Reply(f"{error.message}\nUsage: {error.usage}", ok=False)
         except (WhenError, DomainError) as error:
@@ -80,13 +83,14 @@ class CommandRunner:
     def _when(self, ctx: Context, when_text: str) -> datetime:
         return parse_when(when_text, zone=ZoneInfo(ctx.team.timezone), now=self._clock())
 
-    def _execute(self, actor: Actor, command: grammar.Command, team_id: str | None) -> str:
+    def _execute(self, actor: Actor, command: grammar.Command, team_id: str | None,
+                 default_timezone: str) -> str:
         service = self._service
         match command:
             case grammar.Help(topic=topic):
                 return grammar.help_text(topic)
             case grammar.CreateTeam(name=name, timezone=zone):
-                ctx = service.create_team(actor, name, zone or self._default_timezone)
+                ctx = service.create_team(actor, name, zone or default_timezone)
                 return (f"Created {ctx.team.name} (time zone {ctx.team.timezone}); you're its "
                         "captain. Add players with /attend team add NAME EMAIL.")
             case grammar.AddPlayer(name=name, email=email, mention=mention):

@@ -368,3 +368,21 @@ async def test_a_captain_gets_a_private_link_to_the_live_board(slack: Slack) -> 
 
     refused = await slack.say(ALICE, "board G1")
     assert refused.startswith("Only a captain can open the live board")
+
+
+async def test_a_team_created_without_a_zone_takes_the_captains_slack_time_zone(
+        slack: Slack) -> None:
+    slack.fake.set_timezone(CAPTAIN, "America/Chicago")
+
+    created = await slack.say(CAPTAIN, "team create The Alchemists")
+
+    assert created.startswith("Created The Alchemists (time zone America/Chicago)")
+    day = (slack.clock.now + timedelta(days=3)).strftime("%Y-%m-%d")
+    assert "7:00 PM CST" in await slack.say(CAPTAIN, f"schedule {day} 19:00")
+    assert [c.args["user"] for c in slack.fake.calls("users.info")] == [CAPTAIN]  # once
+
+
+async def test_without_a_slack_time_zone_a_new_team_is_on_utc_and_says_so(
+        slack: Slack) -> None:
+    created = await slack.say(CAPTAIN, "team create The Alchemists")
+    assert created.startswith("Created The Alchemists (time zone UTC)")

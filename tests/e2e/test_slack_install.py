@@ -51,7 +51,7 @@ class Installing:
         assert link is not None
         query = parse_qs(urlsplit(unescape(link.group(1))).query)
         assert query["client_id"] == [CLIENT_ID]
-        assert query["scope"] == ["commands,chat:write,im:write"]
+        assert query["scope"] == ["commands,chat:write,im:write,users:read"]
         assert query["redirect_uri"] == [f"{BASE}/slack/oauth_redirect"]
         [state] = query["state"]
         return state

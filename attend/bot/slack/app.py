@@ -23,12 +23,15 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
+import aiohttp
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
+from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from attend.bot import grammar
 from attend.bot.commands import CommandRunner
 from attend.bot.links import BoardLinks
 from attend.bot.slack import messages
@@ -47,7 +50,7 @@ INSTALL_PATH, REDIRECT_PATH = "/slack/install", "/slack/oauth_redirect"
 _TAP = re.compile(rf"^{messages.ACTION_PREFIX}(yes|no|maybe)$")
 
 
-SCOPES = ["commands", "chat:write", "im:write"]  # as in manifest.yaml
+SCOPES = ["commands", "chat:write", "im:write", "users:read"]  # as in manifest.yaml
 
 
 def slack_client(config: SlackConfig) -> AsyncWebClient:
@@ -90,10 +93,12 @@ def slack_app(config: SlackConfig, service: AttendService, *, clock: Callable[[]
             f"removed. Install it from {base_url.rstrip('/')}{INSTALL_PATH}"))
 
     @bolt.command("/attend")
-    async def command(ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond) -> None:
+    async def command(ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond,
+                      client: AsyncWebClient) -> None:
         actor = Actor.slack(body["team_id"], body["user_id"], name=body.get("user_name"))
-        line = body.get("text") or "help"
-        work = asyncio.ensure_future(asyncio.to_thread(runner.run, actor, f"/attend {line}"))
+        line = f"/attend {body.get('text') or 'help'}"
+        zone = await _their_timezone(client, body["user_id"]) if _names_no_zone(line) else None
+        work = asyncio.ensure_future(asyncio.to_thread(runner.run, actor, line, timezone=zone))
         done, _ = await asyncio.wait({work}, timeout=ack_budget)
         if work in done:
             await ack(text=messages.escape(work.result().text), response_type="ephemeral")
@@ -126,6 +131,28 @@ def slack_app(config: SlackConfig, service: AttendService, *, clock: Callable[[]
         await respond(text=text, blocks=blocks, replace_original=True)
 
     return bolt
+
+
+def _names_no_zone(line: str) -> bool:
+    """Whether ``line`` creates a team without saying its time zone."""
+    try:
+        command = grammar.parse(line)
+    except grammar.GrammarError:
+        return False
+    return isinstance(command, grammar.CreateTeam) and command.timezone is None
+
+
+async def _their_timezone(client: AsyncWebClient, user: str) -> str | None:
+    """The time zone Slack has for ``user`` (``users:read``); None if Slack won't say."""
+    try:
+        found = await client.users_info(user=user)
+    except (SlackApiError, TimeoutError, aiohttp.ClientError) as error:
+        log.warning("could not read %s's time zone from Slack (%s); a new team gets UTC "
+                    "until a captain changes it", user, error)
+        return None
+    user_data: Any = found.get("user") or {}
+    zone = user_data.get("tz")
+    return zone if isinstance(zone, str) and zone else None
 
 
 def routes(bolt: AsyncApp) -> list[web.RouteDef]:

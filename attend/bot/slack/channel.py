@@ -94,7 +94,8 @@ def _delivery_error(error: SlackApiError) -> DeliveryError:
         return PermanentDeliveryError(f"{_NO_DM[code]} ({code})")
     if code in _BAD_TOKEN:
         log.error("Slack refused the bot token (%s): check ATTEND_SLACK_BOT_TOKEN and the "
-                  "app's scopes (commands, chat:write, im:write); messages wait until then",
+                  "app's scopes (commands, chat:write, im:write, users:read); messages wait "
+                  "until then",
                   code)
         return TransientDeliveryError(f"Slack refused Attend's token ({code})")
     return TransientDeliveryError(f"Slack said {code}")
