@@ -386,3 +386,18 @@ async def test_without_a_slack_time_zone_a_new_team_is_on_utc_and_says_so(
         slack: Slack) -> None:
     created = await slack.say(CAPTAIN, "team create The Alchemists")
     assert created.startswith("Created The Alchemists (time zone UTC)")
+
+
+async def test_with_a_refused_bot_token_the_captain_is_told_and_nothing_changes(
+        slack: Slack) -> None:
+    wrong = SlackConfig(bot_token="xoxb-revoked", signing_secret=SECRET, api_url=slack.fake.url)
+    web_app = create_web_app(slack.app, LinkSigner(KEYS), extra_routes=routes(
+        slack_app(wrong, slack.app.service, clock=slack.clock)))
+    async with TestClient(TestServer(web_app, host="127.0.0.1")) as client:
+        slack.client = client
+        response = await slack.command(CAPTAIN, "team create The Alchemists")
+        assert response.status == 200  # shown to the captain, as Slack shows a reply
+        told = await response.text()
+
+    assert told.startswith("Slack refused Attend's bot token, so Attend can't act here.")
+    assert slack.app.service.memberships(Actor.slack(WORKSPACE, CAPTAIN)) == []

@@ -46,11 +46,10 @@ from attend.core.service import AttendService
 log = logging.getLogger(__name__)
 
 ACK_BUDGET_S = 2.0  # Slack gives 3 s; keep one for the network
+ZONE_WAIT_S = 1.0  # for users.info, inside that budget
 INSTALL_PATH, REDIRECT_PATH = "/slack/install", "/slack/oauth_redirect"
-_TAP = re.compile(rf"^{messages.ACTION_PREFIX}(yes|no|maybe)$")
-
-
 SCOPES = ["commands", "chat:write", "im:write", "users:read"]  # as in manifest.yaml
+_TAP = re.compile(rf"^{messages.ACTION_PREFIX}(yes|no|maybe)$")
 
 
 def slack_client(config: SlackConfig) -> AsyncWebClient:
@@ -85,12 +84,15 @@ def slack_app(config: SlackConfig, service: AttendService, *, clock: Callable[[]
             state_store=installations.states,
             redirect_uri=f"{base_url.rstrip('/')}{REDIRECT_PATH}",
             install_path=INSTALL_PATH, redirect_uri_path=REDIRECT_PATH)
+    if installations is not None:
+        unauthorized = ("Attend isn't installed in this Slack workspace, or its installation "
+                        f"was removed. Install it from {base_url.rstrip('/')}{INSTALL_PATH}")
+    else:
+        unauthorized = ("Slack refused Attend's bot token, so Attend can't act here. Ask "
+                        "whoever runs Attend to check ATTEND_SLACK_BOT_TOKEN.")
     # AsyncApp checks a token (auth.test) at the first request, not at start-up.
-    bolt = AsyncApp(
-        client=slack_client(config), signing_secret=config.signing_secret,
-        oauth_settings=oauth, user_facing_authorize_error_message=(
-            "Attend isn't installed in this Slack workspace, or its installation was "
-            f"removed. Install it from {base_url.rstrip('/')}{INSTALL_PATH}"))
+    bolt = AsyncApp(client=slack_client(config), signing_secret=config.signing_secret,
+                    oauth_settings=oauth, user_facing_authorize_error_message=unauthorized)
 
     @bolt.command("/attend")
     async def command(ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond,
@@ -145,7 +147,7 @@ def _names_no_zone(line: str) -> bool:
 async def _their_timezone(client: AsyncWebClient, user: str) -> str | None:
     """The time zone Slack has for ``user`` (``users:read``); None if Slack won't say."""
     try:
-        found = await client.users_info(user=user)
+        found = await asyncio.wait_for(client.users_info(user=user), ZONE_WAIT_S)
     except (SlackApiError, TimeoutError, aiohttp.ClientError) as error:
         log.warning("could not read %s's time zone from Slack (%s); a new team gets UTC "
                     "until a captain changes it", user, error)
