@@ -69,20 +69,22 @@ def open_installations(app: App) -> Installations | None:
 
 def deliver_once(app: App) -> int:
     """Send what is due now, in the foreground (``attend say`` with no server running)."""
-    return asyncio.run(_deliver_once(app))
+    return asyncio.run(deliver_due(app))
 
 
-async def _deliver_once(app: App) -> int:
+async def deliver_due(app: App) -> int:
+    """Send what is due now through every configured channel; the jobs claimed."""
     bot = None
     if app.config.discord is not None:
         bot = AttendBot(app.service, clock=app.clock)
         try:
             await bot.login(app.config.discord.bot_token)  # REST only: enough to send DMs
         except (discord.DiscordException, OSError) as error:
+            # Closed, the bot still stands for Discord: its DMs wait for a later try rather
+            # than going to another channel as if the players had no Discord.
             log.error("could not sign in to Discord (%s); Discord DMs wait for the next "
                       "try", error)
             await bot.close()
-            bot = None
     try:
         return await delivery_worker(app, discord_bot=bot).run_once()
     finally:

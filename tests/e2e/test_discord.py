@@ -19,8 +19,8 @@ import pytest
 
 from attend.bootstrap import App, bootstrap
 from attend.bot.discord.bot import AttendBot, keep_connected, sync_commands
-from attend.bot.serve import delivery_worker
-from attend.config import Config
+from attend.bot.serve import deliver_due, delivery_worker
+from attend.config import Config, DiscordConfig
 from attend.core.actors import Actor
 from attend.core.aggregates.common import Answer
 from tests.conftest import FakeClock
@@ -319,3 +319,26 @@ async def test_a_captain_of_two_teams_picks_one_with_the_team_option(dc: Discord
     assert (await dc.say(CAPTAIN, "games", team="the alchemists")).startswith("G1 · ")
     assert (await dc.say(CAPTAIN, "status", game="G1", team="Night Owls")).startswith(
         "There's no game G1 on Night Owls's schedule.")
+
+
+async def test_dms_wait_while_attend_is_not_signed_in_to_discord(dc: Discord) -> None:
+    await dc.say(CAPTAIN, "team", "create", name="The Alchemists", timezone="America/Toronto")
+    await dc.say(CAPTAIN, "team", "add", member=discord.Object(ALICE),
+                 email="alice@example.org")
+    day = (dc.clock.now + timedelta(days=3)).strftime("%Y-%m-%d")
+    await dc.say(CAPTAIN, "schedule", when=f"{day} 19:00", opponent="Hawks")
+    await dc.say(CAPTAIN, "check", game="G1")
+    refused = Config(database_url=dc.app.config.database_url, secret_keys=KEYS,
+                     outbox_dir=dc.outbox, discord=DiscordConfig(bot_token="a.refused.token"))
+    elsewhere = bootstrap(refused, clock=dc.clock)  # attend say, with no server running
+    try:
+        assert await deliver_due(elsewhere) == 2  # claimed, and put back for later
+        elsewhere.settle()
+    finally:
+        elsewhere.close()
+
+    assert dc.fake.dm_messages(ALICE) == []
+    assert not list(dc.outbox.glob("*.eml"))  # not by email, as if she had no Discord
+    dc.clock.now += timedelta(minutes=1)  # past the first retry's wait
+    await delivery_worker(dc.app, discord_bot=dc.bot).run_once()
+    assert len(dc.fake.dm_messages(ALICE)) == len(dc.fake.dm_messages(CAPTAIN)) == 1

@@ -256,6 +256,7 @@ async def keep_connected(bot: AttendBot, token: str, *, first_wait: float = 5.0,
             log.error("Discord refused ATTEND_DISCORD_BOT_TOKEN: copy it again from the "
                       "application's Bot page and restart. Running without Discord; Discord "
                       "DMs wait.")
+            await bot.close()  # so they wait at once, not after a sign-in timeout each
             return
         except Exception as error:
             if bot.is_closed():

@@ -47,6 +47,8 @@ class DiscordChannel:
         identity = notification.recipient.discord_user
         if not identity or not identity.isdigit():
             raise PermanentDeliveryError("no Discord account on file")
+        if self._bot.is_closed():
+            raise TransientDeliveryError("not connected to Discord")
         try:
             await asyncio.wait_for(self._bot.logged_in.wait(), LOGIN_WAIT_S)
         except TimeoutError:
