@@ -29,6 +29,7 @@ _ANSWERABLE = (NotificationKind.INVITATION, NotificationKind.REMINDER,
 class Markup:
     bold: Callable[[str], str]
     escape: Callable[[str], str]
+    link: Callable[[str, str], str] = lambda url, label: f"{label}: {url}"  # (url, label)
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,7 +43,8 @@ class Message:
     chosen: Answer | None = None
 
 
-def notification(n: Notification, m: Markup) -> Message:
+def notification(n: Notification, m: Markup, *, board_url: str | None = None) -> Message:
+    """The DM for ``n``; a captain's alert links to the live board when given its URL."""
     zone = ZoneInfo(n.timezone)
     when = describe(n.starts_at, zone)
     head = _headline(n, zone, m)
@@ -52,6 +54,8 @@ def notification(n: Notification, m: Markup) -> Message:
         lines.append(f"Your answer: {m.bold(n.current_answer.value)}. Tap to change it.")
     if answerable and n.answers_close is not None:
         lines.append(f"Answers close {describe(n.answers_close, zone)}.")
+    if n.for_captain and board_url is not None:
+        lines.append(m.link(board_url, "Open the live board"))
     plain = Markup(bold=str, escape=str)
     summary = f"{_headline(n, zone, plain)} {n.team_name}" + (
         f" vs {n.opponent}" if n.opponent else "") + f", {when}"

@@ -18,6 +18,7 @@ from typing import Any
 from itsdangerous import BadSignature, URLSafeSerializer
 
 from attend.core.errors import AttendError, ConfigError
+from attend.core.notifications import Notification
 
 LINK_LIFETIME = timedelta(hours=6)  # answer and board links work until this long after start
 _ANSWER_SALT = "attend.answer.v1"
@@ -143,3 +144,10 @@ class BoardLinks:
         token = self.signer.board_token(game_id, team_id, captain_player_id,
                                         starts_at + LINK_LIFETIME)
         return f"{self.base_url.rstrip('/')}/b/{token}"
+
+
+def board_url(boards: BoardLinks | None, n: Notification) -> str | None:
+    """The live board's link for a captain's alert; None for anyone else's message."""
+    if boards is None or not n.for_captain:
+        return None
+    return boards.url(n.game_id, n.team_id, n.recipient.player_id, n.starts_at)

@@ -47,13 +47,14 @@ def delivery_worker(app: App, *, discord_bot: AttendBot | None = None,
     ``discord_bot`` (which needs signing in, so the caller owns it)."""
     channels: dict[Channel, NotificationChannel] = {
         Channel.EMAIL: email_channel_for(app.config, clock=app.clock)}
+    boards = BoardLinks(LinkSigner(app.config.secret_keys), app.config.base_url)
     slack = app.config.slack
     if slack is not None:
         if slack.installs and slack_installations is None:
             slack_installations = open_installations(app)
-        channels[Channel.SLACK] = slack_channel(slack, slack_installations)
+        channels[Channel.SLACK] = slack_channel(slack, slack_installations, boards=boards)
     if discord_bot is not None:
-        channels[Channel.DISCORD] = DiscordChannel(discord_bot)
+        channels[Channel.DISCORD] = DiscordChannel(discord_bot, boards=boards)
     return DeliveryWorker(app.db, app.router, channels, clock=app.clock,
                           owner=app.runtime.owner)
 

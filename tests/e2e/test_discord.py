@@ -245,6 +245,7 @@ async def test_a_player_whose_discord_dms_are_closed_gets_email_and_the_captain_
     assert [p for p in dc.outbox.glob("*.eml") if "alice@example.org" in p.read_text()]
     alerts = [m.content for m in dc.fake.dm_messages(CAPTAIN) if "Couldn't reach" in m.content]
     assert len(alerts) == 1 and "don't take DMs from Attend" in alerts[0]
+    assert "[Open the live board](<http://127.0.0.1:8000/b/" in alerts[0]
     attempts = dc.fake.requests("POST", f"/channels/{5000 + ALICE}/messages")
     assert len(attempts) == 1  # never asked again: Discord bans bots that keep trying
 

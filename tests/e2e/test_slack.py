@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -268,6 +269,9 @@ async def test_a_player_whose_slack_dms_are_closed_gets_email_and_the_captain_is
     assert len(alerts) == 1 and alerts[0] is not None
     said = alerts[0][0]["text"]["text"]
     assert "Couldn't reach alice" in said and "turned off messages from Attend" in said
+    board = re.search(r"<(http://127\.0\.0\.1:8000(/b/[^|]+))\|Open the live board>", said)
+    assert board is not None  # the captain's alert links to the live board
+    assert (await slack.client.get(board.group(2))).status == 200
 
 
 async def test_a_slow_command_is_acknowledged_at_once_and_answered_when_done(

@@ -22,6 +22,7 @@ import discord
 
 from attend.bot.discord import messages
 from attend.bot.discord.bot import AttendBot
+from attend.bot.links import BoardLinks, board_url
 from attend.core.aggregates.common import Channel
 from attend.core.notifications import (
     DeliveryError,
@@ -40,8 +41,9 @@ _CLOSED = {50007: "they don't take DMs from Attend (Discord privacy settings)",
 class DiscordChannel:
     channel = Channel.DISCORD
 
-    def __init__(self, bot: AttendBot) -> None:
+    def __init__(self, bot: AttendBot, *, boards: BoardLinks | None = None) -> None:
         self._bot = bot
+        self._boards = boards  # captains' alerts link to the live board
 
     async def send(self, notification: Notification) -> str | None:
         identity = notification.recipient.discord_user
@@ -53,7 +55,8 @@ class DiscordChannel:
             await asyncio.wait_for(self._bot.logged_in.wait(), LOGIN_WAIT_S)
         except TimeoutError:
             raise TransientDeliveryError("not signed in to Discord yet") from None
-        content, view = messages.notification(notification)
+        content, view = messages.notification(notification,
+                                              board_url=board_url(self._boards, notification))
         try:
             user = self._bot.get_user(int(identity)) or await self._bot.fetch_user(int(identity))
             sent = await user.send(content, view=view) if view else await user.send(content)

@@ -23,7 +23,8 @@ def escape(value: str) -> str:
     return escape_mentions(escape_markdown(value))
 
 
-MARKDOWN = chat.Markup(bold=lambda s: f"**{s}**", escape=escape)
+MARKDOWN = chat.Markup(bold=lambda s: f"**{s}**", escape=escape,
+                       link=lambda url, label: f"[{escape(label)}](<{url}>)")
 CUSTOM_ID = r"attend:(?P<check>[0-9a-f]{1,64}):(?P<answer>yes|no|maybe)"
 _STYLE = {Answer.YES: discord.ButtonStyle.success, Answer.NO: discord.ButtonStyle.danger,
           Answer.MAYBE: discord.ButtonStyle.primary}
@@ -66,8 +67,10 @@ def _content(message: chat.Message) -> tuple[str, discord.ui.View | None]:
     return clip("\n".join(message.lines)), view
 
 
-def notification(n: Notification) -> tuple[str, discord.ui.View | None]:
-    return _content(chat.notification(n, MARKDOWN))
+def notification(n: Notification, *,
+                 board_url: str | None = None) -> tuple[str, discord.ui.View | None]:
+    """The DM for one notification (a captain's alert links to ``board_url``)."""
+    return _content(chat.notification(n, MARKDOWN, board_url=board_url))
 
 
 def answered(result: AnswerResult) -> tuple[str, discord.ui.View | None]:

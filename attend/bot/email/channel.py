@@ -27,7 +27,7 @@ from attend.bot.email.models import (
 from attend.bot.email.outbox import OutboxMailer
 from attend.bot.email.render import Email, build_message
 from attend.bot.email.smtp import SmtpMailer, SmtpSettings
-from attend.bot.links import LINK_LIFETIME, BoardLinks, LinkSigner
+from attend.bot.links import LINK_LIFETIME, BoardLinks, LinkSigner, board_url
 from attend.bot.when import describe
 from attend.config import Config
 from attend.core.aggregates.common import Channel
@@ -104,12 +104,10 @@ class EmailChannel:
         when = describe(n.starts_at, zone)
         expires = n.starts_at + LINK_LIFETIME
         if n.for_captain:
-            board_url = BoardLinks(self._signer, self._base).url(
-                n.game_id, n.team_id, n.recipient.player_id, n.starts_at)
             return CaptainAlertEmail(
                 kind=_ALERTS[n.kind], to_address=n.recipient.email, to_name=n.recipient.name,
                 team_name=n.team_name, opponent=n.opponent, local_when=when,
-                board_url=board_url,
+                board_url=board_url(BoardLinks(self._signer, self._base), n),
                 player_name=n.about_player_name or "A player", yes_count=n.yes_count,
                 minimum=n.min_players, reason=n.reason)
         urls: dict[str, str] = {}

@@ -56,15 +56,16 @@ def slack_client(config: SlackConfig) -> AsyncWebClient:
     return AsyncWebClient(token=config.bot_token, base_url=config.api_url, timeout=10)
 
 
-def slack_channel(config: SlackConfig, installations: Installations | None) -> SlackChannel:
+def slack_channel(config: SlackConfig, installations: Installations | None, *,
+                  boards: BoardLinks | None = None) -> SlackChannel:
     """DMs with the configured bot token, or with each workspace's own installation."""
     if installations is not None:
-        return SlackChannel(slack_client(config), installations.bot_token)
+        return SlackChannel(slack_client(config), installations.bot_token, boards=boards)
 
     async def configured(_workspace: str) -> str | None:
         return config.bot_token
 
-    return SlackChannel(slack_client(config), configured)
+    return SlackChannel(slack_client(config), configured, boards=boards)
 
 
 def slack_app(config: SlackConfig, service: AttendService, *, clock: Callable[[], datetime],

@@ -22,6 +22,7 @@ import aiohttp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from attend.bot.links import BoardLinks, board_url
 from attend.bot.slack import messages
 from attend.core.aggregates.common import Channel
 from attend.core.notifications import (
@@ -54,9 +55,11 @@ BotToken = Callable[[str], Awaitable[str | None]]
 class SlackChannel:
     channel = Channel.SLACK
 
-    def __init__(self, client: AsyncWebClient, bot_token: BotToken) -> None:
+    def __init__(self, client: AsyncWebClient, bot_token: BotToken, *,
+                 boards: BoardLinks | None = None) -> None:
         self._client = client
         self._bot_token = bot_token
+        self._boards = boards  # captains' alerts link to the live board
         self._dms: dict[str, str] = {}  # "<workspace>:<user>" -> their DM with the bot
 
     async def send(self, notification: Notification) -> str | None:
@@ -67,7 +70,8 @@ class SlackChannel:
         token = await self._bot_token(workspace)
         if token is None:
             raise PermanentDeliveryError("Attend is not installed in their Slack workspace")
-        text, blocks = messages.notification(notification)
+        text, blocks = messages.notification(notification,
+                                             board_url=board_url(self._boards, notification))
         try:
             dm = self._dms.get(identity)
             if dm is None:

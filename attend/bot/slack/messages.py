@@ -24,7 +24,8 @@ def escape(value: str) -> str:
     return value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
-MRKDWN = chat.Markup(bold=lambda s: f"*{s}*", escape=escape)
+MRKDWN = chat.Markup(bold=lambda s: f"*{s}*", escape=escape,
+                     link=lambda url, label: f"<{url}|{escape(label)}>")
 
 
 def answer_buttons(check_id: str, current: Answer | None) -> dict[str, Any]:
@@ -49,9 +50,9 @@ def _blocks(message: chat.Message) -> tuple[str, Blocks]:
     return message.summary, blocks
 
 
-def notification(n: Notification) -> tuple[str, Blocks]:
-    """The DM for one notification."""
-    return _blocks(chat.notification(n, MRKDWN))
+def notification(n: Notification, *, board_url: str | None = None) -> tuple[str, Blocks]:
+    """The DM for one notification (a captain's alert links to ``board_url``)."""
+    return _blocks(chat.notification(n, MRKDWN, board_url=board_url))
 
 
 def answered(result: AnswerResult) -> tuple[str, Blocks]:
