@@ -22,6 +22,7 @@ from attend.bootstrap import App, bootstrap
 from attend.bot.delivery import DeliveryWorker
 from attend.bot.discord.bot import AttendBot, keep_connected
 from attend.bot.discord.channel import DiscordChannel
+from attend.bot.discord.gateway import GatewayLeader
 from attend.bot.email.channel import email_channel_for
 from attend.bot.links import BoardLinks, LinkSigner
 from attend.bot.slack.app import routes as slack_routes
@@ -126,11 +127,14 @@ async def _serve(app: App, *, demo: bool) -> int:
     scheduler.start()
     signer = LinkSigner(config.secret_keys)
     boards = BoardLinks(signer, config.base_url)
-    bot = discord_task = None
+    bot, discord_tasks = None, []
     if config.discord is not None:
-        bot = AttendBot(app.service, clock=app.clock, boards=boards)
-        discord_task = asyncio.create_task(keep_connected(bot, config.discord.bot_token),
-                                           name="attend-discord")
+        bot = AttendBot(app.service, clock=app.clock, boards=boards)  # DMs, over REST
+        discord_tasks = [
+            asyncio.create_task(keep_connected(bot, config.discord.bot_token, gateway=False),
+                                name="attend-discord-rest"),
+            asyncio.create_task(_discord_gateway(app, config.discord.bot_token, boards),
+                                name="attend-discord-leader")]
     installations = await asyncio.to_thread(open_installations, app)
     worker = delivery_worker(app, discord_bot=bot, slack_installations=installations)
     worker.start()
@@ -168,7 +172,7 @@ async def _serve(app: App, *, demo: bool) -> int:
             if config.slack.installs:
                 where += f", installed from {config.base_url}/slack/install"
         if config.discord is not None:
-            where += "; Discord through its gateway"
+            where += "; Discord"
         log.info("Attend is running at %s (database %s; email to %s). Ctrl-C stops it.",
                  config.base_url, app.db.url.render_as_string(hide_password=True), where)
         await stopping.wait()
@@ -178,11 +182,25 @@ async def _serve(app: App, *, demo: bool) -> int:
         unsubscribe()
         await runner.cleanup()
         await worker.stop()
-        if bot is not None and discord_task is not None:
+        for task in discord_tasks:
+            task.cancel()  # the gateway closes; sign-in stops waiting to try again
+        await asyncio.gather(*discord_tasks, return_exceptions=True)
+        if bot is not None:
             await bot.close()
-            discord_task.cancel()  # if it is waiting to try again
-            await asyncio.gather(discord_task, return_exceptions=True)
         await asyncio.to_thread(scheduler.stop)
+
+
+async def _discord_gateway(app: App, token: str, boards: BoardLinks) -> None:
+    """Commands and taps arrive over Discord's gateway: connected in one process at a time
+    (see GatewayLeader), by a bot of its own, closed when the lease moves on."""
+    async def connect() -> None:
+        listener = AttendBot(app.service, clock=app.clock, boards=boards)
+        try:
+            await keep_connected(listener, token)
+        finally:
+            await listener.close()
+
+    await GatewayLeader(app.store, owner=app.runtime.owner, connect=connect).run()
 
 
 def _demo(app: App, signer: LinkSigner) -> None:

@@ -241,16 +241,17 @@ def attend_commands(bot: AttendBot) -> app_commands.Group:
     return attend
 
 
-async def keep_connected(bot: AttendBot, token: str, *, first_wait: float = 5.0,
-                         longest_wait: float = 300.0) -> None:
-    """Run the bot until it is closed. discord.py reconnects a dropped gateway by itself;
-    this also retries when it cannot sign in or connect at all (Discord or the network
-    down at start-up), waiting longer each time. A refused token is a setup mistake: said
-    once, and Attend runs on without Discord."""
+async def keep_connected(bot: AttendBot, token: str, *, gateway: bool = True,
+                         first_wait: float = 5.0, longest_wait: float = 300.0) -> None:
+    """Sign the bot in and, with ``gateway``, run its gateway connection until it is closed
+    (without, sign in only: enough to send DMs). discord.py reconnects a dropped gateway by
+    itself; this also retries when it cannot sign in or connect at all (Discord or the
+    network down at start-up), waiting longer each time. A refused token is a setup
+    mistake: said once, and Attend runs on without Discord."""
     wait = first_wait
     while not bot.is_closed():
         try:
-            await bot.start(token)
+            await (bot.start(token) if gateway else bot.login(token))
             return
         except discord.LoginFailure:
             log.error("Discord refused ATTEND_DISCORD_BOT_TOKEN: copy it again from the "
