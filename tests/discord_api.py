@@ -223,6 +223,15 @@ class FakeDiscord:
         r.add_post(API + hook, self._followup)
         r.add_get(API + hook + "/messages/@original", self._original)
         r.add_patch(API + hook + "/messages/@original", self._edit_original)
+        r.add_get(f"{API}/gateway/bot", self._gateway)
+
+    async def _gateway(self, request: web.Request) -> web.Response:
+        """Where the gateway is: here, where no websocket answers (this stand-in is REST
+        only), so a client trying to connect fails at once instead of going out."""
+        return _answer(200, {"url": f"ws://127.0.0.1:{self.port}/gateway", "shards": 1,
+                             "session_start_limit": {"total": 1000, "remaining": 1000,
+                                                     "reset_after": 0,
+                                                     "max_concurrency": 1}})
 
     @web.middleware
     async def _middleware(self, request: web.Request, handler: Handler) -> web.StreamResponse:

@@ -8,6 +8,11 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import os
+import re
+import signal
+import subprocess
+import sys
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import timedelta
@@ -25,6 +30,8 @@ from attend.core.actors import Actor
 from attend.core.aggregates.common import Answer
 from tests.conftest import FakeClock
 from tests.discord_api import FakeDiscord, Message
+from tests.serving import wait_for_health
+from tests.smtp_sink import free_loopback_port
 
 KEYS = ("e2e-discord-key-0123456789abcdefg",)
 CAPTAIN, ALICE, STRANGER = 11, 12, 19
@@ -343,3 +350,40 @@ async def test_dms_wait_while_attend_is_not_signed_in_to_discord(dc: Discord) ->
     dc.clock.now += timedelta(minutes=1)  # past the first retry's wait
     await delivery_worker(dc.app, discord_bot=dc.bot).run_once()
     assert len(dc.fake.dm_messages(ALICE)) == len(dc.fake.dm_messages(CAPTAIN)) == 1
+
+
+async def test_attend_serve_with_discord_set_signs_in_and_sends_dms(
+        fake_discord: FakeDiscord, tmp_path: Path) -> None:
+    # The server is another process: it finds the stand-in through sitecustomize.
+    (tmp_path / "sitecustomize.py").write_text(
+        "import discord.http\n"
+        f"discord.http.Route.BASE = {fake_discord.base!r}\n")
+    port = free_loopback_port()
+    env = {**os.environ, "ATTEND_DATABASE_URL": f"sqlite:///{tmp_path}/attend.db",
+           "ATTEND_SECRET_KEYS": KEYS[0], "ATTEND_PORT": str(port),
+           "ATTEND_DISCORD_BOT_TOKEN": "MTA0.fake.token",
+           "PYTHONPATH": os.pathsep.join([str(tmp_path), os.environ.get("PYTHONPATH", "")])}
+    fake_discord.token = env["ATTEND_DISCORD_BOT_TOKEN"]
+    fake_discord.add_user(4242, "dana")
+    server = subprocess.Popen([sys.executable, "-m", "attend.bot.cli", "serve"], env=env,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        await asyncio.to_thread(wait_for_health, f"http://127.0.0.1:{port}", server)
+        captain = "cap@example.org"
+        for line in ("team create The Alchemists tz America/Toronto", "team add Dana <@4242>",
+                     "schedule tomorrow 19:00 vs Hawks", "check G1"):
+            said = await asyncio.to_thread(subprocess.run, [
+                sys.executable, "-m", "attend.bot.cli", "say", f"/attend {line}", "--as",
+                captain], env=env, capture_output=True, text=True, timeout=60)
+            assert said.returncode == 0, said.stdout + said.stderr
+        assert await fake_discord.wait_for(lambda: fake_discord.dm_messages(4242),
+                                           timeout=15)  # sent by the server's worker
+    finally:
+        server.send_signal(signal.SIGTERM)
+        _, errors = await asyncio.to_thread(server.communicate, timeout=30)
+    assert server.returncode == 0, errors
+    [dm] = fake_discord.dm_messages(4242)
+    assert dm.content.startswith("**Are you coming?**")
+    assert "now keeps the Discord gateway connection" in errors  # the one process here
+    assert "voice will NOT be supported" not in errors  # Attend has no voice: no noise
+    assert not re.search(r"(ERROR|CRITICAL) attend", errors)  # discord.py's retries aside

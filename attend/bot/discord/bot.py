@@ -44,6 +44,8 @@ class AttendBot(discord.Client):
     def __init__(self, service: AttendService, *, clock: Callable[[], datetime],
                  boards: BoardLinks | None = None, default_timezone: str = "UTC",
                  reply_budget: float = REPLY_BUDGET_S) -> None:
+        # Attend never joins voice: spare the operator discord.py's warnings about it.
+        discord.VoiceClient.warn_nacl = discord.VoiceClient.warn_dave = False
         super().__init__(intents=discord.Intents.default(),
                          max_ratelimit_timeout=MAX_RATELIMIT_WAIT_S,
                          allowed_mentions=discord.AllowedMentions.none())
