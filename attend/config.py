@@ -37,13 +37,20 @@ class SmtpConfig:
 @dataclass(frozen=True, kw_only=True, slots=True)
 class SlackConfig:
     """One Slack workspace through the bot token of the app installed there, or any number
-    of them, each installing the app through OAuth (client id and secret instead)."""
+    of them, each installing the app through OAuth (client id and secret instead). With an
+    app-level token, Slack's requests come over Socket Mode instead of HTTPS (one
+    workspace; no public address needed, for trying Attend out)."""
 
-    signing_secret: str = field(repr=False)
+    signing_secret: str | None = field(default=None, repr=False)  # not for Socket Mode
     bot_token: str | None = field(default=None, repr=False)
     client_id: str | None = None
     client_secret: str | None = field(default=None, repr=False)
+    app_token: str | None = field(default=None, repr=False)  # xapp-: Socket Mode
     api_url: str = SLACK_API_URL  # another one only for a proxy or a test double
+
+    @property
+    def socket_mode(self) -> bool:
+        return self.app_token is not None
 
     @property
     def installs(self) -> bool:
@@ -166,9 +173,18 @@ def _slack(env: Mapping[str, str]) -> SlackConfig | None:
     secret = env.get("ATTEND_SLACK_SIGNING_SECRET", "").strip()
     client_id = env.get("ATTEND_SLACK_CLIENT_ID", "").strip()
     client_secret = env.get("ATTEND_SLACK_CLIENT_SECRET", "").strip()
-    if not (token or secret or client_id or client_secret):
+    app_token = env.get("ATTEND_SLACK_APP_TOKEN", "").strip()
+    if not (token or secret or client_id or client_secret or app_token):
         return None
-    if not secret:
+    if app_token:
+        if not app_token.startswith("xapp-"):
+            raise ConfigError("ATTEND_SLACK_APP_TOKEN must be an app-level token (xapp-...) "
+                              "with the connections:write scope, from Basic Information")
+        if client_id or client_secret or not token:
+            raise ConfigError("Socket Mode (ATTEND_SLACK_APP_TOKEN) serves one workspace: "
+                              "set ATTEND_SLACK_BOT_TOKEN with it, and no client id or "
+                              "secret")
+    elif not secret:
         raise ConfigError("set ATTEND_SLACK_SIGNING_SECRET too (the app's Basic Information "
                           "page has it), or no Slack settings at all")
     if token and (client_id or client_secret):
@@ -186,8 +202,9 @@ def _slack(env: Mapping[str, str]) -> SlackConfig | None:
     if not api_url.startswith(("http://", "https://")):
         raise ConfigError(f"ATTEND_SLACK_API_URL={api_url!r} must start with http:// or "
                           "https://")
-    return SlackConfig(signing_secret=secret, bot_token=token or None,
+    return SlackConfig(signing_secret=secret or None, bot_token=token or None,
                        client_id=client_id or None, client_secret=client_secret or None,
+                       app_token=app_token or None,
                        api_url=api_url if api_url.endswith("/") else api_url + "/")
 
 

@@ -11,14 +11,19 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import concurrent.futures
 import dataclasses
 import json
+import socket
 import threading
 import time
+import uuid
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
+
+from aiohttp import WSMsgType, web
 
 OPEN_ERRORS = frozenset({"user_not_found", "user_disabled", "cannot_dm_bot", "user_not_visible"})
 POST_ERRORS = frozenset({"messages_tab_disabled"})
@@ -50,9 +55,12 @@ class FakeSlack:
     """Slack's Web API on a loopback port: ``POST /api/<method>`` and ``POST /respond/<name>``."""
 
     def __init__(self, token: str = "xoxb-test", team_id: str = "T0001", *,
-                 client_id: str = "111.222", client_secret: str = "client-secret") -> None:
+                 client_id: str = "111.222", client_secret: str = "client-secret",
+                 app_token: str = "xapp-test") -> None:
         self.token = token
         self.team_id = team_id
+        self.app_token = app_token
+        self.socket = _Socket()  # Socket Mode's websocket
         self.client_id, self.client_secret = client_id, client_secret
         self._tokens = {token: team_id}  # bot token -> its workspace
         self._codes: dict[str, tuple[str, str]] = {}  # OAuth code -> (workspace, bot token)
@@ -82,9 +90,11 @@ class FakeSlack:
 
     def start(self) -> FakeSlack:
         self._thread.start()
+        self.socket.start()
         return self
 
     def stop(self) -> None:
+        self.socket.stop()
         self._server.shutdown()
         self._server.server_close()
         self._thread.join()
@@ -171,6 +181,12 @@ class FakeSlack:
             with self._lock:
                 self._calls.append(Call(method, args, headers))
                 return 200, {}, self._oauth_access(args, auth)
+        if method == "apps.connections.open":  # Socket Mode: the app-level token
+            with self._lock:
+                self._calls.append(Call(method, args, headers))
+            if auth != f"Bearer {self.app_token}":
+                return 200, {}, {"ok": False, "error": "invalid_auth"}
+            return 200, {}, {"ok": True, "url": self.socket.url}
         team = self._tokens.get((auth or "").removeprefix("Bearer "))
         error = None
         if handle is None:
@@ -319,3 +335,75 @@ def _handler_for(fake: FakeSlack) -> type[BaseHTTPRequestHandler]:
             pass  # keep test output quiet
 
     return Handler
+
+
+class _Socket:
+    """Socket Mode's websocket, on an event loop of its own: Slack says hello, sends
+    envelopes (a command, a tap) and waits for the app to acknowledge each by its id."""
+
+    def __init__(self) -> None:
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
+        self._runner: web.AppRunner | None = None
+        self._ws: web.WebSocketResponse | None = None
+        self._acks: dict[str, concurrent.futures.Future[dict[str, Any]]] = {}
+        self.connections = 0
+        self.port = 0
+
+    @property
+    def url(self) -> str:
+        return f"ws://127.0.0.1:{self.port}/link"
+
+    def start(self) -> None:
+        self._thread.start()
+        asyncio.run_coroutine_threadsafe(self._serve(), self._loop).result(timeout=5)
+
+    def stop(self) -> None:
+        if self._runner is not None:
+            asyncio.run_coroutine_threadsafe(self._runner.cleanup(), self._loop).result(5)
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(timeout=5)
+        self._loop.close()
+
+    def request(self, kind: str, payload: dict[str, Any],
+                timeout: float = 5.0) -> dict[str, Any]:
+        """Send one envelope (``slash_commands``, ``interactive``) to the connected app and
+        return its acknowledgement; blocks, so call it from a thread in async tests."""
+        envelope_id = uuid.uuid4().hex
+        acked: concurrent.futures.Future[dict[str, Any]] = concurrent.futures.Future()
+        self._acks[envelope_id] = acked
+        envelope = {"envelope_id": envelope_id, "type": kind, "payload": payload,
+                    "accepts_response_payload": kind == "slash_commands",
+                    "retry_attempt": 0, "retry_reason": ""}
+        asyncio.run_coroutine_threadsafe(self._send(envelope), self._loop).result(timeout)
+        return acked.result(timeout)
+
+    async def _send(self, envelope: dict[str, Any]) -> None:
+        if self._ws is None:
+            raise ConnectionError("no app is connected over Socket Mode")
+        await self._ws.send_json(envelope)
+
+    async def _serve(self) -> None:
+        app = web.Application()
+        app.router.add_get("/link", self._link)
+        self._runner = web.AppRunner(app)
+        await self._runner.setup()
+        listening = socket.socket()
+        listening.bind(("127.0.0.1", 0))
+        self.port = listening.getsockname()[1]
+        await web.SockSite(self._runner, listening).start()
+
+    async def _link(self, request: web.Request) -> web.WebSocketResponse:
+        ws = web.WebSocketResponse()
+        await ws.prepare(request)
+        self._ws = ws
+        self.connections += 1
+        await ws.send_json({"type": "hello", "num_connections": 1,
+                            "connection_info": {"app_id": "A0001"}})
+        async for message in ws:
+            if message.type is WSMsgType.TEXT:
+                data = json.loads(message.data)
+                acked = self._acks.pop(data.get("envelope_id", ""), None)
+                if acked is not None:
+                    acked.set_result(data)
+        return ws

@@ -27,6 +27,7 @@ from attend.bot.email.channel import email_channel_for
 from attend.bot.links import BoardLinks, LinkSigner
 from attend.bot.slack.app import routes as slack_routes
 from attend.bot.slack.app import slack_app, slack_channel
+from attend.bot.slack.app import socket_mode as slack_socket_mode
 from attend.bot.slack.installations import Installations
 from attend.bot.web.app import create_web_app
 from attend.config import Config
@@ -143,11 +144,16 @@ async def _serve(app: App, *, demo: bool) -> int:
             worker.wake()  # the notifier plans deliveries for these events
 
     unsubscribe = app.store.subscribe(deliveries_may_follow)
-    extra_routes = []
+    extra_routes, socket, socket_task = [], None, None
     if config.slack is not None:
-        extra_routes += slack_routes(slack_app(
-            config.slack, app.service, clock=app.clock, base_url=config.base_url,
-            installations=installations, boards=boards))
+        bolt = slack_app(config.slack, app.service, clock=app.clock, base_url=config.base_url,
+                         installations=installations, boards=boards)
+        if config.slack.socket_mode:
+            socket = slack_socket_mode(bolt, config.slack)
+            # Retries by itself until it connects, or until it is closed.
+            socket_task = asyncio.create_task(socket.connect_async(), name="attend-slack")
+        else:
+            extra_routes += slack_routes(bolt)
     runner = web.AppRunner(create_web_app(app, signer, extra_routes=extra_routes),
                            access_log=None, handle_signals=False)
     await runner.setup()
@@ -167,7 +173,9 @@ async def _serve(app: App, *, demo: bool) -> int:
             await asyncio.to_thread(_demo, app, signer)
         where = "the outbox at " + f"{config.base_url}/outbox" if config.smtp is None else \
             f"SMTP via {config.smtp.host}"
-        if config.slack is not None:
+        if config.slack is not None and config.slack.socket_mode:
+            where += "; Slack over Socket Mode"
+        elif config.slack is not None:
             where += f"; Slack at {config.base_url}/slack/events"
             if config.slack.installs:
                 where += f", installed from {config.base_url}/slack/install"
@@ -182,6 +190,9 @@ async def _serve(app: App, *, demo: bool) -> int:
         unsubscribe()
         await runner.cleanup()
         await worker.stop()
+        if socket is not None and socket_task is not None:
+            await socket.close_async()
+            await asyncio.gather(socket_task, return_exceptions=True)
         for task in discord_tasks:
             task.cancel()  # the gateway closes; sign-in stops waiting to try again
         await asyncio.gather(*discord_tasks, return_exceptions=True)

@@ -54,6 +54,13 @@ def test_slack_joins_with_its_token_and_signing_secret(tmp_path: Path) -> None:
     assert not config.slack.installs
 
 
+def test_slack_over_socket_mode_needs_no_signing_secret(tmp_path: Path) -> None:
+    config = load_config({"ATTEND_DATABASE_URL": f"sqlite:///{tmp_path}/a.db",
+                          "ATTEND_SLACK_BOT_TOKEN": "xoxb-1", "ATTEND_SLACK_APP_TOKEN": "xapp-1"})
+    assert config.slack is not None and config.slack.socket_mode
+    assert config.slack.signing_secret is None and "xapp-1" not in repr(config)
+
+
 def test_slack_workspaces_can_install_attend_instead(tmp_path: Path) -> None:
     config = load_config({"ATTEND_DATABASE_URL": f"sqlite:///{tmp_path}/a.db",
                           "ATTEND_SLACK_SIGNING_SECRET": "s3cret",
@@ -89,6 +96,11 @@ def test_discord_joins_with_its_bot_token(tmp_path: Path) -> None:
     ({"ATTEND_SLACK_SIGNING_SECRET": "s", "ATTEND_SLACK_CLIENT_ID": "1.2"}, "or both"),
     ({"ATTEND_SLACK_SIGNING_SECRET": "s", "ATTEND_SLACK_BOT_TOKEN": "xoxb-1",
       "ATTEND_SLACK_CLIENT_ID": "1.2", "ATTEND_SLACK_CLIENT_SECRET": "c"}, "not both"),
+    ({"ATTEND_SLACK_APP_TOKEN": "xoxb-1"}, "must be an app-level token (xapp-...)"),
+    ({"ATTEND_SLACK_APP_TOKEN": "xapp-1"}, "Socket Mode (ATTEND_SLACK_APP_TOKEN) serves one "
+     "workspace"),
+    ({"ATTEND_SLACK_APP_TOKEN": "xapp-1", "ATTEND_SLACK_BOT_TOKEN": "xoxb-1",
+      "ATTEND_SLACK_CLIENT_ID": "1.2"}, "and no client id or secret"),
     ({"ATTEND_SLACK_BOT_TOKEN": "xoxp-1", "ATTEND_SLACK_SIGNING_SECRET": "s"},
      "must be the app's bot token (xoxb-...)"),
     ({"ATTEND_DISCORD_BOT_TOKEN": "my-client-secret"}, "does not look like a bot token"),

@@ -4,6 +4,9 @@ Slack posts both to ``/slack/events`` (the request URL in ``manifest.yaml``). sl
 checks each request's signature and age and answers 401 to anything else, before any of
 this code runs. Slack wants an answer within 3 seconds:
 
+With an app-level token the same requests come over Socket Mode instead (see
+:func:`socket_mode`): no public address needed, for one workspace.
+
 - ``/attend ...``: the same grammar as the console, run in a worker thread. A reply ready
   in time goes back in the acknowledgement; a slower one (a check for a big team, say) is
   acknowledged with "Working on it" and posted to the command's ``response_url`` when done.
@@ -26,6 +29,7 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
 from slack_sdk.errors import SlackApiError
@@ -40,7 +44,7 @@ from attend.bot.slack.installations import Installations
 from attend.config import SlackConfig
 from attend.core.actors import Actor
 from attend.core.aggregates.common import Answer
-from attend.core.errors import DomainError
+from attend.core.errors import ConfigError, DomainError
 from attend.core.service import AttendService
 
 log = logging.getLogger(__name__)
@@ -74,6 +78,9 @@ def slack_app(config: SlackConfig, service: AttendService, *, clock: Callable[[]
               ack_budget: float = ACK_BUDGET_S) -> AsyncApp:
     """The app for one workspace (a bot token), or, given ``installations``, for every
     workspace that installs it from ``base_url``/slack/install."""
+    if not config.socket_mode and not config.signing_secret:
+        raise ConfigError("Slack over HTTPS needs ATTEND_SLACK_SIGNING_SECRET: without it "
+                          "anyone could post as Slack")
     runner = CommandRunner(service, clock=clock, default_timezone=default_timezone,
                            boards=boards)
     oauth = None
@@ -179,3 +186,10 @@ def routes(bolt: AsyncApp) -> list[web.RouteDef]:
 
         found += [web.get(INSTALL_PATH, install), web.get(REDIRECT_PATH, redirected)]
     return found
+
+
+def socket_mode(bolt: AsyncApp, config: SlackConfig) -> AsyncSocketModeHandler:
+    """Slack's requests over a websocket Attend opens (``connect_async`` keeps it open,
+    reconnecting by itself), instead of HTTPS posts to ``/slack/events``."""
+    assert config.app_token is not None
+    return AsyncSocketModeHandler(bolt, config.app_token)
