@@ -83,6 +83,9 @@ class Notification:
     yes_count: int | None = None
     min_players: int | None = None
     reason: str | None = None
+    # A cancellation's: the recipient's earlier messages about the game on this channel
+    # (their platform references), which a chat channel may edit to take their buttons away.
+    earlier: tuple[str, ...] = ()
 
     @property
     def for_captain(self) -> bool:

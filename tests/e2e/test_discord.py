@@ -387,3 +387,20 @@ async def test_attend_serve_with_discord_set_signs_in_and_sends_dms(
     assert "now keeps the Discord gateway connection" in errors  # the one process here
     assert "voice will NOT be supported" not in errors  # Attend has no voice: no noise
     assert not re.search(r"(ERROR|CRITICAL) attend", errors)  # discord.py's retries aside
+
+
+async def test_a_cancelled_game_takes_the_buttons_off_the_invitation(dc: Discord) -> None:
+    await team_with_a_game(dc)
+    await dc.say(CAPTAIN, "check", game="G1")
+    await delivery_worker(dc.app, discord_bot=dc.bot).run_once()
+    [invitation] = dc.fake.dm_messages(ALICE)
+    assert invitation.components  # the buttons
+
+    await dc.say(CAPTAIN, "cancel", game="G1", reason="Field flooded")
+    await delivery_worker(dc.app, discord_bot=dc.bot).run_once()
+
+    invitation_now, cancellation = dc.fake.dm_messages(ALICE)
+    assert cancellation.content.startswith("**Cancelled.** Field flooded")
+    assert invitation_now.id == invitation.id and invitation_now.edits == 1
+    assert invitation_now.content == cancellation.content
+    assert invitation_now.components == []

@@ -405,3 +405,20 @@ async def test_with_a_refused_bot_token_the_captain_is_told_and_nothing_changes(
 
     assert told.startswith("Slack refused Attend's bot token, so Attend can't act here.")
     assert slack.app.service.memberships(Actor.slack(WORKSPACE, CAPTAIN)) == []
+
+
+async def test_a_cancelled_game_takes_the_buttons_off_the_invitation(slack: Slack) -> None:
+    await team_with_a_game(slack)
+    await slack.say(CAPTAIN, "check G1")
+    await delivery_worker(slack.app).run_once()
+    [invitation] = slack.fake.dm(ALICE)
+    assert invitation.blocks is not None and len(invitation.blocks) == 2  # with buttons
+
+    assert (await slack.say(CAPTAIN, "cancel G1 Field flooded")).startswith("Cancelled G1")
+    await delivery_worker(slack.app).run_once()
+
+    invitation_now, cancellation = slack.fake.dm(ALICE)
+    assert cancellation.text is not None and cancellation.text.startswith("Cancelled.")
+    assert invitation_now.ts == invitation.ts and invitation_now.updates == 1
+    assert invitation_now.blocks == cancellation.blocks  # says cancelled; no buttons left
+    assert [b["type"] for b in invitation_now.blocks or []] == ["section"]

@@ -4,6 +4,7 @@ without sending (and, when its player cannot be reached, alerts for the captains
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 from attend.bot.delivery.outcomes import MIN_REQUEUE, NAMES, Update, call, retry, skip
@@ -70,7 +71,18 @@ def prepare(reads: Reads, job: Job, now: datetime, alerts: list[NewJob], *, rout
     deadline = board.deadline if board is not None and board.open else None
     notification = _notification(job, team_view, game_view, contact, line, _about(reads, job),
                                  deadline)
+    if job.kind is NotificationKind.CANCELLATION and job.check_id is not None:
+        notification = replace(notification, earlier=_earlier(router, job, channel))
     return job, notification, contact, channel, tried
+
+
+def _earlier(router: Router, job: Job, channel: Channel) -> tuple[str, ...]:
+    """References of what this player was sent about the check on ``channel``."""
+    assert job.check_id is not None
+    _, state = router.state_of(check.CHECK, job.check_id)
+    return tuple(d.reference for d in state.deliveries
+                 if d.player_id == job.recipient_id and d.delivered and d.channel is channel
+                 and d.reference and d.message_key != job.message_key)
 
 
 def _moot(job: Job, game_view: GameView, board: BoardView | None,

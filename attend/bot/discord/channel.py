@@ -72,7 +72,22 @@ class DiscordChannel:
                                          f"({error.text or 'no reason'})") from None
         except (TimeoutError, aiohttp.ClientError) as error:
             raise TransientDeliveryError(f"Discord could not be reached ({error!r})") from None
+        await self._retire(notification.earlier, content)
         return f"{sent.channel.id}:{sent.id}"
+
+    async def _retire(self, earlier: tuple[str, ...], content: str) -> None:
+        """Edit earlier DMs about a cancelled game to say so, without their buttons. Best
+        effort: the cancellation itself has gone out already."""
+        for reference in earlier:
+            channel_id, _, message_id = reference.partition(":")
+            if not (channel_id.isdigit() and message_id.isdigit()):
+                continue
+            message = self._bot.get_partial_messageable(int(channel_id)).get_partial_message(
+                int(message_id))
+            try:
+                await message.edit(content=content, view=None)
+            except (discord.HTTPException, TimeoutError, aiohttp.ClientError) as error:
+                log.info("could not edit an earlier Discord DM %s (%s)", reference, error)
 
 
 def _refused(error: discord.Forbidden) -> DeliveryError:

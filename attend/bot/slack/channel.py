@@ -84,7 +84,20 @@ class SlackChannel:
             raise _delivery_error(error) from None
         except (TimeoutError, aiohttp.ClientError) as error:
             raise TransientDeliveryError(f"Slack could not be reached ({error!r})") from None
+        await self._retire(token, notification.earlier, text, blocks)
         return f"{dm}:{posted['ts']}"
+
+    async def _retire(self, token: str, earlier: tuple[str, ...], text: str,
+                      blocks: messages.Blocks) -> None:
+        """Edit earlier DMs about a cancelled game to say so, without their buttons. Best
+        effort: the cancellation itself has gone out already."""
+        for reference in earlier:
+            channel, _, ts = reference.partition(":")
+            try:
+                await self._client.chat_update(token=token, channel=channel, ts=ts, text=text,
+                                               blocks=blocks)
+            except (SlackApiError, TimeoutError, aiohttp.ClientError) as error:
+                log.info("could not update an earlier Slack DM %s (%s)", reference, error)
 
 
 def _delivery_error(error: SlackApiError) -> DeliveryError:
