@@ -26,7 +26,7 @@ from attend.bot.discord.gateway import GatewayLeader
 from attend.bot.email.channel import email_channel_for
 from attend.bot.links import BoardLinks, LinkSigner
 from attend.bot.slack.app import routes as slack_routes
-from attend.bot.slack.app import slack_app, slack_channel
+from attend.bot.slack.app import say_who_we_are, slack_app, slack_channel
 from attend.bot.slack.app import socket_mode as slack_socket_mode
 from attend.bot.slack.installations import Installations
 from attend.bot.web.app import create_web_app
@@ -128,10 +128,10 @@ async def _serve(app: App, *, demo: bool) -> int:
     scheduler.start()
     signer = LinkSigner(config.secret_keys)
     boards = BoardLinks(signer, config.base_url)
-    bot, discord_tasks = None, []
+    bot, chat_tasks = None, []
     if config.discord is not None:
         bot = AttendBot(app.service, clock=app.clock, boards=boards)  # DMs, over REST
-        discord_tasks = [
+        chat_tasks = [
             asyncio.create_task(keep_connected(bot, config.discord.bot_token, gateway=False),
                                 name="attend-discord-rest"),
             asyncio.create_task(_discord_gateway(app, config.discord.bot_token, boards),
@@ -148,6 +148,8 @@ async def _serve(app: App, *, demo: bool) -> int:
     if config.slack is not None:
         bolt = slack_app(config.slack, app.service, clock=app.clock, base_url=config.base_url,
                          installations=installations, boards=boards)
+        chat_tasks.append(asyncio.create_task(say_who_we_are(config.slack),
+                                                 name="attend-slack-check"))
         if config.slack.socket_mode:
             socket = slack_socket_mode(bolt, config.slack)
             # Retries by itself until it connects, or until it is closed.
@@ -193,9 +195,9 @@ async def _serve(app: App, *, demo: bool) -> int:
         if socket is not None and socket_task is not None:
             await socket.close_async()
             await asyncio.gather(socket_task, return_exceptions=True)
-        for task in discord_tasks:
-            task.cancel()  # the gateway closes; sign-in stops waiting to try again
-        await asyncio.gather(*discord_tasks, return_exceptions=True)
+        for task in chat_tasks:
+            task.cancel()  # Discord's gateway closes; sign-ins stop waiting to try again
+        await asyncio.gather(*chat_tasks, return_exceptions=True)
         if bot is not None:
             await bot.close()
         await asyncio.to_thread(scheduler.stop)

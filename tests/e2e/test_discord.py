@@ -385,6 +385,7 @@ async def test_attend_serve_with_discord_set_signs_in_and_sends_dms(
     [dm] = fake_discord.dm_messages(4242)
     assert dm.content.startswith("**Are you coming?**")
     assert "now keeps the Discord gateway connection" in errors  # the one process here
+    assert "Discord: signed in as attend" in errors
     assert "voice will NOT be supported" not in errors  # Attend has no voice: no noise
     assert not re.search(r"(ERROR|CRITICAL) attend", errors)  # discord.py's retries aside
 

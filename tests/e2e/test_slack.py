@@ -28,7 +28,7 @@ from slack_sdk.signature import SignatureVerifier
 from attend.bootstrap import App, bootstrap
 from attend.bot.links import BoardLinks, LinkSigner
 from attend.bot.serve import delivery_worker
-from attend.bot.slack.app import routes, slack_app
+from attend.bot.slack.app import routes, say_who_we_are, slack_app
 from attend.bot.web import create_web_app
 from attend.config import Config, SlackConfig
 from attend.core.actors import Actor
@@ -353,6 +353,7 @@ def test_attend_serve_with_slack_set_takes_commands_sends_dms_and_records_taps(
         _, errors = server.communicate(timeout=30)
     assert server.returncode == 0, errors
     assert f"Slack at {base}/slack/events" in errors
+    assert "Slack: signed in as attend in workspace Fake (T0001)" in errors  # checked at start
     assert "Traceback" not in errors
 
 
@@ -422,3 +423,10 @@ async def test_a_cancelled_game_takes_the_buttons_off_the_invitation(slack: Slac
     assert invitation_now.ts == invitation.ts and invitation_now.updates == 1
     assert invitation_now.blocks == cancellation.blocks  # says cancelled; no buttons left
     assert [b["type"] for b in invitation_now.blocks or []] == ["section"]
+
+
+async def test_a_wrong_bot_token_is_reported_at_start(
+        fake_slack: FakeSlack, caplog: pytest.LogCaptureFixture) -> None:
+    await say_who_we_are(SlackConfig(bot_token="xoxb-mistyped", signing_secret=SECRET,
+                                     api_url=fake_slack.url))
+    assert "Slack refused ATTEND_SLACK_BOT_TOKEN (invalid_auth)" in caplog.text

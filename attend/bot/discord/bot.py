@@ -60,6 +60,7 @@ class AttendBot(discord.Client):
     async def setup_hook(self) -> None:
         self.add_dynamic_items(messages.AnswerButton)  # taps on DMs sent before a restart
         self.logged_in.set()
+        log.info("Discord: signed in as %s (application %s)", self.user, self.application_id)
 
     async def run_line(self, interaction: discord.Interaction[Any], line: str) -> None:
         """Run one grammar line as the user who typed the command; reply only to them."""

@@ -193,3 +193,21 @@ def socket_mode(bolt: AsyncApp, config: SlackConfig) -> AsyncSocketModeHandler:
     reconnecting by itself), instead of HTTPS posts to ``/slack/events``."""
     assert config.app_token is not None
     return AsyncSocketModeHandler(bolt, config.app_token)
+
+
+async def say_who_we_are(config: SlackConfig) -> None:
+    """At start, with one workspace: check the bot token with Slack and log the result, so
+    a wrong token shows up in the log now, not at a captain's first command."""
+    if config.bot_token is None:
+        return
+    try:
+        found = await asyncio.wait_for(slack_client(config).auth_test(), 10)
+    except SlackApiError as error:
+        log.error("Slack refused ATTEND_SLACK_BOT_TOKEN (%s): copy the bot token again from "
+                  "the app's OAuth & Permissions page", error.response.get("error"))
+    except (TimeoutError, aiohttp.ClientError) as error:
+        log.warning("could not reach Slack to check the bot token (%s); commands will try "
+                    "again", error)
+    else:
+        log.info("Slack: signed in as %s in workspace %s (%s)", found.get("user"),
+                 found.get("team"), found.get("team_id"))
