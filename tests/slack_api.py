@@ -397,7 +397,7 @@ class _Socket:
         ws = web.WebSocketResponse()
         await ws.prepare(request)
         self._ws = ws
-        self.connections += 1
+        self.connections += 1  # counted here, on this thread: callers wait for it
         await ws.send_json({"type": "hello", "num_connections": 1,
                             "connection_info": {"app_id": "A0001"}})
         async for message in ws:

@@ -63,6 +63,8 @@ async def over_socket(database_url: str, clock: FakeClock,
         app = bootstrap(config, clock=clock)
         handler = socket_mode(slack_app(slack, app.service, clock=clock), slack)
         await handler.connect_async()
+        # The stand-in counts the connection on its own thread, a moment later.
+        assert await fake.wait_for(lambda: fake.socket.connections == 1)
         try:
             yield Socket(app=app, fake=fake, clock=clock)
         finally:
@@ -71,7 +73,6 @@ async def over_socket(database_url: str, clock: FakeClock,
 
 
 async def test_commands_and_taps_arrive_over_the_socket(over_socket: Socket) -> None:
-    assert over_socket.fake.socket.connections == 1
     assert "you're its captain" in await over_socket.say(
         CAPTAIN, "team create The Alchemists tz America/Toronto")
     await over_socket.say(CAPTAIN, f"team add <@{ALICE}|alice>")
