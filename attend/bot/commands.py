@@ -103,9 +103,15 @@ class CommandRunner:
                     slack = f"{ctx.team.slack_workspace}:{mention.user_id}"
                 elif mention is not None:
                     discord = mention.user_id
-                added = service.add_player(actor, name, email=email, slack_user=slack,
-                                           discord_user=discord, team_id=ctx.team.team_id)
-                return f"Added {added.name} to {ctx.team.name}."
+                player, new = service.add_or_reach_player(
+                    actor, name, email=email, slack_user=slack, discord_user=discord,
+                    team_id=ctx.team.team_id)
+                if new:
+                    return f"Added {player.name} to {ctx.team.name}."
+                ways = [w for w, on in (("email", player.email), ("Slack", player.slack_user),
+                                        ("Discord", player.discord_user)) if on]
+                return f"{player.name} is already on {ctx.team.name}; now reached by " \
+                    f"{' and '.join(ways)}."
             case grammar.RemovePlayer(who=who):
                 removed = service.remove_player(actor, who, team_id)
                 return f"Removed {removed.name}; their open invitations are withdrawn."

@@ -405,3 +405,14 @@ async def test_a_cancelled_game_takes_the_buttons_off_the_invitation(dc: Discord
     assert invitation_now.id == invitation.id and invitation_now.edits == 1
     assert invitation_now.content == cancellation.content
     assert invitation_now.components == []
+
+
+async def test_a_player_added_by_email_is_linked_to_their_discord_account(dc: Discord) -> None:
+    await dc.say(CAPTAIN, "team", "create", name="The Alchemists", timezone="America/Toronto")
+    await dc.say(CAPTAIN, "team", "add", name="Alice", email="alice@example.org")
+
+    linked = await dc.say(CAPTAIN, "team", "add", member=discord.Object(ALICE),
+                          email="alice@example.org")
+
+    assert linked == "Alice is already on The Alchemists; now reached by email and Discord."
+    assert (await dc.say(ALICE, "me")).startswith("Alice on The Alchemists")

@@ -430,3 +430,39 @@ async def test_a_wrong_bot_token_is_reported_at_start(
     await say_who_we_are(SlackConfig(bot_token="xoxb-mistyped", signing_secret=SECRET,
                                      api_url=fake_slack.url))
     assert "Slack refused ATTEND_SLACK_BOT_TOKEN (invalid_auth)" in caplog.text
+
+
+async def test_a_player_added_by_email_is_linked_to_their_slack_account(slack: Slack) -> None:
+    await slack.say(CAPTAIN, "team create The Alchemists tz America/Toronto")
+    assert await slack.say(CAPTAIN, "team add Alice alice@example.org") == \
+        "Added Alice to The Alchemists."
+    assert "not on a team" in await slack.say(ALICE, "me")  # Slack doesn't know her yet
+
+    linked = await slack.say(CAPTAIN, f"team add <@{ALICE}|alice> alice@example.org")
+
+    assert linked == "Alice is already on The Alchemists; now reached by email and Slack."
+    assert (await slack.say(ALICE, "me")).startswith("Alice on The Alchemists")
+    day = (slack.clock.now + timedelta(days=3)).strftime("%Y-%m-%d")
+    await slack.say(CAPTAIN, f"schedule {day} 19:00 vs Hawks")
+    await slack.say(CAPTAIN, "check G1")
+    await delivery_worker(slack.app).run_once()
+    assert len(slack.fake.dm(ALICE)) == 1  # by Slack now, not by email
+    assert not [p for p in slack.outbox.glob("*.eml") if "alice@example.org" in p.read_text()]
+
+
+async def test_adding_contacts_refuses_what_would_mix_players_up(slack: Slack) -> None:
+    await slack.say(CAPTAIN, "team create The Alchemists tz America/Toronto")
+    await slack.say(CAPTAIN, "team add Alice alice@example.org")
+    await slack.say(CAPTAIN, "team add Bob <@U3|bob>")
+
+    assert await slack.say(CAPTAIN, "team add Alice alice@example.org") == \
+        "Alice is already on The Alchemists, reached that way."
+    assert await slack.say(CAPTAIN, "team add <@U3|bob> alice@example.org") == \
+        "Those contacts belong to Alice and Bob; give one player's at a time."
+    assert await slack.say(CAPTAIN, "team add <@U3|bob> bob@example.org") == \
+        "Bob is already on The Alchemists; now reached by email and Slack."
+    assert await slack.say(CAPTAIN, "team add <@U3|bob> robert@example.org") == \
+        "Bob already has a different email; remove them and add them again to change it."
+    roster = await slack.say(CAPTAIN, "team roster")
+    assert "Alice — alice@example.org" in roster
+    assert "Bob — bob@example.org, Slack" in roster

@@ -34,7 +34,8 @@ USAGE: dict[str, str] = {
 _WHAT = {
     "help": "Show this help, or the help for one command.",
     "team create": "Start a team; the zone is where its games are played.",
-    "team add": "Add a player, with an email and/or a chat mention to reach them.",
+    "team add": "Add a player, with an email and/or a chat mention to reach them (for "
+                "someone already on the team: the contacts they lack).",
     "team remove": "Take a player off the roster.",
     "team roster": "List the players and how each is reached.",
     "team captain": "Make a player a captain, or stop them being one.",

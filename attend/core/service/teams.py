@@ -50,6 +50,46 @@ class TeamRequests(ServiceBase):
         assert added is not None
         return added
 
+    def add_or_reach_player(self, actor: Actor, name: str, *, email: str | None = None,
+                            slack_user: str | None = None, discord_user: str | None = None,
+                            team_id: str | None = None) -> tuple[PlayerView, bool]:
+        """``team add``: a new player, or, when one of the contacts given is a player's
+        already, the others added to that player's (their Slack account beside their email,
+        say). Returns the player and whether they are new."""
+        ctx = self.captain_context(actor, team_id, "add players")
+        email = clean_email(email) if email else None
+        known = {p.player_id: p for p in self._read(roster.roster, ctx.team.team_id)
+                 if (email and p.email and p.email.casefold() == email.casefold())
+                 or (slack_user and p.slack_user == slack_user)
+                 or (discord_user and p.discord_user == discord_user)}
+        if not known:
+            return self.add_player(actor, name, email=email, slack_user=slack_user,
+                                   discord_user=discord_user, team_id=ctx.team.team_id), True
+        if len(known) > 1:
+            names = " and ".join(sorted(p.name for p in known.values()))
+            raise DomainError("contacts_of_several", f"Those contacts belong to {names}; "
+                              "give one player's at a time.")
+        [player] = known.values()
+        given = {"email": email, "Slack": slack_user, "Discord": discord_user}
+        has = {"email": player.email, "Slack": player.slack_user,
+               "Discord": player.discord_user}
+        changed = {k for k, v in given.items() if v and not _same(has[k], v)}
+        if not changed:
+            raise DomainError("player_already_on_team", f"{player.name} is already on "
+                              f"{ctx.team.name}, reached that way.")
+        if clash := sorted(k for k in changed if has[k]):
+            raise DomainError("contact_in_use", f"{player.name} already has a different "
+                              f"{' and '.join(clash)}; remove them and add them again to "
+                              "change it.")
+        result = self._dispatch(actor, team.UpdatePlayerContact(
+            team_id=ctx.team.team_id, player_id=player.player_id,
+            email=email or player.email, slack_user=slack_user or player.slack_user,
+            discord_user=discord_user or player.discord_user))
+        self._settle(result.position, ("roster", "directory"))
+        updated = self._read(roster.player, ctx.team.team_id, player.player_id)
+        assert updated is not None
+        return updated, False
+
     def remove_player(self, actor: Actor, who: str, team_id: str | None = None) -> PlayerView:
         ctx = self.captain_context(actor, team_id, "remove players")
         target = self.find_player(ctx, who)
@@ -105,3 +145,8 @@ class TeamRequests(ServiceBase):
             return PlayerProfile(player_id=player_id, name=name or "Captain",
                                  discord_user=actor.ref)
         raise DomainError("cannot_create_team", "Teams are created from chat or the console.")
+
+
+def _same(known: str | None, given: str) -> bool:
+    """Whether a contact on file is the one given (emails in any case)."""
+    return known is not None and known.casefold() == given.casefold()
