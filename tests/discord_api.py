@@ -15,7 +15,6 @@ compares the whole header and treats anything else (even ``; charset=utf-8``) as
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import json
 import time
@@ -196,14 +195,6 @@ class FakeDiscord:
         """Bodies of edits to the original response (``PATCH .../messages/@original``)."""
         return [b for t, b in self._edits if token is None or t == token]
 
-    async def wait_for(self, predicate: Callable[[], object], timeout: float = 5.0) -> bool:
-        """Poll ``predicate`` every 10 ms; async, so the adapter's background tasks can run."""
-        deadline = time.monotonic() + timeout
-        while not predicate():
-            if time.monotonic() > deadline:
-                return False
-            await asyncio.sleep(0.01)
-        return True
 
     # The API, on the server.
 

@@ -18,12 +18,12 @@ import socket
 import threading
 import time
 import uuid
-from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 from aiohttp import WSMsgType, web
+from slack_sdk.signature import SignatureVerifier
 
 OPEN_ERRORS = frozenset({"user_not_found", "user_disabled", "cannot_dm_bot", "user_not_visible"})
 POST_ERRORS = frozenset({"messages_tab_disabled"})
@@ -49,6 +49,19 @@ class Message:
     text: str | None
     blocks: list[Any] | None
     updates: int = 0
+
+
+SECRET = "slack-signing-secret-for-tests"  # the signing secret tests give the app
+
+
+def signed(body: str, *, secret: str = SECRET, age: int = 0) -> dict[str, str]:
+    """The headers Slack sends with a request whose body is ``body``, signed with
+    ``secret`` ``age`` seconds ago, as Slack signs what it posts to an app."""
+    timestamp = str(int(time.time()) - age)
+    signature = SignatureVerifier(secret).generate_signature(timestamp=timestamp, body=body)
+    assert signature is not None
+    return {"Content-Type": "application/x-www-form-urlencoded",
+            "X-Slack-Request-Timestamp": timestamp, "X-Slack-Signature": signature}
 
 
 class FakeSlack:
@@ -154,14 +167,6 @@ class FakeSlack:
         with self._lock:
             return [body for n, body in self._responses if name is None or n == name]
 
-    async def wait_for(self, predicate: Callable[[], object], timeout: float = 5.0) -> bool:
-        """Poll ``predicate`` every 10 ms; async, so the adapter's background tasks can run."""
-        deadline = time.monotonic() + timeout
-        while not predicate():
-            if time.monotonic() > deadline:
-                return False
-            await asyncio.sleep(0.01)
-        return True
 
     # The Web API, called from the server's threads.
 

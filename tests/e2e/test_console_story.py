@@ -19,8 +19,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.serving import wait_for_health
 from tests.smtp_sink import Inbox, free_loopback_port
+from tests.waiting import wait_for_health
 
 
 @pytest.fixture

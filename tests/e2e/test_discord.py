@@ -30,8 +30,8 @@ from attend.core.actors import Actor
 from attend.core.aggregates.common import Answer
 from tests.conftest import FakeClock
 from tests.discord_api import FakeDiscord, Message
-from tests.serving import wait_for_health
 from tests.smtp_sink import free_loopback_port
+from tests.waiting import eventually, wait_for_health
 
 KEYS = ("e2e-discord-key-0123456789abcdefg",)
 CAPTAIN, ALICE, STRANGER = 11, 12, 19
@@ -84,7 +84,7 @@ class Discord:
         data = {"id": "1", "name": "attend", "type": 1, "options": [node],
                 **({"resolved": resolved} if resolved else {})}
         payload = self._interaction(user, 2, data)
-        assert await self.fake.wait_for(lambda: self.fake.callbacks(payload["id"]))
+        assert await eventually(lambda: self.fake.callbacks(payload["id"]))
         [callback] = self.fake.callbacks(payload["id"])
         return callback
 
@@ -100,7 +100,7 @@ class Discord:
                        for button in row["components"] if button["custom_id"].endswith(answer)]
         payload = self._interaction(user, 3, {"custom_id": custom_id, "component_type": 2},
                                     message=self.fake.message_object(dm))
-        assert await self.fake.wait_for(lambda: self.fake.callbacks(payload["id"]))
+        assert await eventually(lambda: self.fake.callbacks(payload["id"]))
         [callback] = self.fake.callbacks(payload["id"])
         return callback
 
@@ -278,7 +278,7 @@ async def test_a_slow_reply_is_deferred_then_sent(dc: Discord) -> None:
     callback = await dc.command(CAPTAIN, "team", "create", name="The Alchemists")
 
     assert callback["type"] == 5 and callback["data"]["flags"] == EPHEMERAL  # "thinking…"
-    assert await dc.fake.wait_for(lambda: dc.fake.followups(dc.last_token))
+    assert await eventually(lambda: dc.fake.followups(dc.last_token))
     [followup] = dc.fake.followups(dc.last_token)
     assert "you're its captain" in followup["content"]
 
@@ -311,7 +311,7 @@ async def test_discord_out_of_reach_at_start_is_tried_again_until_attend_stops(
     bot = AttendBot(dc.app.service, clock=dc.clock)
     running = asyncio.create_task(keep_connected(bot, dc.fake.token, first_wait=0.01))
     try:
-        assert await dc.fake.wait_for(lambda: caplog.text.count("trying again") >= 2)
+        assert await eventually(lambda: caplog.text.count("trying again") >= 2)
         assert not running.done()
     finally:
         await bot.close()
@@ -376,7 +376,7 @@ async def test_attend_serve_with_discord_set_signs_in_and_sends_dms(
                 sys.executable, "-m", "attend.bot.cli", "say", f"/attend {line}", "--as",
                 captain], env=env, capture_output=True, text=True, timeout=60)
             assert said.returncode == 0, said.stdout + said.stderr
-        assert await fake_discord.wait_for(lambda: fake_discord.dm_messages(4242),
+        assert await eventually(lambda: fake_discord.dm_messages(4242),
                                            timeout=15)  # sent by the server's worker
     finally:
         server.send_signal(signal.SIGTERM)

@@ -23,7 +23,6 @@ from urllib.parse import urlencode
 
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
-from slack_sdk.signature import SignatureVerifier
 
 from attend.bootstrap import App, bootstrap
 from attend.bot.links import BoardLinks, LinkSigner
@@ -34,23 +33,13 @@ from attend.config import Config, SlackConfig
 from attend.core.actors import Actor
 from attend.core.aggregates.common import Answer
 from tests.conftest import FakeClock
-from tests.serving import wait_for_health
-from tests.slack_api import FakeSlack
+from tests.slack_api import SECRET, FakeSlack, signed
 from tests.smtp_sink import free_loopback_port
+from tests.waiting import eventually, wait_for_health
 
-SECRET = "slack-signing-secret-for-tests"
 KEYS = ("e2e-slack-key-0123456789abcdefgh",)
 WORKSPACE = "T0001"
 CAPTAIN, ALICE, STRANGER = "U1", "U2", "U9"
-
-
-def signed(body: str, *, secret: str = SECRET, age: int = 0) -> dict[str, str]:
-    """The headers Slack sends with ``body``, signed with ``secret`` ``age`` seconds ago."""
-    timestamp = str(int(time.time()) - age)
-    signature = SignatureVerifier(secret).generate_signature(timestamp=timestamp, body=body)
-    assert signature is not None
-    return {"Content-Type": "application/x-www-form-urlencoded",
-            "X-Slack-Request-Timestamp": timestamp, "X-Slack-Signature": signature}
 
 
 @dataclass
@@ -157,7 +146,7 @@ async def test_a_captain_runs_a_check_from_slack_and_a_player_answers_with_a_but
     assert response.status == 200
     board = slack.app.service.status(Actor.slack(WORKSPACE, CAPTAIN), "G1").board
     assert board is not None and board.yes == 1  # recorded before Slack heard "ok"
-    assert await slack.fake.wait_for(lambda: slack.fake.responses("alice"))
+    assert await eventually(lambda: slack.fake.responses("alice"))
     [replaced] = slack.fake.responses("alice")
     assert replaced["replace_original"] is True
     assert replaced["text"].startswith("✅ You're in")
@@ -175,9 +164,9 @@ async def test_changing_an_answer_from_the_dm_records_the_change(slack: Slack) -
     await slack.say(CAPTAIN, "check G1")
     check_id = slack.check_id()
     await slack.tap(ALICE, "yes", check_id, respond_to="first")
-    assert await slack.fake.wait_for(lambda: slack.fake.responses("first"))
+    assert await eventually(lambda: slack.fake.responses("first"))
     await slack.tap(ALICE, "no", check_id, respond_to="second")
-    assert await slack.fake.wait_for(lambda: slack.fake.responses("second"))
+    assert await eventually(lambda: slack.fake.responses("second"))
 
     assert slack.fake.responses("second")[0]["text"].startswith("❌ You're out")
     board = slack.app.service.status(Actor.slack(WORKSPACE, CAPTAIN), "G1").board
@@ -211,7 +200,7 @@ async def test_someone_not_invited_tapping_a_button_is_told_and_nothing_is_recor
     check_id = slack.check_id()
 
     await slack.tap(STRANGER, "yes", check_id, respond_to="stranger")
-    assert await slack.fake.wait_for(lambda: slack.fake.responses("stranger"))
+    assert await eventually(lambda: slack.fake.responses("stranger"))
 
     [note] = slack.fake.responses("stranger")
     assert note["replace_original"] is False and note["response_type"] == "ephemeral"
@@ -284,7 +273,7 @@ async def test_a_slow_command_is_acknowledged_at_once_and_answered_when_done(
         slack.client = client
         acknowledged = await slack.command(CAPTAIN, "team create The Alchemists tz UTC")
         assert (await acknowledged.json())["text"] == "Working on it…"
-        assert await slack.fake.wait_for(lambda: slack.fake.responses(f"cmd-{CAPTAIN}"))
+        assert await eventually(lambda: slack.fake.responses(f"cmd-{CAPTAIN}"))
 
     [reply] = slack.fake.responses(f"cmd-{CAPTAIN}")
     assert "you're its captain" in reply["text"] and reply["response_type"] == "ephemeral"

@@ -26,8 +26,8 @@ from attend.bot.web import create_web_app
 from attend.config import Config, SlackConfig
 from attend.core.actors import Actor
 from tests.conftest import FakeClock
-from tests.e2e.test_slack import SECRET, signed
-from tests.slack_api import FakeSlack
+from tests.slack_api import SECRET, FakeSlack, signed
+from tests.waiting import eventually
 
 KEYS = ("e2e-slack-install-key-0123456789ab",)
 BASE = "https://attend.example.org"
@@ -139,7 +139,7 @@ async def test_a_workspace_that_has_not_installed_attend_is_told_to_install_it(
     response = await installing.client.post("/slack/events", data=body, headers=signed(body))
 
     assert response.status == 200
-    assert await installing.fake.wait_for(lambda: installing.fake.responses("r1"))
+    assert await eventually(lambda: installing.fake.responses("r1"))
     [told] = installing.fake.responses("r1")
     assert told["text"] == ("Attend isn't installed in this Slack workspace, or its "
                             f"installation was removed. Install it from {BASE}/slack/install")

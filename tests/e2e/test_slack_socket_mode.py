@@ -23,9 +23,9 @@ from attend.bot.slack.app import slack_app, socket_mode
 from attend.config import Config, SlackConfig
 from attend.core.actors import Actor
 from tests.conftest import FakeClock
-from tests.serving import wait_for_health
 from tests.slack_api import FakeSlack
 from tests.smtp_sink import free_loopback_port
+from tests.waiting import eventually, wait_for_health
 
 KEYS = ("e2e-slack-socket-key-0123456789ab",)
 WORKSPACE, CAPTAIN, ALICE = "T0001", "U1", "U2"
@@ -64,7 +64,7 @@ async def over_socket(database_url: str, clock: FakeClock,
         handler = socket_mode(slack_app(slack, app.service, clock=clock), slack)
         await handler.connect_async()
         # The stand-in counts the connection on its own thread, a moment later.
-        assert await fake.wait_for(lambda: fake.socket.connections == 1)
+        assert await eventually(lambda: fake.socket.connections == 1)
         try:
             yield Socket(app=app, fake=fake, clock=clock)
         finally:
@@ -84,7 +84,7 @@ async def test_commands_and_taps_arrive_over_the_socket(over_socket: Socket) -> 
 
     await over_socket.tap(ALICE, "yes", status.game.check_id, respond_to="alice")
 
-    assert await over_socket.fake.wait_for(lambda: over_socket.fake.responses("alice"))
+    assert await eventually(lambda: over_socket.fake.responses("alice"))
     assert over_socket.fake.responses("alice")[0]["text"].startswith("✅ You're in")
     assert "✅ alice" in await over_socket.say(CAPTAIN, "status G1")
 

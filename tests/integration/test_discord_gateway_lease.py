@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable
 
 from attend.bot.discord.gateway import LEASE, GatewayLeader
 from attend.core.eventstore.database import Database
 from attend.core.eventstore.sql import SqlEventStore
 from tests.tally import tally_registry
+from tests.waiting import eventually
 
 TTL = 0.3  # renewed every 0.1 s
 
@@ -31,15 +31,6 @@ class Gateway:
             self.open = False
 
 
-async def until(predicate: Callable[[], object], timeout: float = 5.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            return False
-        await asyncio.sleep(0.01)
-    return True
-
-
 def leader(store: SqlEventStore, owner: str, gateway: Gateway,
            ttl: float = TTL) -> GatewayLeader:
     return GatewayLeader(store, owner=owner, connect=gateway.connect, ttl=ttl)
@@ -51,7 +42,7 @@ async def test_of_two_processes_one_connects_and_the_other_takes_over_when_it_st
     ttl = 3.0  # renewed every second: a lapse would take two seconds at least
     first, second = Gateway(), Gateway()
     running_first = asyncio.create_task(leader(store, "first", first, ttl).run())
-    assert await until(lambda: first.open)
+    assert await eventually(lambda: first.open)
     running_second = asyncio.create_task(leader(store, "second", second, ttl).run())
     await asyncio.sleep(1.2)  # the second has asked at least once
     assert (first.opened, second.opened) == (1, 0)
@@ -60,7 +51,7 @@ async def test_of_two_processes_one_connects_and_the_other_takes_over_when_it_st
     await asyncio.gather(running_first, return_exceptions=True)
 
     assert not first.open
-    assert await until(lambda: second.open, timeout=1.9)  # its next renewal, before a lapse
+    assert await eventually(lambda: second.open, timeout=1.9)  # its next renewal, before a lapse
     running_second.cancel()
     await asyncio.gather(running_second, return_exceptions=True)
     assert not second.open
@@ -73,7 +64,7 @@ async def test_a_crashed_holder_is_replaced_once_its_lease_lapses(db: Database) 
     started = time.time()
     running = asyncio.create_task(leader(store, "survivor", gateway).run())
     try:
-        assert await until(lambda: gateway.open)
+        assert await eventually(lambda: gateway.open)
         assert time.time() - started >= TTL * 0.9  # not before the lease lapsed
     finally:
         running.cancel()
@@ -85,11 +76,11 @@ async def test_a_process_that_loses_the_lease_disconnects(db: Database) -> None:
     gateway = Gateway()
     running = asyncio.create_task(leader(store, "slow", gateway).run())
     try:
-        assert await until(lambda: gateway.open)
+        assert await eventually(lambda: gateway.open)
         # Another process saw the lease lapse (this one stalled past it) and took it.
         taken = store.acquire_lease(LEASE, owner="other", now=time.time() + 60, ttl=TTL)
         assert taken is not None
-        assert await until(lambda: not gateway.open)
+        assert await eventually(lambda: not gateway.open)
         assert gateway.opened == 1
     finally:
         running.cancel()
