@@ -60,6 +60,7 @@ class EmailChannel:
         self._mailer = mailer
         self._signer = signer
         self._base = base_url.rstrip("/")
+        self._boards = BoardLinks(signer, self._base)
         self._sender = sender
         self._domain = message_domain or _domain_of(sender)
         self._clock = clock
@@ -107,7 +108,7 @@ class EmailChannel:
             return CaptainAlertEmail(
                 kind=_ALERTS[n.kind], to_address=n.recipient.email, to_name=n.recipient.name,
                 team_name=n.team_name, opponent=n.opponent, local_when=when,
-                board_url=board_url(BoardLinks(self._signer, self._base), n),
+                board_url=board_url(self._boards, n),
                 player_name=n.about_player_name or "A player", yes_count=n.yes_count,
                 minimum=n.min_players, reason=n.reason)
         urls: dict[str, str] = {}
