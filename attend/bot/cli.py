@@ -38,19 +38,11 @@ def _cmd_say(config: Config, args: argparse.Namespace) -> int:
     app = bootstrap(config, background=False)
     try:
         actor = Actor.console(args.as_email)
-        team_id = None
-        if args.team:
-            named = [m for m in app.service.memberships(actor)
-                     if m.team_name.lower() == args.team.lower()]
-            if not named:
-                print(f"You're not on a team called {args.team!r}.", file=sys.stderr)
-                return 1
-            team_id = named[0].team_id
         runner = CommandRunner(app.service, clock=app.clock,
                                default_timezone=args.timezone or _default_timezone(),
                                boards=BoardLinks(LinkSigner(config.secret_keys),
                                                  config.base_url))
-        reply = runner.run(actor, " ".join(args.text), team_id=team_id)
+        reply = runner.run(actor, " ".join(args.text), team=args.team)
         alone = app.settle()
         if alone:
             _deliver_pending(app)

@@ -54,15 +54,15 @@ class CommandRunner:
         self._default_timezone = default_timezone
         self._boards = boards
 
-    def run(self, actor: Actor, line: str, *, team_id: str | None = None,
+    def run(self, actor: Actor, line: str, *, team: str | None = None,
             timezone: str | None = None) -> Reply:
-        """Run ``line``; ``team_id``, or ``--team NAME`` at the end of the line, picks the
-        team for someone on several; ``timezone`` (where the platform says the person is)
-        is a new team's zone when they name none."""
+        """Run ``line``; ``team``, or ``--team NAME`` at the end of the line, names the team
+        for someone on several; ``timezone`` (where the platform says the person is) is a
+        new team's zone when they name none."""
         try:
             line, named = _team_option(line)
-            if named is not None:
-                team_id = self._team_named(actor, named)
+            named = named or team
+            team_id = None if named is None else self._team_named(actor, named)
             command = grammar.parse(line)
             return Reply(self._execute(actor, command, team_id,
                                        timezone or self._default_timezone))

@@ -251,3 +251,16 @@ def test_scheduling_says_when_the_players_will_be_asked(app: App, clock: FakeClo
     assert near.ok and near.text.endswith("the players are being asked now.")
     refused = runner.run(ALICE, "/attend schedule tomorrow 18:30 vs Owls")
     assert not refused.ok and refused.text.startswith("Only a captain can schedule games.")
+
+
+def test_someone_on_two_teams_names_one_as_attend_say_team_does(app: App,
+                                                                clock: FakeClock) -> None:
+    alchemists(app, ("Alice", "alice@example.com"))
+    runner = CommandRunner(app.service, clock=clock)
+    assert runner.run(CAPTAIN, "/attend team create Night Owls tz UTC").ok
+
+    assert runner.run(CAPTAIN, "/attend games").text.startswith("You're on several teams")
+    assert runner.run(CAPTAIN, "/attend team roster", team="night owls").text.startswith(
+        "Night Owls · 1 players")
+    unknown = runner.run(CAPTAIN, "/attend games", team="Hawks")
+    assert not unknown.ok and unknown.text.startswith("You're not on a team called 'Hawks'")
