@@ -118,6 +118,20 @@ Team = str | None
 _WHICH_TEAM = "Which of your teams, if you're on several"
 _GAME = "G3, or next"
 _PLAYER = "Their name or email"
+_ON_A_GAME = (("check", "Ask everyone about a game now (captains)"),
+              ("status", "Who is coming"),
+              ("board", "A private link to a game's live board (captains)"),
+              ("remind", "Nudge those who haven't answered or said maybe (captains)"))
+
+
+def _on_a_game(run: Callable[..., Awaitable[None]], word: str,
+               description: str) -> app_commands.Command[Any, Any, None]:
+    """``/attend <word> [game] [team]``, written as ``<word> <game> --team <team>``."""
+    @app_commands.describe(game=_GAME, team=_WHICH_TEAM)
+    async def command(interaction: Interaction, game: str = "next", team: Team = None) -> None:
+        await run(interaction, team, word, game)
+
+    return app_commands.Command(name=word, description=description, callback=command)
 
 
 def attend_commands(bot: AttendBot) -> app_commands.Group:
@@ -151,25 +165,9 @@ def attend_commands(bot: AttendBot) -> app_commands.Group:
     async def games(interaction: Interaction, team: Team = None) -> None:
         await run(interaction, team, "games")
 
-    @attend.command(description="Ask everyone about a game now (captains)")
-    @describe(game=_GAME)
-    async def check(interaction: Interaction, game: str = "next", team: Team = None) -> None:
-        await run(interaction, team, "check", game)
-
-    @attend.command(description="Who is coming")
-    @describe(game=_GAME)
-    async def status(interaction: Interaction, game: str = "next", team: Team = None) -> None:
-        await run(interaction, team, "status", game)
-
-    @attend.command(description="A private link to a game's live board (captains)")
-    @describe(game=_GAME)
-    async def board(interaction: Interaction, game: str = "next", team: Team = None) -> None:
-        await run(interaction, team, "board", game)
-
-    @attend.command(description="Nudge those who haven't answered or said maybe (captains)")
-    @describe(game=_GAME)
-    async def remind(interaction: Interaction, game: str = "next", team: Team = None) -> None:
-        await run(interaction, team, "remind", game)
+    # The commands that take only a game: /attend check, status, board, remind.
+    for word, description in _ON_A_GAME:
+        attend.add_command(_on_a_game(run, word, description))
 
     @attend.command(description="Cancel a game (captains)")
     @describe(game=_GAME, reason="Told to the players")

@@ -4,9 +4,6 @@ Slack posts both to ``/slack/events`` (the request URL in ``manifest.yaml``). sl
 checks each request's signature and age and answers 401 to anything else, before any of
 this code runs. Slack wants an answer within 3 seconds:
 
-With an app-level token the same requests come over Socket Mode instead (see
-:func:`socket_mode`): no public address needed, for one workspace.
-
 - ``/attend ...``: the same grammar as the console, run in a worker thread. A reply ready
   in time goes back in the acknowledgement; a slower one (a check for a big team, say) is
   acknowledged with "Working on it" and posted to the command's ``response_url`` when done.
@@ -15,6 +12,9 @@ With an app-level token the same requests come over Socket Mode instead (see
   recording takes longer than the budget), and the DM is replaced with the answer, the
   counts and the buttons to change it. A refusal (answers closed, no longer on the team)
   comes back as a note only the tapper sees; the DM stays as it was.
+
+With an app-level token the same requests come over Socket Mode instead (see
+:func:`socket_mode`): no public address needed, for one workspace.
 """
 
 from __future__ import annotations
