@@ -21,11 +21,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from attend.bootstrap import bootstrap
-from attend.config import Config
-from attend.core.actors import Actor
-from attend.core.aggregates.common import Answer
 from bench.common import backends, parser, progress, report
+from core.actors import Actor
+from core.aggregates.common import Answer
+from core.bootstrap import bootstrap
 
 PLAYERS, CHECKS, CLIENTS = 40, 50, 8
 
@@ -36,7 +35,7 @@ def percentile(samples: list[float], p: float) -> float:
 
 
 def run(name: str, url: str, answers: int) -> dict[str, object]:
-    app = bootstrap(Config(database_url=url, secret_keys=("b" * 32,)), background=True,
+    app = bootstrap(url, background=True,
                     poll_interval=1.0)
     app.start()
     try:

@@ -27,11 +27,11 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 
-from attend.core.eventstore.database import Database, on_driver
-from attend.core.eventstore.sql import SqlEventStore
-from attend.core.migrations import upgrade
-from attend.core.router import Router
 from bench.common import backends, parser, progress, report
+from core.eventstore.database import Database, on_driver
+from core.eventstore.sql import SqlEventStore
+from core.migrations import upgrade
+from core.router import Router
 from tests.tally import TALLY, AddToTally, OpenTally, tally_registry
 
 

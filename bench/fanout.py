@@ -31,17 +31,16 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from attend.bootstrap import bootstrap, utc_now
-from attend.bot.delivery import DeliveryWorker
-from attend.bot.email.channel import EmailChannel
-from attend.bot.email.smtp import SmtpMailer, SmtpSettings
-from attend.bot.links import LinkSigner
-from attend.config import Config
-from attend.core.actors import Actor
-from attend.core.aggregates.common import Channel, PlayerProfile
-from attend.core.aggregates.team import AddPlayer
-from attend.core.notifier import Notifier, jobs
 from bench.common import postgres_schema, progress
+from bot.delivery import DeliveryWorker
+from bot.email.channel import EmailChannel
+from bot.email.smtp import SmtpMailer, SmtpSettings
+from bot.links import LinkSigner
+from core.actors import Actor
+from core.aggregates.common import Channel, PlayerProfile
+from core.aggregates.team import AddPlayer
+from core.bootstrap import bootstrap, utc_now
+from core.notifier import Notifier, jobs
 from tests.smtp_sink import free_loopback_port
 
 KEYS = ("bench-fanout-key-0123456789abcdef",)
@@ -84,7 +83,7 @@ class SmtpSink:
 
 
 def fan_out(url: str, players: int, sink: SmtpSink, *, trace: bool) -> dict[str, float]:
-    app = bootstrap(Config(database_url=url, secret_keys=KEYS), extra_handlers=[Notifier()])
+    app = bootstrap(url, extra_handlers=[Notifier()])
     try:
         context = app.service.create_team(CAPTAIN, "Bench United", "America/Toronto")
         team_id = context.team.team_id

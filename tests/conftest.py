@@ -18,9 +18,9 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from attend.core.eventstore.database import Database
-from attend.core.eventstore.sql import SqlEventStore
-from attend.core.migrations import upgrade
+from core.eventstore.database import Database
+from core.eventstore.sql import SqlEventStore
+from core.migrations import upgrade
 from tests.smtp_sink import Inbox, smtp_server
 from tests.tally import tally_registry
 

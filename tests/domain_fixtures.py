@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
-from attend.core.aggregates.check import (
+from core.aggregates.check import (
     ClearAnswerDeadline,
     CloseCheck,
     InvitePlayer,
@@ -22,8 +22,8 @@ from attend.core.aggregates.check import (
     SetAnswerDeadline,
     WithdrawInvitation,
 )
-from attend.core.aggregates.common import Answer, AnswerSource, Channel, Invitee, PlayerProfile
-from attend.core.aggregates.game import (
+from core.aggregates.common import Answer, AnswerSource, Channel, Invitee, PlayerProfile
+from core.aggregates.game import (
     CancelGame,
     CheckAttendance,
     EndGame,
@@ -31,8 +31,8 @@ from attend.core.aggregates.game import (
     ScheduleGame,
     StartGame,
 )
-from attend.core.aggregates.registry import AGGREGATES, register_domain_messages
-from attend.core.aggregates.team import (
+from core.aggregates.registry import AGGREGATES, register_domain_messages
+from core.aggregates.team import (
     AddPlayer,
     AppointCaptain,
     ChangeTeamSettings,
@@ -45,12 +45,12 @@ from attend.core.aggregates.team import (
     UnsubscribeEmail,
     UpdatePlayerContact,
 )
-from attend.core.eventstore.database import Database
-from attend.core.eventstore.sql import SqlEventStore
-from attend.core.messages import MessageRegistry
-from attend.core.projections import read_models
-from attend.core.router import DispatchResult, Router
-from attend.core.runtime import Handler, HandlerRuntime, RetryPolicy
+from core.eventstore.database import Database
+from core.eventstore.sql import SqlEventStore
+from core.messages import MessageRegistry
+from core.projections import read_models
+from core.router import DispatchResult, Router
+from core.runtime import Handler, HandlerRuntime, RetryPolicy
 from tests.conftest import FakeClock
 
 T = TypeVar("T")

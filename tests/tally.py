@@ -7,10 +7,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from attend.core.aggregates import Aggregate
-from attend.core.errors import DomainError
-from attend.core.eventstore import HandlerTransaction, RecordedEvent
-from attend.core.messages import MessageRegistry
+from core.aggregates import Aggregate
+from core.errors import DomainError
+from core.eventstore import HandlerTransaction, RecordedEvent
+from core.messages import MessageRegistry
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)

@@ -20,14 +20,14 @@ from typing import TYPE_CHECKING, Any
 import pytest
 from aiohttp import web
 
-from attend.bootstrap import App, bootstrap
-from attend.bot.links import LinkSigner
-from attend.bot.web import create_web_app
-from attend.config import Config
-from attend.core.actors import Actor
-from attend.core.projections.board import BoardView
-from attend.core.projections.roster import PlayerView
-from attend.core.projections.schedule import GameView
+from bot.config import Config
+from bot.links import LinkSigner
+from bot.web import create_web_app
+from core.actors import Actor
+from core.bootstrap import App, bootstrap
+from core.projections.board import BoardView
+from core.projections.roster import PlayerView
+from core.projections.schedule import GameView
 from tests.conftest import REQUIRE_ALL, FakeClock
 
 if TYPE_CHECKING:
@@ -46,6 +46,7 @@ class Story:
     """The Alchemists (Toronto) play the Hawks at Monarch Park; a check asks Cap, Alice, Bob."""
 
     app: App
+    config: Config
     signer: LinkSigner
     clock: FakeClock
     game: GameView
@@ -81,14 +82,14 @@ class Story:
         return status.board
 
     def web_app(self, **options: Any) -> web.Application:
-        return create_web_app(self.app, self.signer, **options)
+        return create_web_app(self.app, self.config, self.signer, **options)
 
 
 def tell_story(database_url: str, directory: Path) -> Story:
     clock = FakeClock()
     config = Config(database_url=database_url, secret_keys=KEYS,
                     outbox_dir=directory / "outbox")
-    app = bootstrap(config, clock=clock, background=False)
+    app = bootstrap(config.database_url, clock=clock, background=False)
     try:
         service = app.service
         service.create_team(CAPTAIN, "The Alchemists", "America/Toronto")
@@ -101,8 +102,8 @@ def tell_story(database_url: str, directory: Path) -> Story:
     except BaseException:
         app.close()
         raise
-    return Story(app=app, signer=LinkSigner(KEYS), clock=clock, game=game, alice=alice,
-                 bob=bob, outbox_dir=config.outbox_dir)
+    return Story(app=app, config=config, signer=LinkSigner(KEYS), clock=clock, game=game,
+                 alice=alice, bob=bob, outbox_dir=config.outbox_dir)
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from attend.core.aggregates.common import Answer
+from core.aggregates.common import Answer
 from tests.e2e.conftest import LiveServer, Story
 
 if TYPE_CHECKING:

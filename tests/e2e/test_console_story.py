@@ -39,7 +39,7 @@ def env(tmp_path: Path, smtp_inbox: tuple[Inbox, int]) -> dict[str, str]:
 
 
 def say(env: dict[str, str], line: str, who: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "attend.bot.cli", "say", line, "--as", who],
+    return subprocess.run([sys.executable, "-m", "bot.cli", "say", line, "--as", who],
                           env=env, capture_output=True, text=True, timeout=60)
 
 
@@ -74,7 +74,7 @@ def test_the_seed_story_through_the_console_email_and_the_answer_page(
     assert "Hawks" in str(alice_mail["Subject"])
     link = answer_link(alice_mail)
 
-    server = subprocess.Popen([sys.executable, "-m", "attend.bot.cli", "serve"], env=env,
+    server = subprocess.Popen([sys.executable, "-m", "bot.cli", "serve"], env=env,
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     base = f"http://127.0.0.1:{env['ATTEND_PORT']}"
     try:
@@ -113,7 +113,7 @@ def test_the_seed_story_through_the_console_email_and_the_answer_page(
 def test_serve_demo_starts_on_a_fresh_file_and_stops_cleanly_on_sigterm(
         env: dict[str, str]) -> None:
     env = {k: v for k, v in env.items() if not k.startswith("ATTEND_SMTP")}
-    server = subprocess.Popen([sys.executable, "-m", "attend.bot.cli", "serve", "--demo"],
+    server = subprocess.Popen([sys.executable, "-m", "bot.cli", "serve", "--demo"],
                               env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                               text=True)
     base = f"http://127.0.0.1:{env['ATTEND_PORT']}"

@@ -22,12 +22,12 @@ from typing import Any
 import discord
 import pytest
 
-from attend.bootstrap import App, bootstrap
-from attend.bot.discord.bot import AttendBot, keep_connected, sync_commands
-from attend.bot.serve import deliver_due, delivery_worker
-from attend.config import Config, DiscordConfig
-from attend.core.actors import Actor
-from attend.core.aggregates.common import Answer
+from bot.config import Config, DiscordConfig
+from bot.discord.bot import AttendBot, keep_connected, sync_commands
+from bot.serve import deliver_due, delivery_worker
+from core.actors import Actor
+from core.aggregates.common import Answer
+from core.bootstrap import App, bootstrap
 from tests.conftest import FakeClock
 from tests.discord_api import FakeDiscord, Message
 from tests.smtp_sink import free_loopback_port
@@ -42,6 +42,7 @@ _ids = itertools.count(9000)
 @dataclass
 class Discord:
     app: App
+    config: Config
     fake: FakeDiscord
     bot: AttendBot
     clock: FakeClock
@@ -130,9 +131,10 @@ async def signed_in(app: App, fake: FakeDiscord, **options: Any) -> AttendBot:
 async def dc(database_url: str, clock: FakeClock, fake_discord: FakeDiscord,
              tmp_path: Path) -> AsyncIterator[Discord]:
     config = Config(database_url=database_url, secret_keys=KEYS, outbox_dir=tmp_path / "outbox")
-    app = bootstrap(config, clock=clock)
-    running = Discord(app=app, fake=fake_discord, bot=await signed_in(app, fake_discord),
-                      clock=clock, outbox=config.outbox_dir)
+    app = bootstrap(config.database_url, clock=clock)
+    running = Discord(app=app, config=config, fake=fake_discord,
+                      bot=await signed_in(app, fake_discord), clock=clock,
+                      outbox=config.outbox_dir)
     try:
         yield running
     finally:
@@ -159,7 +161,7 @@ async def test_a_captain_runs_a_check_from_discord_and_a_player_answers_with_a_b
     await team_with_a_game(dc)
     assert (await dc.say(CAPTAIN, "check", game="G1")).startswith("Asked 3 players about G1")
 
-    assert await delivery_worker(dc.app, discord_bot=dc.bot).run_once() == 3
+    assert await delivery_worker(dc.app, dc.config, discord_bot=dc.bot).run_once() == 3
     [dm] = dc.fake.dm_messages(ALICE)
     assert dm.content.startswith("**Are you coming?**\n**The Alchemists** vs **Hawks**")
     assert "7:00 PM EST · Monarch Park" in dm.content  # the team's time, not the server's
@@ -182,7 +184,7 @@ async def test_a_captain_runs_a_check_from_discord_and_a_player_answers_with_a_b
 async def test_a_tap_on_a_dm_sent_before_a_restart_still_counts(dc: Discord) -> None:
     await team_with_a_game(dc)
     await dc.say(CAPTAIN, "check", game="G1")
-    await delivery_worker(dc.app, discord_bot=dc.bot).run_once()
+    await delivery_worker(dc.app, dc.config, discord_bot=dc.bot).run_once()
     [dm] = dc.fake.dm_messages(ALICE)
     await dc.bot.close()
 
@@ -199,7 +201,7 @@ async def test_someone_not_invited_tapping_a_button_is_told_and_nothing_is_recor
         dc: Discord) -> None:
     await team_with_a_game(dc)
     await dc.say(CAPTAIN, "check", game="G1")
-    await delivery_worker(dc.app, discord_bot=dc.bot).run_once()
+    await delivery_worker(dc.app, dc.config, discord_bot=dc.bot).run_once()
     [dm] = dc.fake.dm_messages(ALICE)
 
     callback = await dc.tap(STRANGER, dm, "yes")
@@ -245,7 +247,7 @@ async def test_a_player_whose_discord_dms_are_closed_gets_email_and_the_captain_
     await dc.say(CAPTAIN, "check", game="G1")
 
     for _ in range(2):  # the invitations and the fallback; then the captain's alert
-        await delivery_worker(dc.app, discord_bot=dc.bot).run_once()
+        await delivery_worker(dc.app, dc.config, discord_bot=dc.bot).run_once()
         dc.app.settle()
 
     assert dc.fake.dm_messages(ALICE) == []
@@ -263,11 +265,11 @@ async def test_a_long_rate_limit_waits_for_its_end_and_the_dm_goes_out_once(
     await dc.say(CAPTAIN, "check", game="G1")
     dc.fake.rate_limit("POST", "/messages", times=1, retry_after=60.0)
 
-    await delivery_worker(dc.app, discord_bot=dc.bot).run_once()
+    await delivery_worker(dc.app, dc.config, discord_bot=dc.bot).run_once()
     assert len(dc.fake.dm_messages(CAPTAIN)) + len(dc.fake.dm_messages(ALICE)) == 0
     dc.clock.now += timedelta(seconds=61)
-    await delivery_worker(dc.app, discord_bot=dc.bot).run_once()
-    await delivery_worker(dc.app, discord_bot=dc.bot).run_once()
+    await delivery_worker(dc.app, dc.config, discord_bot=dc.bot).run_once()
+    await delivery_worker(dc.app, dc.config, discord_bot=dc.bot).run_once()
 
     assert len(dc.fake.dm_messages(CAPTAIN)) == len(dc.fake.dm_messages(ALICE)) == 1
 
@@ -336,11 +338,11 @@ async def test_dms_wait_while_attend_is_not_signed_in_to_discord(dc: Discord) ->
     day = (dc.clock.now + timedelta(days=3)).strftime("%Y-%m-%d")
     await dc.say(CAPTAIN, "schedule", when=f"{day} 19:00", opponent="Hawks")
     await dc.say(CAPTAIN, "check", game="G1")
-    refused = Config(database_url=dc.app.config.database_url, secret_keys=KEYS,
+    refused = Config(database_url=dc.config.database_url, secret_keys=KEYS,
                      outbox_dir=dc.outbox, discord=DiscordConfig(bot_token="a.refused.token"))
-    elsewhere = bootstrap(refused, clock=dc.clock)  # attend say, with no server running
+    elsewhere = bootstrap(refused.database_url, clock=dc.clock)  # attend say, no server
     try:
-        assert await deliver_due(elsewhere) == 2  # claimed, and put back for later
+        assert await deliver_due(elsewhere, refused) == 2  # claimed, and put back for later
         elsewhere.settle()
     finally:
         elsewhere.close()
@@ -348,7 +350,7 @@ async def test_dms_wait_while_attend_is_not_signed_in_to_discord(dc: Discord) ->
     assert dc.fake.dm_messages(ALICE) == []
     assert not list(dc.outbox.glob("*.eml"))  # not by email, as if she had no Discord
     dc.clock.now += timedelta(minutes=1)  # past the first retry's wait
-    await delivery_worker(dc.app, discord_bot=dc.bot).run_once()
+    await delivery_worker(dc.app, dc.config, discord_bot=dc.bot).run_once()
     assert len(dc.fake.dm_messages(ALICE)) == len(dc.fake.dm_messages(CAPTAIN)) == 1
 
 
@@ -365,7 +367,7 @@ async def test_attend_serve_with_discord_set_signs_in_and_sends_dms(
            "PYTHONPATH": os.pathsep.join([str(tmp_path), os.environ.get("PYTHONPATH", "")])}
     fake_discord.token = env["ATTEND_DISCORD_BOT_TOKEN"]
     fake_discord.add_user(4242, "dana")
-    server = subprocess.Popen([sys.executable, "-m", "attend.bot.cli", "serve"], env=env,
+    server = subprocess.Popen([sys.executable, "-m", "bot.cli", "serve"], env=env,
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         await asyncio.to_thread(wait_for_health, f"http://127.0.0.1:{port}", server)
@@ -373,7 +375,7 @@ async def test_attend_serve_with_discord_set_signs_in_and_sends_dms(
         for line in ("team create The Alchemists tz America/Toronto", "team add Dana <@4242>",
                      "schedule tomorrow 19:00 vs Hawks", "check G1"):
             said = await asyncio.to_thread(subprocess.run, [
-                sys.executable, "-m", "attend.bot.cli", "say", f"/attend {line}", "--as",
+                sys.executable, "-m", "bot.cli", "say", f"/attend {line}", "--as",
                 captain], env=env, capture_output=True, text=True, timeout=60)
             assert said.returncode == 0, said.stdout + said.stderr
         assert await eventually(lambda: fake_discord.dm_messages(4242),
@@ -393,12 +395,12 @@ async def test_attend_serve_with_discord_set_signs_in_and_sends_dms(
 async def test_a_cancelled_game_takes_the_buttons_off_the_invitation(dc: Discord) -> None:
     await team_with_a_game(dc)
     await dc.say(CAPTAIN, "check", game="G1")
-    await delivery_worker(dc.app, discord_bot=dc.bot).run_once()
+    await delivery_worker(dc.app, dc.config, discord_bot=dc.bot).run_once()
     [invitation] = dc.fake.dm_messages(ALICE)
     assert invitation.components  # the buttons
 
     await dc.say(CAPTAIN, "cancel", game="G1", reason="Field flooded")
-    await delivery_worker(dc.app, discord_bot=dc.bot).run_once()
+    await delivery_worker(dc.app, dc.config, discord_bot=dc.bot).run_once()
 
     invitation_now, cancellation = dc.fake.dm_messages(ALICE)
     assert cancellation.content.startswith("**Cancelled.** Field flooded")

@@ -9,14 +9,13 @@ from datetime import timedelta
 from email.message import EmailMessage
 from urllib.parse import parse_qs, urlsplit
 
-from attend.bootstrap import bootstrap
-from attend.bot.delivery import DeliveryWorker
-from attend.bot.email.channel import EmailChannel
-from attend.bot.email.smtp import SmtpMailer, SmtpSettings
-from attend.bot.links import LinkSigner
-from attend.config import Config
-from attend.core.actors import Actor
-from attend.core.aggregates.common import Channel
+from bot.delivery import DeliveryWorker
+from bot.email.channel import EmailChannel
+from bot.email.smtp import SmtpMailer, SmtpSettings
+from bot.links import LinkSigner
+from core.actors import Actor
+from core.aggregates.common import Channel
+from core.bootstrap import bootstrap
 from tests.conftest import FakeClock
 from tests.smtp_sink import Inbox
 
@@ -28,7 +27,7 @@ CAPTAIN = Actor.console("cap@example.org")
 def test_a_check_for_three_email_players_sends_three_working_invitations(
         database_url: str, clock: FakeClock, smtp_inbox: tuple[Inbox, int]) -> None:
     inbox, port = smtp_inbox
-    app = bootstrap(Config(database_url=database_url, secret_keys=KEYS), clock=clock)
+    app = bootstrap(database_url, clock=clock)
     try:
         service = app.service
         service.create_team(CAPTAIN, "Alchemists", "America/Toronto", player_name="Cap")

@@ -24,14 +24,14 @@ from urllib.parse import urlencode
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
-from attend.bootstrap import App, bootstrap
-from attend.bot.links import BoardLinks, LinkSigner
-from attend.bot.serve import delivery_worker
-from attend.bot.slack.app import routes, say_who_we_are, slack_app
-from attend.bot.web import create_web_app
-from attend.config import Config, SlackConfig
-from attend.core.actors import Actor
-from attend.core.aggregates.common import Answer
+from bot.config import Config, SlackConfig
+from bot.links import BoardLinks, LinkSigner
+from bot.serve import delivery_worker
+from bot.slack.app import routes, say_who_we_are, slack_app
+from bot.web import create_web_app
+from core.actors import Actor
+from core.aggregates.common import Answer
+from core.bootstrap import App, bootstrap
 from tests.conftest import FakeClock
 from tests.slack_api import SECRET, FakeSlack, signed
 from tests.smtp_sink import free_loopback_port
@@ -45,6 +45,7 @@ CAPTAIN, ALICE, STRANGER = "U1", "U2", "U9"
 @dataclass
 class Slack:
     app: App
+    config: Config
     fake: FakeSlack
     client: TestClient[Any, Any]
     clock: FakeClock
@@ -96,15 +97,15 @@ async def slack(database_url: str, clock: FakeClock, fake_slack: FakeSlack,
     config = Config(database_url=database_url, secret_keys=KEYS, outbox_dir=tmp_path / "outbox",
                     slack=SlackConfig(bot_token="xoxb-test", signing_secret=SECRET,
                                       api_url=fake_slack.url))
-    app = bootstrap(config, clock=clock)
+    app = bootstrap(config.database_url, clock=clock)
     assert config.slack is not None
     boards = BoardLinks(LinkSigner(KEYS), "https://attend.example.org")
-    web_app = create_web_app(app, LinkSigner(KEYS), extra_routes=routes(
+    web_app = create_web_app(app, config, LinkSigner(KEYS), extra_routes=routes(
         slack_app(config.slack, app.service, clock=clock, boards=boards)))
     client = TestClient(TestServer(web_app, host="127.0.0.1"))
     await client.start_server()
     try:
-        yield Slack(app=app, fake=fake_slack, client=client, clock=clock,
+        yield Slack(app=app, config=config, fake=fake_slack, client=client, clock=clock,
                     outbox=config.outbox_dir)
     finally:
         await client.close()
@@ -129,7 +130,7 @@ async def test_a_captain_runs_a_check_from_slack_and_a_player_answers_with_a_but
     asked = await slack.say(CAPTAIN, "check G1")
     assert asked.startswith("Asked 3 players about G1")
 
-    assert await delivery_worker(slack.app).run_once() == 3
+    assert await delivery_worker(slack.app, slack.config).run_once() == 3
     [dm] = slack.fake.dm(ALICE)
     assert dm.text is not None and dm.blocks is not None
     assert "Are you coming?" in dm.text and "Hawks" in dm.text
@@ -223,17 +224,17 @@ async def test_a_rate_limited_dm_waits_for_retry_after_and_goes_out_once(
     await slack.say(CAPTAIN, "check G1")
     slack.fake.rate_limit("chat.postMessage", times=1, retry_after=30)
 
-    await delivery_worker(slack.app).run_once()
+    await delivery_worker(slack.app, slack.config).run_once()
     assert [c.limited for c in slack.fake.calls("chat.postMessage")] == [True]
     assert slack.fake.dm(CAPTAIN) == slack.fake.dm(ALICE) == []  # Slack said wait 30 s
     slack.clock.now += timedelta(seconds=10)
-    await delivery_worker(slack.app).run_once()
+    await delivery_worker(slack.app, slack.config).run_once()
     assert slack.fake.dm(CAPTAIN) == slack.fake.dm(ALICE) == []
     slack.clock.now += timedelta(seconds=25)
-    await delivery_worker(slack.app).run_once()
+    await delivery_worker(slack.app, slack.config).run_once()
 
     assert len(slack.fake.dm(CAPTAIN)) == len(slack.fake.dm(ALICE)) == 1
-    await delivery_worker(slack.app).run_once()  # and nothing goes out twice
+    await delivery_worker(slack.app, slack.config).run_once()  # and nothing goes out twice
     assert len(slack.fake.dm(CAPTAIN)) == len(slack.fake.dm(ALICE)) == 1
 
 
@@ -248,7 +249,7 @@ async def test_a_player_whose_slack_dms_are_closed_gets_email_and_the_captain_is
     await slack.say(CAPTAIN, "check G1")
 
     for _ in range(2):  # the invitations and the fallback; then the captain's alert
-        await delivery_worker(slack.app).run_once()
+        await delivery_worker(slack.app, slack.config).run_once()
         slack.app.settle()  # the notifier turns the failure into an alert
 
     assert slack.fake.dm(ALICE) == []
@@ -265,10 +266,11 @@ async def test_a_player_whose_slack_dms_are_closed_gets_email_and_the_captain_is
 
 async def test_a_slow_command_is_acknowledged_at_once_and_answered_when_done(
         slack: Slack) -> None:
-    config = slack.app.config.slack
+    config = slack.config.slack
     assert config is not None
     impatient = slack_app(config, slack.app.service, clock=slack.clock, ack_budget=0.0)
-    web_app = create_web_app(slack.app, LinkSigner(KEYS), extra_routes=routes(impatient))
+    web_app = create_web_app(slack.app, slack.config, LinkSigner(KEYS),
+                             extra_routes=routes(impatient))
     async with TestClient(TestServer(web_app, host="127.0.0.1")) as client:
         slack.client = client
         acknowledged = await slack.command(CAPTAIN, "team create The Alchemists tz UTC")
@@ -314,7 +316,7 @@ def test_attend_serve_with_slack_set_takes_commands_sends_dms_and_records_taps(
                                     "user_id": user, "user_name": user.lower(),
                                     "response_url": fake_slack.response_url()}))["text"])
 
-    server = subprocess.Popen([sys.executable, "-m", "attend.bot.cli", "serve"], env=env,
+    server = subprocess.Popen([sys.executable, "-m", "bot.cli", "serve"], env=env,
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         wait_for_health(base, server)
@@ -385,7 +387,7 @@ async def test_without_a_slack_time_zone_a_new_team_is_on_utc_and_says_so(
 async def test_with_a_refused_bot_token_the_captain_is_told_and_nothing_changes(
         slack: Slack) -> None:
     wrong = SlackConfig(bot_token="xoxb-revoked", signing_secret=SECRET, api_url=slack.fake.url)
-    web_app = create_web_app(slack.app, LinkSigner(KEYS), extra_routes=routes(
+    web_app = create_web_app(slack.app, slack.config, LinkSigner(KEYS), extra_routes=routes(
         slack_app(wrong, slack.app.service, clock=slack.clock)))
     async with TestClient(TestServer(web_app, host="127.0.0.1")) as client:
         slack.client = client
@@ -400,12 +402,12 @@ async def test_with_a_refused_bot_token_the_captain_is_told_and_nothing_changes(
 async def test_a_cancelled_game_takes_the_buttons_off_the_invitation(slack: Slack) -> None:
     await team_with_a_game(slack)
     await slack.say(CAPTAIN, "check G1")
-    await delivery_worker(slack.app).run_once()
+    await delivery_worker(slack.app, slack.config).run_once()
     [invitation] = slack.fake.dm(ALICE)
     assert invitation.blocks is not None and len(invitation.blocks) == 2  # with buttons
 
     assert (await slack.say(CAPTAIN, "cancel G1 Field flooded")).startswith("Cancelled G1")
-    await delivery_worker(slack.app).run_once()
+    await delivery_worker(slack.app, slack.config).run_once()
 
     invitation_now, cancellation = slack.fake.dm(ALICE)
     assert cancellation.text is not None and cancellation.text.startswith("Cancelled.")
@@ -434,7 +436,7 @@ async def test_a_player_added_by_email_is_linked_to_their_slack_account(slack: S
     day = (slack.clock.now + timedelta(days=3)).strftime("%Y-%m-%d")
     await slack.say(CAPTAIN, f"schedule {day} 19:00 vs Hawks")
     await slack.say(CAPTAIN, "check G1")
-    await delivery_worker(slack.app).run_once()
+    await delivery_worker(slack.app, slack.config).run_once()
     assert len(slack.fake.dm(ALICE)) == 1  # by Slack now, not by email
     assert not [p for p in slack.outbox.glob("*.eml") if "alice@example.org" in p.read_text()]
 

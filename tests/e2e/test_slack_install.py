@@ -17,14 +17,14 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
-from attend.bootstrap import App, bootstrap
-from attend.bot.links import LinkSigner
-from attend.bot.serve import delivery_worker
-from attend.bot.slack.app import routes, slack_app
-from attend.bot.slack.installations import Installations
-from attend.bot.web import create_web_app
-from attend.config import Config, SlackConfig
-from attend.core.actors import Actor
+from bot.config import Config, SlackConfig
+from bot.links import LinkSigner
+from bot.serve import delivery_worker
+from bot.slack.app import routes, slack_app
+from bot.slack.installations import Installations
+from bot.web import create_web_app
+from core.actors import Actor
+from core.bootstrap import App, bootstrap
 from tests.conftest import FakeClock
 from tests.slack_api import SECRET, FakeSlack, signed
 from tests.waiting import eventually
@@ -37,6 +37,7 @@ CLIENT_ID, CLIENT_SECRET = "111.222", "client-secret"
 @dataclass
 class Installing:
     app: App
+    config: Config
     fake: FakeSlack
     client: TestClient[Any, Any]
     installations: Installations
@@ -79,14 +80,14 @@ async def installing(database_url: str, clock: FakeClock,
                             client_secret=CLIENT_SECRET, api_url=fake.url)
         config = Config(database_url=database_url, secret_keys=KEYS, base_url=BASE,
                         outbox_dir=tmp_path / "outbox", slack=slack)
-        app = bootstrap(config, clock=clock)
+        app = bootstrap(config.database_url, clock=clock)
         installations = Installations.open(app.db.engine, CLIENT_ID)
-        web_app = create_web_app(app, LinkSigner(KEYS), extra_routes=routes(slack_app(
+        web_app = create_web_app(app, config, LinkSigner(KEYS), extra_routes=routes(slack_app(
             slack, app.service, clock=clock, base_url=BASE, installations=installations)))
         client = TestClient(TestServer(web_app, host="127.0.0.1"))
         await client.start_server()
         try:
-            yield Installing(app=app, fake=fake, client=client,
+            yield Installing(app=app, config=config, fake=fake, client=client,
                              installations=installations, clock=clock)
         finally:
             await client.close()
@@ -109,7 +110,7 @@ async def test_a_workspace_installs_attend_and_its_captain_and_players_use_it(
     await installing.say("T0002", "U1", f"schedule {day} 19:00 vs Hawks")
     assert (await installing.say("T0002", "U1", "check G1")).startswith("Asked 2 players")
 
-    assert await delivery_worker(installing.app,
+    assert await delivery_worker(installing.app, installing.config,
                                  slack_installations=installing.installations).run_once() == 2
     posts = installing.fake.calls("chat.postMessage")
     assert sorted(c.args["channel"] for c in posts) == ["DU1", "DU2"]

@@ -18,10 +18,10 @@ from typing import Any
 
 import pytest
 
-from attend.bootstrap import App, bootstrap
-from attend.bot.slack.app import slack_app, socket_mode
-from attend.config import Config, SlackConfig
-from attend.core.actors import Actor
+from bot.config import Config, SlackConfig
+from bot.slack.app import slack_app, socket_mode
+from core.actors import Actor
+from core.bootstrap import App, bootstrap
 from tests.conftest import FakeClock
 from tests.slack_api import FakeSlack
 from tests.smtp_sink import free_loopback_port
@@ -60,7 +60,7 @@ async def over_socket(database_url: str, clock: FakeClock,
         slack = SlackConfig(bot_token="xoxb-test", app_token="xapp-test", api_url=fake.url)
         config = Config(database_url=database_url, secret_keys=KEYS,
                         outbox_dir=tmp_path / "outbox", slack=slack)
-        app = bootstrap(config, clock=clock)
+        app = bootstrap(config.database_url, clock=clock)
         handler = socket_mode(slack_app(slack, app.service, clock=clock), slack)
         await handler.connect_async()
         # The stand-in counts the connection on its own thread, a moment later.
@@ -96,7 +96,7 @@ def test_attend_serve_with_an_app_token_connects_over_socket_mode(tmp_path: Path
                "ATTEND_SECRET_KEYS": KEYS[0], "ATTEND_PORT": str(port),
                "ATTEND_SLACK_BOT_TOKEN": "xoxb-test", "ATTEND_SLACK_APP_TOKEN": "xapp-test",
                "ATTEND_SLACK_API_URL": fake.url}
-        server = subprocess.Popen([sys.executable, "-m", "attend.bot.cli", "serve"], env=env,
+        server = subprocess.Popen([sys.executable, "-m", "bot.cli", "serve"], env=env,
                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         try:
             wait_for_health(f"http://127.0.0.1:{port}", server)

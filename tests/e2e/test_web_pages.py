@@ -21,14 +21,14 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
-from attend.bot.email.models import GameEmail, GameEmailKind
-from attend.bot.email.outbox import OutboxMailer
-from attend.bot.email.render import build_message
-from attend.config import SmtpConfig
-from attend.core.aggregates.common import Answer, AnswerSource
-from attend.core.eventstore.database import Database
-from attend.core.projections.board import BoardLine
-from attend.core.projections.roster import PlayerView
+from bot.config import SmtpConfig
+from bot.email.models import GameEmail, GameEmailKind
+from bot.email.outbox import OutboxMailer
+from bot.email.render import build_message
+from core.aggregates.common import Answer, AnswerSource
+from core.eventstore.database import Database
+from core.projections.board import BoardLine
+from core.projections.roster import PlayerView
 from tests.e2e.conftest import CAPTAIN, Story
 
 Client = TestClient[web.Request, web.Application]
@@ -88,7 +88,7 @@ async def test_opening_a_link_shows_the_game_and_changes_nothing(story: Story) -
 
 async def test_posting_records_the_answer_and_shows_the_counts(
         story: Story, caplog: pytest.LogCaptureFixture) -> None:
-    caplog.set_level(logging.INFO, logger="attend.bot.web")
+    caplog.set_level(logging.INFO, logger="bot.web")
     url = story.answer_url(story.alice)
     async with served(story) as client:
         page = await client.post(url, data={"answer": "yes", "note": " bringing the ball "},
@@ -304,9 +304,8 @@ async def test_the_local_outbox_lists_and_shows_messages(story: Story) -> None:
 
     smtp = SmtpConfig(host="smtp.example.org", port=587, starttls=True, use_tls=False,
                       username=None, password=None)
-    with_smtp = dataclasses.replace(story.app, config=dataclasses.replace(story.app.config,
-                                                                          smtp=smtp))
-    async with TestClient(TestServer(dataclasses.replace(story, app=with_smtp).web_app())) as c:
+    with_smtp = dataclasses.replace(story, config=dataclasses.replace(story.config, smtp=smtp))
+    async with TestClient(TestServer(with_smtp.web_app())) as c:
         assert (await c.get("/outbox")).status == 404
         assert 'href="/outbox"' not in await (await c.get("/")).text()
 

@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from attend.core.aggregates.check import (
+from core.aggregates.check import (
     CHECK,
     CheckClosed,
     CheckMoved,
@@ -25,8 +25,8 @@ from attend.core.aggregates.check import (
     InvitePlayer,
     PlayerInvited,
 )
-from attend.core.aggregates.common import PlayerProfile
-from attend.core.aggregates.game import (
+from core.aggregates.common import PlayerProfile
+from core.aggregates.game import (
     CancelGame,
     CheckAttendance,
     EndGame,
@@ -34,24 +34,24 @@ from attend.core.aggregates.game import (
     ScheduleGame,
     StartGame,
 )
-from attend.core.aggregates.registry import AGGREGATES, register_domain_messages
-from attend.core.aggregates.team import (
+from core.aggregates.registry import AGGREGATES, register_domain_messages
+from core.aggregates.team import (
     AddPlayer,
     ChangeTeamSettings,
     RegisterTeam,
     RemovePlayer,
     TeamAttendanceRequested,
 )
-from attend.core.errors import DomainError
-from attend.core.eventstore import EventStore
-from attend.core.eventstore.database import Database
-from attend.core.eventstore.memory import MemoryEventStore
-from attend.core.eventstore.sql import SqlEventStore
-from attend.core.messages import MessageRegistry
-from attend.core.migrations import upgrade
-from attend.core.process_managers import AttendanceCheckManager
-from attend.core.router import DispatchResult, Router
-from attend.core.runtime import HandlerRuntime, RetryPolicy
+from core.errors import DomainError
+from core.eventstore import EventStore
+from core.eventstore.database import Database
+from core.eventstore.memory import MemoryEventStore
+from core.eventstore.sql import SqlEventStore
+from core.messages import MessageRegistry
+from core.migrations import upgrade
+from core.process_managers import AttendanceCheckManager
+from core.router import DispatchResult, Router
+from core.runtime import HandlerRuntime, RetryPolicy
 from tests.conftest import FakeClock, backends, make_database_url
 
 MANAGER = "attendance_check_manager"

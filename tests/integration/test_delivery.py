@@ -18,17 +18,16 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from attend.bootstrap import App, bootstrap
-from attend.bot.delivery import DeliveryWorker, Pacing
-from attend.bot.email.channel import EmailChannel
-from attend.bot.email.outbox import OutboxMailer, list_messages, read_message
-from attend.bot.links import LinkSigner
-from attend.bot.when import describe
-from attend.config import Config
-from attend.core.actors import Actor
-from attend.core.aggregates import check, team
-from attend.core.aggregates.common import Answer, Channel
-from attend.core.notifications import (
+from bot.delivery import DeliveryWorker, Pacing
+from bot.email.channel import EmailChannel
+from bot.email.outbox import OutboxMailer, list_messages, read_message
+from bot.links import LinkSigner
+from bot.when import describe
+from core.actors import Actor
+from core.aggregates import check, team
+from core.aggregates.common import Answer, Channel
+from core.bootstrap import App, bootstrap
+from core.notifications import (
     DeliveryError,
     Notification,
     NotificationChannel,
@@ -36,8 +35,8 @@ from attend.core.notifications import (
     PermanentDeliveryError,
     TransientDeliveryError,
 )
-from attend.core.notifier import Job, claim_due, jobs
-from attend.core.projections.roster import PlayerView
+from core.notifier import Job, claim_due, jobs
+from core.projections.roster import PlayerView
 from tests.conftest import FakeClock
 
 CAPTAIN = Actor.console("cap@example.org")
@@ -158,7 +157,7 @@ def run(worker: DeliveryWorker, clock: FakeClock) -> int:
 
 @pytest.fixture
 def app(database_url: str, clock: FakeClock) -> Iterator[App]:
-    built = bootstrap(Config(database_url=database_url, secret_keys=KEYS), clock=clock)
+    built = bootstrap(database_url, clock=clock)
     yield built
     built.close()
 
@@ -325,7 +324,7 @@ def test_a_restarted_worker_sends_nothing_again(tigers: Tigers, database_url: st
     run(tigers.worker(), tigers.clock)
     assert len(tigers.mail()) == 2
 
-    again = bootstrap(Config(database_url=database_url, secret_keys=KEYS), clock=tigers.clock)
+    again = bootstrap(database_url, clock=tigers.clock)
     try:
         again.settle()
         tigers.clock.advance(hours=1)

@@ -6,9 +6,9 @@ from __future__ import annotations
 import asyncio
 import time
 
-from attend.bot.discord.gateway import LEASE, GatewayLeader
-from attend.core.eventstore.database import Database
-from attend.core.eventstore.sql import SqlEventStore
+from bot.discord.gateway import LEASE, GatewayLeader
+from core.eventstore.database import Database
+from core.eventstore.sql import SqlEventStore
 from tests.tally import tally_registry
 from tests.waiting import eventually
 

@@ -12,25 +12,25 @@ from typing import Any
 import pytest
 from sqlalchemy import select, update
 
-from attend.core.aggregates.check import (
+from core.aggregates.check import (
     AlertIfBelowMinimum,
     ClearAnswerDeadline,
     CloseCheck,
     RemindNonResponders,
     SetAnswerDeadline,
 )
-from attend.core.aggregates.game import (
+from core.aggregates.game import (
     CancelGame,
     EndGame,
     RescheduleGame,
     ScheduleGame,
     StartGame,
 )
-from attend.core.aggregates.team import ChangeTeamSettings
-from attend.core.eventstore.database import Database
-from attend.core.projections import due_work
-from attend.core.projections.due_work import DueItem, DueKind, DueStatus, DueWorkProjection
-from attend.core.projections.rebuild import rebuild
+from core.aggregates.team import ChangeTeamSettings
+from core.eventstore.database import Database
+from core.projections import due_work
+from core.projections.due_work import DueItem, DueKind, DueStatus, DueWorkProjection
+from core.projections.rebuild import rebuild
 from tests.conftest import FakeClock, _postgres_schema_url
 from tests.domain_fixtures import Story, person
 
@@ -440,7 +440,7 @@ def test_the_end_of_a_game_is_claimable_only_once_it_started(story: Story,
 def test_on_postgresql_a_claim_skips_rows_another_transaction_holds(
         postgres_admin_url: str, clock: FakeClock) -> None:
     for url in _postgres_schema_url(postgres_admin_url):
-        from attend.core.migrations import upgrade
+        from core.migrations import upgrade
 
         db = Database(url)
         try:

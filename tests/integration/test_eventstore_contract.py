@@ -11,13 +11,13 @@ from pathlib import Path
 
 import pytest
 
-from attend.core.errors import ConcurrencyError, LeaseLost, UnknownEventType
-from attend.core.eventstore import EventMetadata, EventStore, NewEvent, RecordedEvent, Snapshot, sql
-from attend.core.eventstore.database import Database
-from attend.core.eventstore.memory import MemoryEventStore
-from attend.core.eventstore.sql import SqlEventStore
-from attend.core.messages import MessageRegistry
-from attend.core.migrations import upgrade
+from core.errors import ConcurrencyError, LeaseLost, UnknownEventType
+from core.eventstore import EventMetadata, EventStore, NewEvent, RecordedEvent, Snapshot, sql
+from core.eventstore.database import Database
+from core.eventstore.memory import MemoryEventStore
+from core.eventstore.sql import SqlEventStore
+from core.messages import MessageRegistry
+from core.migrations import upgrade
 from tests.conftest import backends, make_database_url
 from tests.tally import AddToTally, TallyAdded, TallyOpened, tally_registry
 

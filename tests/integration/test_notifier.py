@@ -11,14 +11,14 @@ from datetime import timedelta
 
 import pytest
 
-from attend.bootstrap import App, bootstrap
-from attend.config import Config
-from attend.core.actors import Actor
-from attend.core.aggregates.common import Answer
-from attend.core.notifications import NotificationKind
-from attend.core.notifier import Job, jobs
-from attend.core.projections.roster import PlayerView
-from attend.core.projections.schedule import GameView
+from bot.config import Config
+from core.actors import Actor
+from core.aggregates.common import Answer
+from core.bootstrap import App, bootstrap
+from core.notifications import NotificationKind
+from core.notifier import Job, jobs
+from core.projections.roster import PlayerView
+from core.projections.schedule import GameView
 from tests.conftest import FakeClock
 
 CAPTAIN = Actor.console("cap@example.org")
@@ -61,7 +61,7 @@ class Team:
 @pytest.fixture
 def app(database_url: str, clock: FakeClock) -> Iterator[App]:
     config = Config(database_url=database_url, secret_keys=("x" * 32,))
-    built = bootstrap(config, clock=clock)
+    built = bootstrap(config.database_url, clock=clock)
     yield built
     built.close()
 

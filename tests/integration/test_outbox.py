@@ -7,14 +7,14 @@ from pathlib import Path
 
 import pytest
 
-from attend.bot.email.models import GameEmail, GameEmailKind
-from attend.bot.email.outbox import (
+from bot.email.models import GameEmail, GameEmailKind
+from bot.email.outbox import (
     OutboxMailer,
     OutboxMessageNotFound,
     list_messages,
     read_message,
 )
-from attend.bot.email.render import build_message
+from bot.email.render import build_message
 
 ANSWER_URLS = {a: f"https://attend.example.org/r/TOKEN?a={a}" for a in ("yes", "no", "maybe")}
 UNSUBSCRIBE = "https://attend.example.org/u/UNSUB"

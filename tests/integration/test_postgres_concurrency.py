@@ -11,11 +11,11 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
-from attend.core.eventstore.database import Database
-from attend.core.eventstore.sql import SqlEventStore
-from attend.core.migrations import upgrade
-from attend.core.router import Router
-from attend.core.runtime import HandlerRuntime
+from core.eventstore.database import Database
+from core.eventstore.sql import SqlEventStore
+from core.migrations import upgrade
+from core.router import Router
+from core.runtime import HandlerRuntime
 from tests.conftest import FakeClock, _postgres_schema_url, run_threads
 from tests.tally import TALLY, AddToTally, OpenTally, TotalsInState, tally_registry
 
@@ -105,7 +105,7 @@ def test_two_runtimes_compete_and_only_one_processes(pg_store: SqlEventStore,
 
 def test_listen_wakes_other_processes_on_append(pg_store: SqlEventStore,
                                                 clock: FakeClock) -> None:
-    from attend.core.eventstore.sql import PostgresWakeups
+    from core.eventstore.sql import PostgresWakeups
 
     heard: list[int] = []
     got = threading.Event()

@@ -9,9 +9,9 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
-from attend.core.eventstore import EventMetadata, NewEvent
-from attend.core.eventstore.database import Database, on_driver
-from attend.core.eventstore.sql import SqlEventStore
+from core.eventstore import EventMetadata, NewEvent
+from core.eventstore.database import Database, on_driver
+from core.eventstore.sql import SqlEventStore
 from tests.conftest import FakeClock
 from tests.tally import TallyAdded, tally_registry
 

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import text, update
 
-from attend.core.aggregates.check import (
+from core.aggregates.check import (
     CHECK,
     ClearAnswerDeadline,
     CloseCheck,
@@ -18,15 +18,15 @@ from attend.core.aggregates.check import (
     SetAnswerDeadline,
     WithdrawInvitation,
 )
-from attend.core.aggregates.common import AnswerSource, Channel, Invitee
-from attend.core.aggregates.game import (
+from core.aggregates.common import AnswerSource, Channel, Invitee
+from core.aggregates.game import (
     CancelGame,
     EndGame,
     GameStatus,
     RescheduleGame,
     StartGame,
 )
-from attend.core.aggregates.team import (
+from core.aggregates.team import (
     AddPlayer,
     AppointCaptain,
     ChangeTeamSettings,
@@ -36,11 +36,11 @@ from attend.core.aggregates.team import (
     UnsubscribeEmail,
     UpdatePlayerContact,
 )
-from attend.core.eventstore.database import Database
-from attend.core.eventstore.schema import subscriptions
-from attend.core.migrations import upgrade
-from attend.core.projections import board as boards
-from attend.core.projections import directory, player_games, roster, schedule, season
+from core.eventstore.database import Database
+from core.eventstore.schema import subscriptions
+from core.migrations import upgrade
+from core.projections import board as boards
+from core.projections import directory, player_games, roster, schedule, season
 from tests.conftest import FakeClock
 from tests.domain_fixtures import MAYBE, NO, YES, Story, person
 

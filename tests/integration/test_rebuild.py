@@ -8,11 +8,11 @@ from typing import Any
 import pytest
 from sqlalchemy import delete, select, update
 
-from attend.core.eventstore.database import Database
-from attend.core.projections import board as boards
-from attend.core.projections import read_models
-from attend.core.projections.rebuild import ProjectionInUse, rebuild
-from attend.core.projections.tables import board_lines, schedule_games
+from core.eventstore.database import Database
+from core.projections import board as boards
+from core.projections import read_models
+from core.projections.rebuild import ProjectionInUse, rebuild
+from core.projections.tables import board_lines, schedule_games
 from tests.conftest import FakeClock
 from tests.domain_fixtures import NO, Story, person, tell_a_season
 

@@ -9,14 +9,14 @@ from pathlib import Path
 
 import pytest
 
-from attend.core.errors import DomainError
-from attend.core.eventstore import EventStore, HandlerTransaction, RecordedEvent, Snapshot
-from attend.core.eventstore.database import Database
-from attend.core.eventstore.memory import MemoryEventStore
-from attend.core.eventstore.sql import SqlEventStore
-from attend.core.migrations import upgrade
-from attend.core.router import Router
-from attend.core.runtime import HandlerRuntime, RetryPolicy, derived_command_id
+from core.errors import DomainError
+from core.eventstore import EventStore, HandlerTransaction, RecordedEvent, Snapshot
+from core.eventstore.database import Database
+from core.eventstore.memory import MemoryEventStore
+from core.eventstore.sql import SqlEventStore
+from core.migrations import upgrade
+from core.router import Router
+from core.runtime import HandlerRuntime, RetryPolicy, derived_command_id
 from tests.conftest import FakeClock, backends, make_database_url
 from tests.tally import (
     TALLY,

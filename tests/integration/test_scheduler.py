@@ -20,33 +20,32 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from attend.bootstrap import App, bootstrap, utc_now
-from attend.config import Config
-from attend.core.actors import Actor
-from attend.core.aggregates.check import (
+from core.actors import Actor
+from core.aggregates.check import (
     CheckBelowMinimum,
     CheckClosed,
     MinimumChecked,
     RemindersRequested,
 )
-from attend.core.aggregates.common import Answer
-from attend.core.aggregates.game import (
+from core.aggregates.common import Answer
+from core.aggregates.game import (
     AttendanceCheckStarted,
     GameEnded,
     GameStarted,
     GameStatus,
 )
-from attend.core.errors import DomainError
-from attend.core.eventstore import RecordedEvent
-from attend.core.notifications import NotificationKind
-from attend.core.notifier import jobs
-from attend.core.projections import due_work
-from attend.core.projections import schedule as schedules
-from attend.core.projections.board import board_for_game
-from attend.core.projections.due_work import DueKind, DueStatus
-from attend.core.router import Clock
-from attend.core.runtime import RetryPolicy
-from attend.scheduler import AnotherProcessRunning, Scheduler, ServeLock
+from core.bootstrap import App, bootstrap, utc_now
+from core.errors import DomainError
+from core.eventstore import RecordedEvent
+from core.notifications import NotificationKind
+from core.notifier import jobs
+from core.projections import due_work
+from core.projections import schedule as schedules
+from core.projections.board import board_for_game
+from core.projections.due_work import DueKind, DueStatus
+from core.router import Clock
+from core.runtime import RetryPolicy
+from scheduler import AnotherProcessRunning, Scheduler, ServeLock
 from tests.conftest import FakeClock, _postgres_schema_url
 
 H = timedelta(hours=1)
@@ -61,7 +60,7 @@ def player(name: str) -> Actor:
 
 
 def make_app(url: str, clock: Clock, *, background: bool = False) -> App:
-    return bootstrap(Config(database_url=url), clock=clock, background=background,
+    return bootstrap(url, clock=clock, background=background,
                      retry=RetryPolicy(delays=()))
 
 
@@ -369,7 +368,7 @@ def test_a_failed_command_is_tried_again_after_a_backoff(
 @pytest.fixture
 def short_team(database_url: str, clock: FakeClock) -> Iterator[Team]:
     """A team that needs 3 players, with Cap and Ana as captains, and the notifier running."""
-    app = bootstrap(Config(database_url=database_url), clock=clock,
+    app = bootstrap(database_url, clock=clock,
                     retry=RetryPolicy(delays=()))
     team = Team(app)
     app.service.change_settings(CAPTAIN, min_players=3)
@@ -581,7 +580,7 @@ def test_on_sqlite_a_second_serve_is_refused(tmp_path: Path, clock: FakeClock) -
             Scheduler(second, owner="s2").start(paused=True)
         # And from another process, as `attend serve` would be.
         other = subprocess.run(
-            [sys.executable, "-c", "import sys; from attend.scheduler import ServeLock; "
+            [sys.executable, "-c", "import sys; from scheduler import ServeLock; "
              "ServeLock.for_database(sys.argv[1])", str(tmp_path / "attend.db")],
             capture_output=True, text=True, timeout=60)
         assert other.returncode != 0

@@ -6,15 +6,15 @@ import threading
 import time
 from collections.abc import Sequence
 
-from attend.bootstrap import build_registry
-from attend.core.actors import Actor
-from attend.core.aggregates.registry import AGGREGATES
-from attend.core.eventstore.database import Database
-from attend.core.eventstore.sql import SqlEventStore
-from attend.core.projections import read_models
-from attend.core.router import Router
-from attend.core.runtime import HandlerRuntime
-from attend.core.service import AttendService
+from core.actors import Actor
+from core.aggregates.registry import AGGREGATES
+from core.bootstrap import build_registry
+from core.eventstore.database import Database
+from core.eventstore.sql import SqlEventStore
+from core.projections import read_models
+from core.router import Router
+from core.runtime import HandlerRuntime
+from core.service import AttendService
 from tests.conftest import FakeClock
 
 CAPTAIN = Actor.console("captain@example.com")

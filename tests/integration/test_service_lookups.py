@@ -1,7 +1,7 @@
 """Who is asking and which game they mean, as a running server resolves them.
 
 A serving process memoises these lookups while the read models behind them stand still
-(attend/core/memo.py); these tests change each read model through the service and check
+(core/memo.py); these tests change each read model through the service and check
 that the very next request sees the change, and that a process that doesn't run the read
 models memoises nothing.
 """
@@ -13,11 +13,10 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from attend.bootstrap import App, bootstrap
-from attend.config import Config
-from attend.core.actors import Actor
-from attend.core.aggregates.common import Answer
-from attend.core.errors import DomainError
+from core.actors import Actor
+from core.aggregates.common import Answer
+from core.bootstrap import App, bootstrap
+from core.errors import DomainError
 from tests.conftest import FakeClock
 
 CAPTAIN = Actor.console("captain@example.com", name="Casey Captain")
@@ -27,7 +26,7 @@ SATURDAY_7PM = datetime(2026, 12, 6, 0, 0, tzinfo=UTC)
 
 
 def serving(database_url: str, clock: FakeClock, *, start: bool = True) -> App:
-    app = bootstrap(Config(database_url=database_url, secret_keys=("k" * 32,)), clock=clock,
+    app = bootstrap(database_url, clock=clock,
                     background=True, poll_interval=0.05)
     if start:
         app.start()

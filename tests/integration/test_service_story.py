@@ -12,13 +12,12 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from attend.bootstrap import App, bootstrap
-from attend.bot.commands import CommandRunner
-from attend.config import Config
-from attend.core.actors import Actor
-from attend.core.aggregates.check import AnswerDeadlineSet
-from attend.core.aggregates.common import Answer, AnswerSource
-from attend.core.errors import DomainError
+from bot.commands import CommandRunner
+from core.actors import Actor
+from core.aggregates.check import AnswerDeadlineSet
+from core.aggregates.common import Answer, AnswerSource
+from core.bootstrap import App, bootstrap
+from core.errors import DomainError
 from tests.conftest import FakeClock, run_threads
 
 CAPTAIN = Actor.console("captain@example.com", name="Casey Captain")
@@ -29,7 +28,7 @@ SATURDAY_7PM = datetime(2026, 12, 6, 0, 0, tzinfo=UTC)  # Sat Dec 5, 7 PM in Tor
 
 @pytest.fixture
 def app(database_url: str, clock: FakeClock) -> Iterator[App]:
-    built = bootstrap(Config(database_url=database_url, secret_keys=("k" * 32,)), clock=clock)
+    built = bootstrap(database_url, clock=clock)
     yield built
     built.close()
 

@@ -9,10 +9,10 @@ from typing import Any
 
 import pytest
 
-from attend.bot.email.errors import PermanentDeliveryError, TransientDeliveryError
-from attend.bot.email.models import GameEmail, GameEmailKind
-from attend.bot.email.render import build_message
-from attend.bot.email.smtp import SmtpMailer, SmtpSettings
+from bot.email.errors import PermanentDeliveryError, TransientDeliveryError
+from bot.email.models import GameEmail, GameEmailKind
+from bot.email.render import build_message
+from bot.email.smtp import SmtpMailer, SmtpSettings
 from tests.smtp_sink import free_loopback_port
 from tests.smtp_sink import smtp_server as running_smtp_server
 

@@ -11,11 +11,11 @@ import pytest
 from sqlalchemy import Connection, text
 from sqlalchemy.exc import DBAPIError
 
-from attend.core.eventstore import database
-from attend.core.eventstore.database import Database, on_driver
-from attend.core.eventstore.sql import SqlEventStore
-from attend.core.migrations import upgrade
-from attend.core.router import Router
+from core.eventstore import database
+from core.eventstore.database import Database, on_driver
+from core.eventstore.sql import SqlEventStore
+from core.migrations import upgrade
+from core.router import Router
 from tests.conftest import FakeClock, run_threads
 from tests.tally import TALLY, AddToTally, OpenTally, tally_registry
 

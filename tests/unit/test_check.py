@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from attend.core.aggregates.check import (
+from core.aggregates.check import (
     CHECK,
     DEADLINE_REASON,
     AlertIfBelowMinimum,
@@ -41,8 +41,8 @@ from attend.core.aggregates.check import (
     SetAnswerDeadline,
     WithdrawInvitation,
 )
-from attend.core.aggregates.common import Answer, AnswerSource, Channel, Invitee
-from attend.core.errors import DomainError
+from core.aggregates.common import Answer, AnswerSource, Channel, Invitee
+from core.errors import DomainError
 
 NOW = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)
 KICKOFF = NOW + timedelta(days=3)

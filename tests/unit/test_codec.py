@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from attend.core.codec import decoder_for, dumps, encoder_for, json_writer_for
+from core.codec import decoder_for, dumps, encoder_for, json_writer_for
 
 
 class Colour(enum.Enum):

@@ -13,11 +13,11 @@ from typing import Any
 
 import pytest
 
-from attend.core.aggregates import check, game, team
-from attend.core.aggregates.common import Answer, AnswerSource, Channel, Invitee, PlayerProfile
-from attend.core.aggregates.registry import AGGREGATES, register_domain_messages
-from attend.core.codec import decoder_for, dumps, encoder_for
-from attend.core.messages import MessageRegistry
+from core.aggregates import check, game, team
+from core.aggregates.common import Answer, AnswerSource, Channel, Invitee, PlayerProfile
+from core.aggregates.registry import AGGREGATES, register_domain_messages
+from core.codec import decoder_for, dumps, encoder_for
+from core.messages import MessageRegistry
 
 # Not UTC on purpose: a stored time must come back as the same instant.
 AT = datetime(2026, 5, 2, 19, 0, tzinfo=timezone(timedelta(hours=2)))

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from attend.config import load_config
-from attend.core.errors import ConfigError
+from bot.config import load_config
+from core.errors import ConfigError
 
 
 def test_defaults_run_everything_locally(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

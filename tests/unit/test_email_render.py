@@ -6,14 +6,14 @@ from email.parser import BytesParser
 
 import pytest
 
-from attend.bot.email.models import (
+from bot.email.models import (
     CaptainAlertEmail,
     CaptainAlertKind,
     GameEmail,
     GameEmailKind,
 )
-from attend.bot.email.render import build_message, render
-from attend.bot.email.wire import to_wire
+from bot.email.render import build_message, render
+from bot.email.wire import to_wire
 
 ANSWER_URLS = {a: f"https://attend.example.org/r/TOKEN?a={a}" for a in ("yes", "no", "maybe")}
 UNSUBSCRIBE = "https://attend.example.org/u/" + "U" * 120  # as long as a real signed link

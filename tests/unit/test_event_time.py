@@ -6,7 +6,7 @@ import random
 from datetime import UTC, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
-from attend.core.eventstore import time_text
+from core.eventstore import time_text
 
 START = datetime(2026, 11, 28, 15, 1, 9, 123456, tzinfo=UTC)
 

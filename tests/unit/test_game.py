@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from attend.core.aggregates.game import (
+from core.aggregates.game import (
     GAME,
     AttendanceCheckStarted,
     CancelGame,
@@ -23,7 +23,7 @@ from attend.core.aggregates.game import (
     ScheduleGame,
     StartGame,
 )
-from attend.core.errors import DomainError
+from core.errors import DomainError
 
 NOW = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)
 KICKOFF = datetime(2026, 5, 2, 17, 0, tzinfo=UTC)

@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from attend.core.gate import RequestGate
+from core.gate import RequestGate
 
 
 def wait_until(predicate: object, timeout: float = 5.0) -> None:

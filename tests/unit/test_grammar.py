@@ -3,7 +3,7 @@ import random
 
 import pytest
 
-from attend.bot.grammar import (
+from bot.grammar import (
     USAGE,
     AddPlayer,
     Answer,

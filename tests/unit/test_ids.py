@@ -6,7 +6,7 @@ import os
 import re
 import threading
 
-from attend.core.router import new_id
+from core.router import new_id
 
 
 def test_ids_are_32_hex_digits_and_all_different_across_threads() -> None:

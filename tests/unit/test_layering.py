@@ -1,8 +1,8 @@
 """The fence between the layers (DESIGN.md section 1), checked on the source with ``ast``.
 
-``attend/core`` must not reach the edge (``attend.bot``, ``attend.scheduler``) or the
-libraries the edge wraps, and ``attend/core/aggregates`` may import only the standard library
-and core's message types. Nothing under ``attend`` is imported here: the modules are parsed,
+``core`` must not reach the edge (``bot``, ``scheduler``) or the
+libraries the edge wraps, and ``core/aggregates`` may import only the standard library
+and core's message types. Nothing of the project is imported here: the modules are parsed,
 so an import hidden in a function, behind ``TYPE_CHECKING`` or in a module no test loads is
 still seen.
 """
@@ -21,8 +21,8 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 
 FORBIDDEN_IN_CORE = (
-    "attend.bot",
-    "attend.scheduler",
+    "bot",
+    "scheduler",
     "slack_bolt",
     "slack_sdk",
     "discord",
@@ -35,16 +35,16 @@ FORBIDDEN_IN_CORE = (
     "dateparser",
 )
 ALLOWED_IN_AGGREGATES = (
-    "attend.core.messages",
-    "attend.core.errors",
-    "attend.core.codec",
-    "attend.core.aggregates",
+    "core.messages",
+    "core.errors",
+    "core.codec",
+    "core.aggregates",
 )
 
 
 @dataclass(frozen=True)
 class Import:
-    module: str  # the importing module, e.g. "attend.core.router"
+    module: str  # the importing module, e.g. "core.router"
     path: Path
     line: int
     # What may be loaded: `from m import x` gives ("m", "m.x"), as x may be a submodule.
@@ -105,8 +105,8 @@ def _is_stdlib(name: str) -> bool:
 
 
 def layering_violations(root: Path) -> list[str]:
-    """Every import under ``root/attend/core`` that breaks the layering rules."""
-    core = root / "attend" / "core"
+    """Every import under ``root/core`` that breaks the layering rules."""
+    core = root / "core"
     aggregates = core / "aggregates"
     problems = []
     for path in sorted(core.rglob("*.py")):
@@ -115,13 +115,13 @@ def layering_violations(root: Path) -> list[str]:
             where = f"{imp.path.relative_to(root)}:{imp.line}"
             shown = imp.names[-1]
             if any(_within(name, FORBIDDEN_IN_CORE) for name in imp.names):
-                problems.append(f"{where} imports {shown}: attend/core must not reach the edge")
+                problems.append(f"{where} imports {shown}: core must not reach the edge")
             elif in_aggregates and not any(
                 _is_stdlib(name) or _within(name, ALLOWED_IN_AGGREGATES) for name in imp.names
             ):
                 problems.append(
                     f"{where} imports {shown}: aggregates may import only the standard library"
-                    " and attend.core.{messages,errors,codec,aggregates}"
+                    " and core.{messages,errors,codec,aggregates}"
                 )
     return problems
 
@@ -133,8 +133,8 @@ def test_core_respects_the_layering_rules() -> None:
 
 def test_walker_sees_the_real_core() -> None:
     # Guards against a wrong path making the fence pass on an empty tree.
-    modules = {module_name(p, ROOT) for p in (ROOT / "attend" / "core").rglob("*.py")}
-    assert {"attend.core", "attend.core.messages", "attend.core.aggregates"} <= modules
+    modules = {module_name(p, ROOT) for p in (ROOT / "core").rglob("*.py")}
+    assert {"core", "core.messages", "core.aggregates"} <= modules
 
 
 def _write(root: Path, relative: str, source: str) -> None:
@@ -144,11 +144,11 @@ def _write(root: Path, relative: str, source: str) -> None:
 
 
 def test_walker_catches_forbidden_imports(tmp_path: Path) -> None:
-    for package in ("attend", "attend/core", "attend/core/aggregates"):
+    for package in ("core", "core/aggregates"):
         _write(tmp_path, f"{package}/__init__.py", "")
     _write(
         tmp_path,
-        "attend/core/service.py",
+        "core/service.py",
         """\
         from __future__ import annotations
 
@@ -157,8 +157,8 @@ def test_walker_catches_forbidden_imports(tmp_path: Path) -> None:
 
         import sqlalchemy  # fine outside aggregates
 
-        from ..bot import slack
-        from attend import scheduler
+        from bot import slack
+        import scheduler
 
         if TYPE_CHECKING:
             from discord import Client
@@ -171,44 +171,44 @@ def test_walker_catches_forbidden_imports(tmp_path: Path) -> None:
     )
     _write(
         tmp_path,
-        "attend/core/aggregates/game.py",
+        "core/aggregates/game.py",
         """\
         import dataclasses
         from datetime import datetime
 
         import sqlalchemy
-        from attend.core import errors, router
+        from core import errors, router
         from . import team
         from .. import messages
         from ..codec import encoder_for
         from ..eventstore import store
-        from attend.core.errors import DomainError
+        from core.errors import DomainError
         """,
     )
-    _write(tmp_path, "attend/core/aggregates/team.py", "from ..messages import MessageRegistry\n")
+    _write(tmp_path, "core/aggregates/team.py", "from ..messages import MessageRegistry\n")
 
     assert layering_violations(tmp_path) == [
-        "attend/core/aggregates/game.py:4 imports sqlalchemy: aggregates may import only the"
-        " standard library and attend.core.{messages,errors,codec,aggregates}",
-        "attend/core/aggregates/game.py:5 imports attend.core.router: aggregates may import"
-        " only the standard library and attend.core.{messages,errors,codec,aggregates}",
-        "attend/core/aggregates/game.py:9 imports attend.core.eventstore.store: aggregates may"
-        " import only the standard library and attend.core.{messages,errors,codec,aggregates}",
-        "attend/core/service.py:8 imports attend.bot.slack: attend/core must not reach the edge",
-        "attend/core/service.py:9 imports attend.scheduler: attend/core must not reach the edge",
-        "attend/core/service.py:12 imports discord.Client: attend/core must not reach the edge",
-        "attend/core/service.py:16 imports aiohttp.web: attend/core must not reach the edge",
-        "attend/core/service.py:17 imports jinja2: attend/core must not reach the edge",
+        "core/aggregates/game.py:4 imports sqlalchemy: aggregates may import only the"
+        " standard library and core.{messages,errors,codec,aggregates}",
+        "core/aggregates/game.py:5 imports core.router: aggregates may import"
+        " only the standard library and core.{messages,errors,codec,aggregates}",
+        "core/aggregates/game.py:9 imports core.eventstore.store: aggregates may"
+        " import only the standard library and core.{messages,errors,codec,aggregates}",
+        "core/service.py:8 imports bot.slack: core must not reach the edge",
+        "core/service.py:9 imports scheduler: core must not reach the edge",
+        "core/service.py:12 imports discord.Client: core must not reach the edge",
+        "core/service.py:16 imports aiohttp.web: core must not reach the edge",
+        "core/service.py:17 imports jinja2: core must not reach the edge",
     ]
 
 
 @pytest.mark.parametrize(
     ("module", "is_package", "level", "target", "expected"),
     [
-        ("attend.core.router", False, 1, "messages", "attend.core.messages"),
-        ("attend.core.router", False, 2, "bot.slack", "attend.bot.slack"),
-        ("attend.core", True, 1, "codec", "attend.core.codec"),
-        ("attend.core.aggregates", True, 2, None, "attend.core"),
+        ("core.router", False, 1, "messages", "core.messages"),
+        ("core.eventstore.sql", False, 2, "messages", "core.messages"),
+        ("core", True, 1, "codec", "core.codec"),
+        ("core.aggregates", True, 2, None, "core"),
     ],
 )
 def test_relative_imports_resolve(

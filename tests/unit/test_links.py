@@ -2,7 +2,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from attend.bot.links import (
+from bot.links import (
     AnswerGrant,
     BoardGrant,
     LinkExpired,
@@ -10,7 +10,7 @@ from attend.bot.links import (
     LinkTampered,
     UnsubscribeGrant,
 )
-from attend.core.errors import ConfigError
+from core.errors import ConfigError
 
 NOW = datetime(2026, 12, 5, 12, 0, tzinfo=UTC)
 GAME_OVER = NOW + timedelta(hours=10)

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from attend.bot.slack.messages import notification
-from attend.core.aggregates.common import Answer
-from attend.core.notifications import Notification, NotificationKind, Recipient
+from bot.slack.messages import notification
+from core.aggregates.common import Answer
+from core.notifications import Notification, NotificationKind, Recipient
 
 
 def note(kind: NotificationKind, **fields: object) -> Notification:

@@ -6,8 +6,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from attend.core.aggregates.common import Channel, Invitee, PlayerProfile
-from attend.core.aggregates.team import (
+from core.aggregates.common import Channel, Invitee, PlayerProfile
+from core.aggregates.team import (
     TEAM,
     AddPlayer,
     AppointCaptain,
@@ -36,7 +36,7 @@ from attend.core.aggregates.team import (
     UnsubscribeEmail,
     UpdatePlayerContact,
 )
-from attend.core.errors import DomainError
+from core.errors import DomainError
 
 NOW = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)
 T = "t1"

@@ -3,7 +3,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from attend.bot.when import EXAMPLES, WhenError, describe, parse_when, warm_up
+from bot.when import EXAMPLES, WhenError, describe, parse_when, warm_up
 
 TORONTO = ZoneInfo("America/Toronto")
 # Saturday morning, the day the captain most often types "sat 7pm".

@@ -1,5 +1,0 @@
-"""Long-running workflows that turn events into commands."""
-
-from attend.core.process_managers.attendance_check import AttendanceCheckManager
-
-__all__ = ["AttendanceCheckManager"]

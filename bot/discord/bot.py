@@ -1,0 +1,283 @@
+"""The Discord bot: the ``/attend`` command group, DM button taps, and DMs for delivery.
+
+Each sub-command's options are written out as a line of the ``/attend`` grammar and run as
+the console and Slack run it, so the rules and the replies are the same everywhere. Discord
+wants an answer within 3 seconds: a reply ready in time is sent at once (only the person
+who asked sees it); a slower one is deferred ("Attend is thinking…") and sent when ready.
+A tap on Yes / No / Maybe is recorded for whoever Discord says tapped, and the DM is edited
+to show the answer, the counts and the buttons to change it.
+
+Commands reach Discord only through ``attend discord sync`` (Discord limits how often
+they may be replaced), never at start-up.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+from typing import Any, Literal, TypeVar
+
+import discord
+from discord import app_commands
+
+from bot.commands import CommandRunner
+from bot.discord import messages
+from bot.links import BoardLinks
+from core.actors import Actor
+from core.aggregates.common import Answer
+from core.bootstrap import App
+from core.errors import DomainError
+from core.service import AttendService
+
+log = logging.getLogger(__name__)
+
+REPLY_BUDGET_S = 2.0  # Discord gives 3 s to answer an interaction
+# discord.py sleeps through a 429 shorter than this; a longer one raises RateLimited, which
+# the delivery worker turns into a later try instead of a stalled lane.
+MAX_RATELIMIT_WAIT_S = 30.0
+T = TypeVar("T")
+
+
+class AttendBot(discord.Client):
+    def __init__(self, service: AttendService, *, clock: Callable[[], datetime],
+                 boards: BoardLinks | None = None, default_timezone: str = "UTC",
+                 reply_budget: float = REPLY_BUDGET_S) -> None:
+        # Attend never joins voice: spare the operator discord.py's warnings about it.
+        discord.VoiceClient.warn_nacl = discord.VoiceClient.warn_dave = False
+        super().__init__(intents=discord.Intents.default(),
+                         max_ratelimit_timeout=MAX_RATELIMIT_WAIT_S,
+                         allowed_mentions=discord.AllowedMentions.none())
+        self.service = service
+        self.runner = CommandRunner(service, clock=clock, default_timezone=default_timezone,
+                                    boards=boards)
+        self.tree = app_commands.CommandTree(self)
+        self.tree.add_command(attend_commands(self))
+        self.logged_in = asyncio.Event()
+        self._budget = reply_budget
+
+    async def setup_hook(self) -> None:
+        self.add_dynamic_items(messages.AnswerButton)  # taps on DMs sent before a restart
+        self.logged_in.set()
+        log.info("Discord: signed in as %s (application %s)", self.user, self.application_id)
+
+    async def run_line(self, interaction: discord.Interaction[Any], line: str) -> None:
+        """Run one grammar line as the user who typed the command; reply only to them."""
+        actor = _actor(interaction.user)
+        work = asyncio.ensure_future(asyncio.to_thread(self.runner.run, actor, line))
+        if await self._in_time(work):
+            await interaction.response.send_message(_reply(work.result().text),
+                                                    ephemeral=True)
+            return
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        await interaction.followup.send(_reply((await work).text), ephemeral=True)
+
+    async def record_tap(self, interaction: discord.Interaction[Any], check_id: str,
+                         answer: Answer) -> None:
+        work = asyncio.ensure_future(asyncio.to_thread(
+            self.service.answer_in_check, _actor(interaction.user), check_id, answer))
+        deferred = not await self._in_time(work)
+        if deferred:
+            await interaction.response.defer()
+        try:
+            result = await work
+        except DomainError as error:
+            refusal = _reply(str(error))
+            if deferred:
+                await interaction.followup.send(refusal, ephemeral=True)
+            else:
+                await interaction.response.send_message(refusal, ephemeral=True)
+            return
+        content, view = messages.answered(result)
+        if deferred:
+            await interaction.edit_original_response(content=content, view=view)
+        else:
+            await interaction.response.edit_message(content=content, view=view)
+
+    async def _in_time(self, work: asyncio.Future[T]) -> bool:
+        done, _ = await asyncio.wait({work}, timeout=self._budget)
+        return work in done
+
+
+def _actor(user: discord.User | discord.Member) -> Actor:
+    return Actor.discord(str(user.id), name=user.display_name)
+
+
+def _reply(text: str) -> str:
+    return messages.clip(messages.escape(text))
+
+
+def _line(*parts: str | None) -> str:
+    return " ".join(p.strip() for p in parts if p and p.strip())
+
+
+# discord.py reads the options from the annotations, in this module's globals.
+Interaction = discord.Interaction[Any]
+Team = str | None
+_WHICH_TEAM = "Which of your teams, if you're on several"
+_GAME = "G3, or next"
+_PLAYER = "Their name or email"
+_ON_A_GAME = (("check", "Ask everyone about a game now (captains)"),
+              ("status", "Who is coming"),
+              ("board", "A private link to a game's live board (captains)"),
+              ("remind", "Nudge those who haven't answered or said maybe (captains)"))
+
+
+def _on_a_game(run: Callable[..., Awaitable[None]], word: str,
+               description: str) -> app_commands.Command[Any, Any, None]:
+    """``/attend <word> [game] [team]``, written as ``<word> <game> --team <team>``."""
+    @app_commands.describe(game=_GAME, team=_WHICH_TEAM)
+    async def command(interaction: Interaction, game: str = "next", team: Team = None) -> None:
+        await run(interaction, team, word, game)
+
+    return app_commands.Command(name=word, description=description, callback=command)
+
+
+def attend_commands(bot: AttendBot) -> app_commands.Group:
+    """``/attend`` and ``/attend team``: typed options, each written as a grammar line.
+    Every command but help and team create takes ``team``, for someone on several."""
+    attend = app_commands.Group(name="attend", description="Schedule games, ask the team, "
+                                "see who's coming")
+    group = app_commands.Group(name="team", description="The team and its players",
+                               parent=attend)
+    def run(interaction: Interaction, team: Team, *parts: str | None) -> Awaitable[None]:
+        return bot.run_line(interaction, _line(*parts, team and f"--team {team}"))
+
+    def describe(**options: str) -> Callable[[T], T]:
+        return app_commands.describe(team=_WHICH_TEAM, **options)
+
+    @attend.command(name="help", description="How to use Attend")
+    @app_commands.describe(topic="A command to explain, like schedule")
+    async def help_(interaction: Interaction, topic: str | None = None) -> None:
+        await run(interaction, None, "help", topic)
+
+    @attend.command(description="Schedule a game (captains)")
+    @describe(when="When, in the team's time: sat 7pm, tomorrow 18:30, 2026-12-05 19:00",
+              opponent="Who you play", location="Where you play")
+    async def schedule(interaction: Interaction, when: str, opponent: str | None = None,
+                       location: str | None = None, team: Team = None) -> None:
+        await run(interaction, team, "schedule", when, location and f"at {location}",
+                  opponent and f"vs {opponent}")
+
+    @attend.command(description="The upcoming games")
+    @describe()
+    async def games(interaction: Interaction, team: Team = None) -> None:
+        await run(interaction, team, "games")
+
+    # The commands that take only a game: /attend check, status, board, remind.
+    for word, description in _ON_A_GAME:
+        attend.add_command(_on_a_game(run, word, description))
+
+    @attend.command(description="Cancel a game (captains)")
+    @describe(game=_GAME, reason="Told to the players")
+    async def cancel(interaction: Interaction, game: str, reason: str | None = None,
+                     team: Team = None) -> None:
+        await run(interaction, team, "cancel", game, reason)
+
+    @attend.command(description="Move a game; answers are kept (captains)")
+    @describe(game=_GAME, when="The new time")
+    async def reschedule(interaction: Interaction, game: str, when: str,
+                         team: Team = None) -> None:
+        await run(interaction, team, "reschedule", game, when)
+
+    @attend.command(description="Close answers at a time before the game (captains)")
+    @describe(when="When answers close, or none", game=_GAME)
+    async def deadline(interaction: Interaction, when: str, game: str = "next",
+                       team: Team = None) -> None:
+        await run(interaction, team, "deadline", game, when)
+
+    @attend.command(description="Answer for yourself, or as a captain for a player")
+    @describe(answer="Are you coming?", game=_GAME, note="A note for the captain",
+              player="Answer for this player (captains)")
+    async def answer(interaction: Interaction, answer: Literal["yes", "no", "maybe"],
+                     game: str = "next", note: str | None = None,
+                     player: discord.User | None = None, team: Team = None) -> None:
+        await run(interaction, team, "answer", game, answer,
+                  f"for <@{player.id}> --" if player else None, note)
+
+    @attend.command(description="Your upcoming games and answers")
+    @describe()
+    async def me(interaction: Interaction, team: Team = None) -> None:
+        await run(interaction, team, "me")
+
+    @group.command(description="Start a team; you become its captain")
+    @app_commands.describe(name="The team's name",
+                           timezone="Where its games are played, like America/Toronto")
+    async def create(interaction: Interaction, name: str, timezone: str | None = None) -> None:
+        await run(interaction, None, "team create", name, timezone and f"tz {timezone}")
+
+    @group.command(description="Add a player, by Discord account and/or email (captains)")
+    @describe(member="Their Discord account", email="Their email address",
+              name="Their name (default: their Discord name)")
+    async def add(interaction: Interaction, member: discord.User | None = None,
+                  email: str | None = None, name: str | None = None,
+                  team: Team = None) -> None:
+        shown = name or (member.display_name if member else None)
+        await run(interaction, team, "team add", shown, email,
+                  f"<@{member.id}>" if member else None)
+
+    @group.command(description="Take a player off the roster (captains)")
+    @describe(player=_PLAYER)
+    async def remove(interaction: Interaction, player: str, team: Team = None) -> None:
+        await run(interaction, team, "team remove", player)
+
+    @group.command(description="The players and how each is reached")
+    @describe()
+    async def roster(interaction: Interaction, team: Team = None) -> None:
+        await run(interaction, team, "team roster")
+
+    @group.command(description="Make a player a captain, or stop them being one (captains)")
+    @describe(player=_PLAYER, relieve="Stop them being a captain")
+    async def captain(interaction: Interaction, player: str, relieve: bool = False,
+                      team: Team = None) -> None:
+        await run(interaction, team, "team captain", "remove" if relieve else None, player)
+
+    @group.command(description="Show the team's settings, or change some (captains)")
+    @describe(changes="Like: tz America/Toronto lead 48h reminders 24h,3h min 8 max 14")
+    async def settings(interaction: Interaction, changes: str | None = None,
+                       team: Team = None) -> None:
+        await run(interaction, team, "team settings", changes)
+
+    return attend
+
+
+async def keep_connected(bot: AttendBot, token: str, *, gateway: bool = True,
+                         first_wait: float = 5.0, longest_wait: float = 300.0) -> None:
+    """Sign the bot in and, with ``gateway``, run its gateway connection until it is closed
+    (without, sign in only: enough to send DMs). discord.py reconnects a dropped gateway by
+    itself; this also retries when it cannot sign in or connect at all (Discord or the
+    network down at start-up), waiting longer each time. A refused token is a setup
+    mistake: said once, and Attend runs on without Discord."""
+    wait = first_wait
+    while not bot.is_closed():
+        try:
+            await (bot.start(token) if gateway else bot.login(token))
+            return
+        except discord.LoginFailure:
+            log.error("Discord refused ATTEND_DISCORD_BOT_TOKEN: copy it again from the "
+                      "application's Bot page and restart. Running without Discord; Discord "
+                      "DMs wait.")
+            await bot.close()  # so they wait at once, not after a sign-in timeout each
+            return
+        except Exception as error:
+            if bot.is_closed():
+                return
+            log.warning("cannot connect to Discord (%s); trying again in %.0f s", error, wait)
+            await asyncio.sleep(wait)
+            wait = min(wait * 2, longest_wait)
+
+
+async def sync_commands(app: App, token: str, *, guild: int | None = None) -> list[str]:
+    """Replace the application's commands with this version's (``attend discord sync``):
+    in one server at once, or everywhere."""
+    bot = AttendBot(app.service, clock=app.clock)
+    try:
+        await bot.login(token)
+        target = discord.Object(id=guild) if guild is not None else None
+        if target is not None:
+            bot.tree.copy_global_to(guild=target)
+        synced = await bot.tree.sync(guild=target)
+    finally:
+        await bot.close()
+    return [command.name for command in synced]

@@ -1,0 +1,155 @@
+"""Email as a notification channel: a core ``Notification`` becomes a signed, rendered mail.
+
+Answer links open a confirm page (``/r/<token>?a=yes``; only its POST records anything) and
+stay valid until six hours after the game starts; the unsubscribe link never expires; a
+captain's alert links to the board. The Message-ID is made from the delivery id, so a mail
+sent again after a crash is recognisably the same message. Works with the SMTP mailer (whose
+``send_many`` keeps one connection for a batch) and with the local outbox.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from email.message import EmailMessage
+from email.utils import parseaddr
+from typing import Protocol
+from zoneinfo import ZoneInfo
+
+from bot.config import Config
+from bot.email.models import (
+    ANSWERS,
+    CaptainAlertEmail,
+    CaptainAlertKind,
+    GameEmail,
+    GameEmailKind,
+)
+from bot.email.outbox import OutboxMailer
+from bot.email.render import Email, build_message
+from bot.email.smtp import SmtpMailer, SmtpSettings
+from bot.links import LINK_LIFETIME, BoardLinks, LinkSigner, board_url
+from bot.when import describe
+from core.aggregates.common import Channel
+from core.notifications import (
+    DeliveryError,
+    Notification,
+    NotificationKind,
+    PermanentDeliveryError,
+)
+
+_NO_ANSWER_LINKS = (NotificationKind.CANCELLATION,)
+_ALERTS = {
+    NotificationKind.CAPTAIN_BELOW_MINIMUM: CaptainAlertKind.BELOW_MINIMUM,
+    NotificationKind.CAPTAIN_LATE_DROPOUT: CaptainAlertKind.LATE_DROPOUT,
+    NotificationKind.CAPTAIN_DELIVERY_FAILED: CaptainAlertKind.DELIVERY_FAILED,
+    NotificationKind.CAPTAIN_UNREACHABLE: CaptainAlertKind.DELIVERY_FAILED,
+}
+
+
+class Mailer(Protocol):
+    async def send(self, message: EmailMessage) -> str: ...
+
+
+class EmailChannel:
+    channel = Channel.EMAIL
+
+    def __init__(self, mailer: Mailer, signer: LinkSigner, *, base_url: str, sender: str,
+                 message_domain: str | None = None, clock: Callable[[], datetime],
+                 unsubscribe_mailto: str | None = None) -> None:
+        self._mailer = mailer
+        self._signer = signer
+        self._base = base_url.rstrip("/")
+        self._boards = BoardLinks(signer, self._base)
+        self._sender = sender
+        self._domain = message_domain or _domain_of(sender)
+        self._clock = clock
+        self._mailto = unsubscribe_mailto
+
+    async def send(self, notification: Notification) -> str | None:
+        return await self._mailer.send(await asyncio.to_thread(self.message, notification))
+
+    async def send_many(
+        self, notifications: Sequence[Notification]
+    ) -> list[str | DeliveryError | None]:
+        # Building a mail costs milliseconds (the email package): not on the event loop.
+        built = await asyncio.to_thread(self._messages, notifications)
+        messages = [m for m in built if isinstance(m, EmailMessage)]
+        send_many = getattr(self._mailer, "send_many", None)
+        if send_many is not None:  # the SMTP mailer: one connection for the whole batch
+            sent = iter(await send_many(messages))
+        else:
+            sent = iter([await _send_one(self._mailer, m) for m in messages])
+        return [item if isinstance(item, DeliveryError) else next(sent) for item in built]
+
+    def _messages(self, notifications: Sequence[Notification]) -> list[EmailMessage |
+                                                                        DeliveryError]:
+        built: list[EmailMessage | DeliveryError] = []
+        for notification in notifications:
+            try:
+                built.append(self.message(notification))
+            except DeliveryError as error:
+                built.append(error)
+        return built
+
+    def message(self, n: Notification) -> EmailMessage:
+        """The mail for ``n``; raises PermanentDeliveryError when there is no address."""
+        if not n.recipient.email:
+            raise PermanentDeliveryError(f"{n.recipient.name} has no email address")
+        return build_message(self.model(n), sender=self._sender, message_domain=self._domain,
+                             date=self._clock(), message_id=f"<{n.delivery_id}@{self._domain}>")
+
+    def model(self, n: Notification) -> Email:
+        assert n.recipient.email is not None
+        zone = ZoneInfo(n.timezone)
+        when = describe(n.starts_at, zone)
+        expires = n.starts_at + LINK_LIFETIME
+        if n.for_captain:
+            return CaptainAlertEmail(
+                kind=_ALERTS[n.kind], to_address=n.recipient.email, to_name=n.recipient.name,
+                team_name=n.team_name, opponent=n.opponent, local_when=when,
+                board_url=board_url(self._boards, n),
+                player_name=n.about_player_name or "A player", yes_count=n.yes_count,
+                minimum=n.min_players, reason=n.reason)
+        urls: dict[str, str] = {}
+        if n.check_id is not None and n.kind not in _NO_ANSWER_LINKS:
+            token = self._signer.answer_token(n.check_id, n.recipient.player_id, expires)
+            urls = {a: f"{self._base}/r/{token}?a={a}" for a in ANSWERS}
+        unsubscribe = self._signer.unsubscribe_token(n.team_id, n.recipient.player_id)
+        return GameEmail(
+            kind=GameEmailKind(n.kind.value), to_address=n.recipient.email,
+            to_name=n.recipient.name, team_name=n.team_name, opponent=n.opponent,
+            location=n.location, local_when=when,
+            current_answer=None if n.current_answer is None else n.current_answer.value,
+            answer_urls=urls, unsubscribe_url=f"{self._base}/u/{unsubscribe}",
+            unsubscribe_mailto=self._mailto,
+            previous_local_when=(None if n.previous_starts_at is None
+                                 else describe(n.previous_starts_at, zone)),
+            reason=n.cancel_reason,
+            local_deadline=None if n.answers_close is None else describe(n.answers_close, zone))
+
+
+async def _send_one(mailer: Mailer, message: EmailMessage) -> str | DeliveryError:
+    try:
+        return await mailer.send(message)
+    except DeliveryError as error:
+        return error
+
+
+def email_channel_for(config: Config, *, clock: Callable[[], datetime]) -> EmailChannel:
+    """SMTP when the config names a server, else the local outbox directory."""
+    mailer: Mailer
+    if config.smtp is not None:
+        s = config.smtp
+        mailer = SmtpMailer(SmtpSettings(host=s.host, port=s.port, starttls=s.starttls,
+                                         use_tls=s.use_tls, username=s.username,
+                                         password=s.password))
+    else:
+        mailer = OutboxMailer(config.outbox_dir, clock=clock)
+    return EmailChannel(mailer, LinkSigner(config.secret_keys), base_url=config.base_url,
+                        sender=config.mail_from, clock=clock)
+
+
+def _domain_of(sender: str) -> str:
+    address = parseaddr(sender)[1]
+    return address.rpartition("@")[2] or "localhost"

@@ -1,0 +1,121 @@
+"""Turns an email view model into a multipart text + HTML message.
+
+Each kind has a ``<kind>.txt`` and a ``<kind>.html`` template; the HTML ones are
+autoescaped, so team names, opponents and notes typed by people cannot inject markup.
+The subject is built here rather than in a template: it is a header, not HTML.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.utils import format_datetime, make_msgid
+
+import jinja2
+
+from bot.email.models import CaptainAlertEmail, CaptainAlertKind, GameEmail, GameEmailKind
+
+Email = GameEmail | CaptainAlertEmail
+
+ANSWER_LABELS = {"yes": "Yes", "no": "No", "maybe": "Maybe"}
+ANSWER_COLORS = {"yes": "#15803d", "no": "#b91c1c", "maybe": "#a16207"}
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class RenderedEmail:
+    subject: str
+    text: str
+    html: str
+
+
+@functools.cache
+def _environment() -> jinja2.Environment:
+    # Built on first use, not at import. Only .txt templates go unescaped.
+    return jinja2.Environment(
+        loader=jinja2.PackageLoader("bot.email", "templates"),
+        autoescape=jinja2.select_autoescape(disabled_extensions=("txt",), default=True),
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+
+
+def render(model: Email) -> RenderedEmail:
+    subject = _one_line(_subject(model))
+    matchup = f"{model.team_name} vs {model.opponent}" if model.opponent else model.team_name
+    context = {
+        "m": model,
+        "subject": subject,
+        "matchup": matchup,
+        "labels": ANSWER_LABELS,
+        "colors": ANSWER_COLORS,
+    }
+    env = _environment()
+    text = env.get_template(f"{model.kind}.txt").render(context)
+    html = env.get_template(f"{model.kind}.html").render(context)
+    return RenderedEmail(subject=subject, text=text, html=html)
+
+
+def build_message(
+    model: Email,
+    *,
+    sender: str,
+    message_domain: str,
+    date: datetime | None = None,
+    message_id: str | None = None,
+) -> EmailMessage:
+    """A ready-to-send message. Pass ``message_id`` to make a resend recognisably the same."""
+    rendered = render(model)
+    message = EmailMessage()
+    message["From"] = sender
+    message["To"] = Address(display_name=_one_line(model.to_name), addr_spec=model.to_address)
+    message["Subject"] = rendered.subject
+    message["Date"] = format_datetime(date or datetime.now(UTC))
+    message["Message-ID"] = message_id or make_msgid(domain=message_domain)
+    # Tells vacation responders not to answer (RFC 3834).
+    message["Auto-Submitted"] = "auto-generated"
+    if isinstance(model, GameEmail):
+        targets = [model.unsubscribe_url, model.unsubscribe_mailto]
+        message["List-Unsubscribe"] = ", ".join(f"<{t}>" for t in targets if t)
+        message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+    message.set_content(rendered.text, cte=_transfer_encoding(rendered.text))
+    message.add_alternative(rendered.html, subtype="html", cte=_transfer_encoding(rendered.html))
+    return message
+
+
+def _subject(model: Email) -> str:
+    when = model.local_when
+    game = f"{when} vs {model.opponent}" if model.opponent else f"{model.team_name} game, {when}"
+    if isinstance(model, GameEmail):
+        return {
+            GameEmailKind.INVITATION: f"{game} — are you in?",
+            GameEmailKind.REMINDER: f"Reminder: {game} — are you in?",
+            GameEmailKind.CANCELLATION: f"Cancelled: {game}",
+            GameEmailKind.RESCHEDULE: f"New time: {game} — still in?",
+            GameEmailKind.WAITLIST_PROMOTION: f"You're in: {game}",
+            GameEmailKind.WAITLISTED: f"Waitlisted: {game}",
+        }[model.kind]
+    return {
+        CaptainAlertKind.BELOW_MINIMUM: (
+            f"Short of players: {model.yes_count} of {model.minimum} for {game}"
+        ),
+        CaptainAlertKind.LATE_DROPOUT: f"{model.player_name} dropped out: {game}",
+        CaptainAlertKind.DELIVERY_FAILED: f"Trouble reaching {model.player_name} about {game}",
+    }[model.kind]
+
+
+def _one_line(value: str) -> str:
+    # A line break typed into a team name must not reach a header.
+    return " ".join(value.split())
+
+
+def _transfer_encoding(body: str) -> str:
+    # Plain ASCII stays readable in the outbox; anything else is quoted-printable, so the
+    # mail never depends on the server offering 8BITMIME.
+    if body.isascii() and all(len(line) <= 998 for line in body.splitlines()):
+        return "7bit"
+    return "quoted-printable"

@@ -1,0 +1,234 @@
+"""``attend serve``: the whole service in one process.
+
+Migrations, then the handler runtime (read models, the check process manager, the notifier)
+in background threads, the scheduler, the delivery worker and the web app on one asyncio
+loop. SIGINT and SIGTERM stop it cleanly: the web server stops taking requests, the worker
+stops claiming (a job in hand stays claimed and is taken up again when the claim lapses),
+the scheduler stops, and each handler finishes its batch and releases its lease.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from collections.abc import Sequence
+from datetime import timedelta
+
+import discord
+from aiohttp import web
+
+from bot.config import Config
+from bot.delivery import DeliveryWorker
+from bot.discord.bot import AttendBot, keep_connected
+from bot.discord.channel import DiscordChannel
+from bot.discord.gateway import GatewayLeader
+from bot.email.channel import email_channel_for
+from bot.links import BoardLinks, LinkSigner
+from bot.slack.app import routes as slack_routes
+from bot.slack.app import say_who_we_are, slack_app, slack_channel
+from bot.slack.app import socket_mode as slack_socket_mode
+from bot.slack.installations import Installations
+from bot.web.app import create_web_app
+from core.actors import Actor
+from core.aggregates.common import Answer, Channel
+from core.bootstrap import App, bootstrap
+from core.errors import DomainError
+from core.eventstore import RecordedEvent
+from core.notifications import NotificationChannel
+from core.notifier import Notifier
+from scheduler import Scheduler
+
+log = logging.getLogger("attend.serve")
+
+
+def delivery_worker(app: App, config: Config, *, discord_bot: AttendBot | None = None,
+                    slack_installations: Installations | None = None) -> DeliveryWorker:
+    """The worker with every channel configured: email always; Slack with its token, or
+    through ``slack_installations`` when workspaces install Attend; Discord through
+    ``discord_bot`` (which needs signing in, so the caller owns it)."""
+    channels: dict[Channel, NotificationChannel] = {
+        Channel.EMAIL: email_channel_for(config, clock=app.clock)}
+    boards = BoardLinks(LinkSigner(config.secret_keys), config.base_url)
+    slack = config.slack
+    if slack is not None:
+        if slack.installs and slack_installations is None:
+            slack_installations = open_installations(app, config)
+        channels[Channel.SLACK] = slack_channel(slack, slack_installations, boards=boards)
+    if discord_bot is not None:
+        channels[Channel.DISCORD] = DiscordChannel(discord_bot, boards=boards)
+    return DeliveryWorker(app.db, app.router, channels, clock=app.clock,
+                          owner=app.runtime.owner)
+
+
+def open_installations(app: App, config: Config) -> Installations | None:
+    """The Slack workspaces that installed Attend, when they install it (else None)."""
+    slack = config.slack
+    if slack is None or not slack.installs:
+        return None
+    assert slack.client_id is not None
+    return Installations.open(app.db.engine, slack.client_id)
+
+
+def deliver_once(app: App, config: Config) -> int:
+    """Send what is due now, in the foreground (``attend say`` with no server running)."""
+    return asyncio.run(deliver_due(app, config))
+
+
+async def deliver_due(app: App, config: Config) -> int:
+    """Send what is due now through every configured channel; the jobs claimed."""
+    bot = None
+    if config.discord is not None:
+        bot = AttendBot(app.service, clock=app.clock)
+        try:
+            await bot.login(config.discord.bot_token)  # REST only: enough to send DMs
+        except (discord.DiscordException, OSError) as error:
+            # Closed, the bot still stands for Discord: its DMs wait for a later try rather
+            # than going to another channel as if the players had no Discord.
+            log.error("could not sign in to Discord (%s); Discord DMs wait for the next "
+                      "try", error)
+            await bot.close()
+    try:
+        return await delivery_worker(app, config, discord_bot=bot).run_once()
+    finally:
+        if bot is not None:
+            await bot.close()
+
+
+def seed_demo(app: App) -> str | None:
+    """A team, email-only players, a game in three days and an open check; only once."""
+    service = app.service
+    captain = Actor.console("captain@example.com", name="Casey Captain")
+    if service.memberships(captain):
+        return None
+    service.create_team(captain, "The Alchemists", "America/Toronto")
+    for name in ("Alice McGee", "Bob Ross", "Carol Danvers", "Dev Patel"):
+        service.add_player(captain, name, email=f"{name.split()[0].lower()}@example.com")
+    local = (app.clock() + timedelta(days=3)).replace(hour=23, minute=30, second=0,
+                                                      microsecond=0)
+    status = service.schedule_game(captain, local, location="Monarch Park", opponent="Hawks")
+    service.start_check(captain, status.game.handle)
+    service.answer(Actor.console("bob@example.com"), Answer.YES, ref=status.game.handle,
+                   note="bringing the ball")
+    return status.game.game_id
+
+
+def serve(config: Config, *, demo: bool = False) -> int:
+    app = bootstrap(config.database_url, background=True)
+    try:
+        return asyncio.run(_serve(app, config, demo=demo))
+    finally:
+        app.close()
+
+
+async def _serve(app: App, config: Config, *, demo: bool) -> int:
+    scheduler = Scheduler(app)  # refuses a second process on one SQLite file
+    app.start()
+    scheduler.start()
+    signer = LinkSigner(config.secret_keys)
+    boards = BoardLinks(signer, config.base_url)
+    bot, chat_tasks = None, []
+    if config.discord is not None:
+        bot = AttendBot(app.service, clock=app.clock, boards=boards)  # DMs, over REST
+        chat_tasks = [
+            asyncio.create_task(keep_connected(bot, config.discord.bot_token, gateway=False),
+                                name="attend-discord-rest"),
+            asyncio.create_task(_discord_gateway(app, config.discord.bot_token, boards),
+                                name="attend-discord-leader")]
+    installations = await asyncio.to_thread(open_installations, app, config)
+    worker = delivery_worker(app, config, discord_bot=bot, slack_installations=installations)
+    worker.start()
+    def deliveries_may_follow(recorded: Sequence[RecordedEvent]) -> None:
+        if any(type(r.event) in Notifier.events for r in recorded):
+            worker.wake()  # the notifier plans deliveries for these events
+
+    unsubscribe = app.store.subscribe(deliveries_may_follow)
+    extra_routes, socket, socket_task = [], None, None
+    if config.slack is not None:
+        bolt = slack_app(config.slack, app.service, clock=app.clock, base_url=config.base_url,
+                         installations=installations, boards=boards)
+        chat_tasks.append(asyncio.create_task(say_who_we_are(config.slack),
+                                                 name="attend-slack-check"))
+        if config.slack.socket_mode:
+            socket = slack_socket_mode(bolt, config.slack)
+            # Retries by itself until it connects, or until it is closed.
+            socket_task = asyncio.create_task(socket.connect_async(), name="attend-slack")
+        else:
+            extra_routes += slack_routes(bolt)
+    runner = web.AppRunner(create_web_app(app, config, signer, extra_routes=extra_routes),
+                           access_log=None, handle_signals=False)
+    await runner.setup()
+    site = web.TCPSite(runner, config.host, config.port)
+    stopping = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stopping.set)
+    try:
+        try:
+            await site.start()
+        except OSError as error:
+            log.error("cannot listen on %s:%d (%s). Is another attend serve running? Set "
+                      "ATTEND_PORT to use another port.", config.host, config.port, error)
+            return 1
+        if demo:
+            await asyncio.to_thread(_demo, app, signer, config.base_url)
+        where = "the outbox at " + f"{config.base_url}/outbox" if config.smtp is None else \
+            f"SMTP via {config.smtp.host}"
+        if config.slack is not None and config.slack.socket_mode:
+            where += "; Slack over Socket Mode"
+        elif config.slack is not None:
+            where += f"; Slack at {config.base_url}/slack/events"
+            if config.slack.installs:
+                where += f", installed from {config.base_url}/slack/install"
+        if config.discord is not None:
+            where += "; Discord"
+        log.info("Attend is running at %s (database %s; email to %s). Ctrl-C stops it.",
+                 config.base_url, app.db.url.render_as_string(hide_password=True), where)
+        await stopping.wait()
+        log.info("stopping: finishing work in hand")
+        return 0
+    finally:
+        unsubscribe()
+        await runner.cleanup()
+        await worker.stop()
+        if socket is not None and socket_task is not None:
+            await socket.close_async()
+            await asyncio.gather(socket_task, return_exceptions=True)
+        for task in chat_tasks:
+            task.cancel()  # Discord's gateway closes; sign-ins stop waiting to try again
+        await asyncio.gather(*chat_tasks, return_exceptions=True)
+        if bot is not None:
+            await bot.close()
+        await asyncio.to_thread(scheduler.stop)
+
+
+async def _discord_gateway(app: App, token: str, boards: BoardLinks) -> None:
+    """Commands and taps arrive over Discord's gateway: connected in one process at a time
+    (see GatewayLeader), by a bot of its own, closed when the lease moves on."""
+    async def connect() -> None:
+        listener = AttendBot(app.service, clock=app.clock, boards=boards)
+        try:
+            await keep_connected(listener, token)
+        finally:
+            await listener.close()
+
+    await GatewayLeader(app.store, owner=app.runtime.owner, connect=connect).run()
+
+
+def _demo(app: App, signer: LinkSigner, base_url: str) -> None:
+    try:
+        game_id = seed_demo(app)
+    except DomainError as error:
+        log.warning("could not seed the demo: %s", error.message)
+        return
+    if game_id is None:
+        log.info("demo data is already there")
+        return
+    status = app.service.board_for_game(game_id)
+    assert status is not None
+    captain = next(p for p in app.service.roster(Actor.console("captain@example.com"))[1]
+                   if p.captain)
+    token = signer.board_token(game_id, status.team.team_id, captain.player_id,
+                               expires_at=status.game.starts_at + timedelta(hours=6))
+    log.info("demo: The Alchemists vs Hawks, %d players asked. Captain's board: %s/b/%s",
+             len(status.board.lines) if status.board else 0, base_url, token)

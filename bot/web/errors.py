@@ -1,0 +1,88 @@
+"""Every failure becomes a friendly page with the right status; never a stack trace.
+
+Handlers raise what they know (a refused link, a domain refusal, a :class:`PageError`);
+this middleware picks the status and the words. Anything unexpected is logged with its
+traceback and shown as a plain 500 page.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+
+from aiohttp import web
+from aiohttp.typedefs import Handler
+
+from bot.links import LinkExpired, LinkTampered
+from bot.web.site import site_of
+from core.errors import DomainError
+
+log = logging.getLogger(__name__)
+
+FORBIDDEN = frozenset({"not_invited", "not_on_team", "player_not_on_team", "not_a_captain"})
+CLOSED = frozenset({"check_closed", "check_not_open", "game_cancelled", "game_ended"})
+NOT_FOUND = frozenset({"unknown_check", "unknown_game", "team_not_found"})
+
+
+class PageError(Exception):
+    """Stop here and show ``message`` with ``status``."""
+
+    def __init__(self, status: int, title: str, message: str, *,
+                 headers: Mapping[str, str] | None = None) -> None:
+        super().__init__(message)
+        self.status, self.title, self.message = status, title, message
+        self.headers = dict(headers or {})
+
+
+def status_of(error: DomainError) -> int:
+    if error.code in FORBIDDEN:
+        return 403
+    if error.code in CLOSED:
+        return 409
+    return 404 if error.code in NOT_FOUND else 400
+
+
+@web.middleware
+async def friendly_errors(request: web.Request, handler: Handler) -> web.StreamResponse:
+    try:
+        return await handler(request)
+    except PageError as error:
+        return _show(request, error)
+    except LinkExpired:
+        return _show(request, PageError(410, "This link has expired", (
+            "Links in our emails stop working a few hours after the game starts. If there's "
+            "another game coming up, use the link in its newest email.")))
+    except LinkTampered:
+        return _show(request, PageError(400, "This link doesn't work", (
+            "The link looks damaged or incomplete: some mail apps break long links. Open it "
+            "again from the email, or copy the whole link into your browser.")))
+    except DomainError as error:
+        return _show(request, PageError(status_of(error), "We couldn't do that",
+                                        error.message))
+    except web.HTTPException as error:
+        if error.status < 400:
+            raise
+        allow = {k: v for k, v in error.headers.items() if k == "Allow"}  # 405 needs it
+        return _show(request, PageError(error.status, error.reason, _http_message(error),
+                                        headers=allow))
+    except Exception:
+        log.exception("%s %s failed", request.method, request.path)
+        return _show(request, PageError(500, "Something went wrong on our side", (
+            "Nothing you did caused this, and it has been logged. Please try again in a "
+            "minute.")))
+
+
+def _http_message(error: web.HTTPException) -> str:
+    if error.status == 404:
+        return "There's no page here. Check the link, or open it again from the email."
+    if error.status == 405:
+        return "This page can't be used that way."
+    return "The request couldn't be handled."
+
+
+def _show(request: web.Request, error: PageError) -> web.Response:
+    if request.path.endswith(".json") or request.path == "/healthz":
+        return web.json_response({"error": error.title, "message": error.message},
+                                 status=error.status, headers=error.headers)
+    return site_of(request).pages.message(status=error.status, title=error.title,
+                                          message=error.message, headers=error.headers)

@@ -1,0 +1,121 @@
+"""The composition of the core: engine, event store, router, handlers and service.
+
+Takes plain arguments (a database URL, a clock, options), never the edge's configuration;
+``bot/serve.py`` composes the rest (channels, web app, scheduler) around what this builds.
+
+Nothing is created or connected at import time; :func:`bootstrap` does it all, and
+:class:`App` owns what it built (``close()`` releases it). Two ways to run handlers:
+
+- ``background=True`` (``attend serve``): handler threads follow the log; a command waits
+  for the read models it needs with :meth:`HandlerRuntime.wait_for`.
+- ``background=False`` (``attend say``, tests): handlers run in the caller's thread, to idle,
+  after every command. When another process holds the handlers (a running ``attend serve``),
+  this waits for that process instead.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from core.aggregates.registry import AGGREGATES, register_domain_messages
+from core.eventstore.database import Database
+from core.eventstore.sql import PostgresWakeups, SqlEventStore
+from core.messages import MessageRegistry
+from core.migrations import upgrade
+from core.notifier import Notifier
+from core.process_managers.attendance_check import AttendanceCheckManager
+from core.projections import read_models
+from core.router import Clock, Router
+from core.runtime import Handler, HandlerRuntime, RetryPolicy
+from core.service import AttendService, poll_until
+
+log = logging.getLogger(__name__)
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class App:
+    db: Database
+    store: SqlEventStore
+    router: Router
+    runtime: HandlerRuntime
+    service: AttendService
+    clock: Clock
+    background: bool
+    _closers: list[Callable[[], None]] = field(default_factory=list)
+
+    def start(self) -> None:
+        """Start following the log in background threads (``attend serve``)."""
+        self.runtime.start()
+        if not self.db.is_sqlite:
+            def heard(position: int) -> None:
+                # Our own appends (PostgreSQL notifies us of those too) woke the handlers
+                # that wanted them already; only other processes' appends need waking all.
+                if not self.store.appended_here(position):
+                    self.runtime.wake()
+
+            wakeups = PostgresWakeups(self.db, heard)
+            wakeups.start()
+            self._closers.append(wakeups.stop)
+
+    def settle(self) -> bool:
+        """Foreground mode: run every handler to idle; False if another process runs them."""
+        return self.runtime.run_until_idle()
+
+    def close(self) -> None:
+        for closer in reversed(self._closers):
+            closer()
+        self._closers.clear()
+        self.runtime.stop()
+        self.db.dispose()
+
+
+def build_registry() -> MessageRegistry:
+    registry = MessageRegistry()
+    register_domain_messages(registry)
+    return registry
+
+
+def bootstrap(database_url: str, *, clock: Clock = utc_now, background: bool = False,
+              migrate: bool = True, extra_handlers: Sequence[Handler] = (),
+              retry: RetryPolicy | None = None, poll_interval: float = 1.0) -> App:
+    db = Database(database_url)
+    if migrate:
+        upgrade(db)
+    store = SqlEventStore(db, build_registry())
+    router = Router(store, AGGREGATES, clock=clock)
+    projections = read_models()
+    handlers: list[Handler] = [*projections, AttendanceCheckManager(), Notifier(),
+                               *extra_handlers]
+    runtime = HandlerRuntime(store, router, handlers, retry=retry, poll_interval=poll_interval,
+                             rebuildable={p.name for p in projections})
+    if background:
+        def settle(position: int, names: Sequence[str]) -> None:
+            if not runtime.wait_for(position, names):
+                log.warning("read models %s are slow to reach position %d; answering with "
+                            "what they show now", ", ".join(names), position)
+
+        def settle_until(predicate: Callable[[], bool]) -> bool:
+            return poll_until(predicate, timeout=10.0)
+    else:
+        def settle(position: int, names: Sequence[str]) -> None:
+            if not runtime.run_until_idle():  # another process runs the handlers
+                runtime.wait_for(position, names)
+
+        def settle_until(predicate: Callable[[], bool]) -> bool:
+            runtime.run_until_idle()
+            return poll_until(predicate, timeout=10.0)
+
+    service = AttendService(db, router, clock=clock, settle=settle, settle_until=settle_until,
+                            generation=runtime.generation)
+    return App(db=db, store=store, router=router, runtime=runtime,
+               service=service, clock=clock, background=background)
+
+
+__all__ = ["App", "bootstrap", "build_registry", "utc_now"]

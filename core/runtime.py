@@ -1,0 +1,428 @@
+"""The handler runtime: every projection, process manager and notifier follows the log.
+
+Each handler has a durable checkpoint and reads the global stream in order from it, in
+batches, inside one transaction that also moves the checkpoint, so a projection's rows and
+its checkpoint commit together (exactly once). A process manager's state and the commands it
+will send are written in that same transaction (an outbox) and sent afterwards with
+deterministic command ids, which the router deduplicates. A failing event is retried with
+backoff, then parked with its error and logged; the handler moves on, nothing is skipped
+silently. One process at a time runs a handler: a lease with a fencing epoch guards every
+checkpoint write, so a process that lost its lease cannot commit.
+
+Wake-ups are targeted: an append in this process wakes only the handlers that react to one of
+its events, and they read it from the store's memory; a notification from another process,
+the poll, or a new lease sends a handler to the database. ``wait_for`` wakes the handlers it
+names (so one that had no reason to move skips ahead) and is itself woken only when one of
+them passes its position. Read models commit without waiting for the disk (``durable=False``):
+the log can rebuild them.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+import time
+import traceback
+import uuid
+from collections.abc import Callable, Collection, Iterable, Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+from core.errors import AttendError, DomainError, LeaseLost
+from core.eventstore import EventStore, HandlerTransaction, Lease, RecordedEvent
+from core.router import Router
+
+log = logging.getLogger(__name__)
+
+_ID_NAMESPACE = uuid.UUID("5b0f7c3e-6a51-4d1e-9a55-0c7e2f1d9a10")
+
+
+def derived_command_id(recorded: RecordedEvent, index: int = 0) -> str:
+    """The id of the ``index``-th command caused by ``recorded``: the same on every replay."""
+    return uuid.uuid5(_ID_NAMESPACE, f"{recorded.metadata.event_id}:{index}").hex
+
+
+class Handler(Protocol):
+    """Something that follows the log. A process manager also sets ``sends_commands = True``
+    so the runtime sends the commands it enqueues."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def events(self) -> frozenset[type]:
+        """Event types the handler reacts to; others only move its checkpoint."""
+
+    def handle(self, tx: HandlerTransaction, recorded: RecordedEvent) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class RetryPolicy:
+    delays: tuple[float, ...] = (0.1, 0.5, 2.0, 5.0)  # then park
+
+
+class _Follower:
+    def __init__(self, handler: Handler, *, durable: bool = True) -> None:
+        self.handler = handler
+        # False for read models: the log can rebuild what they write, so their commits
+        # need not wait for the disk (see EventStore.handler_transaction).
+        self.durable = durable
+        self.lease: Lease | None = None
+        self.renew_at = 0.0
+        self.position = 0
+        # One batch at a time per handler, even when several threads drive the runtime
+        # (commands settling in the foreground from many request threads).
+        self.busy = threading.Lock()
+        # Process managers enqueue commands; only they need their outbox looked at.
+        self.sends_commands: bool = getattr(handler, "sends_commands", False)
+        self.unsaved = False  # position moved past skipped events, not yet written
+        self.more = False  # the last step read a full batch: there may be more right away
+        # Commands may wait in the outbox: true at start (a crash may have left some) and
+        # after every batch the process manager handled; false once all were sent.
+        self.outbox_dirty = self.sends_commands
+        # Set when another process may have appended (a notification, the poll, a start):
+        # the next step asks the database, not just this process's recent appends.
+        self.look_everywhere = True
+        # Bumped whenever the handler may have changed what it writes (a batch it handled
+        # committed, or it changed hands): lets readers memoise lookups (see generation()).
+        self.generation = 0
+
+
+class HandlerRuntime:
+    def __init__(self, store: EventStore, router: Router, handlers: Iterable[Handler], *,
+                 retry: RetryPolicy | None = None, poll_interval: float = 1.0,
+                 batch_size: int = 500, lease_ttl: float = 30.0,
+                 owner: str | None = None, monotonic: Callable[[], float] = time.time,
+                 rebuildable: Collection[str] = ()) -> None:
+        self._store = store
+        self._router = router
+        self._followers = {h.name: _Follower(h, durable=h.name not in rebuildable)
+                           for h in handlers}
+        self._retry = retry or RetryPolicy()
+        self._poll = poll_interval
+        self._batch = batch_size
+        self._ttl = lease_ttl
+        self._now = monotonic
+        self.owner = owner or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        # Who waits for which handler to reach which position (see wait_for).
+        self._waiters: list[_Waiter] = []
+        self._waiters_lock = threading.Lock()
+        self._wakes: dict[str, threading.Event] = {name: threading.Event()
+                                                   for name in self._followers}
+        self._stop = threading.Event()
+        self._threads: list[threading.Thread] = []
+        self._unsubscribe: Callable[[], None] | None = None
+
+    @property
+    def handler_names(self) -> list[str]:
+        return list(self._followers)
+
+    # -- running -----------------------------------------------------------------------------
+    def start(self) -> None:
+        self._unsubscribe = self._store.subscribe(self._appended)
+        for name in self._followers:
+            thread = threading.Thread(target=self._loop, args=(name,), daemon=True,
+                                      name=f"attend-handler-{name}")
+            thread.start()
+            self._threads.append(thread)
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Finish the batch in hand, release the leases, and return."""
+        self._stop.set()
+        self.wake()
+        for thread in self._threads:
+            thread.join(timeout)
+        self._threads.clear()
+        if self._unsubscribe is not None:
+            self._unsubscribe()
+            self._unsubscribe = None
+        for follower in self._followers.values():
+            if follower.lease is not None:
+                try:
+                    if follower.unsaved:
+                        with self._store.handler_transaction(follower.lease,
+                                                            durable=follower.durable) as tx:
+                            tx.advance(follower.position)
+                    self._store.release_lease(follower.lease)
+                except Exception:  # the lease will expire on its own
+                    log.exception("could not release the lease of %s", follower.handler.name)
+                follower.lease = None
+
+    def wake(self, _position: int = 0) -> None:
+        """Make every handler look for new events now (another process appended)."""
+        for name, event in self._wakes.items():
+            self._followers[name].look_everywhere = True
+            event.set()
+
+    def _appended(self, recorded: Sequence[RecordedEvent]) -> None:
+        """Wake only the handlers that react to what this process just appended. The others
+        skip those events the next time they step: when something they want arrives, when
+        ``wait_for`` asks for them, or at the poll. Waking every handler for every answer
+        would cost a dozen thread switches per button press for nothing."""
+        types = {type(r.event) for r in recorded}
+        for name, follower in self._followers.items():
+            if not types.isdisjoint(follower.handler.events):
+                self._wakes[name].set()
+
+    def _loop(self, name: str) -> None:
+        follower = self._followers[name]
+        wake = self._wakes[name]
+        while not self._stop.is_set():
+            wake.clear()
+            everywhere, follower.look_everywhere = follower.look_everywhere, False
+            try:
+                with follower.busy:
+                    self._step(follower, local=not everywhere)
+                if follower.more and everywhere:
+                    follower.look_everywhere = True  # catching up from the database
+            except Exception:
+                log.exception("handler %s failed outside any event; retrying in %.1f s",
+                              name, self._poll)
+                follower.more = False
+                follower.look_everywhere = True
+            # Caught up: sleep until an append here wakes us (one that landed during the
+            # step has set the event already) or, for other processes' appends, the poll.
+            if not follower.more and not wake.wait(
+                    self._poll if follower.lease else min(self._poll, self._ttl / 3)):
+                follower.look_everywhere = True
+
+    def run_until_idle(self, *, max_rounds: int = 1000) -> bool:
+        """Run every handler in this thread until none has work; False if another process
+        holds a handler's lease (it is doing the work)."""
+        for _ in range(max_rounds):
+            busy = False
+            for name in self._followers:
+                busy |= self.step(name)
+            if not busy:
+                return all(f.lease is not None for f in self._followers.values())
+        return True
+
+    # -- one step of one handler --------------------------------------------------------------
+    def step(self, name: str) -> bool:
+        """Process one batch for ``name``; True if there was work."""
+        follower = self._followers[name]
+        with follower.busy:
+            return self._step(follower)
+
+    def _step(self, follower: _Follower, *, local: bool = False) -> bool:
+        """One batch. With ``local`` (woken by an append in this process) the database is
+        not asked when this process appended nothing new: other processes' appends arrive
+        with a notification or the poll, which step without it."""
+        follower.more = False
+        if not self._hold_lease(follower):
+            return False
+        lease = follower.lease
+        assert lease is not None
+        sent = self._send_outbox(follower)
+        batch = self._store.read_all(after=follower.position, limit=self._batch, local=local)
+        follower.more = len(batch) == self._batch
+        if not batch:
+            return sent
+        if not any(type(r.event) in follower.handler.events for r in batch):
+            # Nothing here for this handler: move on in memory only. The durable checkpoint
+            # catches up with the next real write (or at stop); after a crash the handler
+            # merely skips these events again.
+            self._advanced(follower, batch[-1].position)
+            follower.unsaved = True
+            return True
+        try:
+            with self._store.handler_transaction(lease, durable=follower.durable) as tx:
+                for recorded in batch:
+                    if type(recorded.event) in follower.handler.events:
+                        follower.handler.handle(tx, recorded)
+                tx.advance(batch[-1].position)
+        except LeaseLost:
+            self._lose(follower)
+            return False
+        except Exception:
+            # Somewhere in the batch is a failing event: go one by one to isolate it.
+            if not self._one_by_one(follower, batch):
+                return False
+        else:
+            follower.generation += 1
+            self._advanced(follower, batch[-1].position)
+            follower.unsaved = False
+        if follower.sends_commands:
+            follower.outbox_dirty = True
+            self._send_outbox(follower)
+        return True
+
+    def _one_by_one(self, follower: _Follower, batch: Sequence[RecordedEvent]) -> bool:
+        handler = follower.handler
+        for recorded in batch:
+            for attempt, delay in enumerate((*self._retry.delays, None)):
+                lease = follower.lease
+                if lease is None:
+                    return False
+                try:
+                    with self._store.handler_transaction(lease, durable=follower.durable) as tx:
+                        if type(recorded.event) in handler.events:
+                            handler.handle(tx, recorded)
+                        tx.advance(recorded.position)
+                    follower.generation += 1
+                    break
+                except LeaseLost:
+                    self._lose(follower)
+                    return False
+                except Exception as error:
+                    if delay is None:
+                        self._park(follower, recorded, error)
+                        break
+                    summary = (str(error).strip().splitlines() or [type(error).__name__])[0]
+                    log.warning("handler %s failed on event %s at position %d (attempt %d), "
+                                "retrying in %.1f s: %s", handler.name,
+                                type(recorded.event).__name__, recorded.position, attempt + 1,
+                                delay, summary)
+                    if self._stop.wait(delay):
+                        return False
+            self._advanced(follower, recorded.position)
+        return True
+
+    def _park(self, follower: _Follower, recorded: RecordedEvent, error: Exception) -> None:
+        text = "".join(traceback.format_exception(error))
+        log.error("handler %s gave up on event %s at position %d and parked it; it goes on "
+                  "with the next event. `attend handlers parked` lists parked events; once the "
+                  "cause is fixed, `attend projections rebuild` replays a read model.\n%s",
+                  follower.handler.name, type(recorded.event).__name__, recorded.position, text)
+        lease = follower.lease
+        assert lease is not None
+        with self._store.handler_transaction(lease, durable=follower.durable) as tx:
+            tx.park(recorded, text)
+            tx.advance(recorded.position)
+
+    def _advanced(self, follower: _Follower, position: int) -> None:
+        follower.position = position
+        if not self._waiters:
+            return
+        name = follower.handler.name
+        with self._waiters_lock:
+            for waiter in self._waiters:
+                if position >= waiter.position and name in waiter.names:
+                    waiter.ready.set()
+
+    def _hold_lease(self, follower: _Follower) -> bool:
+        now = self._now()
+        if follower.lease is not None and now < follower.renew_at:
+            return True
+        lease = self._store.acquire_lease(follower.handler.name, owner=self.owner, now=now,
+                                          ttl=self._ttl)
+        if lease is None:
+            follower.lease = None
+            return False
+        if follower.lease is None or follower.lease.epoch != lease.epoch:
+            follower.generation += 1  # someone else may have written meanwhile
+            follower.look_everywhere = True  # and the log since the checkpoint is in the db
+            self._wakes[follower.handler.name].set()
+            follower.position = lease.position  # new holder: start from the durable checkpoint
+            follower.outbox_dirty = follower.sends_commands
+            log.info("now running handler %s from position %d", follower.handler.name,
+                     lease.position)
+        follower.lease = lease
+        follower.renew_at = now + self._ttl / 3
+        return True
+
+    def _lose(self, follower: _Follower) -> None:
+        log.warning("handler %s was taken over by another process; stepping back",
+                    follower.handler.name)
+        follower.lease = None
+
+    def _send_outbox(self, follower: _Follower) -> bool:
+        if not (follower.sends_commands and follower.outbox_dirty):
+            return False
+        pending = self._store.pending_commands(follower.handler.name)
+        for item in pending:
+            try:
+                self._router.dispatch(item.command, actor=f"process:{follower.handler.name}",
+                                      command_id=item.command_id,
+                                      correlation_id=item.correlation_id,
+                                      causation_id=item.causation_id, dedupe=True)
+            except DomainError as error:
+                # The domain refused (say, an invitation to a check closed meanwhile): that is
+                # an answer, not a failure to retry.
+                log.info("%s: %s refused: %s", follower.handler.name,
+                         type(item.command).__name__, error.message)
+            except AttendError:
+                log.exception("%s could not send %s; will retry", follower.handler.name,
+                              type(item.command).__name__)
+                return True
+            self._store.mark_sent(follower.handler.name, item.command_id)
+        follower.outbox_dirty = False
+        return bool(pending)
+
+    # -- consistency -------------------------------------------------------------------------
+    def generation(self, name: str) -> int | None:
+        """A number that changes whenever handler ``name`` may have changed its read model;
+        None when this process doesn't run it (then only the database knows). A lookup
+        memoised under one generation is current for as long as the number stays the same.
+        Lease time this close to its end doesn't count as held: another process may take
+        the handler over the moment it lapses."""
+        follower = self._followers.get(name)
+        if follower is None or follower.lease is None:
+            return None
+        if self._now() > follower.lease.until - self._ttl / 3:
+            return None  # not renewed in time (a stall): trust nothing until it is
+        return follower.generation
+
+    def position_of(self, name: str) -> int:
+        follower = self._followers.get(name)
+        if follower is not None and follower.lease is not None:
+            return follower.position
+        return self._store.checkpoint(name)
+
+    def _has_seen(self, name: str, position: int) -> bool:
+        seen = self.position_of(name)
+        if seen >= position:
+            return True
+        follower = self._followers.get(name)
+        if follower is None or follower.lease is not None:
+            return False
+        # Run by another process, which moves its durable checkpoint only when it writes:
+        # events the handler has no interest in don't count. (Far behind is just behind.)
+        if position - seen > self._batch:
+            return False
+        pending = self._store.read_all(after=seen, limit=position - seen)
+        return bool(pending) and pending[-1].position >= position and not any(
+            type(r.event) in follower.handler.events for r in pending)
+
+    def wait_for(self, position: int, handlers: Sequence[str], *, timeout: float = 10.0) -> bool:
+        """Block until each named handler has processed ``position``; False on timeout.
+
+        The waiter is woken only when one of its handlers passes its position, not on every
+        step of every handler: with eight requests waiting, a broadcast would wake all eight
+        for each of a dozen handler steps per event."""
+        if position <= 0:
+            return True
+        deadline = time.monotonic() + timeout
+        for name in handlers:
+            wake = self._wakes.get(name)
+            if wake is not None:
+                wake.set()
+        waiter = _Waiter(position, frozenset(handlers))
+        with self._waiters_lock:
+            self._waiters.append(waiter)
+        try:
+            while True:
+                waiter.ready.clear()
+                if all(self._has_seen(name, position) for name in handlers):
+                    return True
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    return False
+                # Handlers run by another process don't notify us: poll them.
+                local = all(name in self._followers and self._followers[name].lease is not None
+                            for name in handlers)
+                waiter.ready.wait(min(remaining, 0.5 if local else 0.02))
+        finally:
+            with self._waiters_lock:
+                self._waiters.remove(waiter)
+
+
+class _Waiter:
+    __slots__ = ("names", "position", "ready")
+
+    def __init__(self, position: int, names: frozenset[str]) -> None:
+        self.position = position
+        self.names = names
+        self.ready = threading.Event()

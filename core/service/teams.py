@@ -1,0 +1,152 @@
+"""Requests about the team: creating it, its players, captains and settings."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from core.actors import Actor, ActorKind
+from core.aggregates import team
+from core.aggregates.common import PlayerProfile
+from core.errors import DomainError
+from core.limits import MAX_NAME
+from core.projections import roster
+from core.projections.roster import PlayerView, TeamView
+from core.router import new_id
+from core.service.base import ServiceBase
+from core.service.checks import clean_email, clean_text, known_zone
+from core.service.views import Context
+
+
+class TeamRequests(ServiceBase):
+    """Team requests; captains only, but for creating a team and unsubscribing."""
+
+    def create_team(self, actor: Actor, name: str, timezone: str,
+                    player_name: str | None = None) -> Context:
+        name = clean_text(name, "team name", MAX_NAME)
+        known_zone(timezone)
+        profile = self._profile(actor, player_name or actor.name)
+        team_id = new_id()
+        result = self._dispatch(actor, team.RegisterTeam(
+            team_id=team_id, name=name, timezone=timezone, captain=profile,
+            slack_workspace=actor.ref.split(":")[0] if actor.kind is ActorKind.SLACK else None))
+        self._settle(result.position, ("roster", "directory"))
+        return self.context(actor, team_id)
+
+    def add_player(self, actor: Actor, name: str, *, email: str | None = None,
+                   slack_user: str | None = None, discord_user: str | None = None,
+                   team_id: str | None = None) -> PlayerView:
+        ctx = self.captain_context(actor, team_id, "add players")
+        name = clean_text(name, "player name", MAX_NAME)
+        email = clean_email(email) if email else None
+        if not (email or slack_user or discord_user):
+            raise DomainError("no_contact", f"How do we reach {name}? Give an email address "
+                              "or a Slack or Discord mention.")
+        player_id = new_id()
+        result = self._dispatch(actor, team.AddPlayer(team_id=ctx.team.team_id, player=(
+            PlayerProfile(player_id=player_id, name=name, email=email, slack_user=slack_user,
+                          discord_user=discord_user))))
+        self._settle(result.position, ("roster", "directory"))
+        added = self._read(roster.player, ctx.team.team_id, player_id)
+        assert added is not None
+        return added
+
+    def add_or_reach_player(self, actor: Actor, name: str, *, email: str | None = None,
+                            slack_user: str | None = None, discord_user: str | None = None,
+                            team_id: str | None = None) -> tuple[PlayerView, bool]:
+        """``team add``: a new player, or, when one of the contacts given is a player's
+        already, the others added to that player's (their Slack account beside their email,
+        say). Returns the player and whether they are new."""
+        ctx = self.captain_context(actor, team_id, "add players")
+        email = clean_email(email) if email else None
+        known = {p.player_id: p for p in self._read(roster.roster, ctx.team.team_id)
+                 if (email and p.email and p.email.casefold() == email.casefold())
+                 or (slack_user and p.slack_user == slack_user)
+                 or (discord_user and p.discord_user == discord_user)}
+        if not known:
+            return self.add_player(actor, name, email=email, slack_user=slack_user,
+                                   discord_user=discord_user, team_id=ctx.team.team_id), True
+        if len(known) > 1:
+            names = " and ".join(sorted(p.name for p in known.values()))
+            raise DomainError("contacts_of_several", f"Those contacts belong to {names}; "
+                              "give one player's at a time.")
+        [player] = known.values()
+        given = {"email": email, "Slack": slack_user, "Discord": discord_user}
+        has = {"email": player.email, "Slack": player.slack_user,
+               "Discord": player.discord_user}
+        changed = {k for k, v in given.items() if v and not _same(has[k], v)}
+        if not changed:
+            raise DomainError("player_already_on_team", f"{player.name} is already on "
+                              f"{ctx.team.name}, reached that way.")
+        if clash := sorted(k for k in changed if has[k]):
+            raise DomainError("contact_in_use", f"{player.name} already has a different "
+                              f"{' and '.join(clash)}; remove them and add them again to "
+                              "change it.")
+        result = self._dispatch(actor, team.UpdatePlayerContact(
+            team_id=ctx.team.team_id, player_id=player.player_id,
+            email=email or player.email, slack_user=slack_user or player.slack_user,
+            discord_user=discord_user or player.discord_user))
+        self._settle(result.position, ("roster", "directory"))
+        updated = self._read(roster.player, ctx.team.team_id, player.player_id)
+        assert updated is not None
+        return updated, False
+
+    def remove_player(self, actor: Actor, who: str, team_id: str | None = None) -> PlayerView:
+        ctx = self.captain_context(actor, team_id, "remove players")
+        target = self.find_player(ctx, who)
+        result = self._dispatch(actor, team.RemovePlayer(team_id=ctx.team.team_id,
+                                                         player_id=target.player_id))
+        self._settle(result.position, ("roster", "directory"))
+        return target
+
+    def appoint_captain(self, actor: Actor, who: str, team_id: str | None = None) -> PlayerView:
+        ctx = self.captain_context(actor, team_id, "appoint captains")
+        target = self.find_player(ctx, who)
+        result = self._dispatch(actor, team.AppointCaptain(team_id=ctx.team.team_id,
+                                                           player_id=target.player_id))
+        self._settle(result.position, ("roster", "directory"))
+        return target
+
+    def relieve_captain(self, actor: Actor, who: str, team_id: str | None = None) -> PlayerView:
+        ctx = self.captain_context(actor, team_id, "relieve captains")
+        target = self.find_player(ctx, who)
+        result = self._dispatch(actor, team.RelieveCaptain(team_id=ctx.team.team_id,
+                                                           player_id=target.player_id))
+        self._settle(result.position, ("roster", "directory"))
+        return target
+
+    def change_settings(self, actor: Actor, *, team_id: str | None = None,
+                        **changes: Any) -> TeamView:
+        ctx = self.captain_context(actor, team_id, "change team settings")
+        if changes.get("timezone") is not None:
+            known_zone(changes["timezone"])
+        result = self._dispatch(actor, team.ChangeTeamSettings(team_id=ctx.team.team_id,
+                                                               **changes))
+        self._settle(result.position, ("roster",))
+        updated = self._read(roster.team, ctx.team.team_id)
+        assert updated is not None
+        return updated
+
+    def unsubscribe_email(self, team_id: str, player_id: str) -> None:
+        result = self._dispatch(Actor.player(team_id, player_id), team.UnsubscribeEmail(
+            team_id=team_id, player_id=player_id))
+        self._settle(result.position, ("roster",))
+
+    def _profile(self, actor: Actor, name: str | None) -> PlayerProfile:
+        player_id = new_id()
+        if actor.kind is ActorKind.CONSOLE:
+            email = clean_email(actor.ref)
+            display = name or email.split("@")[0].replace(".", " ").title()
+            return PlayerProfile(player_id=player_id, name=clean_text(display, "name", MAX_NAME),
+                                 email=email)
+        if actor.kind is ActorKind.SLACK:
+            return PlayerProfile(player_id=player_id, name=name or "Captain",
+                                 slack_user=actor.ref)
+        if actor.kind is ActorKind.DISCORD:
+            return PlayerProfile(player_id=player_id, name=name or "Captain",
+                                 discord_user=actor.ref)
+        raise DomainError("cannot_create_team", "Teams are created from chat or the console.")
+
+
+def _same(known: str | None, given: str) -> bool:
+    """Whether a contact on file is the one given (emails in any case)."""
+    return known is not None and known.casefold() == given.casefold()
