@@ -14,8 +14,10 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
+from datetime import datetime, timedelta
 from email.message import EmailMessage
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -54,11 +56,14 @@ def test_the_seed_story_through_the_console_email_and_the_answer_page(
         env: dict[str, str], smtp_inbox: tuple[Inbox, int]) -> None:
     inbox, _ = smtp_inbox
     captain = "captain@example.com"
+    # A week ahead on the real clock (the command line runs on it), in the team's zone.
+    day = datetime.now(ZoneInfo("America/Toronto")).date() + timedelta(days=7)
+    evening = datetime(day.year, day.month, day.day, 19, tzinfo=ZoneInfo("America/Toronto"))
     steps = [
         ("/attend team create The Alchemists tz America/Toronto", "Created The Alchemists"),
         ("/attend team add Alice McGee alice@example.com", "Added Alice McGee"),
-        ("/attend schedule 2026-12-05 19:00 at Monarch Park vs Hawks",
-         "Scheduled G1 · Sat Dec 5, 7:00 PM EST vs Hawks at Monarch Park"),
+        (f"/attend schedule {day:%Y-%m-%d} 19:00 at Monarch Park vs Hawks",
+         f"Scheduled G1 · {day:%a %b} {day.day}, 7:00 PM {evening:%Z} vs Hawks at Monarch Park"),
         ("/attend check G1", "Asked 2 players about G1"),
     ]
     for line, expected in steps:
@@ -96,7 +101,7 @@ def test_the_seed_story_through_the_console_email_and_the_answer_page(
         assert "Maybe 1" in status.stdout, status.stdout
         assert "Alice McGee — “running late”" in status.stdout
 
-        refused = say(env, "/attend schedule 2026-12-06 19:00", "alice@example.com")
+        refused = say(env, f"/attend schedule {day:%Y-%m-%d} 20:00", "alice@example.com")
         assert refused.returncode == 1
         assert "Only a captain can schedule games" in refused.stdout
     finally:
