@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from bot import grammar, text
+from bot import grammar, text, words
 from bot.links import LINK_LIFETIME, BoardLinks
 from bot.when import WhenError, describe, parse_when
 from core.actors import Actor
@@ -202,7 +202,7 @@ class CommandRunner:
                 result = service.answer(actor, Answer(word), ref=ref, note=note,
                                         on_behalf_of=behalf, team_id=team_id)
                 who = "You're" if behalf is None else f"{result.player.name} is"
-                said = {"yes": "in", "no": "out", "maybe": "a maybe"}[word]
+                said = words.ANSWER[Answer(word)].state
                 head = (f"{who} {said} for {result.game.handle}." if result.changed
                         else f"{who} already {said} for {result.game.handle}.")
                 line = next((ln for ln in result.board.lines

@@ -16,7 +16,7 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
-from bot import chat
+from bot import chat, words
 from core.aggregates.common import Answer
 from core.notifications import Notification
 from core.service.views import AnswerResult
@@ -39,7 +39,7 @@ def answer_buttons(check_id: str, current: Answer | None) -> ActionsBlock:
     """Yes / No / Maybe. The value names the check only: who answers is whoever Slack says
     tapped, so a forged value can at most answer for the tapper, on a check they're in."""
     return ActionsBlock(block_id=f"attend:{check_id}", elements=[
-        ButtonElement(text=PlainTextObject(text=chat.LABELS[answer]),
+        ButtonElement(text=PlainTextObject(text=words.ANSWER[answer].button),
                       action_id=f"{ACTION_PREFIX}{answer.value}", value=check_id,
                       style="primary" if answer is current else None)
         for answer in Answer])
