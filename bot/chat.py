@@ -12,13 +12,12 @@ from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 from bot import text as texts
+from bot import words
 from bot.when import describe
 from core.aggregates.common import Answer
 from core.notifications import Notification, NotificationKind
 from core.service.views import AnswerResult
 
-LABELS = {Answer.YES: "Yes, I'm in", Answer.NO: "Can't make it", Answer.MAYBE: "Maybe"}
-_SAID = {Answer.YES: "✅ You're in", Answer.NO: "❌ You're out", Answer.MAYBE: "❔ You're a maybe"}
 # Messages a player can still answer from; the others carry no buttons.
 _ANSWERABLE = (NotificationKind.INVITATION, NotificationKind.REMINDER,
                NotificationKind.RESCHEDULE, NotificationKind.WAITLIST_PROMOTION,
@@ -68,7 +67,7 @@ def answered(result: AnswerResult, m: Markup) -> Message:
     team, game, board = result.team, result.game, result.board
     zone = ZoneInfo(team.timezone)
     when = describe(game.starts_at, zone)
-    said = _SAID[result.answer]
+    said = f"{words.mark(result.answer)} {words.ANSWER[result.answer].stand}"
     line = next((ln for ln in board.lines if ln.player_id == result.player.player_id), None)
     if line is not None and line.waitlist_position is not None:
         said = f"⏳ The game is full: you're #{line.waitlist_position} on the waitlist"

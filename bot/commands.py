@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from bot import grammar, text
+from bot import grammar, text, words
 from bot.links import LINK_LIFETIME, BoardLinks
 from bot.when import WhenError, describe, parse_when
 from core.actors import Actor
@@ -59,12 +59,19 @@ class CommandRunner:
         """Run ``line``; ``team``, or ``--team NAME`` at the end of the line, names the team
         for someone on several; ``timezone`` (where the platform says the person is) is a
         new team's zone when they name none."""
+        line, named = _team_option(line)
+        return self.run_command(actor, lambda: grammar.parse(line), team=named or team,
+                                timezone=timezone)
+
+    def run_command(self, actor: Actor, build: Callable[[], grammar.Command], *,
+                    team: str | None = None, timezone: str | None = None) -> Reply:
+        """Run the command ``build`` makes (from typed options, say, with
+        :mod:`bot.grammar.typed`); a value it refuses is a reply like any other. ``team`` and
+        ``timezone`` as for :meth:`run`."""
         try:
-            line, named = _team_option(line)
-            named = named or team
-            team_id = None if named is None else self._team_named(actor, named)
-            command = grammar.parse(line)
-            return Reply(self._execute(actor, command, team_id,
+            named = " ".join(team.split()) if team else None
+            team_id = None if not named else self._team_named(actor, named)
+            return Reply(self._execute(actor, build(), team_id,
                                        timezone or self._default_timezone))
         except grammar.GrammarError as error:
             return Reply(f"{error.message}\nUsage: {error.usage}", ok=False)
@@ -202,7 +209,7 @@ class CommandRunner:
                 result = service.answer(actor, Answer(word), ref=ref, note=note,
                                         on_behalf_of=behalf, team_id=team_id)
                 who = "You're" if behalf is None else f"{result.player.name} is"
-                said = {"yes": "in", "no": "out", "maybe": "a maybe"}[word]
+                said = words.ANSWER[Answer(word)].state
                 head = (f"{who} {said} for {result.game.handle}." if result.changed
                         else f"{who} already {said} for {result.game.handle}.")
                 line = next((ln for ln in result.board.lines

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from zoneinfo import ZoneInfo
 
+from bot import words
 from bot.when import describe
 from core.projections.board import BoardView
 from core.projections.player_games import PlayerGameView
 from core.projections.roster import PlayerView, TeamView
 from core.projections.schedule import GameView
-
-MARK = {"yes": "✅", "no": "❌", "maybe": "❔", None: "·"}
 
 
 def game_line(team: TeamView, game: GameView) -> str:
@@ -52,8 +51,7 @@ def board_text(team: TeamView, game: GameView, board: BoardView | None) -> str:
     if board.open and board.deadline is not None:
         lines.append(f"Answers close {describe(board.deadline, ZoneInfo(team.timezone))}")
     for line in board.lines:
-        mark = MARK[line.answer.value if line.answer else None]
-        text = f"{mark} {line.name}"
+        text = f"{words.mark(line.answer)} {line.name}"
         if line.waitlist_position is not None:
             text += f" (waitlist #{line.waitlist_position})"
         if line.note:

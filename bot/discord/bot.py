@@ -1,7 +1,9 @@
 """The Discord bot: the ``/attend`` command group, DM button taps, and DMs for delivery.
 
-Each sub-command's options are written out as a line of the ``/attend`` grammar and run as
-the console and Slack run it, so the rules and the replies are the same everywhere. Discord
+Each sub-command's typed options become the ``/attend`` grammar's command directly
+(:mod:`bot.grammar.typed`: never a line of text parsed again, so what someone typed in one
+option cannot spill into another), run as the console and Slack run theirs, so the rules and
+the replies are the same everywhere. Discord
 wants an answer within 3 seconds: a reply ready in time is sent at once (only the person
 who asked sees it); a slower one is deferred ("Attend is thinking…") and sent when ready.
 A tap on Yes / No / Maybe is recorded for whoever Discord says tapped, and the DM is edited
@@ -22,8 +24,10 @@ from typing import Any, Literal, TypeVar
 import discord
 from discord import app_commands
 
+from bot import grammar
 from bot.commands import CommandRunner
 from bot.discord import messages
+from bot.grammar import Command, Mention, typed
 from bot.links import BoardLinks
 from core.actors import Actor
 from core.aggregates.common import Answer
@@ -62,10 +66,12 @@ class AttendBot(discord.Client):
         self.logged_in.set()
         log.info("Discord: signed in as %s (application %s)", self.user, self.application_id)
 
-    async def run_line(self, interaction: discord.Interaction[Any], line: str) -> None:
-        """Run one grammar line as the user who typed the command; reply only to them."""
+    async def run_command(self, interaction: discord.Interaction[Any],
+                          build: Callable[[], Command], team: str | None = None) -> None:
+        """Run the command ``build`` makes as the user who typed it; reply only to them."""
         actor = _actor(interaction.user)
-        work = asyncio.ensure_future(asyncio.to_thread(self.runner.run, actor, line))
+        work = asyncio.ensure_future(asyncio.to_thread(self.runner.run_command, actor, build,
+                                                       team=team))
         if await self._in_time(work):
             await interaction.response.send_message(_reply(work.result().text),
                                                     ephemeral=True)
@@ -108,8 +114,8 @@ def _reply(text: str) -> str:
     return messages.clip(messages.escape(text))
 
 
-def _line(*parts: str | None) -> str:
-    return " ".join(p.strip() for p in parts if p and p.strip())
+def _mention(user: discord.User | discord.Member) -> Mention:
+    return Mention(platform="discord", user_id=str(user.id))
 
 
 # discord.py reads the options from the annotations, in this module's globals.
@@ -124,25 +130,26 @@ _ON_A_GAME = (("check", "Ask everyone about a game now (captains)"),
               ("remind", "Nudge those who haven't answered or said maybe (captains)"))
 
 
-def _on_a_game(run: Callable[..., Awaitable[None]], word: str,
-               description: str) -> app_commands.Command[Any, Any, None]:
-    """``/attend <word> [game] [team]``, written as ``<word> <game> --team <team>``."""
+def _on_a_game(run: Callable[[Interaction, Team, Callable[[], Command]], Awaitable[None]],
+               word: str, description: str) -> app_commands.Command[Any, Any, None]:
+    """``/attend <word> [game] [team]``."""
     @app_commands.describe(game=_GAME, team=_WHICH_TEAM)
     async def command(interaction: Interaction, game: str = "next", team: Team = None) -> None:
-        await run(interaction, team, word, game)
+        await run(interaction, team, lambda: typed.on_a_game(word, game))
 
     return app_commands.Command(name=word, description=description, callback=command)
 
 
 def attend_commands(bot: AttendBot) -> app_commands.Group:
-    """``/attend`` and ``/attend team``: typed options, each written as a grammar line.
+    """``/attend`` and ``/attend team``: typed options, each made into its command.
     Every command but help and team create takes ``team``, for someone on several."""
     attend = app_commands.Group(name="attend", description="Schedule games, ask the team, "
                                 "see who's coming")
     group = app_commands.Group(name="team", description="The team and its players",
                                parent=attend)
-    def run(interaction: Interaction, team: Team, *parts: str | None) -> Awaitable[None]:
-        return bot.run_line(interaction, _line(*parts, team and f"--team {team}"))
+    def run(interaction: Interaction, team: Team,
+            build: Callable[[], Command]) -> Awaitable[None]:
+        return bot.run_command(interaction, build, team)
 
     def describe(**options: str) -> Callable[[T], T]:
         return app_commands.describe(team=_WHICH_TEAM, **options)
@@ -150,20 +157,20 @@ def attend_commands(bot: AttendBot) -> app_commands.Group:
     @attend.command(name="help", description="How to use Attend")
     @app_commands.describe(topic="A command to explain, like schedule")
     async def help_(interaction: Interaction, topic: str | None = None) -> None:
-        await run(interaction, None, "help", topic)
+        await run(interaction, None, lambda: typed.help_(topic))
 
     @attend.command(description="Schedule a game (captains)")
     @describe(when="When, in the team's time: sat 7pm, tomorrow 18:30, 2026-12-05 19:00",
               opponent="Who you play", location="Where you play")
     async def schedule(interaction: Interaction, when: str, opponent: str | None = None,
                        location: str | None = None, team: Team = None) -> None:
-        await run(interaction, team, "schedule", when, location and f"at {location}",
-                  opponent and f"vs {opponent}")
+        await run(interaction, team, lambda: typed.schedule(when=when, location=location,
+                                                           opponent=opponent))
 
     @attend.command(description="The upcoming games")
     @describe()
     async def games(interaction: Interaction, team: Team = None) -> None:
-        await run(interaction, team, "games")
+        await run(interaction, team, grammar.Games)
 
     # The commands that take only a game: /attend check, status, board, remind.
     for word, description in _ON_A_GAME:
@@ -173,19 +180,19 @@ def attend_commands(bot: AttendBot) -> app_commands.Group:
     @describe(game=_GAME, reason="Told to the players")
     async def cancel(interaction: Interaction, game: str, reason: str | None = None,
                      team: Team = None) -> None:
-        await run(interaction, team, "cancel", game, reason)
+        await run(interaction, team, lambda: typed.cancel(game=game, reason=reason))
 
     @attend.command(description="Move a game; answers are kept (captains)")
     @describe(game=_GAME, when="The new time")
     async def reschedule(interaction: Interaction, game: str, when: str,
                          team: Team = None) -> None:
-        await run(interaction, team, "reschedule", game, when)
+        await run(interaction, team, lambda: typed.reschedule(game=game, when=when))
 
     @attend.command(description="Close answers at a time before the game (captains)")
     @describe(when="When answers close, or none", game=_GAME)
     async def deadline(interaction: Interaction, when: str, game: str = "next",
                        team: Team = None) -> None:
-        await run(interaction, team, "deadline", game, when)
+        await run(interaction, team, lambda: typed.deadline(game=game, when=when))
 
     @attend.command(description="Answer for yourself, or as a captain for a player")
     @describe(answer="Are you coming?", game=_GAME, note="A note for the captain",
@@ -193,19 +200,19 @@ def attend_commands(bot: AttendBot) -> app_commands.Group:
     async def answer(interaction: Interaction, answer: Literal["yes", "no", "maybe"],
                      game: str = "next", note: str | None = None,
                      player: discord.User | None = None, team: Team = None) -> None:
-        await run(interaction, team, "answer", game, answer,
-                  f"for <@{player.id}> --" if player else None, note)
+        await run(interaction, team, lambda: typed.answer(
+            game=game, answer=answer, note=note, player=_mention(player) if player else None))
 
     @attend.command(description="Your upcoming games and answers")
     @describe()
     async def me(interaction: Interaction, team: Team = None) -> None:
-        await run(interaction, team, "me")
+        await run(interaction, team, grammar.Me)
 
     @group.command(description="Start a team; you become its captain")
     @app_commands.describe(name="The team's name",
                            timezone="Where its games are played, like America/Toronto")
     async def create(interaction: Interaction, name: str, timezone: str | None = None) -> None:
-        await run(interaction, None, "team create", name, timezone and f"tz {timezone}")
+        await run(interaction, None, lambda: typed.create_team(name=name, timezone=timezone))
 
     @group.command(description="Add a player, by Discord account and/or email (captains)")
     @describe(member="Their Discord account", email="Their email address",
@@ -214,30 +221,30 @@ def attend_commands(bot: AttendBot) -> app_commands.Group:
                   email: str | None = None, name: str | None = None,
                   team: Team = None) -> None:
         shown = name or (member.display_name if member else None)
-        await run(interaction, team, "team add", shown, email,
-                  f"<@{member.id}>" if member else None)
+        await run(interaction, team, lambda: typed.add_player(
+            name=shown, email=email, mention=_mention(member) if member else None))
 
     @group.command(description="Take a player off the roster (captains)")
     @describe(player=_PLAYER)
     async def remove(interaction: Interaction, player: str, team: Team = None) -> None:
-        await run(interaction, team, "team remove", player)
+        await run(interaction, team, lambda: typed.remove_player(player))
 
     @group.command(description="The players and how each is reached")
     @describe()
     async def roster(interaction: Interaction, team: Team = None) -> None:
-        await run(interaction, team, "team roster")
+        await run(interaction, team, grammar.Roster)
 
     @group.command(description="Make a player a captain, or stop them being one (captains)")
     @describe(player=_PLAYER, relieve="Stop them being a captain")
     async def captain(interaction: Interaction, player: str, relieve: bool = False,
                       team: Team = None) -> None:
-        await run(interaction, team, "team captain", "remove" if relieve else None, player)
+        await run(interaction, team, lambda: typed.captain(player, relieve=relieve))
 
     @group.command(description="Show the team's settings, or change some (captains)")
     @describe(changes="Like: tz America/Toronto lead 48h reminders 24h,3h min 8 max 14")
     async def settings(interaction: Interaction, changes: str | None = None,
                        team: Team = None) -> None:
-        await run(interaction, team, "team settings", changes)
+        await run(interaction, team, lambda: typed.settings(changes))
 
     return attend
 

@@ -11,7 +11,7 @@ from typing import Any
 import discord
 from discord.utils import escape_markdown, escape_mentions
 
-from bot import chat
+from bot import chat, words
 from core.aggregates.common import Answer
 from core.notifications import Notification
 from core.service.views import AnswerResult
@@ -36,7 +36,7 @@ class AnswerButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=CUST
 
     def __init__(self, check_id: str, answer: Answer, *, chosen: bool = False) -> None:
         super().__init__(discord.ui.Button(
-            label=chat.LABELS[answer], custom_id=f"attend:{check_id}:{answer.value}",
+            label=words.ANSWER[answer].button, custom_id=f"attend:{check_id}:{answer.value}",
             style=_STYLE[answer] if chosen else discord.ButtonStyle.secondary))
         self.check_id = check_id
         self.answer = answer

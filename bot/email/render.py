@@ -16,11 +16,13 @@ from email.utils import format_datetime, make_msgid
 
 import jinja2
 
+from bot import words
 from bot.email.models import CaptainAlertEmail, CaptainAlertKind, GameEmail, GameEmailKind
+from core.aggregates.common import Answer
 
 Email = GameEmail | CaptainAlertEmail
 
-ANSWER_LABELS = {"yes": "Yes", "no": "No", "maybe": "Maybe"}
+ANSWER_LABELS = {answer.value: words.ANSWER[answer].short for answer in Answer}
 ANSWER_COLORS = {"yes": "#15803d", "no": "#b91c1c", "maybe": "#a16207"}
 
 

@@ -6,7 +6,8 @@ understood raises :class:`GrammarError` carrying a short reason and the sub-comm
 
 Modules: ``commands`` (what text is read into), ``usage`` (usage lines, help, the error),
 ``parser`` (:func:`parse`), which hands each sub-command to ``team``, ``settings`` or
-``games``; ``readers`` holds the small readers they share.
+``games``; ``readers`` holds the small readers they share. ``typed`` makes the same commands
+from a platform's typed options (Discord's), one value per field, with the same readers.
 """
 
 from __future__ import annotations

@@ -38,7 +38,7 @@ def parse(text: str) -> Command:
 _TOPICS = {k.split()[-1]: k for k in USAGE} | {k: k for k in USAGE} | {"team": "team"}
 
 
-def _help(words: Sequence[str]) -> Help:
+def parse_help(words: Sequence[str]) -> Help:
     if not words:
         return Help()
     topic = " ".join(words).lower().removeprefix("/attend ")
@@ -56,7 +56,7 @@ def _no_args(command: Command, key: str) -> Callable[[Sequence[str]], Command]:
 
 
 _COMMANDS: dict[str, Callable[[Sequence[str]], Command]] = {
-    "help": _help,
+    "help": parse_help,
     "schedule": parse_schedule,
     "games": _no_args(Games(), "games"),
     "check": lambda w: Check(game=game_or_next(w, "check")),

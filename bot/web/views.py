@@ -2,25 +2,24 @@
 
 from __future__ import annotations
 
+from bot import words
 from core.aggregates.common import Answer
 from core.aggregates.game import GameStatus
 from core.projections.board import BoardLine, BoardView
 from core.projections.schedule import GameView
 
 ANSWERS = tuple(answer.value for answer in Answer)  # yes, no, maybe: button order
-BUTTON = {"yes": "Yes, I'm in", "no": "No, I can't", "maybe": "Maybe"}
-SHORT = {"yes": "Yes", "no": "No", "maybe": "Maybe"}
+BUTTON = {answer.value: words.ANSWER[answer].page_button for answer in Answer}
+SHORT = {answer.value: words.ANSWER[answer].short for answer in Answer}
 
 
 def headline(line: BoardLine | None) -> str:
     """Where the player stands, in a few words."""
     if line is None or line.answer is None:
         return "You haven't answered yet"
-    if line.answer is Answer.YES:
-        if line.waitlist_position is not None:
-            return f"You're on the waitlist (#{line.waitlist_position})"
-        return "You're in"
-    return "You're out" if line.answer is Answer.NO else "You're a maybe"
+    if line.answer is Answer.YES and line.waitlist_position is not None:
+        return f"You're on the waitlist (#{line.waitlist_position})"
+    return words.ANSWER[line.answer].stand
 
 
 def closed_reason(game: GameView, board: BoardView | None) -> str | None:

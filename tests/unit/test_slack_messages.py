@@ -4,8 +4,9 @@ counts, and nothing a person typed ever turning into a mention or a link."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
-from bot.slack.messages import notification
+from bot.slack import messages
 from core.aggregates.common import Answer
 from core.notifications import Notification, NotificationKind, Recipient
 
@@ -18,6 +19,28 @@ def note(kind: NotificationKind, **fields: object) -> Notification:
         starts_at=datetime(2026, 12, 6, 0, 0, tzinfo=UTC), opponent="Hawks",
         location="Monarch Park", check_id="c1")
     return Notification(kind=kind, **{**defaults, **fields})  # type: ignore[arg-type]
+
+
+def notification(n: Notification) -> tuple[str, list[dict[str, Any]]]:
+    """The fallback text and the blocks as Slack receives them (JSON objects)."""
+    text, blocks = messages.notification(n)
+    return text, [block.to_dict() for block in blocks]
+
+
+def test_slack_receives_a_section_and_the_three_buttons_in_block_kits_shape() -> None:
+    _, blocks = notification(note(NotificationKind.REMINDER, current_answer=Answer.NO))
+    lines = ("*Reminder: are you coming?*\n*The Alchemists* vs *Hawks*\n"
+             "Sat Dec 5, 7:00 PM EST · Monarch Park\nYour answer: *no*. Tap to change it.")
+
+    def button(answer: str, label: str) -> dict[str, Any]:
+        return {"type": "button", "action_id": f"attend_{answer}", "value": "c1",
+                "text": {"type": "plain_text", "text": label}}
+
+    assert blocks == [
+        {"type": "section", "text": {"type": "mrkdwn", "text": lines}},
+        {"type": "actions", "block_id": "attend:c1", "elements": [
+            button("yes", "Yes, I'm in"), {**button("no", "Can't make it"), "style": "primary"},
+            button("maybe", "Maybe")]}]
 
 
 def test_an_invitation_shows_the_game_in_the_teams_time_with_three_buttons() -> None:
