@@ -1,0 +1,114 @@
+"""``decide``: the game's rules, from a command and the state to new events."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import assert_never
+
+from core.aggregates.game.commands import (
+    CancelGame,
+    CheckAttendance,
+    EndGame,
+    GameCommand,
+    RescheduleGame,
+    ScheduleGame,
+    StartGame,
+)
+from core.aggregates.game.events import (
+    AttendanceCheckStarted,
+    GameCancelled,
+    GameEnded,
+    GameEvent,
+    GameRescheduled,
+    GameScheduled,
+    GameStarted,
+)
+from core.aggregates.game.state import GameState, GameStatus
+from core.errors import DomainError
+
+_CANCELLED = "That game was cancelled, so it can't be {}."
+_ENDED = "That game is over, so it can't be {}."
+
+
+def decide(state: GameState, command: GameCommand, *, now: datetime) -> list[GameEvent]:
+    if isinstance(command, ScheduleGame):
+        if state.game_id is not None:
+            raise DomainError("game_already_scheduled", "That game is already on the schedule.")
+        _refuse_past(command.starts_at, now)
+        return [
+            GameScheduled(
+                game_id=command.game_id,
+                team_id=command.team_id,
+                starts_at=command.starts_at,
+                location=command.location,
+                opponent=command.opponent,
+                original_text=command.original_text,
+            )
+        ]
+    if state.game_id is None or state.starts_at is None:
+        raise DomainError("game_not_found", "There is no such game on the schedule.")
+    game_id, status = state.game_id, state.status
+    match command:
+        case RescheduleGame(starts_at=starts_at):
+            _refuse(status, GameStatus.CANCELLED, GameStatus.ENDED, action="rescheduled")
+            if status is GameStatus.STARTED:
+                raise DomainError("game_started", "That game has started; it can't be moved.")
+            if starts_at == state.starts_at:
+                return []
+            _refuse_past(starts_at, now)
+            return [
+                GameRescheduled(
+                    game_id=game_id,
+                    previous_starts_at=state.starts_at,
+                    starts_at=starts_at,
+                    original_text=command.original_text,
+                )
+            ]
+        case CancelGame(reason=reason):
+            if status is GameStatus.CANCELLED:
+                return []
+            _refuse(status, GameStatus.ENDED, action="cancelled")
+            return [GameCancelled(game_id=game_id, reason=reason, cancelled_at=now)]
+        case StartGame():
+            _refuse(status, GameStatus.CANCELLED, GameStatus.ENDED, action="started")
+            if status is GameStatus.STARTED:
+                return []
+            return [GameStarted(game_id=game_id, started_at=now)]
+        case EndGame():
+            if status is GameStatus.ENDED:
+                return []
+            _refuse(status, GameStatus.CANCELLED, action="ended")
+            if status is not GameStatus.STARTED:
+                raise DomainError("game_not_started", "That game hasn't started yet.")
+            return [GameEnded(game_id=game_id, ended_at=now)]
+        case CheckAttendance(team_id=team_id, check_id=check_id):
+            if team_id != state.team_id:
+                raise DomainError("wrong_team", "That game belongs to another team.")
+            if check_id == state.check_id:
+                return []
+            _refuse(status, GameStatus.CANCELLED, GameStatus.ENDED, action="checked for attendance")
+            if status is GameStatus.STARTED:
+                raise DomainError("game_started", "That game has already started.")
+            if state.check_id is not None:
+                raise DomainError(
+                    "check_already_started", "Attendance for that game is already being checked."
+                )
+            return [
+                AttendanceCheckStarted(
+                    game_id=game_id, team_id=team_id, check_id=check_id, starts_at=state.starts_at
+                )
+            ]
+        case _:
+            assert_never(command)
+
+
+def _refuse_past(starts_at: datetime, now: datetime) -> None:
+    if starts_at <= now:
+        raise DomainError("start_in_past", "That time has already passed; pick a later one.")
+
+
+def _refuse(status: GameStatus, *refused: GameStatus, action: str) -> None:
+    if status in refused:
+        if status is GameStatus.CANCELLED:
+            raise DomainError("game_cancelled", _CANCELLED.format(action))
+        raise DomainError("game_ended", _ENDED.format(action))
