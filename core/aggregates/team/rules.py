@@ -141,8 +141,7 @@ def _register(state: TeamState, command: RegisterTeam) -> list[TeamEvent]:
         raise DomainError("team_already_registered", f"{state.name} is already registered.")
     _require_name(command.name)
     _require_name(command.captain.name)
-    settings = replace(UNREGISTERED_SETTINGS, timezone=command.timezone)
-    _validate(settings)
+    settings = replace(UNREGISTERED_SETTINGS, timezone=command.timezone)  # checks the zone
     captain = command.captain.player_id
     return [
         TeamRegistered(
@@ -197,17 +196,15 @@ def _refuse_last_captain(state: TeamState, member: TeamMember, verb: str) -> Non
 
 
 def _changed_settings(current: TeamSettings, command: ChangeTeamSettings) -> TeamSettings:
+    """The settings after ``command``; :class:`TeamSettings` refuses values that make no sense."""
     if (command.clear_min_players and command.min_players is not None) or (
         command.clear_max_players and command.max_players is not None
     ):
         raise DomainError("invalid_settings", "Either set a player limit or clear it, not both.")
-
-    settings = TeamSettings(
+    return TeamSettings(
         timezone=_given(command.timezone, current.timezone),
         check_lead_minutes=_given(command.check_lead_minutes, current.check_lead_minutes),
-        reminder_minutes=tuple(
-            sorted(set(_given(command.reminder_minutes, current.reminder_minutes)), reverse=True)
-        ),
+        reminder_minutes=_given(command.reminder_minutes, current.reminder_minutes),
         min_players=(
             None if command.clear_min_players else _given(command.min_players, current.min_players)
         ),
@@ -216,31 +213,7 @@ def _changed_settings(current: TeamSettings, command: ChangeTeamSettings) -> Tea
         ),
         game_length_minutes=_given(command.game_length_minutes, current.game_length_minutes),
     )
-    _validate(settings)
-    return settings
 
 
 def _given(new: T | None, old: T) -> T:
     return old if new is None else new
-
-
-def _validate(settings: TeamSettings) -> None:
-    problem = _settings_problem(settings)
-    if problem:
-        raise DomainError("invalid_settings", problem)
-
-
-def _settings_problem(s: TeamSettings) -> str | None:
-    if not s.timezone.strip():
-        return "Please give the team's time zone, like Europe/Berlin."
-    if s.check_lead_minutes <= 0:
-        return "The check must start some time before the game."
-    if any(r <= 0 or r >= s.check_lead_minutes for r in s.reminder_minutes):
-        return "Reminders must fall between the start of the check and the game."
-    if s.min_players is not None and s.min_players < 1:
-        return "The minimum number of players must be at least 1."
-    if s.max_players is not None and s.max_players < max(1, s.min_players or 1):
-        return "The maximum number of players can't be below the minimum."
-    if s.game_length_minutes <= 0:
-        return "A game must last some time."
-    return None
