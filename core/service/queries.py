@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from core.actors import Actor
-from core.errors import DomainError
+from core.errors import DomainError, Refusal
 from core.projections import board as boards
 from core.projections import player_games, roster, schedule, season
 from core.projections.player_games import PlayerGameView
@@ -62,7 +62,7 @@ class Queries(ServiceBase):
         """What a signed email link shows; refuses links to withdrawn invitations."""
         found_board = self._read(boards.board, check_id)
         if found_board is None:
-            raise DomainError("unknown_check", "This link is for a game we can't find.")
+            raise DomainError(Refusal.UNKNOWN_CHECK, "This link is for a game we can't find.")
         found_game = self._read(schedule.game, found_board.game_id)
         team_view = self._read(roster.team, found_board.team_id)
         assert found_game is not None and team_view is not None

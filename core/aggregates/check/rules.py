@@ -43,7 +43,7 @@ from core.aggregates.check.events import (
 )
 from core.aggregates.check.state import CheckState
 from core.aggregates.common import Answer, Invitee
-from core.errors import DomainError
+from core.errors import DomainError, Refusal
 
 LATE_DROP_OUT_WINDOW = timedelta(hours=24)
 DEADLINE_REASON = "answer deadline"  # why a check closed at its captain's deadline
@@ -135,13 +135,15 @@ def decide(state: CheckState, command: CheckCommand, *, now: datetime) -> list[C
 
 def _opened(state: CheckState) -> CheckState:
     if state.check_id is None:
-        raise DomainError("check_not_open", "Attendance for that game isn't being checked yet.")
+        raise DomainError(
+            Refusal.CHECK_NOT_OPEN, "Attendance for that game isn't being checked yet.")
     return state
 
 
 def _active(state: CheckState) -> CheckState:
     if _opened(state).closed:
-        raise DomainError("check_closed", "This attendance check is closed; answers are final.")
+        raise DomainError(
+            Refusal.CHECK_CLOSED, "This attendance check is closed; answers are final.")
     return state
 
 
@@ -175,7 +177,7 @@ def _open(command: OpenCheck, now: datetime) -> list[CheckEvent]:
 def _answer(state: CheckState, command: RecordAnswer, now: datetime) -> list[CheckEvent]:
     current = state.invitee(command.player_id)
     if current is None:
-        raise DomainError("not_invited", "You weren't invited to answer for this game.")
+        raise DomainError(Refusal.NOT_INVITED, "You weren't invited to answer for this game.")
     note = (command.note or "").strip() or None
     if command.answer == current.answer and (command.note is None or note == current.note):
         return []
@@ -265,11 +267,12 @@ def _deadline(state: CheckState, command: SetAnswerDeadline, now: datetime) -> l
     if deadline == state.deadline:
         return []
     if deadline <= now:
-        raise DomainError("deadline_in_past", "That deadline has passed already; pick a time "
+        raise DomainError(Refusal.DEADLINE_IN_PAST, "That deadline has passed already; pick a time "
                           "still ahead.")
     if state.starts_at is not None and deadline > state.starts_at:
-        raise DomainError("deadline_after_start", "Answers can't close after the game starts; "
-                          "pick a time before it.")
+        raise DomainError(
+            Refusal.DEADLINE_AFTER_START, "Answers can't close after the game starts; "
+            "pick a time before it.")
     return [AnswerDeadlineSet(check_id=command.check_id, deadline=deadline)]
 
 

@@ -24,7 +24,7 @@ from core.aggregates.game.events import (
     GameStarted,
 )
 from core.aggregates.game.state import GameState, GameStatus
-from core.errors import DomainError
+from core.errors import DomainError, Refusal
 
 _CANCELLED = "That game was cancelled, so it can't be {}."
 _ENDED = "That game is over, so it can't be {}."
@@ -33,7 +33,8 @@ _ENDED = "That game is over, so it can't be {}."
 def decide(state: GameState, command: GameCommand, *, now: datetime) -> list[GameEvent]:
     if isinstance(command, ScheduleGame):
         if state.game_id is not None:
-            raise DomainError("game_already_scheduled", "That game is already on the schedule.")
+            raise DomainError(
+                Refusal.GAME_ALREADY_SCHEDULED, "That game is already on the schedule.")
         _refuse_past(command.starts_at, now)
         return [
             GameScheduled(
@@ -46,13 +47,13 @@ def decide(state: GameState, command: GameCommand, *, now: datetime) -> list[Gam
             )
         ]
     if state.game_id is None or state.starts_at is None:
-        raise DomainError("game_not_found", "There is no such game on the schedule.")
+        raise DomainError(Refusal.GAME_NOT_FOUND, "There is no such game on the schedule.")
     game_id, status = state.game_id, state.status
     match command:
         case RescheduleGame(starts_at=starts_at):
             _refuse(status, GameStatus.CANCELLED, GameStatus.ENDED, action="rescheduled")
             if status is GameStatus.STARTED:
-                raise DomainError("game_started", "That game has started; it can't be moved.")
+                raise DomainError(Refusal.GAME_STARTED, "That game has started; it can't be moved.")
             if starts_at == state.starts_at:
                 return []
             _refuse_past(starts_at, now)
@@ -79,20 +80,19 @@ def decide(state: GameState, command: GameCommand, *, now: datetime) -> list[Gam
                 return []
             _refuse(status, GameStatus.CANCELLED, action="ended")
             if status is not GameStatus.STARTED:
-                raise DomainError("game_not_started", "That game hasn't started yet.")
+                raise DomainError(Refusal.GAME_NOT_STARTED, "That game hasn't started yet.")
             return [GameEnded(game_id=game_id, ended_at=now)]
         case CheckAttendance(team_id=team_id, check_id=check_id):
             if team_id != state.team_id:
-                raise DomainError("wrong_team", "That game belongs to another team.")
+                raise DomainError(Refusal.WRONG_TEAM, "That game belongs to another team.")
             if check_id == state.check_id:
                 return []
             _refuse(status, GameStatus.CANCELLED, GameStatus.ENDED, action="checked for attendance")
             if status is GameStatus.STARTED:
-                raise DomainError("game_started", "That game has already started.")
+                raise DomainError(Refusal.GAME_STARTED, "That game has already started.")
             if state.check_id is not None:
-                raise DomainError(
-                    "check_already_started", "Attendance for that game is already being checked."
-                )
+                raise DomainError(Refusal.CHECK_ALREADY_STARTED,
+                                  "Attendance for that game is already being checked.")
             return [
                 AttendanceCheckStarted(
                     game_id=game_id, team_id=team_id, check_id=check_id, starts_at=state.starts_at
@@ -104,11 +104,11 @@ def decide(state: GameState, command: GameCommand, *, now: datetime) -> list[Gam
 
 def _refuse_past(starts_at: datetime, now: datetime) -> None:
     if starts_at <= now:
-        raise DomainError("start_in_past", "That time has already passed; pick a later one.")
+        raise DomainError(Refusal.START_IN_PAST, "That time has already passed; pick a later one.")
 
 
 def _refuse(status: GameStatus, *refused: GameStatus, action: str) -> None:
     if status in refused:
         if status is GameStatus.CANCELLED:
-            raise DomainError("game_cancelled", _CANCELLED.format(action))
-        raise DomainError("game_ended", _ENDED.format(action))
+            raise DomainError(Refusal.GAME_CANCELLED, _CANCELLED.format(action))
+        raise DomainError(Refusal.GAME_ENDED, _ENDED.format(action))

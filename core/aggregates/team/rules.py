@@ -39,7 +39,7 @@ from core.aggregates.team.events import (
 )
 from core.aggregates.team.settings import TeamSettings
 from core.aggregates.team.state import UNREGISTERED_SETTINGS, TeamMember, TeamState
-from core.errors import DomainError
+from core.errors import DomainError, Refusal
 
 T = TypeVar("T")
 
@@ -48,7 +48,7 @@ def decide(state: TeamState, command: TeamCommand, *, now: datetime) -> list[Tea
     if isinstance(command, RegisterTeam):
         return _register(state, command)
     if state.team_id is None:
-        raise DomainError("team_not_found", "That team isn't registered yet.")
+        raise DomainError(Refusal.TEAM_NOT_FOUND, "That team isn't registered yet.")
     team_id = state.team_id
     match command:
         case RenameTeam(name=name):
@@ -56,7 +56,7 @@ def decide(state: TeamState, command: TeamCommand, *, now: datetime) -> list[Tea
             return [] if name == state.name else [TeamRenamed(team_id=team_id, name=name)]
         case AddPlayer(player=player):
             _require_name(player.name)
-            _refuse_clash(state, player, "player_already_on_team")
+            _refuse_clash(state, player, Refusal.PLAYER_ALREADY_ON_TEAM)
             return [PlayerJoinedTeam(team_id=team_id, player=player)]
         case UpdatePlayerContact(player_id=player_id):
             member = _member(state, player_id)
@@ -68,7 +68,7 @@ def decide(state: TeamState, command: TeamCommand, *, now: datetime) -> list[Tea
             )
             if updated == member.profile:
                 return []
-            _refuse_clash(state, updated, "contact_in_use", ignore=player_id)
+            _refuse_clash(state, updated, Refusal.CONTACT_IN_USE, ignore=player_id)
             return [
                 PlayerContactUpdated(
                     team_id=team_id,
@@ -92,7 +92,7 @@ def decide(state: TeamState, command: TeamCommand, *, now: datetime) -> list[Tea
         case RelieveCaptain(player_id=player_id):
             member = _member(state, player_id)
             if not member.captain:
-                raise DomainError("not_a_captain", f"{member.profile.name} isn't a captain.")
+                raise DomainError(Refusal.NOT_A_CAPTAIN, f"{member.profile.name} isn't a captain.")
             _refuse_last_captain(state, member, "relieve")
             return [CaptainRelieved(team_id=team_id, player_id=player_id)]
         case ChangeTeamSettings():
@@ -138,7 +138,7 @@ def decide(state: TeamState, command: TeamCommand, *, now: datetime) -> list[Tea
 
 def _register(state: TeamState, command: RegisterTeam) -> list[TeamEvent]:
     if state.team_id is not None:
-        raise DomainError("team_already_registered", f"{state.name} is already registered.")
+        raise DomainError(Refusal.TEAM_ALREADY_REGISTERED, f"{state.name} is already registered.")
     _require_name(command.name)
     _require_name(command.captain.name)
     settings = replace(UNREGISTERED_SETTINGS, timezone=command.timezone)  # checks the zone
@@ -159,18 +159,18 @@ def _register(state: TeamState, command: RegisterTeam) -> list[TeamEvent]:
 
 def _require_name(name: str) -> None:
     if not name.strip():
-        raise DomainError("name_required", "Please give a name.")
+        raise DomainError(Refusal.NAME_REQUIRED, "Please give a name.")
 
 
 def _member(state: TeamState, player_id: str) -> TeamMember:
     member = state.member(player_id)
     if member is None:
-        raise DomainError("player_not_on_team", "That player isn't on this team.")
+        raise DomainError(Refusal.PLAYER_NOT_ON_TEAM, "That player isn't on this team.")
     return member
 
 
 def _refuse_clash(
-    state: TeamState, player: PlayerProfile, code: str, *, ignore: str | None = None
+    state: TeamState, player: PlayerProfile, code: Refusal, *, ignore: str | None = None
 ) -> None:
     for member in state.members:
         known = member.profile
@@ -188,8 +188,7 @@ def _refuse_clash(
 
 def _refuse_last_captain(state: TeamState, member: TeamMember, verb: str) -> None:
     if state.captains == (member.profile.player_id,):
-        raise DomainError(
-            "last_captain",
+        raise DomainError(Refusal.LAST_CAPTAIN,
             f"{member.profile.name} is the only captain; appoint another captain "
             f"before you {verb} them.",
         )
@@ -200,7 +199,8 @@ def _changed_settings(current: TeamSettings, command: ChangeTeamSettings) -> Tea
     if (command.clear_min_players and command.min_players is not None) or (
         command.clear_max_players and command.max_players is not None
     ):
-        raise DomainError("invalid_settings", "Either set a player limit or clear it, not both.")
+        raise DomainError(
+            Refusal.INVALID_SETTINGS, "Either set a player limit or clear it, not both.")
     return TeamSettings(
         timezone=_given(command.timezone, current.timezone),
         check_lead_minutes=_given(command.check_lead_minutes, current.check_lead_minutes),

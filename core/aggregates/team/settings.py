@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from core.errors import DomainError
+from core.errors import DomainError, Refusal
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -28,7 +28,7 @@ class TeamSettings:
         object.__setattr__(self, "reminder_minutes", reminders)  # frozen: set once, here
         problem = self._problem()
         if problem is not None:
-            raise DomainError("invalid_settings", problem)
+            raise DomainError(Refusal.INVALID_SETTINGS, problem)
 
     def _problem(self) -> str | None:
         if not self.timezone.strip():
