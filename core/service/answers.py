@@ -11,8 +11,8 @@ from core.projections import board as boards
 from core.projections import schedule
 from core.projections.roster import PlayerView, TeamView
 from core.projections.schedule import GameView
-from core.service.checks import clean_text, friendlier, no_check_yet
 from core.service.queries import Queries
+from core.service.refusals import clean_text, friendlier, no_check_yet
 from core.service.views import AnswerResult
 
 

@@ -5,6 +5,7 @@ commands go through the router."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Hashable, Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from contextvars import ContextVar
@@ -23,12 +24,21 @@ from core.projections.directory import Membership
 from core.projections.roster import PlayerView
 from core.projections.schedule import GameView
 from core.router import Clock, DispatchResult, Router
-from core.service.checks import poll_until
 from core.service.views import Context, GameStatusView
 
 T = TypeVar("T")
 # Waits until the named read models have caught up with a position (see bootstrap).
 Settle = Callable[[int, Sequence[str]], None]
+
+
+def poll_until(predicate: Callable[[], bool], timeout: float = 10.0) -> bool:
+    """Wait until ``predicate()`` holds (checking every 20 ms); False after ``timeout`` s."""
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.02)
+    return True
 
 
 class _Reading:

@@ -13,7 +13,7 @@ from core.projections import roster
 from core.projections.roster import PlayerView, TeamView
 from core.router import new_id
 from core.service.base import ServiceBase
-from core.service.checks import clean_email, clean_text, known_zone
+from core.service.refusals import clean_email, clean_text, known_zone
 from core.service.views import Context
 
 

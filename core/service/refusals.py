@@ -1,11 +1,11 @@
-"""Input checks and friendlier refusals, shared by the service's requests."""
+"""The service's own refusals: input it can't use (a blank or overlong text, an email or
+time zone it can't read), and the aggregates' refusals retold for the game the person named
+(the aggregate knows the check, not its handle or why it closed)."""
 
 from __future__ import annotations
 
 import functools
 import re
-import time
-from collections.abc import Callable
 from datetime import datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
@@ -76,13 +76,3 @@ def known_zone(name: str) -> ZoneInfo:
 
 
 _known_zones = functools.cache(available_timezones)
-
-
-def poll_until(predicate: Callable[[], bool], timeout: float = 10.0) -> bool:
-    """Wait until ``predicate()`` holds (checking every 20 ms); False after ``timeout`` s."""
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.02)
-    return True
