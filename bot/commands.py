@@ -178,6 +178,7 @@ class CommandRunner:
                 except DomainError as error:
                     if error.code is not Refusal.DEADLINE_AFTER_START:
                         raise
+                    # The refusal's words, and when the game starts, in the team's zone.
                     found = service.game(ctx, ref)
                     raise DomainError(error.code, f"{error.message} {found.handle} starts "
                                       f"{describe(found.starts_at, ctx.zone)}.") from None

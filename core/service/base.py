@@ -27,6 +27,8 @@ from core.router import Clock, DispatchResult, Router
 from core.service.views import Context, GameStatusView
 
 T = TypeVar("T")
+_NOT_ON_A_TEAM = ("You're not on a team yet. Ask your captain to add you, or start one with "
+                  "/attend team create NAME tz ZONE.")
 # Waits until the named read models have caught up with a position (see bootstrap).
 Settle = Callable[[int, Sequence[str]], None]
 
@@ -142,9 +144,7 @@ class ServiceBase:
             if team_id is not None and self._read(roster.team, team_id) is not None:
                 raise DomainError(Refusal.NOT_ON_TEAM, "You're not on this team. Ask a captain to "
                                   "add you with /attend team add.")
-            raise DomainError(
-                Refusal.NOT_ON_A_TEAM, "You're not on a team yet. Ask your captain to "
-                "add you, or start one with /attend team create NAME tz ZONE.")
+            raise DomainError(Refusal.NOT_ON_A_TEAM, _NOT_ON_A_TEAM)
         if len(mine) > 1:
             names = ", ".join(sorted(m.team_name for m in mine))
             raise DomainError(
@@ -159,15 +159,18 @@ class ServiceBase:
                                                   membership.player_id),
                                        roster.player, membership.team_id, membership.player_id)
         if team_view is None or player_view is None:  # the read model is catching up
-            raise DomainError(Refusal.NOT_ON_A_TEAM, "You're not on a team yet.")
+            raise DomainError(Refusal.NOT_ON_A_TEAM, _NOT_ON_A_TEAM)
         return Context(team=team_view, player=player_view)
 
     def captain_context(self, actor: Actor, team_id: str | None, doing: str) -> Context:
         ctx = self.context(actor, team_id)
+        self._refuse_unless_captain(ctx, doing)
+        return ctx
+
+    def _refuse_unless_captain(self, ctx: Context, doing: str) -> None:
         if not ctx.player.captain:
             captains = ", ".join(p.name for p in self._read(roster.captains, ctx.team.team_id))
             raise DomainError(Refusal.CAPTAIN_ONLY, f"Only a captain can {doing}. Ask {captains}.")
-        return ctx
 
     def find_player(self, ctx: Context, who: str) -> PlayerView:
         """A teammate by email, mention or (unambiguous, case-insensitive) name."""

@@ -1,6 +1,7 @@
-"""The service's own refusals: input it can't use (a blank or overlong text, an email or
-time zone it can't read), and the aggregates' refusals retold for the game the person named
-(the aggregate knows the check, not its handle or why it closed)."""
+"""The refusals the service words itself, each in this one place: input it can't use (a
+blank or overlong text, an email or time zone it can't read), and the aggregates' refusals
+retold for the game the person named (the aggregate knows the check, not its handle or why
+it closed)."""
 
 from __future__ import annotations
 
@@ -22,7 +23,18 @@ def no_check_yet(found: GameView) -> DomainError:
         f"start it with /attend check {found.handle}.")
 
 
+def unknown_check(what: str) -> DomainError:
+    """``what`` (a link, a message) names a check that isn't on the board."""
+    return DomainError(Refusal.UNKNOWN_CHECK, f"This {what} is for a game Attend can't find.")
+
+
+def no_longer_invited() -> DomainError:
+    return DomainError(Refusal.NOT_INVITED, "You're no longer on this team, so this "
+                       "invitation was withdrawn.")
+
+
 def friendlier(error: DomainError, found: GameView, now: datetime) -> DomainError:
+    """An answer's refusal, told for the game ``found``."""
     if error.code is Refusal.CHECK_CLOSED:
         if found.status == game.GameStatus.SCHEDULED and found.starts_at > now:
             # Only the captain's deadline closes a check before its game starts.
@@ -37,13 +49,12 @@ def friendlier(error: DomainError, found: GameView, now: datetime) -> DomainErro
 
 
 def deadline_refused(error: DomainError, found: GameView, verb: str = "set") -> DomainError:
+    """A deadline's refusal, told for the game ``found`` (the aggregate's own words for a
+    deadline after the start already say all there is: the adapter adds when that is)."""
     if error.code is Refusal.CHECK_CLOSED:
         return DomainError(
             Refusal.CHECK_CLOSED, f"Answers for {found.handle} are closed already, so "
             f"there's no deadline left to {verb}.")
-    if error.code is Refusal.DEADLINE_AFTER_START:
-        return DomainError(Refusal.DEADLINE_AFTER_START, f"Answers for {found.handle} can't close "
-                           "after the game starts; pick an earlier time.")
     return error
 
 

@@ -272,7 +272,7 @@ def _deadline(state: CheckState, command: SetAnswerDeadline, now: datetime) -> l
     if state.starts_at is not None and deadline > state.starts_at:
         raise DomainError(
             Refusal.DEADLINE_AFTER_START, "Answers can't close after the game starts; "
-            "pick a time before it.")
+            "pick an earlier time.")
     return [AnswerDeadlineSet(check_id=command.check_id, deadline=deadline)]
 
 

@@ -26,8 +26,12 @@ from core.aggregates.game.events import (
 from core.aggregates.game.state import GameState, GameStatus
 from core.errors import DomainError, Refusal
 
-_CANCELLED = "That game was cancelled, so it can't be {}."
-_ENDED = "That game is over, so it can't be {}."
+# Why a game that moved on can't be changed: one wording per status, the change filled in.
+_MOVED_ON = {
+    GameStatus.CANCELLED: (Refusal.GAME_CANCELLED, "That game was cancelled, so it can't be {}."),
+    GameStatus.STARTED: (Refusal.GAME_STARTED, "That game has started, so it can't be {}."),
+    GameStatus.ENDED: (Refusal.GAME_ENDED, "That game is over, so it can't be {}."),
+}
 
 
 def decide(state: GameState, command: GameCommand, *, now: datetime) -> list[GameEvent]:
@@ -51,9 +55,8 @@ def decide(state: GameState, command: GameCommand, *, now: datetime) -> list[Gam
     game_id, status = state.game_id, state.status
     match command:
         case RescheduleGame(starts_at=starts_at):
-            _refuse(status, GameStatus.CANCELLED, GameStatus.ENDED, action="rescheduled")
-            if status is GameStatus.STARTED:
-                raise DomainError(Refusal.GAME_STARTED, "That game has started; it can't be moved.")
+            _refuse(status, GameStatus.CANCELLED, GameStatus.ENDED, GameStatus.STARTED,
+                    action="rescheduled")
             if starts_at == state.starts_at:
                 return []
             _refuse_past(starts_at, now)
@@ -87,9 +90,8 @@ def decide(state: GameState, command: GameCommand, *, now: datetime) -> list[Gam
                 raise DomainError(Refusal.WRONG_TEAM, "That game belongs to another team.")
             if check_id == state.check_id:
                 return []
-            _refuse(status, GameStatus.CANCELLED, GameStatus.ENDED, action="checked for attendance")
-            if status is GameStatus.STARTED:
-                raise DomainError(Refusal.GAME_STARTED, "That game has already started.")
+            _refuse(status, GameStatus.CANCELLED, GameStatus.ENDED, GameStatus.STARTED,
+                    action="checked for attendance")
             if state.check_id is not None:
                 raise DomainError(Refusal.CHECK_ALREADY_STARTED,
                                   "Attendance for that game is already being checked.")
@@ -109,6 +111,5 @@ def _refuse_past(starts_at: datetime, now: datetime) -> None:
 
 def _refuse(status: GameStatus, *refused: GameStatus, action: str) -> None:
     if status in refused:
-        if status is GameStatus.CANCELLED:
-            raise DomainError(Refusal.GAME_CANCELLED, _CANCELLED.format(action))
-        raise DomainError(Refusal.GAME_ENDED, _ENDED.format(action))
+        code, message = _MOVED_ON[status]
+        raise DomainError(code, message.format(action))
