@@ -32,12 +32,14 @@ Decisions the rules leave open:
   open until the start; clearing when none is set records nothing.
 
 The package's modules: ``commands`` commands (and their union); ``events`` events (and their
-union); ``state`` the state and ``evolve``; ``rules`` ``decide`` and the rules it enforces.
+union); ``state`` the state and ``evolve``; ``rules`` ``decide`` and the rules it enforces,
+``answers`` those on an answer and the places it moves.
 """
 
 from __future__ import annotations
 
 from core.aggregates import Aggregate, message_types
+from core.aggregates.check.answers import LATE_DROP_OUT_WINDOW
 from core.aggregates.check.commands import (
     AlertIfBelowMinimum,
     CheckCommand,
@@ -74,7 +76,7 @@ from core.aggregates.check.events import (
     PlayerWaitlisted,
     RemindersRequested,
 )
-from core.aggregates.check.rules import DEADLINE_REASON, LATE_DROP_OUT_WINDOW, decide
+from core.aggregates.check.rules import DEADLINE_REASON, decide
 from core.aggregates.check.state import CheckState, Delivery, InviteeAnswer, evolve
 
 CHECK: Aggregate[CheckState] = Aggregate(

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import assert_never
 
+from core.aggregates.check.answers import answer, place_lost
 from core.aggregates.check.commands import (
     AlertIfBelowMinimum,
     CheckCommand,
@@ -24,28 +25,22 @@ from core.aggregates.check.commands import (
 from core.aggregates.check.events import (
     AnswerDeadlineCleared,
     AnswerDeadlineSet,
-    AnswerRecorded,
     CheckBelowMinimum,
     CheckClosed,
     CheckEvent,
     CheckMoved,
     CheckOpened,
-    CheckReachedMinimum,
     DeliveryFailed,
     InvitationWithdrawn,
-    LateDropOut,
     MessageDelivered,
     MinimumChecked,
     PlayerInvited,
-    PlayerPromoted,
-    PlayerWaitlisted,
     RemindersRequested,
 )
 from core.aggregates.check.state import CheckState
-from core.aggregates.common import Answer, Invitee
+from core.aggregates.common import Invitee
 from core.errors import DomainError, Refusal
 
-LATE_DROP_OUT_WINDOW = timedelta(hours=24)
 DEADLINE_REASON = "answer deadline"  # why a check closed at its captain's deadline
 
 
@@ -72,9 +67,9 @@ def decide(state: CheckState, command: CheckCommand, *, now: datetime) -> list[C
             if _active(state).invitee(player_id) is None:
                 return []
             withdrawn = InvitationWithdrawn(check_id=check_id, player_id=player_id)
-            return [withdrawn, *_place_lost(state, check_id, player_id, None, now)]
+            return [withdrawn, *place_lost(state, check_id, player_id, None, now)]
         case RecordAnswer():
-            return _answer(_active(state), command, now)
+            return answer(_active(state), command, now)
         case RemindNonResponders(check_id=check_id, reminder_key=key):
             if key in _active(state).reminders_sent:
                 return []
@@ -172,77 +167,6 @@ def _open(command: OpenCheck, now: datetime) -> list[CheckEvent]:
             for invitee in first.values()
         ),
     ]
-
-
-def _answer(state: CheckState, command: RecordAnswer, now: datetime) -> list[CheckEvent]:
-    current = state.invitee(command.player_id)
-    if current is None:
-        raise DomainError(Refusal.NOT_INVITED, "You weren't invited to answer for this game.")
-    note = (command.note or "").strip() or None
-    if command.answer == current.answer and (command.note is None or note == current.note):
-        return []
-    recorded = AnswerRecorded(
-        check_id=command.check_id,
-        player_id=command.player_id,
-        answer=command.answer,
-        previous=current.answer,
-        note=note,
-        source=command.source,
-        answered_at=now,
-    )
-    if command.answer == current.answer:
-        return [recorded]
-    if command.answer is Answer.YES:
-        return [recorded, *_place_taken(state, command.check_id, command.player_id)]
-    return [recorded, *_place_lost(state, command.check_id, command.player_id, command.answer, now)]
-
-
-def _place_taken(state: CheckState, check_id: str, player_id: str) -> list[CheckEvent]:
-    """Events after a new Yes: a place, or the end of the waitlist."""
-    yes_count = len(state.confirmed)
-    if state.max_players is not None and yes_count >= state.max_players:
-        return [
-            PlayerWaitlisted(
-                check_id=check_id, player_id=player_id, position=len(state.waitlist) + 1
-            )
-        ]
-    if state.min_players is not None and yes_count + 1 == state.min_players:
-        return [
-            CheckReachedMinimum(
-                check_id=check_id, yes_count=yes_count + 1, min_players=state.min_players
-            )
-        ]
-    return []
-
-
-def _place_lost(
-    state: CheckState, check_id: str, player_id: str, answer: Answer | None, now: datetime
-) -> list[CheckEvent]:
-    """Events after a confirmed player's Yes is gone: late drop-out, promotion, or shortfall."""
-    if player_id not in state.confirmed:
-        return []
-    events: list[CheckEvent] = []
-    ahead = (state.starts_at or now) - now
-    if ahead <= LATE_DROP_OUT_WINDOW:
-        events.append(
-            LateDropOut(
-                check_id=check_id,
-                player_id=player_id,
-                answer=answer,
-                hours_before_start=ahead / timedelta(hours=1),
-            )
-        )
-    if state.waitlist:
-        events.append(PlayerPromoted(check_id=check_id, player_id=state.waitlist[0]))
-    elif state.min_players is not None and len(state.confirmed) == state.min_players:
-        events.append(
-            CheckBelowMinimum(
-                check_id=check_id,
-                yes_count=state.min_players - 1,
-                min_players=state.min_players,
-            )
-        )
-    return events
 
 
 def _still_counting(state: CheckState, now: datetime) -> bool:
