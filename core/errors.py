@@ -22,7 +22,8 @@ class RefusalKind(enum.Enum):
 
 class Refusal(enum.StrEnum):
     """Why the core said no. A value is logged and kept in the scheduler's error text, so
-    values never change; a new refusal is a new member (``kind`` says which sort it is)."""
+    values never change; a new refusal is a new member, of kind REFUSED unless ``_KINDS``
+    below names another."""
 
     # RefusalKind.NOT_FOUND
     UNKNOWN_CHECK = "unknown_check"
