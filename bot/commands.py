@@ -17,7 +17,7 @@ from bot.links import LINK_LIFETIME, BoardLinks
 from bot.when import WhenError, describe, parse_when
 from core.actors import Actor
 from core.aggregates.common import Answer
-from core.errors import DomainError
+from core.errors import DomainError, Refusal
 from core.service import AttendService, Context
 
 
@@ -84,7 +84,7 @@ class CommandRunner:
             if membership.team_name.lower() == name.lower():
                 return membership.team_id
         teams = ", ".join(sorted(m.team_name for m in mine)) or "none yet"
-        raise DomainError("unknown_team", f"You're not on a team called {name!r} "
+        raise DomainError(Refusal.UNKNOWN_TEAM, f"You're not on a team called {name!r} "
                           f"(yours: {teams}).")
 
     def _when(self, ctx: Context, when_text: str) -> datetime:
@@ -105,7 +105,7 @@ class CommandRunner:
                 slack = discord = None
                 if mention is not None and mention.platform == "slack":
                     if not ctx.team.slack_workspace:
-                        raise DomainError("no_workspace", "Slack mentions work from Slack; "
+                        raise DomainError(Refusal.NO_WORKSPACE, "Slack mentions work from Slack; "
                                           "give an email address here.")
                     slack = f"{ctx.team.slack_workspace}:{mention.user_id}"
                 elif mention is not None:
@@ -183,8 +183,9 @@ class CommandRunner:
                 try:
                     status = service.set_deadline(actor, ref, deadline, ctx.team.team_id)
                 except DomainError as error:
-                    if error.code != "deadline_after_start":
+                    if error.code is not Refusal.DEADLINE_AFTER_START:
                         raise
+                    # The refusal's words, and when the game starts, in the team's zone.
                     found = service.game(ctx, ref)
                     raise DomainError(error.code, f"{error.message} {found.handle} starts "
                                       f"{describe(found.starts_at, ctx.zone)}.") from None

@@ -1,10 +1,93 @@
-"""One error hierarchy for the whole core.
+"""One error hierarchy for the whole core, and the one vocabulary of refusals.
 
-Every refusal a user can see is a :class:`DomainError` with a stable ``code`` (for tests,
-logs and adapters that pick their own wording) and a ``message`` fit to show a person.
+Every refusal a user can see is a :class:`DomainError` with a :class:`Refusal` code (stable,
+for tests, logs and adapters) and a ``message`` fit to show a person. Each code belongs to
+one :class:`RefusalKind`, which adapters turn into an HTTP status or a tone; they match on
+the kind, or on a member, never on a string.
 """
 
 from __future__ import annotations
+
+import enum
+
+
+class RefusalKind(enum.Enum):
+    """What sort of no a refusal is."""
+
+    NOT_FOUND = "not found"  # what the request names isn't there
+    NOT_ALLOWED = "not allowed"  # it is there, but not for this person
+    CLOSED = "closed"  # the game or check has moved on: too late for that
+    REFUSED = "refused"  # anything else: input that can't be used, or a rule says no
+
+
+class Refusal(enum.StrEnum):
+    """Why the core said no. A value is logged and kept in the scheduler's error text, so
+    values never change; a new refusal is a new member, of kind REFUSED unless ``_KINDS``
+    below names another."""
+
+    # RefusalKind.NOT_FOUND
+    UNKNOWN_CHECK = "unknown_check"
+    UNKNOWN_GAME = "unknown_game"
+    TEAM_NOT_FOUND = "team_not_found"
+    # RefusalKind.NOT_ALLOWED
+    NOT_INVITED = "not_invited"
+    NOT_ON_TEAM = "not_on_team"
+    PLAYER_NOT_ON_TEAM = "player_not_on_team"
+    NOT_A_CAPTAIN = "not_a_captain"
+    # RefusalKind.CLOSED
+    CHECK_CLOSED = "check_closed"
+    CHECK_NOT_OPEN = "check_not_open"
+    GAME_CANCELLED = "game_cancelled"
+    GAME_ENDED = "game_ended"
+    # RefusalKind.REFUSED: who is asking
+    NOT_ON_A_TEAM = "not_on_a_team"
+    WHICH_TEAM = "which_team"
+    UNKNOWN_TEAM = "unknown_team"
+    CAPTAIN_ONLY = "captain_only"
+    CANNOT_CREATE_TEAM = "cannot_create_team"
+    # RefusalKind.REFUSED: the team and its players
+    TEAM_ALREADY_REGISTERED = "team_already_registered"
+    PLAYER_ALREADY_ON_TEAM = "player_already_on_team"
+    CONTACT_IN_USE = "contact_in_use"
+    CONTACTS_OF_SEVERAL = "contacts_of_several"
+    NO_CONTACT = "no_contact"
+    NO_WORKSPACE = "no_workspace"
+    UNKNOWN_PLAYER = "unknown_player"
+    AMBIGUOUS_PLAYER = "ambiguous_player"
+    LAST_CAPTAIN = "last_captain"
+    # RefusalKind.REFUSED: games and their checks
+    GAME_NOT_FOUND = "game_not_found"
+    NO_UPCOMING_GAME = "no_upcoming_game"
+    NO_CHECK = "no_check"
+    GAME_ALREADY_SCHEDULED = "game_already_scheduled"
+    GAME_STARTED = "game_started"
+    GAME_NOT_STARTED = "game_not_started"
+    CHECK_ALREADY_STARTED = "check_already_started"
+    WRONG_TEAM = "wrong_team"
+    START_IN_PAST = "start_in_past"
+    DEADLINE_IN_PAST = "deadline_in_past"
+    DEADLINE_AFTER_START = "deadline_after_start"
+    # RefusalKind.REFUSED: input that can't be used
+    NAME_REQUIRED = "name_required"
+    EMPTY_TEXT = "empty_text"
+    TOO_LONG = "too_long"
+    INVALID_EMAIL = "invalid_email"
+    INVALID_TIMEZONE = "invalid_timezone"
+    INVALID_SETTINGS = "invalid_settings"
+
+    @property
+    def kind(self) -> RefusalKind:
+        return _KINDS.get(self, RefusalKind.REFUSED)
+
+
+_KINDS: dict[str, RefusalKind] = {
+    **dict.fromkeys((Refusal.UNKNOWN_CHECK, Refusal.UNKNOWN_GAME, Refusal.TEAM_NOT_FOUND),
+                    RefusalKind.NOT_FOUND),
+    **dict.fromkeys((Refusal.NOT_INVITED, Refusal.NOT_ON_TEAM, Refusal.PLAYER_NOT_ON_TEAM,
+                     Refusal.NOT_A_CAPTAIN), RefusalKind.NOT_ALLOWED),
+    **dict.fromkeys((Refusal.CHECK_CLOSED, Refusal.CHECK_NOT_OPEN, Refusal.GAME_CANCELLED,
+                     Refusal.GAME_ENDED), RefusalKind.CLOSED),
+}
 
 
 class AttendError(Exception):
@@ -14,13 +97,17 @@ class AttendError(Exception):
 class DomainError(AttendError):
     """A rule refused a command. ``code`` is stable; ``message`` is for people."""
 
-    def __init__(self, code: str, message: str) -> None:
+    def __init__(self, code: Refusal, message: str) -> None:
         super().__init__(message)
         self.code = code
         self.message = message
 
+    @property
+    def kind(self) -> RefusalKind:
+        return _KINDS.get(self.code, RefusalKind.REFUSED)
+
     def __repr__(self) -> str:
-        return f"DomainError({self.code!r}, {self.message!r})"
+        return f"DomainError({str(self.code)!r}, {self.message!r})"
 
 
 class ConcurrencyError(AttendError):

@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from core.aggregates import Aggregate
-from core.errors import DomainError
+from core.errors import DomainError, Refusal
 from core.eventstore import HandlerTransaction, RecordedEvent
 from core.messages import MessageRegistry
 
@@ -50,7 +50,7 @@ def decide(state: TallyState, command: Any, *, now: datetime) -> list[Any]:
             return [] if state.opened else [TallyOpened(tally_id=tally_id, opened_at=now)]
         case AddToTally(tally_id=tally_id, amount=amount):
             if not state.opened:
-                raise DomainError("tally_not_open", "Open the tally first.")
+                raise DomainError(Refusal.CHECK_NOT_OPEN, "Open the tally first.")
             return [TallyAdded(tally_id=tally_id, amount=amount, total=state.total + amount)]
     raise TypeError(command)
 

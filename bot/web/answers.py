@@ -13,11 +13,11 @@ import math
 from aiohttp import web
 
 from bot.links import AnswerGrant
-from bot.web.errors import CLOSED, PageError
+from bot.web.errors import PageError
 from bot.web.site import Site, site_of
 from bot.web.views import ANSWERS, BUTTON, SHORT, closed_reason, headline, line_for
 from core.aggregates.common import Answer
-from core.errors import DomainError
+from core.errors import DomainError, Refusal, RefusalKind
 from core.projections.board import BoardView
 from core.projections.roster import TeamView
 from core.projections.schedule import GameView
@@ -63,10 +63,10 @@ async def record(request: web.Request) -> web.Response:
         result = await site.call(site.service.answer_by_link, grant.check_id, grant.player_id,
                                  Answer(said), note_text or None)
     except DomainError as error:
-        if error.code in CLOSED:  # closed between our look and the answer
+        if error.kind is RefusalKind.CLOSED:  # closed between our look and the answer
             again = await _invitation(site, grant)
             return _page(site, again.team, again.game, again.board, grant)
-        if error.code in ("empty_text", "too_long"):
+        if error.code in (Refusal.EMPTY_TEXT, Refusal.TOO_LONG):
             return _page(site, team, game, invitation.board, grant, status=400, picked=said,
                          error=error.message)
         raise

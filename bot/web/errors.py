@@ -15,13 +15,16 @@ from aiohttp.typedefs import Handler
 
 from bot.links import LinkExpired, LinkTampered
 from bot.web.site import site_of
-from core.errors import DomainError
+from core.errors import DomainError, RefusalKind
 
 log = logging.getLogger(__name__)
 
-FORBIDDEN = frozenset({"not_invited", "not_on_team", "player_not_on_team", "not_a_captain"})
-CLOSED = frozenset({"check_closed", "check_not_open", "game_cancelled", "game_ended"})
-NOT_FOUND = frozenset({"unknown_check", "unknown_game", "team_not_found"})
+STATUS = {
+    RefusalKind.NOT_FOUND: 404,
+    RefusalKind.NOT_ALLOWED: 403,
+    RefusalKind.CLOSED: 409,
+    RefusalKind.REFUSED: 400,
+}
 
 
 class PageError(Exception):
@@ -35,11 +38,7 @@ class PageError(Exception):
 
 
 def status_of(error: DomainError) -> int:
-    if error.code in FORBIDDEN:
-        return 403
-    if error.code in CLOSED:
-        return 409
-    return 404 if error.code in NOT_FOUND else 400
+    return STATUS[error.kind]
 
 
 @web.middleware

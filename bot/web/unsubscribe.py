@@ -15,11 +15,11 @@ from bot.links import UnsubscribeGrant
 from bot.web.errors import PageError
 from bot.web.site import Site, site_of
 from core.actors import Actor
-from core.errors import DomainError
+from core.errors import DomainError, Refusal
 
 log = logging.getLogger(__name__)
 ONE_CLICK = "One-Click"
-GONE = ("player_not_on_team", "team_not_found")
+GONE = (Refusal.PLAYER_NOT_ON_TEAM, Refusal.TEAM_NOT_FOUND)
 
 
 def routes() -> list[web.RouteDef]:

@@ -1,8 +1,9 @@
 """Aggregates: pure ``decide`` / ``evolve`` pairs that guard the rules.
 
-Each aggregate is one module holding its commands, events, state, ``decide`` and ``evolve``,
-and one :class:`Aggregate` value describing it to the router. Nothing here does I/O or reads
-the clock: ``now`` and every new id come in as arguments.
+Each aggregate is a package: its commands, its events (each list a union type), its state
+with ``evolve``, its rules in ``decide``, and in ``__init__`` one :class:`Aggregate` value
+describing it to the router, with the lists of message types read off the unions. Nothing
+here does I/O or reads the clock: ``now`` and every new id come in as arguments.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Generic, Protocol, TypeVar
+from typing import Any, Generic, Protocol, TypeVar, get_args
 
 S = TypeVar("S")
 
@@ -44,3 +45,8 @@ class Aggregate(Generic[S]):
         for event in events:
             current = self.evolve(current, event)
         return current
+
+
+def message_types(union: Any) -> tuple[type, ...]:
+    """The classes of a union of message types (``A | B | C``), in the order written."""
+    return get_args(union)

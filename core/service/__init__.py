@@ -8,7 +8,8 @@ is a :class:`DomainError` with a stable code and a message fit to show a person.
 
 One class, :class:`AttendService`, assembled from a module per kind of request: ``queries``
 (reading only), ``teams``, ``games`` (and their checks), ``answers``; ``base`` holds what
-they share, ``checks`` the input checks, ``views`` what they return.
+they share, ``refusals`` the refusals the service words itself, ``views`` what they
+return.
 """
 
 from __future__ import annotations
@@ -19,8 +20,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from core.service.answers import AnswerRequests
-from core.service.base import ServiceBase, Settle
-from core.service.checks import poll_until
+from core.service.base import ServiceBase, Settle, poll_until
 from core.service.games import GameRequests
 from core.service.teams import TeamRequests
 from core.service.views import AnswerResult, Context, GameStatusView, Invitation

@@ -11,8 +11,14 @@ from core.projections import board as boards
 from core.projections import schedule
 from core.projections.roster import PlayerView, TeamView
 from core.projections.schedule import GameView
-from core.service.checks import clean_text, friendlier, no_check_yet
 from core.service.queries import Queries
+from core.service.refusals import (
+    clean_text,
+    friendlier,
+    no_check_yet,
+    no_longer_invited,
+    unknown_check,
+)
 from core.service.views import AnswerResult
 
 
@@ -28,8 +34,7 @@ class AnswerRequests(Queries):
             found = self.game(ctx, ref)
         target, source = ctx.player, actor.answer_source
         if on_behalf_of is not None:
-            if not ctx.player.captain:
-                raise DomainError("captain_only", "Only a captain can answer for someone else.")
+            self._refuse_unless_captain(ctx, "answer for someone else")
             target, source = self.find_player(ctx, on_behalf_of), AnswerSource.CAPTAIN
         if found.check_id is None:
             raise no_check_yet(found)
@@ -39,8 +44,7 @@ class AnswerRequests(Queries):
                        note: str | None = None) -> AnswerResult:
         invitation = self.invitation(check_id, player_id)
         if invitation.player is None:
-            raise DomainError("not_invited", "You're no longer on this team, so this "
-                              "invitation was withdrawn.")
+            raise no_longer_invited()
         return self._record(Actor.player(invitation.team.team_id, player_id), invitation.team,
                             invitation.game, invitation.player, answer, note,
                             AnswerSource.EMAIL)
@@ -50,7 +54,7 @@ class AnswerRequests(Queries):
         the platform says tapped, never a value the button carries."""
         found_board = self._read(boards.board, check_id, with_history=False)
         if found_board is None:
-            raise DomainError("unknown_check", "This message is for a game Attend can't find.")
+            raise unknown_check("message")
         with self._one_connection():
             ctx = self.context(actor, found_board.team_id)
             found_game = self._read(schedule.game, found_board.game_id)

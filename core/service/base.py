@@ -5,6 +5,7 @@ commands go through the router."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Hashable, Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from contextvars import ContextVar
@@ -13,7 +14,7 @@ from typing import Any, TypeVar
 from sqlalchemy import Connection
 
 from core.actors import Actor, ActorKind
-from core.errors import DomainError
+from core.errors import DomainError, Refusal
 from core.eventstore.database import Database
 from core.gate import RequestGate
 from core.memo import Generation, ReadMemo, Stamp, no_generations
@@ -23,12 +24,23 @@ from core.projections.directory import Membership
 from core.projections.roster import PlayerView
 from core.projections.schedule import GameView
 from core.router import Clock, DispatchResult, Router
-from core.service.checks import poll_until
 from core.service.views import Context, GameStatusView
 
 T = TypeVar("T")
+_NOT_ON_A_TEAM = ("You're not on a team yet. Ask your captain to add you, or start one with "
+                  "/attend team create NAME tz ZONE.")
 # Waits until the named read models have caught up with a position (see bootstrap).
 Settle = Callable[[int, Sequence[str]], None]
+
+
+def poll_until(predicate: Callable[[], bool], timeout: float = 10.0) -> bool:
+    """Wait until ``predicate()`` holds (checking every 20 ms); False after ``timeout`` s."""
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.02)
+    return True
 
 
 class _Reading:
@@ -130,15 +142,15 @@ class ServiceBase:
             mine = [m for m in mine if m.team_id == team_id]
         if not mine:
             if team_id is not None and self._read(roster.team, team_id) is not None:
-                raise DomainError("not_on_team", "You're not on this team. Ask a captain to "
+                raise DomainError(Refusal.NOT_ON_TEAM, "You're not on this team. Ask a captain to "
                                   "add you with /attend team add.")
-            raise DomainError("not_on_a_team", "You're not on a team yet. Ask your captain to "
-                              "add you, or start one with /attend team create NAME tz ZONE.")
+            raise DomainError(Refusal.NOT_ON_A_TEAM, _NOT_ON_A_TEAM)
         if len(mine) > 1:
             names = ", ".join(sorted(m.team_name for m in mine))
-            raise DomainError("which_team", f"You're on several teams ({names}); say which one "
-                              "by adding --team NAME to the command (on Discord: the team "
-                              "option).")
+            raise DomainError(
+                Refusal.WHICH_TEAM, f"You're on several teams ({names}); say which one "
+                "by adding --team NAME to the command (on Discord: the team "
+                "option).")
         membership = mine[0]
         with self._one_connection():
             team_view = self._lookup("roster", ("team", membership.team_id), roster.team,
@@ -147,15 +159,18 @@ class ServiceBase:
                                                   membership.player_id),
                                        roster.player, membership.team_id, membership.player_id)
         if team_view is None or player_view is None:  # the read model is catching up
-            raise DomainError("not_on_a_team", "You're not on a team yet.")
+            raise DomainError(Refusal.NOT_ON_A_TEAM, _NOT_ON_A_TEAM)
         return Context(team=team_view, player=player_view)
 
     def captain_context(self, actor: Actor, team_id: str | None, doing: str) -> Context:
         ctx = self.context(actor, team_id)
+        self._refuse_unless_captain(ctx, doing)
+        return ctx
+
+    def _refuse_unless_captain(self, ctx: Context, doing: str) -> None:
         if not ctx.player.captain:
             captains = ", ".join(p.name for p in self._read(roster.captains, ctx.team.team_id))
-            raise DomainError("captain_only", f"Only a captain can {doing}. Ask {captains}.")
-        return ctx
+            raise DomainError(Refusal.CAPTAIN_ONLY, f"Only a captain can {doing}. Ask {captains}.")
 
     def find_player(self, ctx: Context, who: str) -> PlayerView:
         """A teammate by email, mention or (unambiguous, case-insensitive) name."""
@@ -170,10 +185,11 @@ class ServiceBase:
         if len(matches) == 1:
             return matches[0]
         if not matches:
-            raise DomainError("unknown_player", f"Nobody called {who!r} is on {ctx.team.name}. "
-                              "/attend team roster lists the team.")
+            raise DomainError(
+                Refusal.UNKNOWN_PLAYER, f"Nobody called {who!r} is on {ctx.team.name}. "
+                "/attend team roster lists the team.")
         names = ", ".join(p.name for p in matches)
-        raise DomainError("ambiguous_player", f"{who!r} could be {names}; use their email.")
+        raise DomainError(Refusal.AMBIGUOUS_PLAYER, f"{who!r} could be {names}; use their email.")
 
     def game(self, ctx: Context, ref: str) -> GameView:
         """A game by handle (``G3``) or ``next``."""
@@ -181,13 +197,14 @@ class ServiceBase:
         if ref.lower() in ("", "next"):
             found = self._read(schedule.next_game, ctx.team.team_id, self._clock())
             if found is None:
-                raise DomainError("no_upcoming_game", "There's no upcoming game. A captain can "
-                                  "schedule one with /attend schedule sat 7pm vs Hawks.")
+                raise DomainError(
+                    Refusal.NO_UPCOMING_GAME, "There's no upcoming game. A captain can "
+                    "schedule one with /attend schedule sat 7pm vs Hawks.")
             return found
         found = self._lookup("schedule", ("handle", ctx.team.team_id, ref.upper()),
                              schedule.game_by_handle, ctx.team.team_id, ref)
         if found is None:
-            raise DomainError("unknown_game", f"There's no game {ref.upper()} on "
+            raise DomainError(Refusal.UNKNOWN_GAME, f"There's no game {ref.upper()} on "
                               f"{ctx.team.name}'s schedule. /attend games lists them.")
         return found
 

@@ -12,7 +12,7 @@ from core.projections import board as boards
 from core.projections import schedule
 from core.router import DispatchResult, new_id
 from core.service.base import ServiceBase
-from core.service.checks import clean_text, deadline_refused, no_check_yet
+from core.service.refusals import clean_text, deadline_refused, no_check_yet
 from core.service.views import GameStatusView
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from core.actors import Actor
-from core.errors import DomainError
 from core.projections import board as boards
 from core.projections import player_games, roster, schedule, season
 from core.projections.player_games import PlayerGameView
@@ -11,6 +10,7 @@ from core.projections.roster import PlayerView, TeamView
 from core.projections.schedule import GameView
 from core.projections.season import SeasonLine
 from core.service.base import ServiceBase
+from core.service.refusals import unknown_check
 from core.service.views import Context, GameStatusView, Invitation
 
 
@@ -62,7 +62,7 @@ class Queries(ServiceBase):
         """What a signed email link shows; refuses links to withdrawn invitations."""
         found_board = self._read(boards.board, check_id)
         if found_board is None:
-            raise DomainError("unknown_check", "This link is for a game we can't find.")
+            raise unknown_check("link")
         found_game = self._read(schedule.game, found_board.game_id)
         team_view = self._read(roster.team, found_board.team_id)
         assert found_game is not None and team_view is not None

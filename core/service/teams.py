@@ -7,13 +7,13 @@ from typing import Any
 from core.actors import Actor, ActorKind
 from core.aggregates import team
 from core.aggregates.common import PlayerProfile
-from core.errors import DomainError
+from core.errors import DomainError, Refusal
 from core.limits import MAX_NAME
 from core.projections import roster
 from core.projections.roster import PlayerView, TeamView
 from core.router import new_id
 from core.service.base import ServiceBase
-from core.service.checks import clean_email, clean_text, known_zone
+from core.service.refusals import clean_email, clean_text, known_zone
 from core.service.views import Context
 
 
@@ -39,7 +39,7 @@ class TeamRequests(ServiceBase):
         name = clean_text(name, "player name", MAX_NAME)
         email = clean_email(email) if email else None
         if not (email or slack_user or discord_user):
-            raise DomainError("no_contact", f"How do we reach {name}? Give an email address "
+            raise DomainError(Refusal.NO_CONTACT, f"How do we reach {name}? Give an email address "
                               "or a Slack or Discord mention.")
         player_id = new_id()
         result = self._dispatch(actor, team.AddPlayer(team_id=ctx.team.team_id, player=(
@@ -67,7 +67,7 @@ class TeamRequests(ServiceBase):
                                    discord_user=discord_user, team_id=ctx.team.team_id), True
         if len(known) > 1:
             names = " and ".join(sorted(p.name for p in known.values()))
-            raise DomainError("contacts_of_several", f"Those contacts belong to {names}; "
+            raise DomainError(Refusal.CONTACTS_OF_SEVERAL, f"Those contacts belong to {names}; "
                               "give one player's at a time.")
         [player] = known.values()
         given = {"email": email, "Slack": slack_user, "Discord": discord_user}
@@ -75,10 +75,10 @@ class TeamRequests(ServiceBase):
                "Discord": player.discord_user}
         changed = {k for k, v in given.items() if v and not _same(has[k], v)}
         if not changed:
-            raise DomainError("player_already_on_team", f"{player.name} is already on "
+            raise DomainError(Refusal.PLAYER_ALREADY_ON_TEAM, f"{player.name} is already on "
                               f"{ctx.team.name}, reached that way.")
         if clash := sorted(k for k in changed if has[k]):
-            raise DomainError("contact_in_use", f"{player.name} already has a different "
+            raise DomainError(Refusal.CONTACT_IN_USE, f"{player.name} already has a different "
                               f"{' and '.join(clash)}; remove them and add them again to "
                               "change it.")
         result = self._dispatch(actor, team.UpdatePlayerContact(
@@ -144,7 +144,7 @@ class TeamRequests(ServiceBase):
         if actor.kind is ActorKind.DISCORD:
             return PlayerProfile(player_id=player_id, name=name or "Captain",
                                  discord_user=actor.ref)
-        raise DomainError("cannot_create_team", "Teams are created from chat or the console.")
+        raise DomainError(Refusal.CANNOT_CREATE_TEAM, "Teams are created from chat or the console.")
 
 
 def _same(known: str | None, given: str) -> bool:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from core.errors import DomainError
+from core.errors import DomainError, Refusal
 from core.eventstore import EventStore, HandlerTransaction, RecordedEvent, Snapshot
 from core.eventstore.database import Database
 from core.eventstore.memory import MemoryEventStore
@@ -69,7 +69,7 @@ def test_refusals_and_no_ops_record_nothing(store: EventStore, clock: FakeClock)
     router = Router(store, [TALLY], clock=clock)
     with pytest.raises(DomainError) as refused:
         router.dispatch(AddToTally(tally_id="a", amount=1), actor="t")
-    assert refused.value.code == "tally_not_open"
+    assert refused.value.code is Refusal.CHECK_NOT_OPEN
     router.dispatch(OpenTally(tally_id="a"), actor="t")
     assert not router.dispatch(OpenTally(tally_id="a"), actor="t").changed
     assert len(store.read_all()) == 1

@@ -181,7 +181,7 @@ def test_a_captain_sets_an_answer_deadline_in_the_teams_time_zone(app: App,
     with refused("deadline_in_past"):
         app.service.set_deadline(CAPTAIN, "G1", clock.now)
     assert say(CAPTAIN, "/attend deadline G1 2026-12-05 20:00") == (False, (
-        "Answers for G1 can't close after the game starts; pick an earlier time. "
+        "Answers can't close after the game starts; pick an earlier time. "
         "G1 starts Sat Dec 5, 7:00 PM EST."))
     assert app.store.last_position() == before  # every refusal recorded nothing
 

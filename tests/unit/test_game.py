@@ -130,6 +130,13 @@ def test_a_game_is_rescheduled_only_before_it_starts(past: tuple[object, ...], c
     assert refused(given(SCHEDULED, *past), command) == code
 
 
+def test_a_refusal_says_what_the_game_has_become_and_what_cant_be_done() -> None:
+    command = RescheduleGame(game_id=G, starts_at=KICKOFF + timedelta(days=1))
+    with pytest.raises(DomainError) as caught:
+        GAME.decide(given(SCHEDULED, STARTED), command, now=NOW)
+    assert caught.value.message == "That game has started, so it can't be rescheduled."
+
+
 # Cancelling
 
 

@@ -311,6 +311,42 @@ def test_invalid_settings_are_refused(command: ChangeTeamSettings) -> None:
     assert refused(given(*REGISTERED), command) == "invalid_settings"
 
 
+@pytest.mark.parametrize(
+    ("values", "message"),
+    [
+        ({"timezone": " "}, "Please give the team's time zone, like Europe/Berlin."),
+        ({"check_lead_minutes": -5}, "The check must start some time before the game."),
+        ({"reminder_minutes": (60, 0)},
+         "Reminders must fall between the start of the check and the game."),
+        ({"check_lead_minutes": 600},  # the default reminder a day ahead falls before it
+         "Reminders must fall between the start of the check and the game."),
+        ({"min_players": 0}, "The minimum number of players must be at least 1."),
+        ({"min_players": 6, "max_players": 5},
+         "The maximum number of players can't be below the minimum."),
+        ({"game_length_minutes": 0}, "A game must last some time."),
+    ],
+    ids=["blank zone", "lead below 0", "reminder 0", "lead below reminder", "min 0",
+         "max below min", "length 0"],
+)
+def test_settings_that_make_no_sense_cannot_be_made(values: dict[str, object],
+                                                    message: str) -> None:
+    with pytest.raises(DomainError) as caught:
+        TeamSettings(**{"timezone": "UTC", **values})  # type: ignore[arg-type]
+    assert (caught.value.code, caught.value.message) == ("invalid_settings", message)
+
+
+def test_settings_keep_reminders_latest_first_once_each() -> None:
+    typed = TeamSettings(timezone="UTC", reminder_minutes=(60, 720, 60))
+    assert typed.reminder_minutes == (720, 60)
+    assert typed == TeamSettings(timezone="UTC", reminder_minutes=(720, 60))
+
+
+def test_registering_in_a_blank_time_zone_is_refused() -> None:
+    captain = PlayerProfile(player_id="p-ana", name="Ana")
+    command = RegisterTeam(team_id=T, name="Hawks", timezone="", captain=captain)
+    assert refused(TeamState(), command) == "invalid_settings"
+
+
 # Attendance
 
 
