@@ -48,7 +48,7 @@ from core.bootstrap import App
 from core.errors import AttendError, ConfigError, DomainError
 from core.eventstore import RecordedEvent
 from core.projections import due_work
-from core.projections.due_work import DueItem, DueKind, DueWorkProjection
+from core.projections.due_work import DueItem, DueKind, DueWorkProjection, claims
 from core.router import Clock
 
 log = logging.getLogger(__name__)
@@ -164,7 +164,7 @@ class Scheduler:
         sent: list[str] = []
         while not self._stop.is_set():
             with self._app.db.write() as conn:
-                batch = due_work.claim(conn, owner=self.owner, now=now,
+                batch = claims.claim(conn, owner=self.owner, now=now,
                                        until=now + self._claim_for, limit=self._batch)
             if not batch:
                 break
@@ -211,12 +211,12 @@ class Scheduler:
                 log.exception("scheduler: %s failed; trying again at %s", item.key,
                               f"{retry_at:%Y-%m-%d %H:%M:%S}Z")
             with self._app.db.write() as conn:
-                due_work.postpone(conn, item.key, owner=self.owner, until=retry_at, error=text)
+                claims.postpone(conn, item.key, owner=self.owner, until=retry_at, error=text)
             return False
         log.info("scheduler: ran %s (due %s)", item.key, _shown(item))
         if item.last_error is not None:
             with self._app.db.write() as conn:
-                due_work.mark_sent(conn, item.key, owner=self.owner)
+                claims.mark_sent(conn, item.key, owner=self.owner)
         return True
 
     def _run_soon(self, _key: str | None = None) -> None:
