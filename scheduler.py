@@ -42,18 +42,17 @@ from apscheduler.jobstores.base import JobLookupError
 from apscheduler.jobstores.memory import MemoryJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
 
-from core.actors import Actor
-from core.aggregates.check import AlertIfBelowMinimum, CloseAtDeadline
-from core.bootstrap import App
 from core.errors import AttendError, ConfigError, DomainError
-from core.eventstore import RecordedEvent
+from core.eventstore import EventStore, RecordedEvent
+from core.eventstore.database import Database
 from core.projections import due_work
 from core.projections.due_work import DueItem, DueKind, DueWorkProjection, claims
 from core.router import Clock
+from core.runtime import HandlerRuntime
+from core.service import AttendService
 
 log = logging.getLogger(__name__)
 
-SCHEDULER = Actor.system("scheduler")
 SWEEP_JOB = "sweep"
 
 
@@ -62,15 +61,28 @@ class AnotherProcessRunning(AttendError):
 
 
 class Scheduler:
-    def __init__(self, app: App, *, clock: Clock | None = None, owner: str | None = None,
+    """Wake-ups for the due work of one process.
+
+    It takes what it uses: the ``service`` it sends the commands through, the database
+    ``db`` whose due-work rows it reads and claims, the handler ``runtime`` that keeps those
+    rows (its owner names the claims), and the ``clock``. Give it the ``store`` where
+    handlers follow the log in background threads (``attend serve``): an append in this
+    process then updates the jobs at once, rather than at the watcher's next look.
+    """
+
+    def __init__(self, service: AttendService, *, db: Database, runtime: HandlerRuntime,
+                 clock: Clock, store: EventStore | None = None, owner: str | None = None,
                  sweep_seconds: float = 60.0, watch_seconds: float = 1.0,
                  claim_for: timedelta = timedelta(minutes=5), batch_size: int = 20) -> None:
-        if DueWorkProjection.name not in app.runtime.handler_names:
+        if DueWorkProjection.name not in runtime.handler_names:
             raise ConfigError("the scheduler needs the due_work read model, which "
                               "core.bootstrap.bootstrap() always runs")
-        self._app = app
-        self._clock = clock or app.clock
-        self.owner = owner or app.runtime.owner
+        self._service = service
+        self._db = db
+        self._runtime = runtime
+        self._store = store
+        self._clock = clock
+        self.owner = owner or runtime.owner
         self._sweep_seconds = sweep_seconds
         self._watch_seconds = watch_seconds
         self._claim_for = claim_for
@@ -95,8 +107,8 @@ class Scheduler:
         """
         if self._aps is not None:
             raise RuntimeError("the scheduler is running already")
-        if self._app.db.is_sqlite:
-            self._serve_lock = ServeLock.for_database(self._app.db.url.database)
+        if self._db.is_sqlite:
+            self._serve_lock = ServeLock.for_database(self._db.url.database)
         self._stop.clear()
         self._aps = BackgroundScheduler(
             timezone=UTC, jobstores={"default": MemoryJobStore()},
@@ -111,8 +123,8 @@ class Scheduler:
         # The first sweep runs at once: whatever fell due while we were down runs now.
         self._aps.add_job(self._sweep, "interval", seconds=self._sweep_seconds, id=SWEEP_JOB,
                           next_run_time=datetime.now(UTC), replace_existing=True)
-        if self._app.background:  # a foreground app runs no handlers to wait for
-            self._unsubscribe = self._app.store.subscribe(self.notify_changed)
+        if self._store is not None:
+            self._unsubscribe = self._store.subscribe(self.notify_changed)
         self._watcher = threading.Thread(target=self._watch, name="attend-scheduler-watch",
                                          daemon=True)
         self._watcher.start()
@@ -163,7 +175,7 @@ class Scheduler:
     def _run(self, now: datetime) -> list[str]:
         sent: list[str] = []
         while not self._stop.is_set():
-            with self._app.db.write() as conn:
+            with self._db.write() as conn:
                 batch = claims.claim(conn, owner=self.owner, now=now,
                                        until=now + self._claim_for, limit=self._batch)
             if not batch:
@@ -176,24 +188,20 @@ class Scheduler:
         return sent
 
     def _send(self, item: DueItem, now: datetime) -> bool:
-        service = self._app.service
+        service = self._service
         try:
             match item.kind:
                 case DueKind.START_CHECK:
-                    service.start_check_for(SCHEDULER, item.game_id, item.team_id)
+                    service.start_check_by_schedule(item.game_id, item.team_id)
                 case DueKind.REMIND:
                     assert item.check_id is not None and item.reminder_key is not None
                     service.remind_by_schedule(item.check_id, item.reminder_key)
                 case DueKind.MINIMUM_CHECK:
                     assert item.check_id is not None
-                    self._app.router.dispatch(
-                        AlertIfBelowMinimum(check_id=item.check_id, key=item.key),
-                        actor=SCHEDULER.key)
+                    service.alert_if_below_minimum(item.check_id, item.key)
                 case DueKind.ANSWER_DEADLINE:
                     assert item.check_id is not None
-                    self._app.router.dispatch(
-                        CloseAtDeadline(check_id=item.check_id, deadline=item.due_at),
-                        actor=SCHEDULER.key)
+                    service.close_at_deadline(item.check_id, item.due_at)
                 case DueKind.START_GAME:
                     service.start_game(item.game_id)
                 case DueKind.END_GAME:
@@ -210,12 +218,12 @@ class Scheduler:
                 text = f"{type(error).__name__}: {error}"
                 log.exception("scheduler: %s failed; trying again at %s", item.key,
                               f"{retry_at:%Y-%m-%d %H:%M:%S}Z")
-            with self._app.db.write() as conn:
+            with self._db.write() as conn:
                 claims.postpone(conn, item.key, owner=self.owner, until=retry_at, error=text)
             return False
         log.info("scheduler: ran %s (due %s)", item.key, _shown(item))
         if item.last_error is not None:
-            with self._app.db.write() as conn:
+            with self._db.write() as conn:
                 claims.mark_sent(conn, item.key, owner=self.owner)
         return True
 
@@ -248,7 +256,7 @@ class Scheduler:
         if self._aps is None:
             return
         now = self._clock()
-        with self._sync_lock, self._app.db.read() as conn:
+        with self._sync_lock, self._db.read() as conn:
             if full:
                 high = due_work.last_change(conn)
                 live = {item.key: item for item in due_work.pending(conn) if item.live(now)}
@@ -288,7 +296,7 @@ class Scheduler:
             if self._stop.is_set():
                 return
             if poked and self._poked_at:
-                self._app.runtime.wait_for(self._poked_at, (DueWorkProjection.name,),
+                self._runtime.wait_for(self._poked_at, (DueWorkProjection.name,),
                                            timeout=5.0)
             try:
                 self.sync()

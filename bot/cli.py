@@ -59,7 +59,7 @@ def _deliver_pending(app: App, config: Config) -> None:
     from bot.serve import deliver_once
     from scheduler import Scheduler
 
-    Scheduler(app).run_due()
+    Scheduler(app.service, db=app.db, runtime=app.runtime, clock=app.clock).run_due()
     app.settle()
     deliver_once(app, config)
 

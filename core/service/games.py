@@ -15,6 +15,8 @@ from core.service.base import ServiceBase
 from core.service.checks import clean_text, deadline_refused, no_check_yet
 from core.service.views import GameStatusView
 
+SCHEDULER = Actor.system("scheduler")  # who sends the commands that come due
+
 
 class GameRequests(ServiceBase):
     """Game and check requests (captains), and the scheduler's own door."""
@@ -112,13 +114,25 @@ class GameRequests(ServiceBase):
         self._settle(result.position, ("board",))
         return self._status_of(ctx, found.game_id)
 
-    # The scheduler's door: the time came, no person asked.
+    # The scheduler's door: the time came, no person asked. Each command is idempotent.
+    def start_check_by_schedule(self, game_id: str, team_id: str) -> DispatchResult:
+        return self.start_check_for(SCHEDULER, game_id, team_id)
+
     def start_game(self, game_id: str) -> DispatchResult:
-        return self._dispatch(Actor.system("scheduler"), game.StartGame(game_id=game_id))
+        return self._dispatch(SCHEDULER, game.StartGame(game_id=game_id))
 
     def end_game(self, game_id: str) -> DispatchResult:
-        return self._dispatch(Actor.system("scheduler"), game.EndGame(game_id=game_id))
+        return self._dispatch(SCHEDULER, game.EndGame(game_id=game_id))
 
     def remind_by_schedule(self, check_id: str, key: str) -> DispatchResult:
-        return self._dispatch(Actor.system("scheduler"), check.RemindNonResponders(
+        return self._dispatch(SCHEDULER, check.RemindNonResponders(
             check_id=check_id, reminder_key=key))
+
+    def alert_if_below_minimum(self, check_id: str, key: str) -> DispatchResult:
+        """Tell the captains if fewer than the team's minimum said yes (once per ``key``)."""
+        return self._dispatch(SCHEDULER, check.AlertIfBelowMinimum(check_id=check_id, key=key))
+
+    def close_at_deadline(self, check_id: str, deadline: datetime) -> DispatchResult:
+        """Close a check's answers at the captain's deadline."""
+        return self._dispatch(SCHEDULER, check.CloseAtDeadline(check_id=check_id,
+                                                               deadline=deadline))

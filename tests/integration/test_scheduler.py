@@ -64,6 +64,13 @@ def make_app(url: str, clock: Clock, *, background: bool = False) -> App:
                      retry=RetryPolicy(delays=()))
 
 
+def scheduler_for(app: App, **options: Any) -> Scheduler:
+    """The scheduler as ``attend serve`` builds it; appends wake it when handlers follow
+    the log in the background."""
+    return Scheduler(app.service, db=app.db, runtime=app.runtime, clock=app.clock,
+                     store=app.store if app.background else None, **options)
+
+
 class Team:
     """A team of a captain and four players, on one app; games by id."""
 
@@ -138,7 +145,7 @@ def wait_until(condition: Callable[[], bool], timeout: float = 10.0) -> None:
 def test_the_check_starts_by_itself_at_the_lead_time(app: App, team: Team,
                                                      clock: FakeClock) -> None:
     game_id = team.game(GAME)
-    scheduler = Scheduler(app, owner="s1")
+    scheduler = scheduler_for(app, owner="s1")
 
     clock.now = GAME - 48 * H - timedelta(minutes=1)
     assert settled_run(scheduler, app) == []
@@ -158,7 +165,7 @@ def test_the_check_starts_by_itself_at_the_lead_time(app: App, team: Team,
 def test_a_game_scheduled_inside_the_lead_time_gets_its_check_at_once(
         app: App, team: Team, clock: FakeClock) -> None:
     game_id = team.game(clock.now + 10 * H)
-    scheduler = Scheduler(app, owner="s1")
+    scheduler = scheduler_for(app, owner="s1")
 
     assert settled_run(scheduler, app) == [f"{game_id}:start_check"]
     assert len(events(app, AttendanceCheckStarted)) == 1
@@ -169,7 +176,7 @@ def test_a_game_scheduled_inside_the_lead_time_gets_its_check_at_once(
 def test_reminders_go_to_exactly_those_who_have_not_answered_or_said_maybe(
         app: App, team: Team, clock: FakeClock) -> None:
     game_id = team.game(GAME)
-    scheduler = Scheduler(app, owner="s1")
+    scheduler = scheduler_for(app, owner="s1")
     clock.now = GAME - 48 * H
     settled_run(scheduler, app)
     team.answer("Ana", game_id, Answer.YES)
@@ -194,7 +201,7 @@ def test_answers_lock_at_game_time_and_the_game_ends_after_its_length(
         app: App, team: Team, clock: FakeClock) -> None:
     app.service.change_settings(CAPTAIN, game_length_minutes=90)
     game_id = team.game(GAME)
-    scheduler = Scheduler(app, owner="s1")
+    scheduler = scheduler_for(app, owner="s1")
     clock.now = GAME - 48 * H
     settled_run(scheduler, app)
     team.answer("Ana", game_id, Answer.YES)
@@ -220,7 +227,7 @@ def test_answers_lock_at_game_time_and_the_game_ends_after_its_length(
 def test_answers_lock_at_the_captains_deadline_and_nobody_is_reminded_after_it(
         app: App, team: Team, clock: FakeClock) -> None:
     game_id = team.game(GAME)
-    scheduler = Scheduler(app, owner="s1")
+    scheduler = scheduler_for(app, owner="s1")
     clock.now = GAME - 48 * H
     settled_run(scheduler, app)
     deadline = GAME - 20 * H  # after the 24-hour reminder, before the 3-hour one
@@ -258,7 +265,7 @@ def test_answers_lock_at_the_captains_deadline_and_nobody_is_reminded_after_it(
 def test_a_deadline_cleared_after_the_scheduler_took_it_up_does_not_close_the_check(
         app: App, team: Team, clock: FakeClock) -> None:
     game_id = team.game(GAME)
-    scheduler = Scheduler(app, owner="s1")
+    scheduler = scheduler_for(app, owner="s1")
     clock.now = GAME - 48 * H
     settled_run(scheduler, app)
     deadline = GAME - 20 * H
@@ -278,7 +285,7 @@ def test_a_deadline_cleared_after_the_scheduler_took_it_up_does_not_close_the_ch
 
 def test_a_reschedule_moves_every_job_and_a_cancel_removes_them(
         app: App, team: Team, clock: FakeClock) -> None:
-    scheduler = Scheduler(app, owner="s1", watch_seconds=0.02)
+    scheduler = scheduler_for(app, owner="s1", watch_seconds=0.02)
     scheduler.start(paused=True)  # jobs are kept in step, nothing fires
     try:
         game_id = team.game(GAME)
@@ -323,7 +330,7 @@ def _due_jobs(scheduler: Scheduler) -> dict[str, datetime]:
 def test_changed_team_settings_move_the_pending_jobs(app: App, team: Team,
                                                      clock: FakeClock) -> None:
     game_id = team.game(GAME)
-    scheduler = Scheduler(app, owner="s1")
+    scheduler = scheduler_for(app, owner="s1")
     app.service.change_settings(CAPTAIN, check_lead_minutes=24 * 60, reminder_minutes=(60,))
 
     clock.now = GAME - 25 * H
@@ -338,7 +345,7 @@ def test_a_failed_command_is_tried_again_after_a_backoff(
         app: App, team: Team, clock: FakeClock, monkeypatch: pytest.MonkeyPatch,
         caplog: pytest.LogCaptureFixture) -> None:
     game_id = team.game(GAME)
-    scheduler = Scheduler(app, owner="s1")
+    scheduler = scheduler_for(app, owner="s1")
     clock.now = GAME - 48 * H
     settled_run(scheduler, app)
     real_start = app.service.start_game
@@ -388,7 +395,7 @@ def test_the_captains_are_alerted_at_the_last_reminder_when_the_check_is_short(
         short_team: Team, clock: FakeClock) -> None:
     app, team = short_team.app, short_team
     game_id = team.game(GAME)
-    scheduler = Scheduler(app, owner="s1")
+    scheduler = scheduler_for(app, owner="s1")
     clock.now = GAME - 48 * H
     settled_run(scheduler, app)
     team.answer("Ben", game_id, Answer.YES)
@@ -416,7 +423,7 @@ def test_a_team_short_when_answers_closed_at_the_deadline_is_still_warned_before
         short_team: Team, clock: FakeClock) -> None:
     app, team = short_team.app, short_team
     game_id = team.game(GAME)
-    scheduler = Scheduler(app, owner="s1")
+    scheduler = scheduler_for(app, owner="s1")
     clock.now = GAME - 48 * H
     settled_run(scheduler, app)
     app.service.set_deadline(CAPTAIN, "G1", GAME - 20 * H)
@@ -435,7 +442,7 @@ def test_a_team_short_when_answers_closed_at_the_deadline_is_still_warned_before
 def test_a_check_with_enough_players_alerts_nobody(short_team: Team, clock: FakeClock) -> None:
     app, team = short_team.app, short_team
     game_id = team.game(GAME)
-    scheduler = Scheduler(app, owner="s1")
+    scheduler = scheduler_for(app, owner="s1")
     clock.now = GAME - 48 * H
     settled_run(scheduler, app)
     for name in ("Ben", "Cal", "Dee"):
@@ -459,12 +466,12 @@ def test_after_a_restart_work_missed_while_down_runs_once_in_order(
     team = Team(first)
     game_id = team.game(GAME)
     clock.now = GAME - 48 * H
-    assert settled_run(Scheduler(first, owner="s1"), first) == [f"{game_id}:start_check"]
+    assert settled_run(scheduler_for(first, owner="s1"), first) == [f"{game_id}:start_check"]
     first.close()  # down across the 24-hour and the 3-hour reminders
 
     clock.now = GAME - 2 * H
     second = make_app(database_url, clock)
-    scheduler = Scheduler(second, owner="s2")
+    scheduler = scheduler_for(second, owner="s2")
     try:
         scheduler.start()  # its first sweep runs at once
         wait_until(lambda: len(events(second, RemindersRequested)) == 2)
@@ -473,7 +480,7 @@ def test_after_a_restart_work_missed_while_down_runs_once_in_order(
     try:
         keys = [e.reminder_key for e in events(second, RemindersRequested)]
         assert keys == ["1440@20261205T1900Z", "180@20261205T1900Z"]
-        assert settled_run(Scheduler(second, owner="s3"), second) == []
+        assert settled_run(scheduler_for(second, owner="s3"), second) == []
         assert len(events(second, RemindersRequested)) == 2
         assert len(events(second, AttendanceCheckStarted)) == 1
     finally:
@@ -485,13 +492,13 @@ def test_reminders_that_would_arrive_after_the_game_are_skipped(
     first = make_app(database_url, clock)
     game_id = Team(first).game(GAME)
     clock.now = GAME - 48 * H
-    settled_run(Scheduler(first, owner="s1"), first)
+    settled_run(scheduler_for(first, owner="s1"), first)
     first.close()  # down from before the first reminder until after the start
 
     clock.now = GAME + 30 * timedelta(minutes=1)
     second = make_app(database_url, clock)
     try:
-        assert settled_run(Scheduler(second, owner="s2"), second) == [f"{game_id}:start_game"]
+        assert settled_run(scheduler_for(second, owner="s2"), second) == [f"{game_id}:start_game"]
         assert events(second, RemindersRequested) == []
         with second.db.read() as conn:
             reminders = [i for i in due_work.items_for_game(conn, game_id)
@@ -527,7 +534,7 @@ def test_a_game_across_a_daylight_saving_change_gets_its_check_48_real_hours_bef
         assert (check.local_due_at.isoformat(), reminder.local_due_at.isoformat()) == (
             local_check, local_reminder)
 
-        scheduler = Scheduler(app, owner="s1")
+        scheduler = scheduler_for(app, owner="s1")
         clock.now = starts_at - 48 * H - timedelta(seconds=1)
         assert settled_run(scheduler, app) == []
         clock.now = starts_at - 48 * H
@@ -548,7 +555,7 @@ def due_work_items(app: App, game_id: str) -> list[due_work.DueItem]:
 def test_apscheduler_wakes_run_due_when_an_item_falls_due(database_url: str) -> None:
     app = make_app(database_url, utc_now, background=True)
     app.start()
-    scheduler = Scheduler(app, owner="s1", sweep_seconds=3600)  # no help from the sweep
+    scheduler = scheduler_for(app, owner="s1", sweep_seconds=3600)  # no help from the sweep
     try:
         team = Team(app)
         scheduler.start()
@@ -572,12 +579,12 @@ def test_apscheduler_wakes_run_due_when_an_item_falls_due(database_url: str) -> 
 def test_on_sqlite_a_second_serve_is_refused(tmp_path: Path, clock: FakeClock) -> None:
     url = f"sqlite:///{tmp_path}/attend.db"
     first, second = make_app(url, clock), make_app(url, clock)
-    running = Scheduler(first, owner="s1")
+    running = scheduler_for(first, owner="s1")
     running.start(paused=True)
     try:
         with pytest.raises(AnotherProcessRunning,
                            match=r"another attend serve is already running on attend\.db"):
-            Scheduler(second, owner="s2").start(paused=True)
+            scheduler_for(second, owner="s2").start(paused=True)
         # And from another process, as `attend serve` would be.
         other = subprocess.run(
             [sys.executable, "-c", "import sys; from scheduler import ServeLock; "
@@ -614,7 +621,7 @@ def test_two_runtimes_on_postgresql_run_every_item_exactly_once(postgres_admin_u
 def _race(apps: list[App], clock: FakeClock) -> None:
     team = Team(apps[0])
     games = [team.game(GAME + i * timedelta(minutes=10)) for i in range(GAMES)]
-    schedulers = [Scheduler(app, owner=f"runtime-{n}") for n, app in enumerate(apps)]
+    schedulers = [scheduler_for(app, owner=f"runtime-{n}") for n, app in enumerate(apps)]
     sent: list[list[str]] = [[], []]
     for phase, now in enumerate((GAME - 45 * H, GAME - 20 * H, GAME - H / 2, GAME + 5 * H)):
         clock.now = now
