@@ -20,44 +20,38 @@ A command that fails keeps its item claimed for a growing backoff (1 min, doubli
 1 h), with the error in ``last_error``; the sweep tries it again after that. Success leaves
 the claim in place until the projection marks the item done from the recorded events.
 
-SQLite allows one ``attend serve``: :meth:`Scheduler.start` takes an exclusive lock on a
-file beside the database (``attend.db.lock``) and refuses to run when another process
-holds it.
+SQLite allows one ``attend serve``: :meth:`Scheduler.start` takes the lock of
+:mod:`core.serve_lock` on a file beside the database (``attend.db.lock``) and refuses to run
+when another process holds it.
 """
 
 from __future__ import annotations
 
 import contextlib
 import logging
-import os
-import sys
 import threading
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.jobstores.base import JobLookupError
 from apscheduler.jobstores.memory import MemoryJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
 
-from core.errors import AttendError, ConfigError, DomainError
+from core.errors import ConfigError, DomainError
 from core.eventstore import EventStore, RecordedEvent
 from core.eventstore.database import Database
 from core.projections import due_work
 from core.projections.due_work import DueItem, DueKind, DueWorkProjection, claims
 from core.router import Clock
 from core.runtime import HandlerRuntime
+from core.serve_lock import ServeLock
 from core.service import AttendService
 
 log = logging.getLogger(__name__)
 
 SWEEP_JOB = "sweep"
-
-
-class AnotherProcessRunning(AttendError):
-    """A second ``attend serve`` on one SQLite database."""
 
 
 class Scheduler:
@@ -317,60 +311,4 @@ def _backoff(attempts: int) -> timedelta:
     return timedelta(seconds=min(60 * 2 ** max(attempts - 1, 0), 3600))
 
 
-class ServeLock:
-    """An exclusive lock on ``<database>.lock``: one ``attend serve`` per SQLite file.
-
-    The operating system drops the lock when the process ends, however it ends, so a crash
-    leaves nothing to clean up.
-    """
-
-    def __init__(self, path: Path, file: IO[str]) -> None:
-        self.path = path
-        self._file: IO[str] | None = file
-
-    @classmethod
-    def for_database(cls, database: str | None) -> ServeLock | None:
-        """Lock the SQLite file ``database``; None for an in-memory database."""
-        if database in (None, "", ":memory:"):
-            return None
-        assert database is not None
-        path = Path(database).resolve().with_name(Path(database).name + ".lock")
-        return cls.acquire(path, name=Path(database).name)
-
-    @classmethod
-    def acquire(cls, path: Path, *, name: str) -> ServeLock:
-        file = open(path, "a+")  # noqa: SIM115 - held open for as long as we run
-        try:
-            _lock_file(file)
-        except OSError:
-            file.close()
-            raise AnotherProcessRunning(
-                f"another attend serve is already running on {name} (it holds {path}). "
-                "SQLite runs Attend as one process: stop the other one first, or use "
-                "PostgreSQL to run several.") from None
-        file.seek(0)
-        file.truncate()
-        file.write(f"{os.getpid()}\n")
-        file.flush()
-        return cls(path, file)
-
-    def release(self) -> None:
-        if self._file is not None:
-            self._file.close()  # closing drops the lock
-            self._file = None
-
-
-if sys.platform == "win32":  # pragma: no cover
-    import msvcrt
-
-    def _lock_file(file: IO[str]) -> None:
-        file.seek(0)
-        msvcrt.locking(file.fileno(), msvcrt.LK_NBLCK, 1)
-else:
-    import fcntl
-
-    def _lock_file(file: IO[str]) -> None:
-        fcntl.flock(file.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-
-
-__all__ = ["AnotherProcessRunning", "Scheduler", "ServeLock"]
+__all__ = ["Scheduler"]

@@ -45,7 +45,8 @@ from core.projections.board import board_for_game
 from core.projections.due_work import DueKind, DueStatus
 from core.router import Clock
 from core.runtime import RetryPolicy
-from scheduler import AnotherProcessRunning, Scheduler, ServeLock
+from core.serve_lock import AnotherProcessRunning, ServeLock
+from scheduler import Scheduler
 from tests.conftest import FakeClock, _postgres_schema_url
 
 H = timedelta(hours=1)
@@ -587,7 +588,7 @@ def test_on_sqlite_a_second_serve_is_refused(tmp_path: Path, clock: FakeClock) -
             scheduler_for(second, owner="s2").start(paused=True)
         # And from another process, as `attend serve` would be.
         other = subprocess.run(
-            [sys.executable, "-c", "import sys; from scheduler import ServeLock; "
+            [sys.executable, "-c", "import sys; from core.serve_lock import ServeLock; "
              "ServeLock.for_database(sys.argv[1])", str(tmp_path / "attend.db")],
             capture_output=True, text=True, timeout=60)
         assert other.returncode != 0
@@ -599,6 +600,24 @@ def test_on_sqlite_a_second_serve_is_refused(tmp_path: Path, clock: FakeClock) -
     lock.release()
     first.close()
     second.close()
+
+
+def test_on_sqlite_a_crashed_serve_leaves_the_database_free(tmp_path: Path) -> None:
+    database = str(tmp_path / "attend.db")
+    with subprocess.Popen(
+            [sys.executable, "-c", "import sys, time; from core.serve_lock import ServeLock; "
+             "held = ServeLock.for_database(sys.argv[1]); print('held', flush=True); "
+             "time.sleep(120)", database], stdout=subprocess.PIPE, text=True) as holder:
+        try:
+            assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+            with pytest.raises(AnotherProcessRunning):
+                ServeLock.for_database(database)
+        finally:
+            holder.kill()  # no release, no clean-up: as a crash would
+            holder.wait(timeout=60)
+    lock = ServeLock.for_database(database)
+    assert lock is not None
+    lock.release()
 
 
 # -- several processes on PostgreSQL ---------------------------------------------------------
