@@ -43,7 +43,7 @@ def _cmd_say(config: Config, args: argparse.Namespace) -> int:
                                boards=BoardLinks(LinkSigner(config.secret_keys),
                                                  config.base_url))
         reply = runner.run(actor, " ".join(args.text), team=args.team)
-        alone = app.settle()
+        alone = app.run_handlers()
         if alone:
             _deliver_pending(app, config)
         print(reply.text)
@@ -60,7 +60,7 @@ def _deliver_pending(app: App, config: Config) -> None:
     from scheduler import Scheduler
 
     Scheduler(app.service, db=app.db, runtime=app.runtime, clock=app.clock).run_due()
-    app.settle()
+    app.run_handlers()
     deliver_once(app, config)
 
 

@@ -28,7 +28,9 @@ from core.service.views import Context, GameStatusView
 
 T = TypeVar("T")
 # Waits until the named read models have caught up with a position (see bootstrap).
-Settle = Callable[[int, Sequence[str]], None]
+CatchUp = Callable[[int, Sequence[str]], None]
+# Waits until a condition on the read models holds; False if it timed out.
+WaitUntil = Callable[[Callable[[], bool]], bool]
 
 
 class _Reading:
@@ -58,15 +60,15 @@ _MEMOISED = ("directory", "roster", "schedule")
 class ServiceBase:
     """What every request needs: who is asking, which game, reading and dispatching."""
 
-    def __init__(self, db: Database, router: Router, *, clock: Clock, settle: Settle,
-                 settle_until: Callable[[Callable[[], bool]], bool] | None = None,
+    def __init__(self, db: Database, router: Router, *, clock: Clock, catch_up: CatchUp,
+                 wait_until: WaitUntil | None = None,
                  generation: Generation = no_generations, request_slots: int = 3) -> None:
         self._gate = RequestGate(request_slots)
         self._db = db
         self._router = router
         self._clock = clock
-        self._settle = settle
-        self._settle_until = settle_until or poll_until
+        self._catch_up = catch_up
+        self._wait_until = wait_until or poll_until
         self._memo = ReadMemo(generation, _MEMOISED)
 
     def _read(self, query: Callable[..., T], *args: Any, **kwargs: Any) -> T:

@@ -140,7 +140,7 @@ def test_a_reschedule_moves_every_pending_item_and_arms_reminders_for_the_new_ti
     check_id = story.check("t1", "g1")
     story.clock.now = GAME - 24 * H
     story.do(RemindNonResponders(check_id=check_id, reminder_key="1440@20261205T1900Z"))
-    story.settle()
+    story.run_handlers()
     with db.write() as conn:  # a claim on the old start is forgotten
         conn.execute(update(due_work.due_work).values(claimed_by="someone",
                                                       claimed_until=GAME, attempts=3))
@@ -224,7 +224,7 @@ def test_a_minimum_check_is_done_once_checked_and_checked_again_for_a_new_start(
         story: Story, db: Database) -> None:
     story.do(ChangeTeamSettings(team_id="t1", min_players=2))
     schedule(story)
-    story.settle()
+    story.run_handlers()
     at = GAME - 3 * H
     with db.write() as conn:  # not before the check is open: there is nobody to count
         claimed = claims.claim(conn, owner="a", now=at, until=at)
@@ -232,7 +232,7 @@ def test_a_minimum_check_is_done_once_checked_and_checked_again_for_a_new_start(
 
     story.clock.now = GAME - 48 * H
     check_id = story.check("t1", "g1")
-    story.settle()
+    story.run_handlers()
     with db.write() as conn:
         claimed = claims.claim(conn, owner="a", now=at, until=at + H)
     assert [i.kind for i in claimed] == [DueKind.REMIND, DueKind.REMIND, DueKind.MINIMUM_CHECK]
@@ -289,7 +289,7 @@ def test_an_answer_deadline_is_planned_at_the_deadline_and_done_once_the_check_c
     # Moved to the time of the 24-hour reminder: answers close first, nobody is reminded.
     story.do(SetAnswerDeadline(check_id=check_id, deadline=GAME - 24 * H))
     assert deadline_item(story).due_at == GAME - 24 * H
-    story.settle()
+    story.run_handlers()
     at = GAME - 24 * H
     with db.write() as conn:
         claimed = claims.claim(conn, owner="a", now=at, until=at)  # until=at: no lease
@@ -317,7 +317,7 @@ def test_an_answer_deadline_stays_where_the_captain_put_it_and_expires_at_the_st
     story.do(RescheduleGame(game_id="g1", starts_at=sooner))
     item = deadline_item(story)
     assert (item.due_at, item.expires_at, item.status) == (GAME - 20 * H, sooner, PENDING)
-    story.settle()
+    story.run_handlers()
     with db.write() as conn:  # the start closes the check, not the deadline after it
         claimed = claims.claim(conn, owner="a", now=GAME - 20 * H, until=GAME)
     assert DueKind.ANSWER_DEADLINE not in {i.kind for i in claimed}
@@ -340,7 +340,7 @@ def test_a_cleared_answer_deadline_is_skipped_and_planned_afresh_when_set_again(
     story.do(ClearAnswerDeadline(check_id=check_id))
     assert (deadline_item(story).status, deadline_item(story).note) == (SKIPPED,
                                                                         "deadline cleared")
-    story.settle()
+    story.run_handlers()
     with db.write() as conn:  # the scheduler leaves the check open
         claimed = claims.claim(conn, owner="a", now=GAME - 20 * H, until=GAME - 20 * H)
     assert DueKind.ANSWER_DEADLINE not in {i.kind for i in claimed}
@@ -361,7 +361,7 @@ def test_a_cancelled_game_has_nothing_left_to_do(story: Story) -> None:
 
 def test_changes_carry_the_position_of_the_event_that_made_them(story: Story) -> None:
     schedule(story, "g1")
-    story.settle()
+    story.run_handlers()
     seen = story.read(due_work.last_change)
     schedule(story, "g2")
     story.do(CancelGame(game_id="g1"))
@@ -378,7 +378,7 @@ def test_claims_take_due_items_in_order_once_until_they_lapse(story: Story,
                                                               db: Database) -> None:
     schedule(story, "g1")
     schedule(story, "g2", GAME + H)
-    story.settle()
+    story.run_handlers()
     at = GAME - 47 * H  # both checks are due, nothing else
 
     with db.write() as conn:
@@ -403,7 +403,7 @@ def test_claims_take_due_items_in_order_once_until_they_lapse(story: Story,
 def test_a_reminder_is_claimable_only_once_its_check_is_open(story: Story,
                                                              db: Database) -> None:
     schedule(story)
-    story.settle()
+    story.run_handlers()
     at = GAME - 23 * H
     with db.write() as conn:
         claimed = claims.claim(conn, owner="a", now=at, until=at)  # until=at: no lease
@@ -411,7 +411,7 @@ def test_a_reminder_is_claimable_only_once_its_check_is_open(story: Story,
 
     story.clock.now = GAME - 48 * H
     story.check("t1", "g1")
-    story.settle()
+    story.run_handlers()
     with db.write() as conn:
         claimed = claims.claim(conn, owner="a", now=at, until=at + H)
     assert [i.key for i in claimed] == ["g1:remind:1440@20261205T1900Z"]
@@ -423,14 +423,14 @@ def test_a_reminder_is_claimable_only_once_its_check_is_open(story: Story,
 def test_the_end_of_a_game_is_claimable_only_once_it_started(story: Story,
                                                              db: Database) -> None:
     schedule(story)
-    story.settle()
+    story.run_handlers()
     at = GAME + 3 * H  # down across the start and the end
     with db.write() as conn:
         claimed = claims.claim(conn, owner="a", now=at, until=at + H)
     assert [i.kind for i in claimed] == [DueKind.START_GAME]  # the end waits for it
 
     story.do(StartGame(game_id="g1"))
-    story.settle()
+    story.run_handlers()
     with db.write() as conn:
         claimed = claims.claim(conn, owner="b", now=at, until=at + H)
     assert [i.kind for i in claimed] == [DueKind.END_GAME]
@@ -449,7 +449,7 @@ def test_on_postgresql_a_claim_skips_rows_another_transaction_holds(
             story.team("t1", "Tigers", ANA, BEN)
             for n in range(6):
                 schedule(story, f"g{n}", GAME + n * H)
-            story.settle()
+            story.run_handlers()
             at = GAME
             with db.write() as holder:
                 held = claims.claim(holder, owner="a", now=at, until=at + H, limit=3)
@@ -494,7 +494,7 @@ def test_a_rebuild_gives_the_same_plan_and_resets_claims(story: Story, db: Datab
     story.do(AlertIfBelowMinimum(check_id=check_id, key=f"g1:{MINIMUM}"))
     story.clock.now = GAME
     story.do(StartGame(game_id="g1"))
-    story.settle()
+    story.run_handlers()
     with db.write() as conn:
         claims.claim(conn, owner="a", now=GAME + 100 * H, until=GAME + 101 * H)
     before = dump(db)
