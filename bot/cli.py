@@ -154,9 +154,10 @@ def _cmd_parked(config: Config, args: argparse.Namespace) -> int:
             print("No parked events: every handler is processing its events.")
             return 0
         for item in parked:
-            first_line = item.error.strip().splitlines()[-1] if item.error.strip() else ""
+            # A traceback's last line names the exception and its message.
+            last_line = item.error.strip().splitlines()[-1] if item.error.strip() else ""
             print(f"{item.parked_at:%Y-%m-%d %H:%M} {item.handler}: {item.type_name} at "
-                  f"position {item.position}: {first_line}")
+                  f"position {item.position}: {last_line}")
         return 0
     finally:
         app.close()
