@@ -20,57 +20,63 @@ A command that fails keeps its item claimed for a growing backoff (1 min, doubli
 1 h), with the error in ``last_error``; the sweep tries it again after that. Success leaves
 the claim in place until the projection marks the item done from the recorded events.
 
-SQLite allows one ``attend serve``: :meth:`Scheduler.start` takes an exclusive lock on a
-file beside the database (``attend.db.lock``) and refuses to run when another process
-holds it.
+SQLite allows one ``attend serve``: :meth:`Scheduler.start` takes the lock of
+:mod:`core.serve_lock` on a file beside the database (``attend.db.lock``) and refuses to run
+when another process holds it.
 """
 
 from __future__ import annotations
 
 import contextlib
 import logging
-import os
-import sys
 import threading
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.jobstores.base import JobLookupError
 from apscheduler.jobstores.memory import MemoryJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
 
-from core.actors import Actor
-from core.aggregates.check import AlertIfBelowMinimum, CloseAtDeadline
-from core.bootstrap import App
-from core.errors import AttendError, ConfigError, DomainError
-from core.eventstore import RecordedEvent
+from core.errors import ConfigError, DomainError
+from core.eventstore import EventStore, RecordedEvent
+from core.eventstore.database import Database
 from core.projections import due_work
-from core.projections.due_work import DueItem, DueKind, DueWorkProjection
+from core.projections.due_work import DueItem, DueKind, DueWorkProjection, claims
 from core.router import Clock
+from core.runtime import HandlerRuntime
+from core.serve_lock import ServeLock
+from core.service import AttendService
 
 log = logging.getLogger(__name__)
 
-SCHEDULER = Actor.system("scheduler")
 SWEEP_JOB = "sweep"
 
 
-class AnotherProcessRunning(AttendError):
-    """A second ``attend serve`` on one SQLite database."""
-
-
 class Scheduler:
-    def __init__(self, app: App, *, clock: Clock | None = None, owner: str | None = None,
+    """Wake-ups for the due work of one process.
+
+    It takes what it uses: the ``service`` it sends the commands through, the database
+    ``db`` whose due-work rows it reads and claims, the handler ``runtime`` that keeps those
+    rows (its owner names the claims), and the ``clock``. Give it the ``store`` where
+    handlers follow the log in background threads (``attend serve``): an append in this
+    process then updates the jobs at once, rather than at the watcher's next look.
+    """
+
+    def __init__(self, service: AttendService, *, db: Database, runtime: HandlerRuntime,
+                 clock: Clock, store: EventStore | None = None, owner: str | None = None,
                  sweep_seconds: float = 60.0, watch_seconds: float = 1.0,
                  claim_for: timedelta = timedelta(minutes=5), batch_size: int = 20) -> None:
-        if DueWorkProjection.name not in app.runtime.handler_names:
+        if DueWorkProjection.name not in runtime.handler_names:
             raise ConfigError("the scheduler needs the due_work read model, which "
                               "core.bootstrap.bootstrap() always runs")
-        self._app = app
-        self._clock = clock or app.clock
-        self.owner = owner or app.runtime.owner
+        self._service = service
+        self._db = db
+        self._runtime = runtime
+        self._store = store
+        self._clock = clock
+        self.owner = owner or runtime.owner
         self._sweep_seconds = sweep_seconds
         self._watch_seconds = watch_seconds
         self._claim_for = claim_for
@@ -95,8 +101,8 @@ class Scheduler:
         """
         if self._aps is not None:
             raise RuntimeError("the scheduler is running already")
-        if self._app.db.is_sqlite:
-            self._serve_lock = ServeLock.for_database(self._app.db.url.database)
+        if self._db.is_sqlite:
+            self._serve_lock = ServeLock.for_database(self._db.url.database)
         self._stop.clear()
         self._aps = BackgroundScheduler(
             timezone=UTC, jobstores={"default": MemoryJobStore()},
@@ -111,8 +117,8 @@ class Scheduler:
         # The first sweep runs at once: whatever fell due while we were down runs now.
         self._aps.add_job(self._sweep, "interval", seconds=self._sweep_seconds, id=SWEEP_JOB,
                           next_run_time=datetime.now(UTC), replace_existing=True)
-        if self._app.background:  # a foreground app runs no handlers to wait for
-            self._unsubscribe = self._app.store.subscribe(self.notify_changed)
+        if self._store is not None:
+            self._unsubscribe = self._store.subscribe(self.notify_changed)
         self._watcher = threading.Thread(target=self._watch, name="attend-scheduler-watch",
                                          daemon=True)
         self._watcher.start()
@@ -163,8 +169,8 @@ class Scheduler:
     def _run(self, now: datetime) -> list[str]:
         sent: list[str] = []
         while not self._stop.is_set():
-            with self._app.db.write() as conn:
-                batch = due_work.claim(conn, owner=self.owner, now=now,
+            with self._db.write() as conn:
+                batch = claims.claim(conn, owner=self.owner, now=now,
                                        until=now + self._claim_for, limit=self._batch)
             if not batch:
                 break
@@ -176,24 +182,20 @@ class Scheduler:
         return sent
 
     def _send(self, item: DueItem, now: datetime) -> bool:
-        service = self._app.service
+        service = self._service
         try:
             match item.kind:
                 case DueKind.START_CHECK:
-                    service.start_check_for(SCHEDULER, item.game_id, item.team_id)
+                    service.start_check_by_schedule(item.game_id, item.team_id)
                 case DueKind.REMIND:
                     assert item.check_id is not None and item.reminder_key is not None
                     service.remind_by_schedule(item.check_id, item.reminder_key)
                 case DueKind.MINIMUM_CHECK:
                     assert item.check_id is not None
-                    self._app.router.dispatch(
-                        AlertIfBelowMinimum(check_id=item.check_id, key=item.key),
-                        actor=SCHEDULER.key)
+                    service.alert_if_below_minimum(item.check_id, item.key)
                 case DueKind.ANSWER_DEADLINE:
                     assert item.check_id is not None
-                    self._app.router.dispatch(
-                        CloseAtDeadline(check_id=item.check_id, deadline=item.due_at),
-                        actor=SCHEDULER.key)
+                    service.close_at_deadline(item.check_id, item.due_at)
                 case DueKind.START_GAME:
                     service.start_game(item.game_id)
                 case DueKind.END_GAME:
@@ -210,13 +212,13 @@ class Scheduler:
                 text = f"{type(error).__name__}: {error}"
                 log.exception("scheduler: %s failed; trying again at %s", item.key,
                               f"{retry_at:%Y-%m-%d %H:%M:%S}Z")
-            with self._app.db.write() as conn:
-                due_work.postpone(conn, item.key, owner=self.owner, until=retry_at, error=text)
+            with self._db.write() as conn:
+                claims.postpone(conn, item.key, owner=self.owner, until=retry_at, error=text)
             return False
         log.info("scheduler: ran %s (due %s)", item.key, _shown(item))
         if item.last_error is not None:
-            with self._app.db.write() as conn:
-                due_work.mark_sent(conn, item.key, owner=self.owner)
+            with self._db.write() as conn:
+                claims.mark_sent(conn, item.key, owner=self.owner)
         return True
 
     def _run_soon(self, _key: str | None = None) -> None:
@@ -248,7 +250,7 @@ class Scheduler:
         if self._aps is None:
             return
         now = self._clock()
-        with self._sync_lock, self._app.db.read() as conn:
+        with self._sync_lock, self._db.read() as conn:
             if full:
                 high = due_work.last_change(conn)
                 live = {item.key: item for item in due_work.pending(conn) if item.live(now)}
@@ -288,7 +290,7 @@ class Scheduler:
             if self._stop.is_set():
                 return
             if poked and self._poked_at:
-                self._app.runtime.wait_for(self._poked_at, (DueWorkProjection.name,),
+                self._runtime.wait_for(self._poked_at, (DueWorkProjection.name,),
                                            timeout=5.0)
             try:
                 self.sync()
@@ -309,60 +311,4 @@ def _backoff(attempts: int) -> timedelta:
     return timedelta(seconds=min(60 * 2 ** max(attempts - 1, 0), 3600))
 
 
-class ServeLock:
-    """An exclusive lock on ``<database>.lock``: one ``attend serve`` per SQLite file.
-
-    The operating system drops the lock when the process ends, however it ends, so a crash
-    leaves nothing to clean up.
-    """
-
-    def __init__(self, path: Path, file: IO[str]) -> None:
-        self.path = path
-        self._file: IO[str] | None = file
-
-    @classmethod
-    def for_database(cls, database: str | None) -> ServeLock | None:
-        """Lock the SQLite file ``database``; None for an in-memory database."""
-        if database in (None, "", ":memory:"):
-            return None
-        assert database is not None
-        path = Path(database).resolve().with_name(Path(database).name + ".lock")
-        return cls.acquire(path, name=Path(database).name)
-
-    @classmethod
-    def acquire(cls, path: Path, *, name: str) -> ServeLock:
-        file = open(path, "a+")  # noqa: SIM115 - held open for as long as we run
-        try:
-            _lock_file(file)
-        except OSError:
-            file.close()
-            raise AnotherProcessRunning(
-                f"another attend serve is already running on {name} (it holds {path}). "
-                "SQLite runs Attend as one process: stop the other one first, or use "
-                "PostgreSQL to run several.") from None
-        file.seek(0)
-        file.truncate()
-        file.write(f"{os.getpid()}\n")
-        file.flush()
-        return cls(path, file)
-
-    def release(self) -> None:
-        if self._file is not None:
-            self._file.close()  # closing drops the lock
-            self._file = None
-
-
-if sys.platform == "win32":  # pragma: no cover
-    import msvcrt
-
-    def _lock_file(file: IO[str]) -> None:
-        file.seek(0)
-        msvcrt.locking(file.fileno(), msvcrt.LK_NBLCK, 1)
-else:
-    import fcntl
-
-    def _lock_file(file: IO[str]) -> None:
-        fcntl.flock(file.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-
-
-__all__ = ["AnotherProcessRunning", "Scheduler", "ServeLock"]
+__all__ = ["Scheduler"]

@@ -91,7 +91,7 @@ def fan_out(url: str, players: int, sink: SmtpSink, *, trace: bool) -> dict[str,
             app.router.dispatch(AddPlayer(team_id=team_id, player=PlayerProfile(
                 player_id=f"p{i:05d}", name=f"Player {i}", email=f"p{i}@example.com")),
                 actor=CAPTAIN.key)
-        app.settle()
+        app.run_handlers()
         app.service.schedule_game(CAPTAIN, datetime.now(UTC) + timedelta(days=3),
                                   opponent="Hawks")
         mailer = SmtpMailer(SmtpSettings(host="127.0.0.1", port=sink.port, starttls=False,

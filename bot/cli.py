@@ -43,7 +43,7 @@ def _cmd_say(config: Config, args: argparse.Namespace) -> int:
                                boards=BoardLinks(LinkSigner(config.secret_keys),
                                                  config.base_url))
         reply = runner.run(actor, " ".join(args.text), team=args.team)
-        alone = app.settle()
+        alone = app.run_handlers()
         if alone:
             _deliver_pending(app, config)
         print(reply.text)
@@ -59,8 +59,8 @@ def _deliver_pending(app: App, config: Config) -> None:
     from bot.serve import deliver_once
     from scheduler import Scheduler
 
-    Scheduler(app).run_due()
-    app.settle()
+    Scheduler(app.service, db=app.db, runtime=app.runtime, clock=app.clock).run_due()
+    app.run_handlers()
     deliver_once(app, config)
 
 
@@ -154,9 +154,10 @@ def _cmd_parked(config: Config, args: argparse.Namespace) -> int:
             print("No parked events: every handler is processing its events.")
             return 0
         for item in parked:
-            first_line = item.error.strip().splitlines()[-1] if item.error.strip() else ""
+            # A traceback's last line names the exception and its message.
+            last_line = item.error.strip().splitlines()[-1] if item.error.strip() else ""
             print(f"{item.parked_at:%Y-%m-%d %H:%M} {item.handler}: {item.type_name} at "
-                  f"position {item.position}: {first_line}")
+                  f"position {item.position}: {last_line}")
         return 0
     finally:
         app.close()

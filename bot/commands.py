@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from bot import grammar, text, words
@@ -18,6 +18,7 @@ from bot.when import WhenError, describe, parse_when
 from core.actors import Actor
 from core.aggregates.common import Answer
 from core.errors import DomainError, Refusal
+from core.projections.due_work.plan import check_starts_at
 from core.service import AttendService, Context
 
 
@@ -142,9 +143,10 @@ class CommandRunner:
                 status = service.schedule_game(actor, starts_at, location=location,
                                                opponent=opponent, original_text=when_text,
                                                team_id=ctx.team.team_id)
-                asked_at = status.game.starts_at - timedelta(
-                    minutes=status.team.check_lead_minutes)
-                if asked_at <= self._clock():  # the scheduler starts such a check at once
+                now = self._clock()
+                asked_at = check_starts_at(status.game.starts_at, at=now,
+                                           lead_minutes=status.team.check_lead_minutes)
+                if asked_at <= now:  # the scheduler starts such a check at once
                     when = "The game is close, so the players are being asked now."
                 else:
                     when = (f"The players will be asked on {describe(asked_at, ctx.zone)}; "

@@ -122,7 +122,9 @@ def serve(config: Config, *, demo: bool = False) -> int:
 
 
 async def _serve(app: App, config: Config, *, demo: bool) -> int:
-    scheduler = Scheduler(app)  # refuses a second process on one SQLite file
+    # Refuses a second process on one SQLite file.
+    scheduler = Scheduler(app.service, db=app.db, runtime=app.runtime, clock=app.clock,
+                          store=app.store)
     app.start()
     scheduler.start()
     signer = LinkSigner(config.secret_keys)

@@ -64,7 +64,7 @@ class App:
             wakeups.start()
             self._closers.append(wakeups.stop)
 
-    def settle(self) -> bool:
+    def run_handlers(self) -> bool:
         """Foreground mode: run every handler to idle; False if another process runs them."""
         return self.runtime.run_until_idle()
 
@@ -96,23 +96,23 @@ def bootstrap(database_url: str, *, clock: Clock = utc_now, background: bool = F
     runtime = HandlerRuntime(store, router, handlers, retry=retry, poll_interval=poll_interval,
                              rebuildable={p.name for p in projections})
     if background:
-        def settle(position: int, names: Sequence[str]) -> None:
+        def catch_up(position: int, names: Sequence[str]) -> None:
             if not runtime.wait_for(position, names):
                 log.warning("read models %s are slow to reach position %d; answering with "
                             "what they show now", ", ".join(names), position)
 
-        def settle_until(predicate: Callable[[], bool]) -> bool:
+        def wait_until(predicate: Callable[[], bool]) -> bool:
             return poll_until(predicate, timeout=10.0)
     else:
-        def settle(position: int, names: Sequence[str]) -> None:
+        def catch_up(position: int, names: Sequence[str]) -> None:
             if not runtime.run_until_idle():  # another process runs the handlers
                 runtime.wait_for(position, names)
 
-        def settle_until(predicate: Callable[[], bool]) -> bool:
+        def wait_until(predicate: Callable[[], bool]) -> bool:
             runtime.run_until_idle()
             return poll_until(predicate, timeout=10.0)
 
-    service = AttendService(db, router, clock=clock, settle=settle, settle_until=settle_until,
+    service = AttendService(db, router, clock=clock, catch_up=catch_up, wait_until=wait_until,
                             generation=runtime.generation)
     return App(db=db, store=store, router=router, runtime=runtime,
                service=service, clock=clock, background=background)

@@ -2,7 +2,7 @@
 
 ``Story(db, clock)`` wires an :class:`SqlEventStore`, the :class:`Router` with the domain
 aggregates and a :class:`HandlerRuntime` running the read models. Its helpers send the same
-commands captains and players would, then ``settle()`` lets the handlers catch up. The check
+commands captains and players would, then ``run_handlers()`` lets the handlers catch up. The check
 is opened by hand (as the attendance-check process manager would), so these stories need
 nothing but the aggregates and the projections.
 """
@@ -89,13 +89,13 @@ class Story:
     def do(self, command: Any, *, actor: str = "console:captain") -> DispatchResult:
         return self.router.dispatch(command, actor=actor)
 
-    def settle(self) -> None:
+    def run_handlers(self) -> None:
         assert self.runtime.run_until_idle(), "another process holds a handler's lease"
         assert not self.store.parked(), self.store.parked()[0].error
 
     def read(self, query: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         """Settle, then run a read-model query."""
-        self.settle()
+        self.run_handlers()
         with self.db.read() as conn:
             return query(conn, *args, **kwargs)
 

@@ -20,7 +20,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from core.service.answers import AnswerRequests
-from core.service.base import ServiceBase, Settle, poll_until
+from core.service.base import CatchUp, ServiceBase, WaitUntil, poll_until
 from core.service.games import GameRequests
 from core.service.teams import TeamRequests
 from core.service.views import AnswerResult, Context, GameStatusView, Invitation
@@ -51,5 +51,5 @@ class AttendService(AnswerRequests, TeamRequests, GameRequests):
     and the rest wait their turn in order (see :mod:`core.gate`)."""
 
 
-__all__ = ["AnswerResult", "AttendService", "Context", "GameStatusView", "Invitation",
-           "Settle", "poll_until"]
+__all__ = ["AnswerResult", "AttendService", "CatchUp", "Context", "GameStatusView", "Invitation",
+           "WaitUntil", "poll_until"]

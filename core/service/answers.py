@@ -72,7 +72,7 @@ class AnswerRequests(Queries):
                 source=source))
         except DomainError as error:
             raise friendlier(error, found, self._clock()) from None
-        self._settle(result.position, ("board",))
+        self._catch_up(result.position, ("board",))
         found_board = self._read(boards.board, found.check_id, with_history=False)
         assert found_board is not None
         return AnswerResult(team=team_view, game=found, player=target, answer=answer,

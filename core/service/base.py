@@ -30,7 +30,9 @@ T = TypeVar("T")
 _NOT_ON_A_TEAM = ("You're not on a team yet. Ask your captain to add you, or start one with "
                   "/attend team create NAME tz ZONE.")
 # Waits until the named read models have caught up with a position (see bootstrap).
-Settle = Callable[[int, Sequence[str]], None]
+CatchUp = Callable[[int, Sequence[str]], None]
+# Waits until a condition on the read models holds; False if it timed out.
+WaitUntil = Callable[[Callable[[], bool]], bool]
 
 
 def poll_until(predicate: Callable[[], bool], timeout: float = 10.0) -> bool:
@@ -70,15 +72,15 @@ _MEMOISED = ("directory", "roster", "schedule")
 class ServiceBase:
     """What every request needs: who is asking, which game, reading and dispatching."""
 
-    def __init__(self, db: Database, router: Router, *, clock: Clock, settle: Settle,
-                 settle_until: Callable[[Callable[[], bool]], bool] | None = None,
+    def __init__(self, db: Database, router: Router, *, clock: Clock, catch_up: CatchUp,
+                 wait_until: WaitUntil | None = None,
                  generation: Generation = no_generations, request_slots: int = 3) -> None:
         self._gate = RequestGate(request_slots)
         self._db = db
         self._router = router
         self._clock = clock
-        self._settle = settle
-        self._settle_until = settle_until or poll_until
+        self._catch_up = catch_up
+        self._wait_until = wait_until or poll_until
         self._memo = ReadMemo(generation, _MEMOISED)
 
     def _read(self, query: Callable[..., T], *args: Any, **kwargs: Any) -> T:

@@ -15,6 +15,8 @@ from core.service.base import ServiceBase
 from core.service.refusals import clean_text, deadline_refused, no_check_yet
 from core.service.views import GameStatusView
 
+SCHEDULER = Actor.system("scheduler")  # who sends the commands that come due
+
 
 class GameRequests(ServiceBase):
     """Game and check requests (captains), and the scheduler's own door."""
@@ -29,7 +31,7 @@ class GameRequests(ServiceBase):
             location=clean_text(location, "location", MAX_PLACE) if location else None,
             opponent=clean_text(opponent, "opponent", MAX_NAME) if opponent else None,
             original_text=original_text))
-        self._settle(result.position, ("schedule",))
+        self._catch_up(result.position, ("schedule",))
         found = self._read(schedule.game, game_id)
         assert found is not None
         return GameStatusView(team=ctx.team, game=found, board=None)
@@ -41,7 +43,7 @@ class GameRequests(ServiceBase):
         found = self.game(ctx, ref)
         result = self._dispatch(actor, game.RescheduleGame(
             game_id=found.game_id, starts_at=starts_at, original_text=original_text))
-        self._settle(result.position, ("schedule",))
+        self._catch_up(result.position, ("schedule",))
         return self._status_of(ctx, found.game_id)
 
     def cancel_game(self, actor: Actor, ref: str, reason: str | None = None,
@@ -51,7 +53,7 @@ class GameRequests(ServiceBase):
         result = self._dispatch(actor, game.CancelGame(
             game_id=found.game_id, reason=clean_text(reason, "reason", MAX_REASON) if reason
             else None))
-        self._settle(result.position, ("schedule",))
+        self._catch_up(result.position, ("schedule",))
         return self._status_of(ctx, found.game_id)
 
     def start_check(self, actor: Actor, ref: str = "next",
@@ -65,9 +67,9 @@ class GameRequests(ServiceBase):
         """Start a game's check (one per game, so its id is the game's): idempotent."""
         result = self._dispatch(actor, game.CheckAttendance(game_id=game_id, team_id=team_id,
                                                             check_id=game_id))
-        self._settle(result.position, ("schedule",))
+        self._catch_up(result.position, ("schedule",))
         # The process manager snapshots the roster and opens the check a moment later.
-        self._settle_until(lambda: self._read(boards.board, game_id) is not None)
+        self._wait_until(lambda: self._read(boards.board, game_id) is not None)
         return result
 
     def remind(self, actor: Actor, ref: str = "next", team_id: str | None = None,
@@ -79,7 +81,7 @@ class GameRequests(ServiceBase):
         # A captain's reminder gets its own key: each press reminds once.
         result = self._dispatch(actor, check.RemindNonResponders(
             check_id=found.check_id, reminder_key=key or f"manual:{new_id()[:12]}"))
-        self._settle(result.position, ("board",))
+        self._catch_up(result.position, ("board",))
         return self._status_of(ctx, found.game_id)
 
     def set_deadline(self, actor: Actor, ref: str, deadline: datetime,
@@ -95,7 +97,7 @@ class GameRequests(ServiceBase):
                                                                    deadline=deadline))
         except DomainError as error:
             raise deadline_refused(error, found) from None
-        self._settle(result.position, ("board",))
+        self._catch_up(result.position, ("board",))
         return self._status_of(ctx, found.game_id)
 
     def clear_deadline(self, actor: Actor, ref: str,
@@ -109,16 +111,28 @@ class GameRequests(ServiceBase):
             result = self._dispatch(actor, check.ClearAnswerDeadline(check_id=found.check_id))
         except DomainError as error:
             raise deadline_refused(error, found, "clear") from None
-        self._settle(result.position, ("board",))
+        self._catch_up(result.position, ("board",))
         return self._status_of(ctx, found.game_id)
 
-    # The scheduler's door: the time came, no person asked.
+    # The scheduler's door: the time came, no person asked. Each command is idempotent.
+    def start_check_by_schedule(self, game_id: str, team_id: str) -> DispatchResult:
+        return self.start_check_for(SCHEDULER, game_id, team_id)
+
     def start_game(self, game_id: str) -> DispatchResult:
-        return self._dispatch(Actor.system("scheduler"), game.StartGame(game_id=game_id))
+        return self._dispatch(SCHEDULER, game.StartGame(game_id=game_id))
 
     def end_game(self, game_id: str) -> DispatchResult:
-        return self._dispatch(Actor.system("scheduler"), game.EndGame(game_id=game_id))
+        return self._dispatch(SCHEDULER, game.EndGame(game_id=game_id))
 
     def remind_by_schedule(self, check_id: str, key: str) -> DispatchResult:
-        return self._dispatch(Actor.system("scheduler"), check.RemindNonResponders(
+        return self._dispatch(SCHEDULER, check.RemindNonResponders(
             check_id=check_id, reminder_key=key))
+
+    def alert_if_below_minimum(self, check_id: str, key: str) -> DispatchResult:
+        """Tell the captains if fewer than the team's minimum said yes (once per ``key``)."""
+        return self._dispatch(SCHEDULER, check.AlertIfBelowMinimum(check_id=check_id, key=key))
+
+    def close_at_deadline(self, check_id: str, deadline: datetime) -> DispatchResult:
+        """Close a check's answers at the captain's deadline."""
+        return self._dispatch(SCHEDULER, check.CloseAtDeadline(check_id=check_id,
+                                                               deadline=deadline))

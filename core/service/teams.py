@@ -29,7 +29,7 @@ class TeamRequests(ServiceBase):
         result = self._dispatch(actor, team.RegisterTeam(
             team_id=team_id, name=name, timezone=timezone, captain=profile,
             slack_workspace=actor.ref.split(":")[0] if actor.kind is ActorKind.SLACK else None))
-        self._settle(result.position, ("roster", "directory"))
+        self._catch_up(result.position, ("roster", "directory"))
         return self.context(actor, team_id)
 
     def add_player(self, actor: Actor, name: str, *, email: str | None = None,
@@ -45,7 +45,7 @@ class TeamRequests(ServiceBase):
         result = self._dispatch(actor, team.AddPlayer(team_id=ctx.team.team_id, player=(
             PlayerProfile(player_id=player_id, name=name, email=email, slack_user=slack_user,
                           discord_user=discord_user))))
-        self._settle(result.position, ("roster", "directory"))
+        self._catch_up(result.position, ("roster", "directory"))
         added = self._read(roster.player, ctx.team.team_id, player_id)
         assert added is not None
         return added
@@ -85,7 +85,7 @@ class TeamRequests(ServiceBase):
             team_id=ctx.team.team_id, player_id=player.player_id,
             email=email or player.email, slack_user=slack_user or player.slack_user,
             discord_user=discord_user or player.discord_user))
-        self._settle(result.position, ("roster", "directory"))
+        self._catch_up(result.position, ("roster", "directory"))
         updated = self._read(roster.player, ctx.team.team_id, player.player_id)
         assert updated is not None
         return updated, False
@@ -95,7 +95,7 @@ class TeamRequests(ServiceBase):
         target = self.find_player(ctx, who)
         result = self._dispatch(actor, team.RemovePlayer(team_id=ctx.team.team_id,
                                                          player_id=target.player_id))
-        self._settle(result.position, ("roster", "directory"))
+        self._catch_up(result.position, ("roster", "directory"))
         return target
 
     def appoint_captain(self, actor: Actor, who: str, team_id: str | None = None) -> PlayerView:
@@ -103,7 +103,7 @@ class TeamRequests(ServiceBase):
         target = self.find_player(ctx, who)
         result = self._dispatch(actor, team.AppointCaptain(team_id=ctx.team.team_id,
                                                            player_id=target.player_id))
-        self._settle(result.position, ("roster", "directory"))
+        self._catch_up(result.position, ("roster", "directory"))
         return target
 
     def relieve_captain(self, actor: Actor, who: str, team_id: str | None = None) -> PlayerView:
@@ -111,7 +111,7 @@ class TeamRequests(ServiceBase):
         target = self.find_player(ctx, who)
         result = self._dispatch(actor, team.RelieveCaptain(team_id=ctx.team.team_id,
                                                            player_id=target.player_id))
-        self._settle(result.position, ("roster", "directory"))
+        self._catch_up(result.position, ("roster", "directory"))
         return target
 
     def change_settings(self, actor: Actor, *, team_id: str | None = None,
@@ -121,7 +121,7 @@ class TeamRequests(ServiceBase):
             known_zone(changes["timezone"])
         result = self._dispatch(actor, team.ChangeTeamSettings(team_id=ctx.team.team_id,
                                                                **changes))
-        self._settle(result.position, ("roster",))
+        self._catch_up(result.position, ("roster",))
         updated = self._read(roster.team, ctx.team.team_id)
         assert updated is not None
         return updated
@@ -129,7 +129,7 @@ class TeamRequests(ServiceBase):
     def unsubscribe_email(self, team_id: str, player_id: str) -> None:
         result = self._dispatch(Actor.player(team_id, player_id), team.UnsubscribeEmail(
             team_id=team_id, player_id=player_id))
-        self._settle(result.position, ("roster",))
+        self._catch_up(result.position, ("roster",))
 
     def _profile(self, actor: Actor, name: str | None) -> PlayerProfile:
         player_id = new_id()

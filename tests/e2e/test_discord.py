@@ -248,7 +248,7 @@ async def test_a_player_whose_discord_dms_are_closed_gets_email_and_the_captain_
 
     for _ in range(2):  # the invitations and the fallback; then the captain's alert
         await delivery_worker(dc.app, dc.config, discord_bot=dc.bot).run_once()
-        dc.app.settle()
+        dc.app.run_handlers()
 
     assert dc.fake.dm_messages(ALICE) == []
     assert [p for p in dc.outbox.glob("*.eml") if "alice@example.org" in p.read_text()]
@@ -343,7 +343,7 @@ async def test_dms_wait_while_attend_is_not_signed_in_to_discord(dc: Discord) ->
     elsewhere = bootstrap(refused.database_url, clock=dc.clock)  # attend say, no server
     try:
         assert await deliver_due(elsewhere, refused) == 2  # claimed, and put back for later
-        elsewhere.settle()
+        elsewhere.run_handlers()
     finally:
         elsewhere.close()
 

@@ -250,7 +250,7 @@ async def test_a_player_whose_slack_dms_are_closed_gets_email_and_the_captain_is
 
     for _ in range(2):  # the invitations and the fallback; then the captain's alert
         await delivery_worker(slack.app, slack.config).run_once()
-        slack.app.settle()  # the notifier turns the failure into an alert
+        slack.app.run_handlers()  # the notifier turns the failure into an alert
 
     assert slack.fake.dm(ALICE) == []
     mails = [p.read_text() for p in slack.outbox.glob("*.eml")]

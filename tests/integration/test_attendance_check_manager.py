@@ -116,13 +116,13 @@ class Deployment:
     def do(self, command: Any) -> DispatchResult:
         return self.router.dispatch(command, actor="console:captain")
 
-    def settle(self) -> None:
+    def run_handlers(self) -> None:
         self.runtime.run_until_idle()
 
-    def settle_through_crashes(self) -> None:
+    def run_handlers_through_crashes(self) -> None:
         while True:
             try:
-                self.settle()
+                self.run_handlers()
                 return
             except Crash:
                 self.restart()
@@ -220,7 +220,7 @@ def test_every_player_on_the_roster_is_invited(store: EventStore, clock: FakeClo
     hawks(app, "ana", "ben")
     app.do(ChangeTeamSettings(team_id="t1", min_players=2, max_players=3))
     started = check(app)
-    app.settle()
+    app.run_handlers()
 
     assert story(store) == [opened(), ("invited", "cap"), ("invited", "ana"),
                             ("invited", "ben")]
@@ -236,9 +236,9 @@ def test_a_player_who_joins_an_open_check_is_invited(memory: EventStore,
     app = Deployment(memory, clock)
     hawks(app, "ana")
     check(app)
-    app.settle()
+    app.run_handlers()
     app.do(AddPlayer(team_id="t1", player=player("dan")))
-    app.settle()
+    app.run_handlers()
     assert invited(memory) == ["cap", "ana", "dan"]
 
 
@@ -248,7 +248,7 @@ def test_a_player_who_joins_while_the_roster_is_requested_is_invited_once(
     hawks(app, "ana")
     check(app)
     app.do(AddPlayer(team_id="t1", player=player("dan")))  # before the roster snapshot
-    app.settle()
+    app.run_handlers()
     assert invited(memory) == ["cap", "ana", "dan"]
 
 
@@ -257,11 +257,11 @@ def test_a_player_who_joins_between_the_roster_and_the_opening_is_invited_once(
         memory: EventStore, clock: FakeClock, batch_size: int) -> None:
     app = Deployment(memory, clock, batch_size=batch_size)
     hawks(app, "ana")
-    app.settle()
+    app.run_handlers()
     check(app)
     app.step()  # sends RequestTeamAttendance: the roster snapshot is recorded
     joined = app.do(AddPlayer(team_id="t1", player=player("dan")))
-    app.settle()
+    app.run_handlers()
 
     positions = {type(r.event): r.position for r in memory.read_all()}
     assert positions[TeamAttendanceRequested] < joined.position < positions[CheckOpened]
@@ -272,9 +272,9 @@ def test_a_player_who_leaves_is_withdrawn(memory: EventStore, clock: FakeClock) 
     app = Deployment(memory, clock)
     hawks(app, "ana", "ben")
     check(app)
-    app.settle()
+    app.run_handlers()
     app.do(RemovePlayer(team_id="t1", player_id="ben"))
-    app.settle()
+    app.run_handlers()
     assert story(memory)[-1] == ("withdrawn", "ben")
     board = app.router.state_of(CHECK, "c1")[1]
     assert [i.player_id for i in board.invitees] == ["cap", "ana"]
@@ -284,11 +284,11 @@ def test_a_player_who_leaves_before_the_check_opens_is_not_left_on_it(
         memory: EventStore, clock: FakeClock) -> None:
     app = Deployment(memory, clock)
     hawks(app, "ana", "ben")
-    app.settle()
+    app.run_handlers()
     check(app)
     app.step()  # the roster snapshot, with Ben, is recorded
     app.do(RemovePlayer(team_id="t1", player_id="ben"))
-    app.settle()
+    app.run_handlers()
     board = app.router.state_of(CHECK, "c1")[1]
     assert [i.player_id for i in board.invitees] == ["cap", "ana"]
 
@@ -299,11 +299,11 @@ def test_a_player_who_joins_is_invited_to_every_open_check_of_the_team(
     hawks(app, "ana", games=("g1", "g2"))
     check(app, "g1", "c1")
     check(app, "g2", "c2")
-    app.settle()
+    app.run_handlers()
     app.do(AddPlayer(team_id="t1", player=player("dan")))
     app.do(CancelGame(game_id="g1"))
     app.do(AddPlayer(team_id="t1", player=player("eve")))
-    app.settle()
+    app.run_handlers()
     assert invited(memory, "c1") == ["cap", "ana", "dan"]
     assert invited(memory, "c2") == ["cap", "ana", "dan", "eve"]
 
@@ -312,9 +312,9 @@ def test_a_rescheduled_game_moves_its_check(memory: EventStore, clock: FakeClock
     app = Deployment(memory, clock)
     hawks(app, "ana")
     check(app)
-    app.settle()
+    app.run_handlers()
     app.do(RescheduleGame(game_id="g1", starts_at=LATER))
-    app.settle()
+    app.run_handlers()
     assert story(memory)[-1] == ("moved", LATER.isoformat())
 
 
@@ -324,7 +324,7 @@ def test_a_game_rescheduled_before_the_check_opens_opens_it_at_the_new_time(
     hawks(app, "ana")
     check(app)
     app.do(RescheduleGame(game_id="g1", starts_at=LATER))
-    app.settle()
+    app.run_handlers()
     assert story(memory)[0] == opened(LATER)
     assert "moved" not in {what for what, _ in story(memory)}
 
@@ -340,10 +340,10 @@ def test_the_check_closes_once_when_the_game_starts_ends_or_is_cancelled(
     app = Deployment(memory, clock)
     hawks(app, "ana")
     check(app)
-    app.settle()
+    app.run_handlers()
     for command in commands:
         app.do(command)
-        app.settle()
+        app.run_handlers()
     closings = [line for line in story(memory) if line[0] == "closed"]
     assert closings == [("closed", reason)]
     # The instance is finished: nothing of it is left in the manager's state.
@@ -354,11 +354,11 @@ def test_a_game_cancelled_before_the_roster_arrives_never_opens_its_check(
         memory: EventStore, clock: FakeClock) -> None:
     app = Deployment(memory, clock)
     hawks(app, "ana")
-    app.settle()
+    app.run_handlers()
     check(app)
     app.do(CancelGame(game_id="g1", reason="rain"))
     app.do(AddPlayer(team_id="t1", player=player("dan")))
-    app.settle()
+    app.run_handlers()
     assert story(memory) == []
     assert [manager_state(memory, k) for k in ("check:c1", "team:t1", "game:g1")] == [None] * 3
 
@@ -367,11 +367,11 @@ def test_a_game_cancelled_after_the_roster_arrived_opens_and_closes_its_check(
         memory: EventStore, clock: FakeClock) -> None:
     app = Deployment(memory, clock)
     hawks(app, "ana")
-    app.settle()
+    app.run_handlers()
     check(app)
     app.step()  # the roster snapshot is recorded; OpenCheck is on its way
     app.do(CancelGame(game_id="g1", reason="rain"))
-    app.settle()
+    app.run_handlers()
     assert story(memory) == [opened(), ("invited", "cap"), ("invited", "ana"),
                              ("closed", "game cancelled: rain")]
 
@@ -381,13 +381,13 @@ def test_after_the_check_closes_nobody_is_invited_or_withdrawn(
     app = Deployment(memory, clock)
     hawks(app, "ana")
     check(app)
-    app.settle()
+    app.run_handlers()
     app.do(StartGame(game_id="g1"))
-    app.settle()
+    app.run_handlers()
     before = story(memory)
     app.do(AddPlayer(team_id="t1", player=player("dan")))
     app.do(RemovePlayer(team_id="t1", player_id="ana"))
-    app.settle()
+    app.run_handlers()
     assert story(memory) == before
     assert before[-1] == ("closed", "game started")
 
@@ -401,21 +401,21 @@ def test_a_restart_mid_flow_invites_everyone_once(store: EventStore, clock: Fake
     hawks(app, "ana", "ben")
     check(app)
     with pytest.raises(Crash):
-        app.settle()
+        app.run_handlers()
     assert story(store) == []
     # While no process runs, Dan joins: after the roster snapshot, before the opening.
     app.do(AddPlayer(team_id="t1", player=player("dan")))
     # The next process sends OpenCheck, invites Dan, and dies before marking that as sent.
     app.restart()
     with pytest.raises(Crash):
-        app.settle()
+        app.run_handlers()
     # The third resends Dan's invitation with the same id, then stops gracefully.
     app.restart()
-    app.settle()
+    app.run_handlers()
     app.runtime.stop()
     app.restart()
     app.do(AddPlayer(team_id="t1", player=player("eve")))
-    app.settle()
+    app.run_handlers()
 
     assert app.processes == 4
     to_dan = [ids["command_id"] for command, ids in app.sent
@@ -431,17 +431,17 @@ def test_commands_resent_after_a_crash_change_nothing(store: EventStore,
     app = Deployment(store, clock)
     hawks(app, "ana", "ben")
     check(app)
-    app.settle()
+    app.run_handlers()
     for change in (AddPlayer(team_id="t1", player=player("dan")),
                    RemovePlayer(team_id="t1", player_id="dan"),
                    RescheduleGame(game_id="g1", starts_at=LATER)):
         app.do(change)
-        app.settle()
+        app.run_handlers()
     # As if the process had died after every send and before marking it: all of it again,
     # Dan's invitation included, which without the ids would invite him back.
     app.resend_everything()
     app.do(StartGame(game_id="g1"))
-    app.settle()
+    app.run_handlers()
     app.resend_everything()
     assert story(store) == [
         opened(), ("invited", "cap"), ("invited", "ana"), ("invited", "ben"),
@@ -454,16 +454,16 @@ def season(app: Deployment) -> None:
     hawks(app, "ana", "ben")
     check(app)
     app.do(AddPlayer(team_id="t1", player=player("dan")))
-    app.settle_through_crashes()
+    app.run_handlers_through_crashes()
     app.do(AddPlayer(team_id="t1", player=player("eve")))
     app.do(RemovePlayer(team_id="t1", player_id="ben"))
-    app.settle_through_crashes()
+    app.run_handlers_through_crashes()
     app.do(RescheduleGame(game_id="g1", starts_at=LATER))
     app.do(AddPlayer(team_id="t1", player=player("fay")))
-    app.settle_through_crashes()
+    app.run_handlers_through_crashes()
     app.do(StartGame(game_id="g1"))
     app.do(AddPlayer(team_id="t1", player=player("gus")))
-    app.settle_through_crashes()
+    app.run_handlers_through_crashes()
 
 
 def test_a_crash_at_any_send_misses_nobody_and_invites_nobody_twice(clock: FakeClock) -> None:

@@ -148,7 +148,7 @@ class Tigers:
         return [r.event for r in self.app.store.read_stream(stream)]
 
     def settle(self) -> None:
-        self.app.settle()
+        self.app.run_handlers()
 
 
 def run(worker: DeliveryWorker, clock: FakeClock) -> int:
@@ -326,7 +326,7 @@ def test_a_restarted_worker_sends_nothing_again(tigers: Tigers, database_url: st
 
     again = bootstrap(database_url, clock=tigers.clock)
     try:
-        again.settle()
+        again.run_handlers()
         tigers.clock.advance(hours=1)
         restarted = Tigers.__new__(Tigers)
         restarted.app, restarted.clock, restarted.outbox = again, tigers.clock, tigers.outbox

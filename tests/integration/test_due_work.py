@@ -29,7 +29,7 @@ from core.aggregates.game import (
 from core.aggregates.team import ChangeTeamSettings
 from core.eventstore.database import Database
 from core.projections import due_work
-from core.projections.due_work import DueItem, DueKind, DueStatus, DueWorkProjection
+from core.projections.due_work import DueItem, DueKind, DueStatus, DueWorkProjection, claims
 from core.projections.rebuild import rebuild
 from tests.conftest import FakeClock, _postgres_schema_url
 from tests.domain_fixtures import Story, person
@@ -140,7 +140,7 @@ def test_a_reschedule_moves_every_pending_item_and_arms_reminders_for_the_new_ti
     check_id = story.check("t1", "g1")
     story.clock.now = GAME - 24 * H
     story.do(RemindNonResponders(check_id=check_id, reminder_key="1440@20261205T1900Z"))
-    story.settle()
+    story.run_handlers()
     with db.write() as conn:  # a claim on the old start is forgotten
         conn.execute(update(due_work.due_work).values(claimed_by="someone",
                                                       claimed_until=GAME, attempts=3))
@@ -224,17 +224,17 @@ def test_a_minimum_check_is_done_once_checked_and_checked_again_for_a_new_start(
         story: Story, db: Database) -> None:
     story.do(ChangeTeamSettings(team_id="t1", min_players=2))
     schedule(story)
-    story.settle()
+    story.run_handlers()
     at = GAME - 3 * H
     with db.write() as conn:  # not before the check is open: there is nobody to count
-        claimed = due_work.claim(conn, owner="a", now=at, until=at)
+        claimed = claims.claim(conn, owner="a", now=at, until=at)
     assert [i.kind for i in claimed] == [DueKind.START_CHECK]
 
     story.clock.now = GAME - 48 * H
     check_id = story.check("t1", "g1")
-    story.settle()
+    story.run_handlers()
     with db.write() as conn:
-        claimed = due_work.claim(conn, owner="a", now=at, until=at + H)
+        claimed = claims.claim(conn, owner="a", now=at, until=at + H)
     assert [i.kind for i in claimed] == [DueKind.REMIND, DueKind.REMIND, DueKind.MINIMUM_CHECK]
     assert claimed[-1].check_id == check_id
 
@@ -289,10 +289,10 @@ def test_an_answer_deadline_is_planned_at_the_deadline_and_done_once_the_check_c
     # Moved to the time of the 24-hour reminder: answers close first, nobody is reminded.
     story.do(SetAnswerDeadline(check_id=check_id, deadline=GAME - 24 * H))
     assert deadline_item(story).due_at == GAME - 24 * H
-    story.settle()
+    story.run_handlers()
     at = GAME - 24 * H
     with db.write() as conn:
-        claimed = due_work.claim(conn, owner="a", now=at, until=at)  # until=at: no lease
+        claimed = claims.claim(conn, owner="a", now=at, until=at)  # until=at: no lease
     assert [i.kind for i in claimed] == [DueKind.ANSWER_DEADLINE, DueKind.REMIND]
 
     story.clock.now = at
@@ -317,9 +317,9 @@ def test_an_answer_deadline_stays_where_the_captain_put_it_and_expires_at_the_st
     story.do(RescheduleGame(game_id="g1", starts_at=sooner))
     item = deadline_item(story)
     assert (item.due_at, item.expires_at, item.status) == (GAME - 20 * H, sooner, PENDING)
-    story.settle()
+    story.run_handlers()
     with db.write() as conn:  # the start closes the check, not the deadline after it
-        claimed = due_work.claim(conn, owner="a", now=GAME - 20 * H, until=GAME)
+        claimed = claims.claim(conn, owner="a", now=GAME - 20 * H, until=GAME)
     assert DueKind.ANSWER_DEADLINE not in {i.kind for i in claimed}
 
     story.clock.now = sooner
@@ -340,9 +340,9 @@ def test_a_cleared_answer_deadline_is_skipped_and_planned_afresh_when_set_again(
     story.do(ClearAnswerDeadline(check_id=check_id))
     assert (deadline_item(story).status, deadline_item(story).note) == (SKIPPED,
                                                                         "deadline cleared")
-    story.settle()
+    story.run_handlers()
     with db.write() as conn:  # the scheduler leaves the check open
-        claimed = due_work.claim(conn, owner="a", now=GAME - 20 * H, until=GAME - 20 * H)
+        claimed = claims.claim(conn, owner="a", now=GAME - 20 * H, until=GAME - 20 * H)
     assert DueKind.ANSWER_DEADLINE not in {i.kind for i in claimed}
 
     story.do(SetAnswerDeadline(check_id=check_id, deadline=GAME - 10 * H))
@@ -361,7 +361,7 @@ def test_a_cancelled_game_has_nothing_left_to_do(story: Story) -> None:
 
 def test_changes_carry_the_position_of_the_event_that_made_them(story: Story) -> None:
     schedule(story, "g1")
-    story.settle()
+    story.run_handlers()
     seen = story.read(due_work.last_change)
     schedule(story, "g2")
     story.do(CancelGame(game_id="g1"))
@@ -378,22 +378,22 @@ def test_claims_take_due_items_in_order_once_until_they_lapse(story: Story,
                                                               db: Database) -> None:
     schedule(story, "g1")
     schedule(story, "g2", GAME + H)
-    story.settle()
+    story.run_handlers()
     at = GAME - 47 * H  # both checks are due, nothing else
 
     with db.write() as conn:
-        first = due_work.claim(conn, owner="a", now=at, until=at + H, limit=1)
-        second = due_work.claim(conn, owner="b", now=at, until=at + H)
-        third = due_work.claim(conn, owner="c", now=at, until=at + H)
+        first = claims.claim(conn, owner="a", now=at, until=at + H, limit=1)
+        second = claims.claim(conn, owner="b", now=at, until=at + H)
+        third = claims.claim(conn, owner="c", now=at, until=at + H)
     assert [i.key for i in first] == ["g1:start_check"]
     assert [i.key for i in second] == ["g2:start_check"]
     assert third == []
     assert (second[0].claimed_by, second[0].attempts) == ("b", 1)
 
     with db.write() as conn:
-        due_work.postpone(conn, "g1:start_check", owner="a", until=at + 2 * H, error="boom")
-        due_work.postpone(conn, "g2:start_check", owner="a", until=at, error="not mine")
-        lapsed = due_work.claim(conn, owner="c", now=at + H, until=at + 2 * H)
+        claims.postpone(conn, "g1:start_check", owner="a", until=at + 2 * H, error="boom")
+        claims.postpone(conn, "g2:start_check", owner="a", until=at, error="not mine")
+        lapsed = claims.claim(conn, owner="c", now=at + H, until=at + 2 * H)
     assert [i.key for i in lapsed] == ["g2:start_check"]
     assert lapsed[0].last_error is None and lapsed[0].attempts == 2
     failed = next(i for i in items(story) if i.kind is DueKind.START_CHECK)
@@ -403,36 +403,36 @@ def test_claims_take_due_items_in_order_once_until_they_lapse(story: Story,
 def test_a_reminder_is_claimable_only_once_its_check_is_open(story: Story,
                                                              db: Database) -> None:
     schedule(story)
-    story.settle()
+    story.run_handlers()
     at = GAME - 23 * H
     with db.write() as conn:
-        claimed = due_work.claim(conn, owner="a", now=at, until=at)  # until=at: no lease
+        claimed = claims.claim(conn, owner="a", now=at, until=at)  # until=at: no lease
     assert [i.kind for i in claimed] == [DueKind.START_CHECK]
 
     story.clock.now = GAME - 48 * H
     story.check("t1", "g1")
-    story.settle()
+    story.run_handlers()
     with db.write() as conn:
-        claimed = due_work.claim(conn, owner="a", now=at, until=at + H)
+        claimed = claims.claim(conn, owner="a", now=at, until=at + H)
     assert [i.key for i in claimed] == ["g1:remind:1440@20261205T1900Z"]
     with db.write() as conn:  # the check and reminders expired at the start of the game
-        claimed = due_work.claim(conn, owner="a", now=GAME, until=GAME + H)
+        claimed = claims.claim(conn, owner="a", now=GAME, until=GAME + H)
     assert [i.kind for i in claimed] == [DueKind.START_GAME]
 
 
 def test_the_end_of_a_game_is_claimable_only_once_it_started(story: Story,
                                                              db: Database) -> None:
     schedule(story)
-    story.settle()
+    story.run_handlers()
     at = GAME + 3 * H  # down across the start and the end
     with db.write() as conn:
-        claimed = due_work.claim(conn, owner="a", now=at, until=at + H)
+        claimed = claims.claim(conn, owner="a", now=at, until=at + H)
     assert [i.kind for i in claimed] == [DueKind.START_GAME]  # the end waits for it
 
     story.do(StartGame(game_id="g1"))
-    story.settle()
+    story.run_handlers()
     with db.write() as conn:
-        claimed = due_work.claim(conn, owner="b", now=at, until=at + H)
+        claimed = claims.claim(conn, owner="b", now=at, until=at + H)
     assert [i.kind for i in claimed] == [DueKind.END_GAME]
 
 
@@ -449,13 +449,13 @@ def test_on_postgresql_a_claim_skips_rows_another_transaction_holds(
             story.team("t1", "Tigers", ANA, BEN)
             for n in range(6):
                 schedule(story, f"g{n}", GAME + n * H)
-            story.settle()
+            story.run_handlers()
             at = GAME
             with db.write() as holder:
-                held = due_work.claim(holder, owner="a", now=at, until=at + H, limit=3)
+                held = claims.claim(holder, owner="a", now=at, until=at + H, limit=3)
                 # Still uncommitted: the other process must skip those rows, not wait.
                 with db.write() as other:
-                    taken = due_work.claim(other, owner="b", now=at, until=at + H, limit=100)
+                    taken = claims.claim(other, owner="b", now=at, until=at + H, limit=100)
             assert len(held) == 3
             assert not {i.key for i in held} & {i.key for i in taken}
             assert len(held) + len(taken) == 6
@@ -494,9 +494,9 @@ def test_a_rebuild_gives_the_same_plan_and_resets_claims(story: Story, db: Datab
     story.do(AlertIfBelowMinimum(check_id=check_id, key=f"g1:{MINIMUM}"))
     story.clock.now = GAME
     story.do(StartGame(game_id="g1"))
-    story.settle()
+    story.run_handlers()
     with db.write() as conn:
-        due_work.claim(conn, owner="a", now=GAME + 100 * H, until=GAME + 101 * H)
+        claims.claim(conn, owner="a", now=GAME + 100 * H, until=GAME + 101 * H)
     before = dump(db)
     story.runtime.stop()
 

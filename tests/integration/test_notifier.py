@@ -48,7 +48,7 @@ class Team:
         self.service.answer(Actor.console(player.email), answer, ref="G1")
 
     def jobs(self) -> list[Job]:
-        self.app.settle()
+        self.app.run_handlers()
         with self.app.db.read() as conn:
             return jobs(conn)
 
@@ -78,7 +78,7 @@ def test_each_invitee_gets_one_invitation_and_replays_add_nothing(tigers: Team) 
     assert {(j.message_key, j.status, j.attempts) for j in before} == {("invite", "pending", 0)}
 
     tigers.app.store.reset_checkpoint("notifier")  # a rebuild: replay the whole log
-    tigers.app.settle()
+    tigers.app.run_handlers()
     tigers.service.start_check(CAPTAIN, "G1")  # and a check started twice
 
     assert tigers.jobs() == before

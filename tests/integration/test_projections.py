@@ -320,7 +320,7 @@ def test_migration_0006_replays_the_board_so_an_earlier_deadline_shows(
         story.team("t1", "Tigers", ANA)
         starts_at = story.game("t1", "g1")
         check_id = story.check("t1", "g1")
-        story.settle()
+        story.run_handlers()
         friday = starts_at - timedelta(days=1)
         last = story.do(SetAnswerDeadline(check_id=check_id, deadline=friday)).position
         with db.write() as conn:  # the release before passed over the deadline

@@ -23,7 +23,7 @@ Dump = dict[str, list[tuple[Any, ...]]]
 def story(db: Database, clock: FakeClock) -> Story:
     story = Story(db, clock)
     tell_a_season(story)
-    story.settle()
+    story.run_handlers()
     story.runtime.stop()  # as `attend serve` must be before a rebuild
     return story
 

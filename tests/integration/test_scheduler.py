@@ -45,7 +45,8 @@ from core.projections.board import board_for_game
 from core.projections.due_work import DueKind, DueStatus
 from core.router import Clock
 from core.runtime import RetryPolicy
-from scheduler import AnotherProcessRunning, Scheduler, ServeLock
+from core.serve_lock import AnotherProcessRunning, ServeLock
+from scheduler import Scheduler
 from tests.conftest import FakeClock, _postgres_schema_url
 
 H = timedelta(hours=1)
@@ -62,6 +63,13 @@ def player(name: str) -> Actor:
 def make_app(url: str, clock: Clock, *, background: bool = False) -> App:
     return bootstrap(url, clock=clock, background=background,
                      retry=RetryPolicy(delays=()))
+
+
+def scheduler_for(app: App, **options: Any) -> Scheduler:
+    """The scheduler as ``attend serve`` builds it; appends wake it when handlers follow
+    the log in the background."""
+    return Scheduler(app.service, db=app.db, runtime=app.runtime, clock=app.clock,
+                     store=app.store if app.background else None, **options)
 
 
 class Team:
@@ -114,9 +122,9 @@ def events(app: App, kind: type) -> list[Any]:
     return [r.event for r in recorded(app, kind)]
 
 
-def settled_run(scheduler: Scheduler, app: App, now: datetime | None = None) -> list[str]:
+def run_due_then_handlers(scheduler: Scheduler, app: App, now: datetime | None = None) -> list[str]:
     ran = scheduler.run_due(now)
-    app.settle()
+    app.run_handlers()
     return ran
 
 
@@ -138,12 +146,12 @@ def wait_until(condition: Callable[[], bool], timeout: float = 10.0) -> None:
 def test_the_check_starts_by_itself_at_the_lead_time(app: App, team: Team,
                                                      clock: FakeClock) -> None:
     game_id = team.game(GAME)
-    scheduler = Scheduler(app, owner="s1")
+    scheduler = scheduler_for(app, owner="s1")
 
     clock.now = GAME - 48 * H - timedelta(minutes=1)
-    assert settled_run(scheduler, app) == []
+    assert run_due_then_handlers(scheduler, app) == []
     clock.now = GAME - 48 * H
-    assert settled_run(scheduler, app) == [f"{game_id}:start_check"]
+    assert run_due_then_handlers(scheduler, app) == [f"{game_id}:start_check"]
 
     started = events(app, AttendanceCheckStarted)
     assert [(e.game_id, e.check_id) for e in started] == [(game_id, game_id)]
@@ -152,36 +160,36 @@ def test_the_check_starts_by_itself_at_the_lead_time(app: App, team: Team,
     assert board is not None and board.open
     assert {line.name for line in board.lines} == {"Cap", *NAMES}
     clock.advance(minutes=5)
-    assert settled_run(scheduler, app) == []  # done: a second wake-up finds nothing
+    assert run_due_then_handlers(scheduler, app) == []  # done: a second wake-up finds nothing
 
 
 def test_a_game_scheduled_inside_the_lead_time_gets_its_check_at_once(
         app: App, team: Team, clock: FakeClock) -> None:
     game_id = team.game(clock.now + 10 * H)
-    scheduler = Scheduler(app, owner="s1")
+    scheduler = scheduler_for(app, owner="s1")
 
-    assert settled_run(scheduler, app) == [f"{game_id}:start_check"]
+    assert run_due_then_handlers(scheduler, app) == [f"{game_id}:start_check"]
     assert len(events(app, AttendanceCheckStarted)) == 1
     clock.advance(hours=7, minutes=1)  # only the 3-hour reminder fits in what's left
-    assert settled_run(scheduler, app) == [f"{game_id}:remind:180@20261129T0100Z"]
+    assert run_due_then_handlers(scheduler, app) == [f"{game_id}:remind:180@20261129T0100Z"]
 
 
 def test_reminders_go_to_exactly_those_who_have_not_answered_or_said_maybe(
         app: App, team: Team, clock: FakeClock) -> None:
     game_id = team.game(GAME)
-    scheduler = Scheduler(app, owner="s1")
+    scheduler = scheduler_for(app, owner="s1")
     clock.now = GAME - 48 * H
-    settled_run(scheduler, app)
+    run_due_then_handlers(scheduler, app)
     team.answer("Ana", game_id, Answer.YES)
     team.answer("Ben", game_id, Answer.NO)
     team.answer("Cal", game_id, Answer.MAYBE)
 
     clock.now = GAME - 24 * H
-    assert settled_run(scheduler, app) == [f"{game_id}:remind:1440@20261205T1900Z"]
+    assert run_due_then_handlers(scheduler, app) == [f"{game_id}:remind:1440@20261205T1900Z"]
     team.answer("Dee", game_id, Answer.YES)
     team.answer("Ana", game_id, Answer.MAYBE)
     clock.now = GAME - 3 * H
-    assert settled_run(scheduler, app) == [f"{game_id}:remind:180@20261205T1900Z"]
+    assert run_due_then_handlers(scheduler, app) == [f"{game_id}:remind:180@20261205T1900Z"]
 
     first, second = events(app, RemindersRequested)
     assert team.names(first.player_ids) == {"Cal", "Dee", "Cap"}
@@ -194,25 +202,25 @@ def test_answers_lock_at_game_time_and_the_game_ends_after_its_length(
         app: App, team: Team, clock: FakeClock) -> None:
     app.service.change_settings(CAPTAIN, game_length_minutes=90)
     game_id = team.game(GAME)
-    scheduler = Scheduler(app, owner="s1")
+    scheduler = scheduler_for(app, owner="s1")
     clock.now = GAME - 48 * H
-    settled_run(scheduler, app)
+    run_due_then_handlers(scheduler, app)
     team.answer("Ana", game_id, Answer.YES)
 
     clock.now = GAME - timedelta(seconds=1)
-    settled_run(scheduler, app)
+    run_due_then_handlers(scheduler, app)
     team.answer("Ben", game_id, Answer.YES)  # still open
     clock.now = GAME
-    assert settled_run(scheduler, app) == [f"{game_id}:start_game"]
+    assert run_due_then_handlers(scheduler, app) == [f"{game_id}:start_game"]
     assert status(app, game_id) is GameStatus.STARTED
     with pytest.raises(DomainError) as refused:
         team.answer("Cal", game_id, Answer.YES)
     assert refused.value.code == "check_closed"
 
     clock.now = GAME + 89 * timedelta(minutes=1)
-    assert settled_run(scheduler, app) == []
+    assert run_due_then_handlers(scheduler, app) == []
     clock.now = GAME + 90 * timedelta(minutes=1)
-    assert settled_run(scheduler, app) == [f"{game_id}:end_game"]
+    assert run_due_then_handlers(scheduler, app) == [f"{game_id}:end_game"]
     assert status(app, game_id) is GameStatus.ENDED
     assert len(events(app, GameStarted)) == len(events(app, GameEnded)) == 1
 
@@ -220,20 +228,20 @@ def test_answers_lock_at_game_time_and_the_game_ends_after_its_length(
 def test_answers_lock_at_the_captains_deadline_and_nobody_is_reminded_after_it(
         app: App, team: Team, clock: FakeClock) -> None:
     game_id = team.game(GAME)
-    scheduler = Scheduler(app, owner="s1")
+    scheduler = scheduler_for(app, owner="s1")
     clock.now = GAME - 48 * H
-    settled_run(scheduler, app)
+    run_due_then_handlers(scheduler, app)
     deadline = GAME - 20 * H  # after the 24-hour reminder, before the 3-hour one
     app.service.set_deadline(CAPTAIN, "G1", deadline)
     team.answer("Ana", game_id, Answer.YES)
 
     clock.now = GAME - 24 * H
-    assert settled_run(scheduler, app) == [f"{game_id}:remind:1440@20261205T1900Z"]
+    assert run_due_then_handlers(scheduler, app) == [f"{game_id}:remind:1440@20261205T1900Z"]
     clock.now = deadline - timedelta(seconds=1)
-    assert settled_run(scheduler, app) == []
+    assert run_due_then_handlers(scheduler, app) == []
     team.answer("Ben", game_id, Answer.YES)  # still open
     clock.now = deadline
-    assert settled_run(scheduler, app) == [f"{game_id}:answer_deadline"]
+    assert run_due_then_handlers(scheduler, app) == [f"{game_id}:answer_deadline"]
 
     (closed,) = recorded(app, CheckClosed)
     assert (closed.event.reason, closed.event.closed_at) == ("answer deadline", deadline)
@@ -245,10 +253,10 @@ def test_answers_lock_at_the_captains_deadline_and_nobody_is_reminded_after_it(
     assert status(app, game_id) is GameStatus.SCHEDULED  # the game itself is still on
 
     clock.now = GAME - 3 * H
-    assert settled_run(scheduler, app) == []
+    assert run_due_then_handlers(scheduler, app) == []
     assert len(events(app, RemindersRequested)) == 1
     clock.now = GAME
-    assert settled_run(scheduler, app) == [f"{game_id}:start_game"]
+    assert run_due_then_handlers(scheduler, app) == [f"{game_id}:start_game"]
     assert len(events(app, CheckClosed)) == 1
     with app.db.read() as conn:
         board = board_for_game(conn, game_id)
@@ -258,12 +266,12 @@ def test_answers_lock_at_the_captains_deadline_and_nobody_is_reminded_after_it(
 def test_a_deadline_cleared_after_the_scheduler_took_it_up_does_not_close_the_check(
         app: App, team: Team, clock: FakeClock) -> None:
     game_id = team.game(GAME)
-    scheduler = Scheduler(app, owner="s1")
+    scheduler = scheduler_for(app, owner="s1")
     clock.now = GAME - 48 * H
-    settled_run(scheduler, app)
+    run_due_then_handlers(scheduler, app)
     deadline = GAME - 20 * H
     app.service.set_deadline(CAPTAIN, "G1", deadline)
-    app.settle()
+    app.run_handlers()
     clock.now = deadline
     with app.db.read() as conn:
         (item,) = [i for i in due_work.items_for_game(conn, game_id)
@@ -271,14 +279,14 @@ def test_a_deadline_cleared_after_the_scheduler_took_it_up_does_not_close_the_ch
     # The scheduler holds the item when the captain clears the deadline.
     app.service.clear_deadline(CAPTAIN, "G1")
     scheduler._send(item, clock.now)
-    app.settle()
+    app.run_handlers()
     assert events(app, CheckClosed) == []
     team.answer("Ana", game_id, Answer.YES)  # answers still open until the game starts
 
 
 def test_a_reschedule_moves_every_job_and_a_cancel_removes_them(
         app: App, team: Team, clock: FakeClock) -> None:
-    scheduler = Scheduler(app, owner="s1", watch_seconds=0.02)
+    scheduler = scheduler_for(app, owner="s1", watch_seconds=0.02)
     scheduler.start(paused=True)  # jobs are kept in step, nothing fires
     try:
         game_id = team.game(GAME)
@@ -299,16 +307,16 @@ def test_a_reschedule_moves_every_job_and_a_cancel_removes_them(
         wait_until(lambda: _due_jobs(scheduler) == moved)
 
         clock.now = GAME - 48 * H  # the old time: nothing to do
-        assert settled_run(scheduler, app) == []
+        assert run_due_then_handlers(scheduler, app) == []
         clock.now = later - 48 * H
-        assert settled_run(scheduler, app) == [f"{game_id}:start_check"]
+        assert run_due_then_handlers(scheduler, app) == [f"{game_id}:start_check"]
         wait_until(lambda: f"due:{game_id}:start_check" not in _due_jobs(scheduler))
 
         app.service.cancel_game(CAPTAIN, "G1", "no pitch")
         wait_until(lambda: _due_jobs(scheduler) == {})
         assert set(scheduler.jobs()) == {"sweep"}
         clock.now = later + 5 * H
-        assert settled_run(scheduler, app) == []
+        assert run_due_then_handlers(scheduler, app) == []
         with app.db.read() as conn:
             assert {i.status for i in due_work.items_for_game(conn, game_id)
                     if i.kind is not DueKind.START_CHECK} == {DueStatus.SKIPPED}
@@ -323,24 +331,24 @@ def _due_jobs(scheduler: Scheduler) -> dict[str, datetime]:
 def test_changed_team_settings_move_the_pending_jobs(app: App, team: Team,
                                                      clock: FakeClock) -> None:
     game_id = team.game(GAME)
-    scheduler = Scheduler(app, owner="s1")
+    scheduler = scheduler_for(app, owner="s1")
     app.service.change_settings(CAPTAIN, check_lead_minutes=24 * 60, reminder_minutes=(60,))
 
     clock.now = GAME - 25 * H
-    assert settled_run(scheduler, app) == []
+    assert run_due_then_handlers(scheduler, app) == []
     clock.now = GAME - 24 * H
-    assert settled_run(scheduler, app) == [f"{game_id}:start_check"]
+    assert run_due_then_handlers(scheduler, app) == [f"{game_id}:start_check"]
     clock.now = GAME - H
-    assert settled_run(scheduler, app) == [f"{game_id}:remind:60@20261205T1900Z"]
+    assert run_due_then_handlers(scheduler, app) == [f"{game_id}:remind:60@20261205T1900Z"]
 
 
 def test_a_failed_command_is_tried_again_after_a_backoff(
         app: App, team: Team, clock: FakeClock, monkeypatch: pytest.MonkeyPatch,
         caplog: pytest.LogCaptureFixture) -> None:
     game_id = team.game(GAME)
-    scheduler = Scheduler(app, owner="s1")
+    scheduler = scheduler_for(app, owner="s1")
     clock.now = GAME - 48 * H
-    settled_run(scheduler, app)
+    run_due_then_handlers(scheduler, app)
     real_start = app.service.start_game
 
     def broken(_game_id: str) -> Any:
@@ -348,7 +356,7 @@ def test_a_failed_command_is_tried_again_after_a_backoff(
 
     monkeypatch.setattr(app.service, "start_game", broken)
     clock.now = GAME
-    assert settled_run(scheduler, app) == []
+    assert run_due_then_handlers(scheduler, app) == []
     assert "start_game failed" in caplog.text
     with app.db.read() as conn:
         item = next(i for i in due_work.items_for_game(conn, game_id)
@@ -358,9 +366,9 @@ def test_a_failed_command_is_tried_again_after_a_backoff(
 
     monkeypatch.setattr(app.service, "start_game", real_start)
     clock.now = GAME + timedelta(seconds=59)
-    assert settled_run(scheduler, app) == []
+    assert run_due_then_handlers(scheduler, app) == []
     clock.now = GAME + timedelta(seconds=60)
-    assert settled_run(scheduler, app) == [f"{game_id}:start_game"]
+    assert run_due_then_handlers(scheduler, app) == [f"{game_id}:start_game"]
     assert status(app, game_id) is GameStatus.STARTED
 
 
@@ -378,7 +386,7 @@ def short_team(database_url: str, clock: FakeClock) -> Iterator[Team]:
 
 
 def captain_alerts(app: App) -> list[tuple[str, dict[str, Any]]]:
-    app.settle()
+    app.run_handlers()
     with app.db.read() as conn:
         return [(j.recipient_id, dict(j.details)) for j in jobs(conn)
                 if j.kind is NotificationKind.CAPTAIN_BELOW_MINIMUM]
@@ -388,17 +396,17 @@ def test_the_captains_are_alerted_at_the_last_reminder_when_the_check_is_short(
         short_team: Team, clock: FakeClock) -> None:
     app, team = short_team.app, short_team
     game_id = team.game(GAME)
-    scheduler = Scheduler(app, owner="s1")
+    scheduler = scheduler_for(app, owner="s1")
     clock.now = GAME - 48 * H
-    settled_run(scheduler, app)
+    run_due_then_handlers(scheduler, app)
     team.answer("Ben", game_id, Answer.YES)
     team.answer("Cal", game_id, Answer.NO)
 
     clock.now = GAME - 3 * H - timedelta(seconds=1)
-    assert settled_run(scheduler, app) == [f"{game_id}:remind:1440@20261205T1900Z"]
+    assert run_due_then_handlers(scheduler, app) == [f"{game_id}:remind:1440@20261205T1900Z"]
     assert captain_alerts(app) == []
     clock.now = GAME - 3 * H
-    assert settled_run(scheduler, app) == [f"{game_id}:remind:180@20261205T1900Z",
+    assert run_due_then_handlers(scheduler, app) == [f"{game_id}:remind:180@20261205T1900Z",
                                            f"{game_id}:minimum_check:20261205T1900Z"]
 
     (short,) = recorded(app, CheckBelowMinimum)
@@ -408,7 +416,7 @@ def test_the_captains_are_alerted_at_the_last_reminder_when_the_check_is_short(
     assert sorted(team.names(tuple(who for who, _ in alerts))) == ["Ana", "Cap"]
     assert {(d["yes_count"], d["min_players"]) for _, d in alerts} == {(1, 3)}
     clock.advance(minutes=10)  # done: nothing left to send, and nobody is told twice
-    assert settled_run(scheduler, app) == []
+    assert run_due_then_handlers(scheduler, app) == []
     assert len(captain_alerts(app)) == 2
 
 
@@ -416,16 +424,16 @@ def test_a_team_short_when_answers_closed_at_the_deadline_is_still_warned_before
         short_team: Team, clock: FakeClock) -> None:
     app, team = short_team.app, short_team
     game_id = team.game(GAME)
-    scheduler = Scheduler(app, owner="s1")
+    scheduler = scheduler_for(app, owner="s1")
     clock.now = GAME - 48 * H
-    settled_run(scheduler, app)
+    run_due_then_handlers(scheduler, app)
     app.service.set_deadline(CAPTAIN, "G1", GAME - 20 * H)
     team.answer("Ben", game_id, Answer.YES)
     clock.now = GAME - 20 * H
-    assert f"{game_id}:answer_deadline" in settled_run(scheduler, app)
+    assert f"{game_id}:answer_deadline" in run_due_then_handlers(scheduler, app)
 
     clock.now = GAME - 3 * H  # no reminder after the deadline, but the warning still comes
-    assert settled_run(scheduler, app) == [f"{game_id}:minimum_check:20261205T1900Z"]
+    assert run_due_then_handlers(scheduler, app) == [f"{game_id}:minimum_check:20261205T1900Z"]
     (short,) = recorded(app, CheckBelowMinimum)
     assert short.event == CheckBelowMinimum(check_id=game_id, yes_count=1, min_players=3)
     assert len(captain_alerts(app)) == 2
@@ -435,14 +443,14 @@ def test_a_team_short_when_answers_closed_at_the_deadline_is_still_warned_before
 def test_a_check_with_enough_players_alerts_nobody(short_team: Team, clock: FakeClock) -> None:
     app, team = short_team.app, short_team
     game_id = team.game(GAME)
-    scheduler = Scheduler(app, owner="s1")
+    scheduler = scheduler_for(app, owner="s1")
     clock.now = GAME - 48 * H
-    settled_run(scheduler, app)
+    run_due_then_handlers(scheduler, app)
     for name in ("Ben", "Cal", "Dee"):
         team.answer(name, game_id, Answer.YES)
 
     clock.now = GAME - 3 * H
-    assert f"{game_id}:minimum_check:20261205T1900Z" in settled_run(scheduler, app)
+    assert f"{game_id}:minimum_check:20261205T1900Z" in run_due_then_handlers(scheduler, app)
     assert [(e.yes_count, e.min_players) for e in events(app, MinimumChecked)] == [(3, 3)]
     assert events(app, CheckBelowMinimum) == []
     assert captain_alerts(app) == []
@@ -459,12 +467,13 @@ def test_after_a_restart_work_missed_while_down_runs_once_in_order(
     team = Team(first)
     game_id = team.game(GAME)
     clock.now = GAME - 48 * H
-    assert settled_run(Scheduler(first, owner="s1"), first) == [f"{game_id}:start_check"]
+    assert run_due_then_handlers(scheduler_for(first, owner="s1"), first) == [
+        f"{game_id}:start_check"]
     first.close()  # down across the 24-hour and the 3-hour reminders
 
     clock.now = GAME - 2 * H
     second = make_app(database_url, clock)
-    scheduler = Scheduler(second, owner="s2")
+    scheduler = scheduler_for(second, owner="s2")
     try:
         scheduler.start()  # its first sweep runs at once
         wait_until(lambda: len(events(second, RemindersRequested)) == 2)
@@ -473,7 +482,7 @@ def test_after_a_restart_work_missed_while_down_runs_once_in_order(
     try:
         keys = [e.reminder_key for e in events(second, RemindersRequested)]
         assert keys == ["1440@20261205T1900Z", "180@20261205T1900Z"]
-        assert settled_run(Scheduler(second, owner="s3"), second) == []
+        assert run_due_then_handlers(scheduler_for(second, owner="s3"), second) == []
         assert len(events(second, RemindersRequested)) == 2
         assert len(events(second, AttendanceCheckStarted)) == 1
     finally:
@@ -485,13 +494,14 @@ def test_reminders_that_would_arrive_after_the_game_are_skipped(
     first = make_app(database_url, clock)
     game_id = Team(first).game(GAME)
     clock.now = GAME - 48 * H
-    settled_run(Scheduler(first, owner="s1"), first)
+    run_due_then_handlers(scheduler_for(first, owner="s1"), first)
     first.close()  # down from before the first reminder until after the start
 
     clock.now = GAME + 30 * timedelta(minutes=1)
     second = make_app(database_url, clock)
     try:
-        assert settled_run(Scheduler(second, owner="s2"), second) == [f"{game_id}:start_game"]
+        assert run_due_then_handlers(scheduler_for(second, owner="s2"), second) == [
+            f"{game_id}:start_game"]
         assert events(second, RemindersRequested) == []
         with second.db.read() as conn:
             reminders = [i for i in due_work.items_for_game(conn, game_id)
@@ -527,13 +537,13 @@ def test_a_game_across_a_daylight_saving_change_gets_its_check_48_real_hours_bef
         assert (check.local_due_at.isoformat(), reminder.local_due_at.isoformat()) == (
             local_check, local_reminder)
 
-        scheduler = Scheduler(app, owner="s1")
+        scheduler = scheduler_for(app, owner="s1")
         clock.now = starts_at - 48 * H - timedelta(seconds=1)
-        assert settled_run(scheduler, app) == []
+        assert run_due_then_handlers(scheduler, app) == []
         clock.now = starts_at - 48 * H
-        assert settled_run(scheduler, app) == [f"{game_id}:start_check"]
+        assert run_due_then_handlers(scheduler, app) == [f"{game_id}:start_check"]
         clock.now = starts_at - 24 * H
-        assert settled_run(scheduler, app) == [reminder.key]
+        assert run_due_then_handlers(scheduler, app) == [reminder.key]
     finally:
         app.close()
 
@@ -548,7 +558,7 @@ def due_work_items(app: App, game_id: str) -> list[due_work.DueItem]:
 def test_apscheduler_wakes_run_due_when_an_item_falls_due(database_url: str) -> None:
     app = make_app(database_url, utc_now, background=True)
     app.start()
-    scheduler = Scheduler(app, owner="s1", sweep_seconds=3600)  # no help from the sweep
+    scheduler = scheduler_for(app, owner="s1", sweep_seconds=3600)  # no help from the sweep
     try:
         team = Team(app)
         scheduler.start()
@@ -572,15 +582,15 @@ def test_apscheduler_wakes_run_due_when_an_item_falls_due(database_url: str) -> 
 def test_on_sqlite_a_second_serve_is_refused(tmp_path: Path, clock: FakeClock) -> None:
     url = f"sqlite:///{tmp_path}/attend.db"
     first, second = make_app(url, clock), make_app(url, clock)
-    running = Scheduler(first, owner="s1")
+    running = scheduler_for(first, owner="s1")
     running.start(paused=True)
     try:
         with pytest.raises(AnotherProcessRunning,
                            match=r"another attend serve is already running on attend\.db"):
-            Scheduler(second, owner="s2").start(paused=True)
+            scheduler_for(second, owner="s2").start(paused=True)
         # And from another process, as `attend serve` would be.
         other = subprocess.run(
-            [sys.executable, "-c", "import sys; from scheduler import ServeLock; "
+            [sys.executable, "-c", "import sys; from core.serve_lock import ServeLock; "
              "ServeLock.for_database(sys.argv[1])", str(tmp_path / "attend.db")],
             capture_output=True, text=True, timeout=60)
         assert other.returncode != 0
@@ -592,6 +602,24 @@ def test_on_sqlite_a_second_serve_is_refused(tmp_path: Path, clock: FakeClock) -
     lock.release()
     first.close()
     second.close()
+
+
+def test_on_sqlite_a_crashed_serve_leaves_the_database_free(tmp_path: Path) -> None:
+    database = str(tmp_path / "attend.db")
+    with subprocess.Popen(
+            [sys.executable, "-c", "import sys, time; from core.serve_lock import ServeLock; "
+             "held = ServeLock.for_database(sys.argv[1]); print('held', flush=True); "
+             "time.sleep(120)", database], stdout=subprocess.PIPE, text=True) as holder:
+        try:
+            assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+            with pytest.raises(AnotherProcessRunning):
+                ServeLock.for_database(database)
+        finally:
+            holder.kill()  # no release, no clean-up: as a crash would
+            holder.wait(timeout=60)
+    lock = ServeLock.for_database(database)
+    assert lock is not None
+    lock.release()
 
 
 # -- several processes on PostgreSQL ---------------------------------------------------------
@@ -614,7 +642,7 @@ def test_two_runtimes_on_postgresql_run_every_item_exactly_once(postgres_admin_u
 def _race(apps: list[App], clock: FakeClock) -> None:
     team = Team(apps[0])
     games = [team.game(GAME + i * timedelta(minutes=10)) for i in range(GAMES)]
-    schedulers = [Scheduler(app, owner=f"runtime-{n}") for n, app in enumerate(apps)]
+    schedulers = [scheduler_for(app, owner=f"runtime-{n}") for n, app in enumerate(apps)]
     sent: list[list[str]] = [[], []]
     for phase, now in enumerate((GAME - 45 * H, GAME - 20 * H, GAME - H / 2, GAME + 5 * H)):
         clock.now = now
@@ -634,7 +662,7 @@ def _race(apps: list[App], clock: FakeClock) -> None:
                 while not all(e.is_set() for e in idle):
                     assert time.monotonic() < deadline, "the race did not finish"
                     sent[n].extend(schedulers[n].run_due(now))
-                    apps[n].settle()
+                    apps[n].run_handlers()
                     with apps[n].db.read() as conn:
                         if not [i for i in due_work.pending(conn, due_by=now) if i.live(now)]:
                             idle[n].set()

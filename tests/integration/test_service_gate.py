@@ -26,11 +26,11 @@ def test_a_request_waits_while_the_only_slot_is_taken(db: Database, clock: FakeC
     runtime = HandlerRuntime(store, router, read_models())
     release = threading.Event()
 
-    def settle(_position: int, _names: Sequence[str]) -> None:
+    def catch_up(_position: int, _names: Sequence[str]) -> None:
         release.wait(10)  # the first request holds its slot until the test lets go
         runtime.run_until_idle()
 
-    service = AttendService(db, router, clock=clock, settle=settle, request_slots=1)
+    service = AttendService(db, router, clock=clock, catch_up=catch_up, request_slots=1)
     first = threading.Thread(target=lambda: service.create_team(CAPTAIN, "A", "UTC"))
     first.start()
     answered: list[object] = []

@@ -65,10 +65,10 @@ def test_the_seed_story(app: App, clock: FakeClock) -> None:
 
     clock.now = SATURDAY_7PM
     service.start_game(scheduled.game.game_id)
-    app.settle()
+    app.run_handlers()
     clock.advance(hours=2)
     service.end_game(scheduled.game.game_id)
-    app.settle()
+    app.run_handlers()
     with refused("check_closed"):
         service.answer(BOB, Answer.YES, ref="G1")
 
@@ -92,7 +92,7 @@ def test_cancel_closes_the_check_and_tells_nobody_can_answer(app: App) -> None:
     app.service.schedule_game(CAPTAIN, SATURDAY_7PM, opponent="Hawks")
     app.service.start_check(CAPTAIN, "G1")
     cancelled = app.service.cancel_game(CAPTAIN, "G1", "pitch flooded")
-    app.settle()
+    app.run_handlers()
     assert cancelled.game.status == "cancelled" and cancelled.game.cancel_reason == \
         "pitch flooded"
     with refused("check_closed"):
@@ -105,10 +105,10 @@ def test_late_joiner_is_invited_and_leaver_no_longer_counts(app: App) -> None:
     app.service.start_check(CAPTAIN, "G1")
     app.service.answer(ALICE, Answer.YES, ref="G1")
     app.service.add_player(CAPTAIN, "Bob", email="bob@example.com")
-    app.settle()
+    app.run_handlers()
     app.service.answer(BOB, Answer.NO, ref="G1")  # invited although he joined late
     app.service.remove_player(CAPTAIN, "alice@example.com")
-    app.settle()
+    app.run_handlers()
     board = app.service.status(CAPTAIN, "G1").board
     assert board is not None
     assert [ln.name for ln in board.lines] == ["Casey Captain", "Bob"]
@@ -170,7 +170,7 @@ def test_a_captain_sets_an_answer_deadline_in_the_teams_time_zone(app: App,
     assert say(CAPTAIN, "/attend deadline G1 fri 6pm") == (False, (
         "G1 has no attendance check yet. A captain can start it with /attend check G1."))
     app.service.start_check(CAPTAIN, "G1")
-    app.settle()
+    app.run_handlers()
     before = app.store.last_position()
     assert say(ALICE, "/attend deadline G1 fri 6pm") == (False, (
         "Only a captain can set answer deadlines. Ask Casey Captain."))
@@ -206,7 +206,7 @@ def test_a_captain_sets_an_answer_deadline_in_the_teams_time_zone(app: App,
     assert say(CAPTAIN, "/attend deadline G1 fri 6pm")[0]
 
     app.service.cancel_game(CAPTAIN, "G1")
-    app.settle()
+    app.run_handlers()
     assert say(CAPTAIN, "/attend deadline G1 fri 5pm") == (False, (
         "Answers for G1 are closed already, so there's no deadline left to set."))
     assert say(CAPTAIN, "/attend deadline G1 none") == (False, (
@@ -229,7 +229,7 @@ def test_twenty_players_answering_at_once_are_all_counted(app: App) -> None:
         app.service.answer(Actor.console(f"p{i}@example.com"), Answer.YES, ref="G1")
 
     assert run_threads(20, answer) == []
-    app.settle()
+    app.run_handlers()
     board = app.service.status(CAPTAIN, "G1").board
     assert board is not None
     assert board.yes == 12 and board.waitlisted == 8  # the maximum holds under the race

@@ -1,4 +1,4 @@
-"""Due work: what the scheduler must do, and when (core/projections/due_work.py).
+"""Due work: what the scheduler must do, and when (core/projections/due_work/).
 
 Revision ID: 0004
 """

@@ -1,6 +1,6 @@
 """Due work: each team's minimum, so a game is checked for it before the start.
 
-The due-work read model (core/projections/due_work.py) now keeps ``min_players`` per
+The due-work read model (core/projections/due_work/) now keeps ``min_players`` per
 team. Rows written before this revision have no minimum, so the read model is emptied and
 its checkpoint reset: the next ``attend serve`` replays the log into it, exactly as a rebuild
 would (status comes from events only; claims start afresh, which at worst sends an
