@@ -18,6 +18,7 @@ from bot.when import WhenError, describe, parse_when
 from core.actors import Actor
 from core.aggregates.common import Answer
 from core.errors import DomainError
+from core.safe_text import excerpt, refuse_unsafe
 from core.service import AttendService, Context
 
 
@@ -60,6 +61,8 @@ class CommandRunner:
         for someone on several; ``timezone`` (where the platform says the person is) is a
         new team's zone when they name none."""
         try:
+            refuse_unsafe(line, "command")
+            refuse_unsafe(team or "", "team")
             line, named = _team_option(line)
             named = named or team
             team_id = None if named is None else self._team_named(actor, named)
@@ -73,11 +76,14 @@ class CommandRunner:
 
     def _team_named(self, actor: Actor, name: str) -> str:
         mine = self._service.memberships(actor)
-        for membership in mine:
-            if membership.team_name.lower() == name.lower():
-                return membership.team_id
+        named = {m.team_id for m in mine if m.team_name.casefold() == name.casefold()}
+        if len(named) == 1:
+            return named.pop()
+        if named:  # only teams named before namesakes were refused
+            raise DomainError("which_team", f"You're on {len(named)} teams called "
+                              f"{excerpt(name)!r}; ask a captain of one to take you off it.")
         teams = ", ".join(sorted(m.team_name for m in mine)) or "none yet"
-        raise DomainError("unknown_team", f"You're not on a team called {name!r} "
+        raise DomainError("unknown_team", f"You're not on a team called {excerpt(name)!r} "
                           f"(yours: {teams}).")
 
     def _when(self, ctx: Context, when_text: str) -> datetime:

@@ -21,6 +21,7 @@ from core.errors import DomainError
 from core.projections.board import BoardView
 from core.projections.roster import TeamView
 from core.projections.schedule import GameView
+from core.safe_text import refuse_unsafe
 from core.service import Invitation
 
 log = logging.getLogger(__name__)
@@ -60,13 +61,14 @@ async def record(request: web.Request) -> web.Response:
                      error="Pick Yes, No or Maybe with one of the buttons.")
     note_text = note.strip() if isinstance(note, str) else ""
     try:
+        refuse_unsafe(note_text, "note")
         result = await site.call(site.service.answer_by_link, grant.check_id, grant.player_id,
                                  Answer(said), note_text or None)
     except DomainError as error:
         if error.code in CLOSED:  # closed between our look and the answer
             again = await _invitation(site, grant)
             return _page(site, again.team, again.game, again.board, grant)
-        if error.code in ("empty_text", "too_long"):
+        if error.code in ("empty_text", "too_long", "unsafe_text"):
             return _page(site, team, game, invitation.board, grant, status=400, picked=said,
                          error=error.message)
         raise

@@ -20,7 +20,7 @@ from typing import Any, TypeVar
 
 from core.service.answers import AnswerRequests
 from core.service.base import ServiceBase, Settle
-from core.service.checks import poll_until
+from core.service.checks import poll_until, refuse_unsafe_arguments
 from core.service.games import GameRequests
 from core.service.teams import TeamRequests
 from core.service.views import AnswerResult, Context, GameStatusView, Invitation
@@ -29,11 +29,15 @@ C = TypeVar("C", bound=type)
 
 
 def _admitted(cls: C) -> C:
-    """Every public method of ``cls`` (its own or inherited) runs inside the service's
+    """Every public method of ``cls`` (its own or inherited) refuses text with control
+    characters, whichever way it came in, and runs inside the service's
     :class:`~core.gate.RequestGate`."""
     def admitted(method: Callable[..., Any]) -> Callable[..., Any]:
+        names = tuple(inspect.signature(method).parameters)[1:]  # after self
+
         @functools.wraps(method)
         def wrapper(self: ServiceBase, *args: Any, **kwargs: Any) -> Any:
+            refuse_unsafe_arguments(names, args, kwargs)
             with self._gate:
                 return method(self, *args, **kwargs)
         return wrapper
