@@ -30,6 +30,7 @@ from bot.slack.app import say_who_we_are, slack_app, slack_channel
 from bot.slack.app import socket_mode as slack_socket_mode
 from bot.slack.installations import Installations
 from bot.web.app import create_web_app
+from bot.web.edges import EdgeRunner
 from core.actors import Actor
 from core.aggregates.common import Answer, Channel
 from core.bootstrap import App, bootstrap
@@ -155,8 +156,8 @@ async def _serve(app: App, config: Config, *, demo: bool) -> int:
             socket_task = asyncio.create_task(socket.connect_async(), name="attend-slack")
         else:
             extra_routes += slack_routes(bolt)
-    runner = web.AppRunner(create_web_app(app, config, signer, extra_routes=extra_routes),
-                           access_log=None, handle_signals=False)
+    runner = EdgeRunner(create_web_app(app, config, signer, extra_routes=extra_routes),
+                        access_log=None, handle_signals=False)
     await runner.setup()
     site = web.TCPSite(runner, config.host, config.port)
     stopping = asyncio.Event()
