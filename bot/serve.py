@@ -173,8 +173,14 @@ async def _serve(app: App, config: Config, *, demo: bool) -> int:
             return 1
         if demo:
             await asyncio.to_thread(_demo, app, signer, config.base_url)
-        where = "the outbox at " + f"{config.base_url}/outbox" if config.smtp is None else \
-            f"SMTP via {config.smtp.host}"
+        where = f"SMTP via {config.smtp.host}" if config.smtp is not None else \
+            f"the outbox at {config.base_url}/outbox" if config.serves_outbox else \
+            f"the outbox folder {config.outbox_dir}"
+        if config.smtp is None and not config.serves_outbox:
+            log.warning("The outbox is not served at /outbox: Attend listens on %s, which "
+                        "other machines may reach, and the outbox shows every player's "
+                        "answer links. Its mails are in %s. Set ATTEND_OUTBOX_PUBLIC=1 to "
+                        "serve it anyway, or configure SMTP.", config.host, config.outbox_dir)
         if config.slack is not None and config.slack.socket_mode:
             where += "; Slack over Socket Mode"
         elif config.slack is not None:
