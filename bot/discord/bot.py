@@ -25,6 +25,7 @@ from discord import app_commands
 from bot.commands import CommandRunner
 from bot.discord import messages
 from bot.links import BoardLinks
+from core import safe_text
 from core.actors import Actor
 from core.aggregates.common import Answer
 from core.bootstrap import App
@@ -213,7 +214,14 @@ def attend_commands(bot: AttendBot) -> app_commands.Group:
     async def add(interaction: Interaction, member: discord.User | None = None,
                   email: str | None = None, name: str | None = None,
                   team: Team = None) -> None:
-        shown = name or (member.display_name if member else None)
+        if email is not None and (len(email.split()) != 1 or "@" not in email):
+            # Else its words would be read as part of the name.
+            await interaction.response.send_message(_reply(
+                f"'{safe_text.excerpt(email)}' isn't an email address (like alice@example.com)."),
+                ephemeral=True)
+            return
+        # Discord's name for them is theirs, not typed here: cleaned rather than refused.
+        shown = name or (safe_text.shown(member.display_name, " ") if member else None)
         await run(interaction, team, "team add", shown, email,
                   f"<@{member.id}>" if member else None)
 
