@@ -14,6 +14,15 @@ from core.projections.roster import PlayerView, TeamView
 from core.projections.schedule import GameView
 from core.safe_text import shown
 
+
+def template_value(value: object) -> object:
+    """Jinja's ``finalize`` for every page and email: each value printed is :func:`shown`
+    (a ``Markup`` stays ``Markup``), so no stored control character reaches a page."""
+    if isinstance(value, str):
+        return value.__class__(shown(value))
+    return value
+
+
 MARK = {"yes": "✅", "no": "❌", "maybe": "❔", None: "·"}
 
 

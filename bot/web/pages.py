@@ -12,6 +12,7 @@ import jinja2
 from aiohttp import web
 from markupsafe import Markup, escape
 
+from bot.text import template_value
 from bot.when import describe
 
 _LINK = re.compile(r"https?://[^\s<>\"']+")
@@ -49,7 +50,8 @@ class Pages:
         self._env = jinja2.Environment(
             loader=jinja2.PackageLoader("bot.web", "templates"),
             autoescape=jinja2.select_autoescape(("html",), default_for_string=True),
-            undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+            undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True,
+            finalize=template_value)
         self._env.filters["local"] = local_time
         self._env.filters["linkify"] = linkify
 

@@ -18,6 +18,7 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
 from bot.web.edges import EdgeRunner
+from bot.web.pages import Pages
 from tests.e2e.conftest import Story
 from tests.waiting import eventually
 
@@ -128,3 +129,9 @@ async def test_a_control_character_in_a_note_is_refused_on_the_page(
     assert "\x00" not in body and "\x1b" not in body
     assert story.board().yes == 0
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+
+
+def test_no_page_prints_a_stored_control_character() -> None:
+    response = Pages().message(status=200, title="Hawks\x1b[2J", message="a\x00b\u202e")
+    assert response.text is not None and "Hawks" in response.text
+    assert not any(c in response.text for c in ("\x1b", "\x00", "\u202e"))

@@ -209,6 +209,15 @@ def test_control_characters_stored_in_names_never_reach_the_headers() -> None:
     assert sent(model)["To"].addresses[0].display_name == "Mallory ]0;owned"
 
 
+def test_control_characters_stored_in_names_never_reach_the_bodies() -> None:
+    model = dataclasses.replace(INVITATION, team_name="Tigers\x1b[2J", location="Park\x00",
+                                reason="rain\u202e")
+    rendered = render(model)
+    for body in (rendered.text, rendered.html):
+        assert "Tigers" in body
+        assert not any(c in body for c in ("\x1b", "\x00", "\u202e"))
+
+
 def test_an_internationalised_address_is_kept_in_utf8_on_the_wire() -> None:
     message = build_message(dataclasses.replace(INVITATION, to_address="josé@example.org"),
                             sender="attend@example.org", message_domain="example.org")
