@@ -62,7 +62,6 @@ class CommandRunner:
         new team's zone when they name none."""
         try:
             refuse_unsafe(line, "command")
-            refuse_unsafe(team or "", "team")
             line, named = _team_option(line)
             named = named or team
             team_id = None if named is None else self._team_named(actor, named)
@@ -75,6 +74,7 @@ class CommandRunner:
             return Reply(str(error), ok=False)
 
     def _team_named(self, actor: Actor, name: str) -> str:
+        refuse_unsafe(name, "team")
         mine = self._service.memberships(actor)
         named = {m.team_id for m in mine if m.team_name.casefold() == name.casefold()}
         if len(named) == 1:
