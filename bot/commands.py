@@ -18,7 +18,7 @@ from bot.when import WhenError, describe, parse_when
 from core.actors import Actor
 from core.aggregates.common import Answer
 from core.errors import DomainError
-from core.safe_text import excerpt, refuse_unsafe
+from core.safe_text import excerpt, refuse_unsafe, shown
 from core.service import AttendService, Context
 
 
@@ -66,8 +66,9 @@ class CommandRunner:
             named = named or team
             team_id = None if named is None else self._team_named(actor, named)
             command = grammar.parse(line)
-            return Reply(self._execute(actor, command, team_id,
-                                       timezone or self._default_timezone))
+            # Stored text goes out through the one rule (names kept from before it).
+            return Reply(shown(self._execute(actor, command, team_id,
+                                             timezone or self._default_timezone)))
         except grammar.GrammarError as error:
             return Reply(f"{error.message}\nUsage: {error.usage}", ok=False)
         except (WhenError, DomainError) as error:

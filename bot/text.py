@@ -1,7 +1,4 @@
-"""Plain-text rendering of service results, for the console and chat replies.
-
-What people typed is passed through :func:`~core.safe_text.shown`: text stored before
-control characters were refused must not steer the terminal that prints it."""
+"""Plain-text rendering of service results, for the console and chat replies."""
 
 from __future__ import annotations
 
@@ -12,16 +9,6 @@ from core.projections.board import BoardView
 from core.projections.player_games import PlayerGameView
 from core.projections.roster import PlayerView, TeamView
 from core.projections.schedule import GameView
-from core.safe_text import shown
-
-
-def template_value(value: object) -> object:
-    """Jinja's ``finalize`` for every page and email: each value printed is :func:`shown`
-    (a ``Markup`` stays ``Markup``), so no stored control character reaches a page."""
-    if isinstance(value, str):
-        return value.__class__(shown(value))
-    return value
-
 
 MARK = {"yes": "✅", "no": "❌", "maybe": "❔", None: "·"}
 
@@ -32,10 +19,9 @@ def game_line(team: TeamView, game: GameView) -> str:
         parts.append(f"vs {game.opponent}")
     if game.location:
         parts.append(f"at {game.location}")
-    line = shown(" ".join(parts))
+    line = " ".join(parts)
     if game.status == "cancelled":
-        line += " — CANCELLED" + (f" ({shown(game.cancel_reason)})" if game.cancel_reason
-                                  else "")
+        line += " — CANCELLED" + (f" ({game.cancel_reason})" if game.cancel_reason else "")
     elif game.status != "scheduled":
         line += f" — {game.status}"
     return line
@@ -67,25 +53,25 @@ def board_text(team: TeamView, game: GameView, board: BoardView | None) -> str:
         lines.append(f"Answers close {describe(board.deadline, ZoneInfo(team.timezone))}")
     for line in board.lines:
         mark = MARK[line.answer.value if line.answer else None]
-        text = f"{mark} {shown(line.name)}"
+        text = f"{mark} {line.name}"
         if line.waitlist_position is not None:
             text += f" (waitlist #{line.waitlist_position})"
         if line.note:
-            text += f" — “{shown(line.note)}”"
+            text += f" — “{line.note}”"
         lines.append(text)
     if board.non_responders:
-        lines.append("Not answered yet: " + shown(", ".join(board.non_responders)))
+        lines.append("Not answered yet: " + ", ".join(board.non_responders))
     return "\n".join(lines)
 
 
 def roster_text(team: TeamView, players: list[PlayerView]) -> str:
-    lines = [f"{shown(team.name)} · {len(players)} players · time zone {team.timezone}"]
+    lines = [f"{team.name} · {len(players)} players · time zone {team.timezone}"]
     for p in players:
         how = [c for c in (p.email, p.slack_user and "Slack", p.discord_user and "Discord") if c]
         tags = " (captain)" if p.captain else ""
         if p.email_unsubscribed:
             tags += " (no email)"
-        lines.append(f"• {shown(p.name)}{tags} — {shown(', '.join(how)) or 'no contact'}")
+        lines.append(f"• {p.name}{tags} — {', '.join(how) or 'no contact'}")
     return "\n".join(lines)
 
 

@@ -17,8 +17,7 @@ from email.utils import format_datetime, make_msgid
 import jinja2
 
 from bot.email.models import CaptainAlertEmail, CaptainAlertKind, GameEmail, GameEmailKind
-from bot.text import template_value
-from core.safe_text import shown
+from core.safe_text import shown, shown_value
 
 Email = GameEmail | CaptainAlertEmail
 
@@ -43,7 +42,7 @@ def _environment() -> jinja2.Environment:
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
-        finalize=template_value,
+        finalize=shown_value,
     )
 
 

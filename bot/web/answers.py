@@ -61,14 +61,18 @@ async def record(request: web.Request) -> web.Response:
                      error="Pick Yes, No or Maybe with one of the buttons.")
     note_text = note.strip() if isinstance(note, str) else ""
     try:
-        refuse_unsafe(note_text, "note")
+        refuse_unsafe(note_text, "note")  # the service would too; the form says it first
+    except DomainError as error:
+        return _page(site, team, game, invitation.board, grant, status=400, picked=said,
+                     error=error.message)
+    try:
         result = await site.call(site.service.answer_by_link, grant.check_id, grant.player_id,
                                  Answer(said), note_text or None)
     except DomainError as error:
         if error.code in CLOSED:  # closed between our look and the answer
             again = await _invitation(site, grant)
             return _page(site, again.team, again.game, again.board, grant)
-        if error.code in ("empty_text", "too_long", "unsafe_text"):
+        if error.code in ("empty_text", "too_long"):
             return _page(site, team, game, invitation.board, grant, status=400, picked=said,
                          error=error.message)
         raise

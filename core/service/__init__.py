@@ -18,9 +18,10 @@ import inspect
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+from core.safe_text import refuse_unsafe_arguments
 from core.service.answers import AnswerRequests
 from core.service.base import ServiceBase, Settle
-from core.service.checks import poll_until, refuse_unsafe_arguments
+from core.service.checks import poll_until
 from core.service.games import GameRequests
 from core.service.teams import TeamRequests
 from core.service.views import AnswerResult, Context, GameStatusView, Invitation

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from core.actors import Actor, ActorKind
+from core.addresses import clean_email
 from core.aggregates import team
 from core.aggregates.common import PlayerProfile
 from core.errors import DomainError
@@ -14,7 +15,7 @@ from core.projections.roster import PlayerView, TeamView
 from core.router import new_id
 from core.safe_text import shown
 from core.service.base import ServiceBase
-from core.service.checks import clean_email, clean_text, known_zone
+from core.service.checks import clean_text, known_zone
 from core.service.views import Context
 
 

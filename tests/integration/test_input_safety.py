@@ -11,7 +11,6 @@ from datetime import UTC, datetime
 
 import pytest
 
-from bot import text
 from bot.commands import CommandRunner
 from core.actors import Actor
 from core.aggregates import team
@@ -144,8 +143,6 @@ def test_names_stored_before_the_rule_are_shown_safely(app: App, runner: Command
     roster = runner.run(CAPTAIN, "team roster").text
     assert "Mallory" in roster
     assert "\x1b" not in roster and "\x07" not in roster
-    team_view, players = app.service.roster(CAPTAIN)
-    assert "\x1b" not in text.roster_text(team_view, players)
 
 
 def test_nobody_creates_a_team_named_like_one_they_are_on(
