@@ -19,6 +19,7 @@ from core.actors import Actor
 from core.aggregates.common import Answer
 from core.errors import DomainError, Refusal
 from core.projections.due_work.plan import check_starts_at
+from core.safe_text import excerpt, refuse_unsafe, shown
 from core.service import AttendService, Context
 
 
@@ -61,8 +62,12 @@ class CommandRunner:
         for someone on several; ``timezone`` (where the platform says the person is) is a
         new team's zone when they name none."""
         line, named = _team_option(line)
-        return self.run_command(actor, lambda: grammar.parse(line), team=named or team,
-                                timezone=timezone)
+
+        def build() -> grammar.Command:
+            refuse_unsafe(line, "command")
+            return grammar.parse(line)
+
+        return self.run_command(actor, build, team=named or team, timezone=timezone)
 
     def run_command(self, actor: Actor, build: Callable[[], grammar.Command], *,
                     team: str | None = None, timezone: str | None = None) -> Reply:
@@ -72,20 +77,25 @@ class CommandRunner:
         try:
             named = " ".join(team.split()) if team else None
             team_id = None if not named else self._team_named(actor, named)
-            return Reply(self._execute(actor, build(), team_id,
-                                       timezone or self._default_timezone))
+            # Stored text goes out through the one rule (names kept from before it).
+            return Reply(shown(self._execute(actor, build(), team_id,
+                                             timezone or self._default_timezone)))
         except grammar.GrammarError as error:
             return Reply(f"{error.message}\nUsage: {error.usage}", ok=False)
         except (WhenError, DomainError) as error:
             return Reply(str(error), ok=False)
 
     def _team_named(self, actor: Actor, name: str) -> str:
+        refuse_unsafe(name, "team")
         mine = self._service.memberships(actor)
-        for membership in mine:
-            if membership.team_name.lower() == name.lower():
-                return membership.team_id
+        named = {m.team_id for m in mine if m.team_name.casefold() == name.casefold()}
+        if len(named) == 1:
+            return named.pop()
+        if named:  # only teams named before namesakes were refused
+            raise DomainError(Refusal.WHICH_TEAM, f"You're on {len(named)} teams called "
+                              f"{excerpt(name)!r}; ask a captain of one to take you off it.")
         teams = ", ".join(sorted(m.team_name for m in mine)) or "none yet"
-        raise DomainError(Refusal.UNKNOWN_TEAM, f"You're not on a team called {name!r} "
+        raise DomainError(Refusal.UNKNOWN_TEAM, f"You're not on a team called {excerpt(name)!r} "
                           f"(yours: {teams}).")
 
     def _when(self, ctx: Context, when_text: str) -> datetime:

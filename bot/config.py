@@ -6,6 +6,7 @@ so tests pass a dict and the CLI passes ``os.environ``.
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 import os
 import secrets
@@ -75,8 +76,26 @@ class Config:
     smtp: SmtpConfig | None = None
     mail_from: str = "Attend <attend@localhost>"
     outbox_dir: Path = Path("outbox")
+    outbox_public: bool = False  # serve /outbox even when listening beyond this machine
     slack: SlackConfig | None = None  # Slack joins when its token and secret are set
     discord: DiscordConfig | None = None  # Discord joins when its bot token is set
+
+    @property
+    def listens_locally(self) -> bool:
+        """Whether only this machine can reach the web app (a loopback address)."""
+        if self.host.lower() == "localhost":
+            return True
+        try:
+            return ipaddress.ip_address(self.host.strip("[]")).is_loopback
+        except ValueError:  # a host name: it may resolve to anything
+            return False
+
+    @property
+    def serves_outbox(self) -> bool:
+        """Whether ``/outbox`` is served: it shows every player's answer links, so only
+        when mail goes there (no SMTP) and only this machine can reach it, unless
+        ``ATTEND_OUTBOX_PUBLIC`` says otherwise."""
+        return self.smtp is None and (self.listens_locally or self.outbox_public)
 
     @property
     def data_dir(self) -> Path:
@@ -155,6 +174,7 @@ def load_config(env: Mapping[str, str], *, create_dev_secret: bool = True) -> Co
     return Config(database_url=database_url, host=host, port=port, base_url=base_url,
                   smtp=smtp, mail_from=mail_from, secret_keys=keys,
                   outbox_dir=Path(outbox) if outbox else config.data_dir / "outbox",
+                  outbox_public=_bool(env, "ATTEND_OUTBOX_PUBLIC", False),
                   slack=_slack(env), discord=_discord(env))
 
 

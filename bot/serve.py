@@ -30,6 +30,7 @@ from bot.slack.app import say_who_we_are, slack_app, slack_channel
 from bot.slack.app import socket_mode as slack_socket_mode
 from bot.slack.installations import Installations
 from bot.web.app import create_web_app
+from bot.web.edges import EdgeRunner
 from core.actors import Actor
 from core.aggregates.common import Answer, Channel
 from core.bootstrap import App, bootstrap
@@ -157,8 +158,8 @@ async def _serve(app: App, config: Config, *, demo: bool) -> int:
             socket_task = asyncio.create_task(socket.connect_async(), name="attend-slack")
         else:
             extra_routes += slack_routes(bolt)
-    runner = web.AppRunner(create_web_app(app, config, signer, extra_routes=extra_routes),
-                           access_log=None, handle_signals=False)
+    runner = EdgeRunner(create_web_app(app, config, signer, extra_routes=extra_routes),
+                        access_log=None, handle_signals=False)
     await runner.setup()
     site = web.TCPSite(runner, config.host, config.port)
     stopping = asyncio.Event()
@@ -174,8 +175,14 @@ async def _serve(app: App, config: Config, *, demo: bool) -> int:
             return 1
         if demo:
             await asyncio.to_thread(_demo, app, signer, config.base_url)
-        where = "the outbox at " + f"{config.base_url}/outbox" if config.smtp is None else \
-            f"SMTP via {config.smtp.host}"
+        where = f"SMTP via {config.smtp.host}" if config.smtp is not None else \
+            f"the outbox at {config.base_url}/outbox" if config.serves_outbox else \
+            f"the outbox folder {config.outbox_dir}"
+        if config.smtp is None and not config.serves_outbox:
+            log.warning("The outbox is not served at /outbox: Attend listens on %s, which "
+                        "other machines may reach, and the outbox shows every player's "
+                        "answer links. Its mails are in %s. Set ATTEND_OUTBOX_PUBLIC=1 to "
+                        "serve it anyway, or configure SMTP.", config.host, config.outbox_dir)
         if config.slack is not None and config.slack.socket_mode:
             where += "; Slack over Socket Mode"
         elif config.slack is not None:

@@ -74,6 +74,8 @@ class Refusal(enum.StrEnum):
     INVALID_EMAIL = "invalid_email"
     INVALID_TIMEZONE = "invalid_timezone"
     INVALID_SETTINGS = "invalid_settings"
+    UNSAFE_TEXT = "unsafe_text"
+    TEAM_NAME_TAKEN = "team_name_taken"
 
     @property
     def kind(self) -> RefusalKind:

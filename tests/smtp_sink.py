@@ -35,10 +35,12 @@ class Inbox:
 
 
 @contextmanager
-def smtp_server(handler: object) -> Iterator[int]:
-    """Run an aiosmtpd server with ``handler`` on a free loopback port; yields the port."""
+def smtp_server(handler: object, *, smtputf8: bool = False) -> Iterator[int]:
+    """Run an aiosmtpd server with ``handler`` on a free loopback port; yields the port.
+    ``smtputf8`` makes it offer SMTPUTF8 (internationalised addresses)."""
     port = free_loopback_port()
-    controller = Controller(handler, hostname="127.0.0.1", port=port)
+    controller = Controller(handler, hostname="127.0.0.1", port=port,
+                            enable_SMTPUTF8=smtputf8)
     controller.start()
     try:
         yield port

@@ -29,6 +29,7 @@ from bot.commands import CommandRunner
 from bot.discord import messages
 from bot.grammar import Command, Mention, typed
 from bot.links import BoardLinks
+from core import safe_text
 from core.actors import Actor
 from core.aggregates.common import Answer
 from core.bootstrap import App
@@ -220,7 +221,8 @@ def attend_commands(bot: AttendBot) -> app_commands.Group:
     async def add(interaction: Interaction, member: discord.User | None = None,
                   email: str | None = None, name: str | None = None,
                   team: Team = None) -> None:
-        shown = name or (member.display_name if member else None)
+        # Discord's name for them is theirs, not typed here: cleaned rather than refused.
+        shown = name or (safe_text.shown(member.display_name, " ") if member else None)
         await run(interaction, team, lambda: typed.add_player(
             name=shown, email=email, mention=_mention(member) if member else None))
 

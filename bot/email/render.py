@@ -19,6 +19,7 @@ import jinja2
 from bot import words
 from bot.email.models import CaptainAlertEmail, CaptainAlertKind, GameEmail, GameEmailKind
 from core.aggregates.common import Answer
+from core.safe_text import shown, shown_value
 
 Email = GameEmail | CaptainAlertEmail
 
@@ -43,6 +44,7 @@ def _environment() -> jinja2.Environment:
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
+        finalize=shown_value,
     )
 
 
@@ -74,8 +76,12 @@ def build_message(
     rendered = render(model)
     message = EmailMessage()
     message["From"] = sender
-    message["To"] = Address(display_name=_one_line(model.to_name), addr_spec=model.to_address)
-    message["Subject"] = rendered.subject
+    # username and domain apart: an internationalised local part is then kept for SMTPUTF8
+    # (the mailer decides whether the server can take it) instead of refused here.
+    username, _, domain = model.to_address.rpartition("@")
+    message["To"] = Address(display_name=_one_line(model.to_name), username=username,
+                            domain=domain)
+    message["Subject"] = _one_line(rendered.subject)
     message["Date"] = format_datetime(date or datetime.now(UTC))
     message["Message-ID"] = message_id or make_msgid(domain=message_domain)
     # Tells vacation responders not to answer (RFC 3834).
@@ -111,8 +117,9 @@ def _subject(model: Email) -> str:
 
 
 def _one_line(value: str) -> str:
-    # A line break typed into a team name must not reach a header.
-    return " ".join(value.split())
+    # A line break or control character in a name (stored before they were refused) must
+    # not reach a header.
+    return " ".join(shown(value, " ").split())
 
 
 def _transfer_encoding(body: str) -> str:

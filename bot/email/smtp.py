@@ -1,9 +1,10 @@
 """Delivery through an SMTP server (STARTTLS or implicit TLS, optional login) with aiosmtplib.
 
 Failures come back in two kinds the notifier acts on: a 5xx refusal of the recipient or the
-message is a :class:`PermanentDeliveryError` (mark the address, tell the captain);
-everything else - 4xx replies, timeouts, refused connections, and our own setup (login,
-TLS, sender) - is a :class:`TransientDeliveryError` (retry with backoff, then park), so a
+message, or an internationalised address sent to a server without SMTPUTF8, is a
+:class:`PermanentDeliveryError` for that message alone (mark the address, tell the
+captain); everything else - 4xx replies, timeouts, refused connections, and our own setup
+(login, TLS, sender) - is a :class:`TransientDeliveryError` (retry with backoff, then park), so a
 wrong password never gets a player's address marked as bouncing.
 """
 
@@ -16,7 +17,7 @@ from email.message import EmailMessage
 import aiosmtplib
 
 from bot.email.errors import DeliveryError, PermanentDeliveryError, TransientDeliveryError
-from bot.email.wire import envelope, to_wire
+from bot.email.wire import envelope, needs_smtputf8, to_wire
 from core.errors import ConfigError
 
 
@@ -48,6 +49,7 @@ class _Outgoing:
     sender: str
     recipient: str
     data: bytes
+    smtputf8: bool  # an internationalised address: only a server offering SMTPUTF8 takes it
 
 
 class SmtpMailer:
@@ -99,10 +101,8 @@ def _outgoing(message: EmailMessage) -> _Outgoing | DeliveryError:
     # One recipient per message, so every outcome belongs to exactly one address.
     if len(recipients) != 1:
         raise ValueError(f"send one message per recipient, got {len(recipients)}")
-    if not (sender + recipients[0]).isascii():
-        # Would need SMTPUTF8 end to end; rare enough to refuse clearly instead.
-        return PermanentDeliveryError(f"cannot send to a non-ASCII address: {recipients[0]}")
-    return _Outgoing(str(message_id), sender, recipients[0], to_wire(message))
+    return _Outgoing(str(message_id), sender, recipients[0], to_wire(message),
+                     smtputf8=needs_smtputf8(message))
 
 
 async def _deliver(smtp: aiosmtplib.SMTP, item: _Outgoing | DeliveryError) -> str | DeliveryError:
@@ -111,7 +111,17 @@ async def _deliver(smtp: aiosmtplib.SMTP, item: _Outgoing | DeliveryError) -> st
     if not smtp.is_connected:
         return TransientDeliveryError("the mail server closed the connection during a batch")
     try:
-        await smtp.sendmail(item.sender, [item.recipient], item.data)
+        await smtp.sendmail(item.sender, [item.recipient], item.data,
+                            mail_options=["SMTPUTF8"] if item.smtputf8 else None)
+    except aiosmtplib.SMTPNotSupported as error:
+        if not item.smtputf8 or smtp.supports_extension("smtputf8"):
+            return _delivery_error(error)
+        # Another server may take it, but this one never will: retrying cannot help.
+        refused = PermanentDeliveryError(
+            f"the mail server doesn't accept internationalised addresses (no SMTPUTF8), "
+            f"so nothing can be sent to {item.recipient}")
+        refused.__cause__ = error
+        return refused
     except Exception as error:
         return _delivery_error(error)
     return item.message_id

@@ -10,15 +10,25 @@ from email.message import EmailMessage
 # token (a signed List-Unsubscribe URL) is then turned into RFC 2047 encoded words, which
 # mail clients no longer read as a URL. RFC 5322 allows lines up to 998 characters.
 WIRE_POLICY = email.policy.SMTP.clone(max_line_length=998)
+# An internationalised address is written as UTF-8 (RFC 6532), which needs SMTPUTF8.
+UTF8_WIRE_POLICY = email.policy.SMTPUTF8.clone(max_line_length=998)
 
 
 def to_wire(message: EmailMessage) -> bytes:
-    """The message as sent: CRLF line ends, Bcc removed."""
+    """The message as sent: CRLF line ends, Bcc removed, headers in UTF-8 only when an
+    address needs it (see :func:`needs_smtputf8`)."""
+    policy = UTF8_WIRE_POLICY if needs_smtputf8(message) else WIRE_POLICY
     if "Bcc" in message:
         # A shallow copy is enough: deleting a header rebinds the copy's header list.
         message = copy.copy(message)
         del message["Bcc"]
-    return message.as_bytes(policy=WIRE_POLICY)
+    return message.as_bytes(policy=policy)
+
+
+def needs_smtputf8(message: EmailMessage) -> bool:
+    """Whether an address of the envelope is internationalised (not plain ASCII)."""
+    sender, recipients = envelope(message)
+    return not all(address.isascii() for address in (sender, *recipients))
 
 
 def envelope(message: EmailMessage) -> tuple[str, list[str]]:

@@ -31,6 +31,7 @@ from bot.grammar.readers import (
     read_who,
 )
 from bot.grammar.usage import fail
+from core.safe_text import EXCERPT, excerpt
 
 _VERSUS = {"vs", "vs.", "versus"}
 _CLOCK_WORD = re.compile(r"\d{1,2}(?:[:.]\d{2})?(?:[ap]\.?m\.?)?|noon|midnight")
@@ -121,15 +122,15 @@ def parse_answer(words: Sequence[str]) -> Answer:
     if rest and game_handle(rest[0]) is not None:
         game = read_game(rest.pop(0), key)
     elif len(rest) > 1 and bare_word(rest[0]) not in _ANSWERS and bare_word(rest[1]) in _ANSWERS:
-        fail(key, f"'{rest[0]}' isn't a game. Say a game like G3, or next.")
+        fail(key, f"'{excerpt(rest[0])}' isn't a game. Say a game like G3, or next.")
     if not rest:
         fail(key, "Say yes, no or maybe.")
     said = bare_word(rest.pop(0))
     answer = _ANSWERS.get(said)
     if answer is None:
-        near = difflib.get_close_matches(said, list(_ANSWERS), n=1)
+        near = difflib.get_close_matches(said[:EXCERPT], list(_ANSWERS), n=1)
         hint = f" Did you mean '{near[0]}'?" if near else ""
-        fail(key, f"'{said}' isn't an answer. Say yes, no or maybe.{hint}")
+        fail(key, f"'{excerpt(said)}' isn't an answer. Say yes, no or maybe.{hint}")
     on_behalf_of = None
     if rest and rest[0].lower() == "for":
         whom, rest = _split_behalf(rest[1:])

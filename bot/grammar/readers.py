@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 from bot.grammar.commands import Mention
 from bot.grammar.usage import fail
 from core.limits import MAX_NAME, MAX_NOTE, MAX_PLACE, MAX_PLAYERS
+from core.safe_text import excerpt
 
 NAME_LIMIT, PLACE_LIMIT, NOTE_LIMIT, PLAYER_LIMIT = MAX_NAME, MAX_PLACE, MAX_NOTE, MAX_PLAYERS
 WHEN_LIMIT = 80
@@ -32,7 +33,7 @@ def game_handle(word: str) -> str | None:
 def read_game(word: str, key: str) -> str:
     handle = game_handle(word)
     if handle is None:
-        fail(key, f"'{word}' isn't a game. Say a game like G3, or next.")
+        fail(key, f"'{excerpt(word)}' isn't a game. Say a game like G3, or next.")
     return handle
 
 
@@ -50,9 +51,9 @@ def read_email(word: str, key: str) -> str:
     if match := _MAILTO.fullmatch(word):
         word = match.group(1)
     if word.startswith("@"):
-        fail(key, f"'{word}' isn't a mention I can read. Pick the person from the @ menu.")
+        fail(key, f"'{excerpt(word)}' isn't a mention I can read. Pick the person from the @ menu.")
     if not _EMAIL.fullmatch(word):
-        fail(key, f"'{word}' doesn't look like an email address (like alice@example.com).")
+        fail(key, f"'{excerpt(word)}' doesn't look like an email address (like alice@example.com).")
     return word.lower()  # one spelling, so "team remove ALICE@example.com" finds her
 
 
@@ -68,7 +69,7 @@ def read_who(words: Sequence[str], key: str) -> str:
 def read_zone(raw: str, key: str) -> str:
     # Legacy names like EST have no daylight saving, so a team on them would be an hour off.
     if "/" not in raw and raw.upper() != "UTC":
-        fail(key, f"Use a city zone like America/Toronto, not '{raw}'.")
+        fail(key, f"Use a city zone like America/Toronto, not '{excerpt(raw)}'.")
     try:
         return ZoneInfo(raw).key
     except (ZoneInfoNotFoundError, ValueError):
@@ -79,7 +80,7 @@ def read_zone(raw: str, key: str) -> str:
         return same[0]
     near = difflib.get_close_matches(raw, sorted(known), n=1)
     hint = f" Did you mean {near[0]}?" if near else ""
-    fail(key, f"'{raw}' isn't a time zone I know.{hint}")
+    fail(key, f"'{excerpt(raw)}' isn't a time zone I know.{hint}")
 
 
 def read_when(words: Sequence[str], key: str) -> str:
@@ -112,4 +113,4 @@ def bare_word(word: str) -> str:
 
 def nothing_after(words: Sequence[str], key: str) -> None:
     if words:
-        fail(key, f"I didn't expect '{' '.join(words)}' after {key}.")
+        fail(key, f"I didn't expect '{excerpt(' '.join(words))}' after {key}.")

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from bot.grammar.commands import Limit, Settings, SettingsChange
 from bot.grammar.readers import PLAYER_LIMIT, read_zone
 from bot.grammar.usage import USAGE, fail, unknown
+from core.safe_text import excerpt
 
 SETTING_NAMES = {
     "tz": {"tz", "timezone"},
@@ -97,10 +98,10 @@ def _minutes(raw: str, setting: str, key: str) -> int:
     match = _DURATION.fullmatch(raw.lower())
     if match is None or not any(match.groups()):
         unit = " (add a unit)" if raw.isdigit() else ""
-        fail(key, f"{setting} takes a duration like 90m, 3h or 2d, not '{raw}'{unit}.")
+        fail(key, f"{setting} takes a duration like 90m, 3h or 2d, not '{excerpt(raw)}'{unit}.")
     days, hours, mins = (int(g) if g else 0 for g in match.groups())
     total = days * 24 * 60 + hours * 60 + mins
     most, cap = _LONGEST[setting]
     if not 0 < total <= cap:
-        fail(key, f"{setting} must be more than 0 and at most {most}, not '{raw}'.")
+        fail(key, f"{setting} must be more than 0 and at most {most}, not '{excerpt(raw)}'.")
     return total

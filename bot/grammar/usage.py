@@ -6,6 +6,7 @@ import difflib
 from typing import NoReturn
 
 from core.errors import AttendError
+from core.safe_text import EXCERPT, excerpt
 
 USAGE: dict[str, str] = {
     "help": "/attend help [topic]",
@@ -93,12 +94,12 @@ def unknown(
     fallback: str = "help",
 ) -> NoReturn:
     """Refuse ``word``, suggesting the closest of ``choices`` (spelling -> canonical name)."""
-    near = difflib.get_close_matches(word, list(choices), n=1)
+    near = difflib.get_close_matches(word[:EXCERPT], list(choices), n=1)
     if near:
         meant = choices[near[0]]
-        message = f"I don't know the {what} '{word}'. Did you mean '{meant}'?"
+        message = f"I don't know the {what} '{excerpt(word)}'. Did you mean '{meant}'?"
         raise GrammarError(message, usage or usage_of(meant))
-    message = f"I don't know the {what} '{word}'. Try /attend help."
+    message = f"I don't know the {what} '{excerpt(word)}'. Try /attend help."
     raise GrammarError(message, usage or usage_of(fallback))
 
 

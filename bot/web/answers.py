@@ -21,6 +21,7 @@ from core.errors import DomainError, Refusal, RefusalKind
 from core.projections.board import BoardView
 from core.projections.roster import TeamView
 from core.projections.schedule import GameView
+from core.safe_text import refuse_unsafe
 from core.service import Invitation
 
 log = logging.getLogger(__name__)
@@ -59,6 +60,11 @@ async def record(request: web.Request) -> web.Response:
         return _page(site, team, game, invitation.board, grant, status=400,
                      error="Pick Yes, No or Maybe with one of the buttons.")
     note_text = note.strip() if isinstance(note, str) else ""
+    try:
+        refuse_unsafe(note_text, "note")  # the service would too; the form says it first
+    except DomainError as error:
+        return _page(site, team, game, invitation.board, grant, status=400, picked=said,
+                     error=error.message)
     try:
         result = await site.call(site.service.answer_by_link, grant.check_id, grant.player_id,
                                  Answer(said), note_text or None)

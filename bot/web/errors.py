@@ -1,8 +1,9 @@
 """Every failure becomes a friendly page with the right status; never a stack trace.
 
 Handlers raise what they know (a refused link, a domain refusal, a :class:`PageError`);
-this middleware picks the status and the words. Anything unexpected is logged with its
-traceback and shown as a plain 500 page.
+this middleware picks the status and the words. A client that hung up mid-request is an
+INFO line; anything else unexpected is logged with its traceback and shown as a plain 500
+page.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import logging
 from collections.abc import Mapping
 
 from aiohttp import web
+from aiohttp.http_exceptions import HttpProcessingError
 from aiohttp.typedefs import Handler
 
 from bot.links import LinkExpired, LinkTampered
@@ -64,11 +66,26 @@ async def friendly_errors(request: web.Request, handler: Handler) -> web.StreamR
         allow = {k: v for k, v in error.headers.items() if k == "Allow"}  # 405 needs it
         return _show(request, PageError(error.status, error.reason, _http_message(error),
                                         headers=allow))
-    except Exception:
+    except Exception as error:
+        if _hung_up(request, error):
+            log.info("%s %s from %s: the client hung up or sent a broken body (%s)",
+                     request.method, request.path, request.remote, type(error).__name__)
+            return _show(request, PageError(400, "That request was cut short", (
+                "Part of it never arrived. Please try again.")))
         log.exception("%s %s failed", request.method, request.path)
         return _show(request, PageError(500, "Something went wrong on our side", (
             "Nothing you did caused this, and it has been logged. Please try again in a "
             "minute.")))
+
+
+def _hung_up(request: web.Request, error: Exception) -> bool:
+    """Whether ``error`` says the client went away or cut its body short: their doing (or
+    their network's), not a bug worth a traceback."""
+    if isinstance(error, web.RequestPayloadError | HttpProcessingError):
+        return True
+    transport = request.transport
+    return isinstance(error, ConnectionError) and (transport is None or
+                                                   transport.is_closing())
 
 
 def _http_message(error: web.HTTPException) -> str:

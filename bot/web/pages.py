@@ -13,6 +13,7 @@ from aiohttp import web
 from markupsafe import Markup, escape
 
 from bot.when import describe
+from core.safe_text import shown_value
 
 _LINK = re.compile(r"https?://[^\s<>\"']+")
 # Tokens ride in URLs: never send them on as a Referer, never let a proxy keep the page.
@@ -49,7 +50,8 @@ class Pages:
         self._env = jinja2.Environment(
             loader=jinja2.PackageLoader("bot.web", "templates"),
             autoescape=jinja2.select_autoescape(("html",), default_for_string=True),
-            undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+            undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True,
+            finalize=shown_value)
         self._env.filters["local"] = local_time
         self._env.filters["linkify"] = linkify
 

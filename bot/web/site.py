@@ -35,8 +35,9 @@ class Site:
 
     @property
     def local_mail(self) -> bool:
-        """No SMTP server configured: mail goes to the outbox, which the site shows."""
-        return self.config.smtp is None
+        """No SMTP server configured: mail goes to the outbox, which the site shows (only
+        where no other machine can see it, unless configured otherwise)."""
+        return self.config.serves_outbox
 
     def now(self) -> datetime:
         return self.app.clock()

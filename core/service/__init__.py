@@ -19,6 +19,7 @@ import inspect
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+from core.safe_text import refuse_unsafe_arguments
 from core.service.answers import AnswerRequests
 from core.service.base import CatchUp, ServiceBase, WaitUntil, poll_until
 from core.service.games import GameRequests
@@ -29,11 +30,15 @@ C = TypeVar("C", bound=type)
 
 
 def _admitted(cls: C) -> C:
-    """Every public method of ``cls`` (its own or inherited) runs inside the service's
+    """Every public method of ``cls`` (its own or inherited) refuses text with control
+    characters, whichever way it came in, and runs inside the service's
     :class:`~core.gate.RequestGate`."""
     def admitted(method: Callable[..., Any]) -> Callable[..., Any]:
+        names = tuple(inspect.signature(method).parameters)[1:]  # after self
+
         @functools.wraps(method)
         def wrapper(self: ServiceBase, *args: Any, **kwargs: Any) -> Any:
+            refuse_unsafe_arguments(names, args, kwargs)
             with self._gate:
                 return method(self, *args, **kwargs)
         return wrapper

@@ -6,15 +6,12 @@ it closed)."""
 from __future__ import annotations
 
 import functools
-import re
 from datetime import datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from core.aggregates import game
 from core.errors import DomainError, Refusal
 from core.projections.schedule import GameView
-
-EMAIL = re.compile(r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$")
 
 
 def no_check_yet(found: GameView) -> DomainError:
@@ -66,13 +63,6 @@ def clean_text(value: str | None, what: str, limit: int) -> str:
         raise DomainError(Refusal.TOO_LONG, f"The {what} is {len(text)} characters; "
                           f"keep it to {limit}.")
     return text
-
-
-def clean_email(value: str) -> str:
-    email = value.strip().lower()
-    if not EMAIL.match(email):
-        raise DomainError(Refusal.INVALID_EMAIL, f"{value!r} doesn't look like an email address.")
-    return email
 
 
 def known_zone(name: str) -> ZoneInfo:

@@ -5,15 +5,17 @@ from __future__ import annotations
 from typing import Any
 
 from core.actors import Actor, ActorKind
+from core.addresses import clean_email
 from core.aggregates import team
 from core.aggregates.common import PlayerProfile
 from core.errors import DomainError, Refusal
 from core.limits import MAX_NAME
-from core.projections import roster
+from core.projections import directory, roster
 from core.projections.roster import PlayerView, TeamView
 from core.router import new_id
+from core.safe_text import shown
 from core.service.base import ServiceBase
-from core.service.refusals import clean_email, clean_text, known_zone
+from core.service.refusals import clean_text, known_zone
 from core.service.views import Context
 
 
@@ -24,6 +26,9 @@ class TeamRequests(ServiceBase):
                     player_name: str | None = None) -> Context:
         name = clean_text(name, "team name", MAX_NAME)
         known_zone(timezone)
+        if any(m.team_name.casefold() == name.casefold() for m in self.memberships(actor)):
+            raise DomainError(Refusal.TEAM_NAME_TAKEN, f"You're already on a team called {name}. "
+                              "Pick another name, so --team can tell the two apart.")
         profile = self._profile(actor, player_name or actor.name)
         team_id = new_id()
         result = self._dispatch(actor, team.RegisterTeam(
@@ -41,6 +46,8 @@ class TeamRequests(ServiceBase):
         if not (email or slack_user or discord_user):
             raise DomainError(Refusal.NO_CONTACT, f"How do we reach {name}? Give an email address "
                               "or a Slack or Discord mention.")
+        self._refuse_namesake(ctx, name, email=email, slack_user=slack_user,
+                              discord_user=discord_user)
         player_id = new_id()
         result = self._dispatch(actor, team.AddPlayer(team_id=ctx.team.team_id, player=(
             PlayerProfile(player_id=player_id, name=name, email=email, slack_user=slack_user,
@@ -81,6 +88,8 @@ class TeamRequests(ServiceBase):
             raise DomainError(Refusal.CONTACT_IN_USE, f"{player.name} already has a different "
                               f"{' and '.join(clash)}; remove them and add them again to "
                               "change it.")
+        self._refuse_namesake(ctx, player.name, email=email, slack_user=slack_user,
+                              discord_user=discord_user)
         result = self._dispatch(actor, team.UpdatePlayerContact(
             team_id=ctx.team.team_id, player_id=player.player_id,
             email=email or player.email, slack_user=slack_user or player.slack_user,
@@ -131,6 +140,15 @@ class TeamRequests(ServiceBase):
             team_id=team_id, player_id=player_id))
         self._catch_up(result.position, ("roster",))
 
+    def _refuse_namesake(self, ctx: Context, name: str, **contacts: str | None) -> None:
+        """A person on two teams of one name couldn't say which they mean with --team."""
+        theirs = self._read(directory.memberships, **contacts)
+        if any(m.team_id != ctx.team.team_id and m.team_name.casefold()
+               == ctx.team.name.casefold() for m in theirs):
+            raise DomainError(Refusal.TEAM_NAME_TAKEN, f"{name} is already on another team called "
+                              f"{ctx.team.name}, so --team couldn't tell the two apart for "
+                              "them.")
+
     def _profile(self, actor: Actor, name: str | None) -> PlayerProfile:
         player_id = new_id()
         if actor.kind is ActorKind.CONSOLE:
@@ -139,12 +157,18 @@ class TeamRequests(ServiceBase):
             return PlayerProfile(player_id=player_id, name=clean_text(display, "name", MAX_NAME),
                                  email=email)
         if actor.kind is ActorKind.SLACK:
-            return PlayerProfile(player_id=player_id, name=name or "Captain",
+            return PlayerProfile(player_id=player_id, name=_platform_name(name),
                                  slack_user=actor.ref)
         if actor.kind is ActorKind.DISCORD:
-            return PlayerProfile(player_id=player_id, name=name or "Captain",
+            return PlayerProfile(player_id=player_id, name=_platform_name(name),
                                  discord_user=actor.ref)
         raise DomainError(Refusal.CANNOT_CREATE_TEAM, "Teams are created from chat or the console.")
+
+
+def _platform_name(name: str | None) -> str:
+    """The name Slack or Discord gave (not typed here, so cleaned rather than refused)."""
+    cleaned = " ".join(shown(name or "", " ").split())[:MAX_NAME]
+    return cleaned or "Captain"
 
 
 def _same(known: str | None, given: str) -> bool:

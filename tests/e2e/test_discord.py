@@ -418,3 +418,31 @@ async def test_a_player_added_by_email_is_linked_to_their_discord_account(dc: Di
 
     assert linked == "Alice is already on The Alchemists; now reached by email and Discord."
     assert (await dc.say(ALICE, "me")).startswith("Alice on The Alchemists")
+
+
+@pytest.mark.parametrize("options", [
+    {"name": "Bob\x00", "email": "bob@example.org"}, {"name": "Eve", "email": "eve\x00@x.org"},
+    {"name": "Bob", "email": "bob@example.org", "team": "The\x1b Alchemists"}])
+async def test_a_control_character_in_a_discord_option_is_refused_and_changes_nothing(
+        dc: Discord, options: dict[str, str]) -> None:
+    await team_with_a_game(dc)
+    before = dc.app.store.last_position()
+    reply = await dc.say(CAPTAIN, "team", "add", **options)
+    assert "control character" in reply
+    assert "\x00" not in reply and "\x1b" not in reply
+    assert dc.app.store.last_position() == before
+    scheduled = await dc.say(CAPTAIN, "schedule", when="sat 7pm", opponent="Ha\x00wks")
+    assert "control character" in scheduled and "\x00" not in scheduled
+    assert dc.app.store.last_position() == before
+
+
+async def test_a_bad_address_in_the_discord_email_option_is_refused(dc: Discord) -> None:
+    await dc.say(CAPTAIN, "team", "create", name="The Alchemists", timezone="America/Toronto")
+    typo = await dc.say(CAPTAIN, "team", "add", name="Alice", email="alice..smith@example.org")
+    assert "two periods in a row" in typo
+    spaced = await dc.say(CAPTAIN, "team", "add", name="Alice", email="alice smith.example.org")
+    assert "doesn't look like an email address" in spaced
+    roster = await dc.say(CAPTAIN, "team", "roster")
+    assert "Alice" not in roster
+    assert await dc.say(CAPTAIN, "team", "add", name="José", email="josé@example.org") == \
+        "Added José to The Alchemists."

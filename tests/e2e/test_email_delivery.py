@@ -9,6 +9,8 @@ from datetime import timedelta
 from email.message import EmailMessage
 from urllib.parse import parse_qs, urlsplit
 
+import pytest
+
 from bot.delivery import DeliveryWorker
 from bot.email.channel import EmailChannel
 from bot.email.smtp import SmtpMailer, SmtpSettings
@@ -17,7 +19,7 @@ from core.actors import Actor
 from core.aggregates.common import Channel
 from core.bootstrap import bootstrap
 from tests.conftest import FakeClock
-from tests.smtp_sink import Inbox
+from tests.smtp_sink import Inbox, smtp_server
 
 KEYS = ("e2e-email-key-0123456789abcdefgh",)
 BASE = "https://attend.example.org"
@@ -69,3 +71,40 @@ def test_a_check_for_three_email_players_sends_three_working_invitations(
         assert signer.read_unsubscribe_token(unsubscribe.removeprefix(f"{BASE}/u/")).team_id \
             == game.team_id
         assert mail["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+
+
+@pytest.mark.parametrize("offered", [True, False], ids=["smtputf8", "no-smtputf8"])
+def test_an_internationalised_address_among_others_spoils_nothing(
+        database_url: str, clock: FakeClock, offered: bool) -> None:
+    inbox = Inbox()
+    app = bootstrap(database_url, clock=clock)
+    try:
+        service = app.service
+        service.create_team(CAPTAIN, "Alchemists", "America/Toronto", player_name="Cap")
+        for name in ("Alice", "José", "Bob"):
+            service.add_player(CAPTAIN, name, email=f"{name.lower()}@example.org")
+        service.schedule_game(CAPTAIN, clock.now + timedelta(days=3), opponent="Hawks")
+        service.start_check(CAPTAIN, "G1")
+        with smtp_server(inbox, smtputf8=offered) as port:
+            mailer = SmtpMailer(SmtpSettings(host="127.0.0.1", port=port, starttls=False,
+                                             timeout=5.0, local_hostname="localhost"))
+            channel = EmailChannel(mailer, LinkSigner(KEYS), base_url=BASE,
+                                   sender="Attend <attend@example.org>", clock=clock)
+            worker = DeliveryWorker(app.db, app.router, {Channel.EMAIL: channel}, clock=clock)
+            for _ in range(3):  # the invitations, then any alert about a failure
+                app.run_handlers()
+                asyncio.run(worker.run_once())
+    finally:
+        app.close()
+
+    invited = sorted(to for (to,), mail in inbox.mails if "are you in?" in mail["Subject"])
+    expected = ["alice@example.org", "bob@example.org", "cap@example.org"]
+    if offered:
+        assert invited == sorted([*expected, "josé@example.org"])
+        [mail] = [m for (to,), m in inbox.mails if to == "josé@example.org"]
+        assert str(mail["To"]) == "José <josé@example.org>"
+    else:
+        assert invited == expected
+        alerts = [m for (to,), m in inbox.mails if "Trouble reaching" in m["Subject"]]
+        assert [a["To"].addresses[0].addr_spec for a in alerts] == ["cap@example.org"]
+        assert "José" in alerts[0]["Subject"]

@@ -457,3 +457,27 @@ async def test_adding_contacts_refuses_what_would_mix_players_up(slack: Slack) -
     roster = await slack.say(CAPTAIN, "team roster")
     assert "Alice — alice@example.org" in roster
     assert "Bob — bob@example.org, Slack" in roster
+
+
+@pytest.mark.parametrize("line", [
+    "team add Bob\x00 bob@example.org", "team add Eve eve\x00@example.org",
+    "schedule sat 7pm vs Ha\x00wks", "answer yes a\x00b", "team create Rov\x1b[2Jers",
+    "status G1 --team The\x00 Alchemists"])
+async def test_a_control_character_from_slack_is_refused_and_changes_nothing(
+        slack: Slack, line: str) -> None:
+    await team_with_a_game(slack)
+    before = slack.app.store.last_position()
+    reply = await slack.say(CAPTAIN, line)
+    assert "control character" in reply
+    assert "\x00" not in reply and "\x1b" not in reply
+    assert slack.app.store.last_position() == before
+
+
+async def test_a_typo_in_an_address_from_slack_is_refused_saying_what_is_wrong(
+        slack: Slack) -> None:
+    await slack.say(CAPTAIN, "team create The Alchemists tz America/Toronto")
+    reply = await slack.say(CAPTAIN, f"team add <@{ALICE}|alice> alice..smith@example.org")
+    assert "two periods in a row" in reply
+    assert "The Alchemists · 1 players" in await slack.say(CAPTAIN, "team roster")
+    assert await slack.say(CAPTAIN, f"team add <@{ALICE}|alice> josé@example.org") == \
+        "Added alice to The Alchemists."

@@ -310,6 +310,17 @@ async def test_the_local_outbox_lists_and_shows_messages(story: Story) -> None:
         assert 'href="/outbox"' not in await (await c.get("/")).text()
 
 
+@pytest.mark.parametrize(("host", "public", "served"), [
+    ("0.0.0.0", False, False), ("192.0.2.10", False, False), ("0.0.0.0", True, True),
+    ("::1", False, True)])
+async def test_the_outbox_stays_private_unless_said_otherwise(
+        story: Story, host: str, public: bool, served: bool) -> None:
+    config = dataclasses.replace(story.config, host=host, outbox_public=public)
+    async with TestClient(TestServer(dataclasses.replace(story, config=config).web_app())) as c:
+        assert ((await c.get("/outbox")).status == 200) is served
+        assert ('href="/outbox"' in await (await c.get("/")).text()) is served
+
+
 async def test_unknown_pages_and_crashes_get_friendly_pages(
         story: Story, caplog: pytest.LogCaptureFixture) -> None:
     async def boom(request: web.Request) -> web.Response:

@@ -154,3 +154,29 @@ async def test_a_batch_shares_one_connection_and_one_refusal_spoils_nothing_else
     assert isinstance(refused, PermanentDeliveryError)
     assert [e.rcpt_tos for e in handler.envelopes] == [["a@example.org"], ["zoe@example.org"]]
     assert handler.peers[0] == handler.peers[1]  # same client port: one connection
+
+
+@pytest.mark.parametrize("offered", [True, False], ids=["smtputf8", "no-smtputf8"])
+async def test_an_internationalised_address_goes_with_smtputf8_or_fails_alone(
+    offered: bool,
+) -> None:
+    handler = Collect()
+    with running_smtp_server(handler, smtputf8=offered) as port:
+        results = await mailer(port).send_many(
+            [invitation("josé@example.org"), invitation("zoe@example.org")])
+
+    # The plain address is delivered either way, in the same batch.
+    assert isinstance(results[1], str)
+    if offered:
+        assert isinstance(results[0], str)
+        assert [e.rcpt_tos for e in handler.envelopes] == [["josé@example.org"],
+                                                           ["zoe@example.org"]]
+        assert "SMTPUTF8" in handler.envelopes[0].mail_options
+        received = BytesParser(policy=email.policy.default).parsebytes(
+            handler.envelopes[0].content)
+        assert received["To"] == "Zoë Park <josé@example.org>"
+    else:
+        failed = results[0]
+        assert isinstance(failed, PermanentDeliveryError)
+        assert "SMTPUTF8" in failed.reason and "josé@example.org" in failed.reason
+        assert [e.rcpt_tos for e in handler.envelopes] == [["zoe@example.org"]]

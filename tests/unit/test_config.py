@@ -109,3 +109,26 @@ def test_bad_values_are_refused_with_what_to_do(env: dict[str, str], says: str,
                                                 tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match=says.replace("(", r"\(").replace(")", r"\)")):
         load_config({"ATTEND_DATABASE_URL": f"sqlite:///{tmp_path}/a.db", **env})
+
+
+@pytest.mark.parametrize(("host", "public", "served"), [
+    ("127.0.0.1", "", True), ("localhost", "", True), ("::1", "", True),
+    ("127.0.0.2", "", True), ("0.0.0.0", "", False), ("::", "", False),
+    ("192.0.2.10", "", False), ("attend.example.org", "", False),
+    ("0.0.0.0", "1", True), ("0.0.0.0", "false", False),
+])
+def test_the_outbox_is_served_only_where_no_other_machine_sees_it(
+        tmp_path: Path, host: str, public: str, served: bool) -> None:
+    config = load_config({"ATTEND_DATABASE_URL": f"sqlite:///{tmp_path}/a.db",
+                          "ATTEND_HOST": host, "ATTEND_OUTBOX_PUBLIC": public})
+    assert config.serves_outbox is served
+    with_smtp = load_config({"ATTEND_DATABASE_URL": f"sqlite:///{tmp_path}/a.db",
+                             "ATTEND_HOST": host, "ATTEND_OUTBOX_PUBLIC": public,
+                             "ATTEND_SMTP_HOST": "smtp.example.org"})
+    assert not with_smtp.serves_outbox  # mail goes out: there is no outbox to show
+
+
+def test_a_bad_outbox_public_value_says_what_to_write(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="ATTEND_OUTBOX_PUBLIC='maybe': use true or false"):
+        load_config({"ATTEND_DATABASE_URL": f"sqlite:///{tmp_path}/a.db",
+                     "ATTEND_OUTBOX_PUBLIC": "maybe"})

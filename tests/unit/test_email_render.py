@@ -199,6 +199,32 @@ def test_a_line_break_typed_into_a_name_does_not_reach_the_headers() -> None:
     assert "Bcc" not in message
 
 
+def test_control_characters_stored_in_names_never_reach_the_headers() -> None:
+    model = dataclasses.replace(INVITATION, to_name="Mallory\x1b]0;owned\x07\x00",
+                                opponent="\x1b[2JHawks")
+    message = build_message(model, sender="attend@example.org", message_domain="example.org")
+    raw = to_wire(message)
+    head = raw.split(b"\r\n\r\n")[0]
+    assert not any(byte in head for byte in (b"\x1b", b"\x07", b"\x00"))
+    assert sent(model)["To"].addresses[0].display_name == "Mallory ]0;owned"
+
+
+def test_control_characters_stored_in_names_never_reach_the_bodies() -> None:
+    model = dataclasses.replace(INVITATION, team_name="Tigers\x1b[2J", location="Park\x00",
+                                reason="rain\u202e")
+    rendered = render(model)
+    for body in (rendered.text, rendered.html):
+        assert "Tigers" in body
+        assert not any(c in body for c in ("\x1b", "\x00", "\u202e"))
+
+
+def test_an_internationalised_address_is_kept_in_utf8_on_the_wire() -> None:
+    message = build_message(dataclasses.replace(INVITATION, to_address="josé@example.org"),
+                            sender="attend@example.org", message_domain="example.org")
+    raw = to_wire(message)
+    assert "To: Zoë Park <josé@example.org>".encode() in raw
+
+
 def test_the_unsubscribe_header_stays_a_readable_url_on_the_wire() -> None:
     message = build_message(INVITATION, sender="attend@example.org", message_domain="example.org")
     raw = to_wire(message).decode("ascii")
