@@ -30,6 +30,7 @@ from bot.config import Config, SlackConfig
 from bot.links import BoardLinks, LinkSigner
 from bot.slack.app import routes, slack_app, slack_home, socket_mode
 from bot.slack.home import HomeChanges, HomeViews, home_refresher
+from bot.slack.home.refresh import HomeRefresher
 from bot.web import create_web_app
 from core.actors import Actor
 from core.aggregates.common import Answer
@@ -52,6 +53,9 @@ class Home:
     client: TestClient[Any, Any]
     clock: FakeClock
     signer: LinkSigner
+    changes: HomeChanges
+    refresher: HomeRefresher
+    refreshing: asyncio.Task[None]
 
     async def post(self, body: str, *, secret: str = SECRET, json_body: bool = False,
                    headers: dict[str, str] | None = None) -> Any:
@@ -99,6 +103,12 @@ class Home:
             f"{user}'s Home was published {len(self.fake.homes(user))} times, not {count}"
         return self.fake.homes(user)[-1]
 
+    async def stop_refreshing(self) -> None:
+        """Stop refreshing Homes by itself: then only what a test does publishes."""
+        self.refreshing.cancel()
+        await asyncio.gather(self.refreshing, return_exceptions=True)
+        self.changes.take()
+
     def check_id(self) -> str:
         status = self.app.service.status(Actor.slack(WORKSPACE, CAPTAIN), "G1")
         assert status.game.check_id is not None
@@ -139,9 +149,11 @@ async def home(database_url: str, clock: FakeClock, tmp_path: Path) -> AsyncIter
             slack, app.service, clock=clock, boards=boards, home=publisher)))
         client = TestClient(TestServer(web_app, host="127.0.0.1"))
         await client.start_server()
-        refreshing = asyncio.create_task(home_refresher(changes, publisher, app).run())
+        refresher = home_refresher(changes, publisher, app)
+        refreshing = asyncio.create_task(refresher.run())
         try:
-            yield Home(app=app, fake=fake, client=client, clock=clock, signer=signer)
+            yield Home(app=app, fake=fake, client=client, clock=clock, signer=signer,
+                       changes=changes, refresher=refresher, refreshing=refreshing)
         finally:
             refreshing.cancel()
             await asyncio.gather(refreshing, return_exceptions=True)
@@ -228,6 +240,7 @@ async def test_a_forged_event_is_refused_and_nothing_is_published(home: Home) ->
 
 async def test_a_resent_event_is_handled_once(home: Home) -> None:
     await a_team_with_two_games(home)
+    await home.stop_refreshing()  # so only the events publish
 
     first = await home.open_home(ALICE, event_id="Ev0001")
     again = await home.open_home(ALICE, event_id="Ev0001", retry=1)
@@ -271,8 +284,13 @@ async def test_a_refused_tap_on_the_home_says_why(home: Home) -> None:
 
     await home.tap(ALICE, "yes", check_id)
 
-    assert await eventually(lambda: "⚠" in shown(home.fake.homes(ALICE)[-1]))
-    assert "Hawks" not in shown(home.fake.homes(ALICE)[-1])  # cancelled: gone from the Home
+    def noted() -> list[str]:
+        return [shown(v) for v in home.fake.homes(ALICE) if "⚠" in shown(v)]
+
+    assert await eventually(noted)
+    [note] = noted()
+    assert "cancelled" in note.lower() or "closed" in note.lower()
+    assert "Hawks" not in note  # cancelled: gone from the Home
     status = home.app.service.status(Actor.slack(WORKSPACE, CAPTAIN), "G1")
     assert status.board is not None and status.board.yes == 0
 
@@ -304,6 +322,26 @@ async def test_a_captains_home_follows_the_teams_answers(home: Home) -> None:
 
     assert await eventually(lambda: "In 1 · Out 1 · Maybe 0 · No answer 1" in shown(
         home.fake.homes(CAPTAIN)[-1]), timeout=10)
+
+
+async def test_a_burst_of_answers_refreshes_each_home_once(home: Home) -> None:
+    await a_team_with_two_games(home)
+    await home.open_home(CAPTAIN)
+    await home.open_home(ALICE)
+    await home.published(CAPTAIN)
+    await home.published(ALICE)
+    await home.stop_refreshing()  # refreshed by hand below, to count what one round does
+    captain, alice = len(home.fake.homes(CAPTAIN)), len(home.fake.homes(ALICE))
+
+    for user, line in ((ALICE, "answer G1 yes"), (CAPTAIN, "answer G1 no for Bob"),
+                       (ALICE, "answer G1 maybe"), (CAPTAIN, "answer G1 yes")):
+        await home.say(user, line)
+    assert await home.refresher.refresh() == 2  # Bob has no Slack, so no Home
+
+    assert len(home.fake.homes(CAPTAIN)) == captain + 1
+    assert len(home.fake.homes(ALICE)) == alice + 1
+    assert "In 1 · Out 1 · Maybe 1 · No answer 0" in shown(home.fake.homes(CAPTAIN)[-1])
+    assert "❔ You're a maybe" in shown(home.fake.homes(ALICE)[-1])
 
 
 async def test_the_home_opens_over_socket_mode_too(database_url: str, clock: FakeClock,

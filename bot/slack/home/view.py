@@ -90,7 +90,7 @@ def _game(item: HomeGame) -> list[Block]:
 def _answer_line(item: HomeGame) -> str:
     game, board = item.game, item.board
     if board is None:
-        return "Not asked yet: the buttons come when the captain asks."
+        return "Not asked yet: buttons come when attendance is checked."
     if not item.invited:
         return "You're not on this game's list."
     if game.waitlist_position is not None:
