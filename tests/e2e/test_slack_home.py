@@ -312,6 +312,26 @@ async def test_an_answer_given_by_email_refreshes_the_homes_that_show_it(home: H
     assert home.fake.homes(CAPTAIN) == []  # never opened: nothing published for it
 
 
+async def test_a_tap_in_a_dm_refreshes_the_home(home: Home) -> None:
+    await a_team_with_two_games(home)
+    await home.open_home(ALICE)
+    await home.published(ALICE)
+    check_id = home.check_id()
+    payload = {
+        "type": "block_actions", "user": {"id": ALICE, "team_id": WORKSPACE},
+        "team": {"id": WORKSPACE}, "response_url": home.fake.response_url("dm"),
+        "container": {"type": "message", "message_ts": "1", "channel_id": f"D{ALICE}"},
+        "actions": [{"type": "button", "action_id": "attend_no", "value": check_id,
+                     "block_id": f"attend:{check_id}", "action_ts": "1"}]}
+
+    tapped = await home.post(urlencode({"payload": json.dumps(payload)}))
+
+    assert tapped.status == 200
+    assert await eventually(lambda: home.fake.responses("dm"))  # the DM, as before
+    assert await eventually(
+        lambda: "❌ You're out" in shown(home.fake.homes(ALICE)[-1]), timeout=10)
+
+
 async def test_a_captains_home_follows_the_teams_answers(home: Home) -> None:
     await a_team_with_two_games(home)
     await home.open_home(CAPTAIN)
