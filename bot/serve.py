@@ -26,8 +26,9 @@ from bot.discord.gateway import GatewayLeader
 from bot.email.channel import email_channel_for
 from bot.links import BoardLinks, LinkSigner
 from bot.slack.app import routes as slack_routes
-from bot.slack.app import say_who_we_are, slack_app, slack_channel
+from bot.slack.app import say_who_we_are, slack_app, slack_channel, slack_home
 from bot.slack.app import socket_mode as slack_socket_mode
+from bot.slack.home import HomeChanges, HomeViews, home_refresher
 from bot.slack.installations import Installations
 from bot.web.app import create_web_app
 from bot.web.edges import EdgeRunner
@@ -115,14 +116,18 @@ def seed_demo(app: App) -> str | None:
 
 
 def serve(config: Config, *, demo: bool = False) -> int:
-    app = bootstrap(config.database_url, background=True)
+    # Slack App Home: a handler noting changes that Homes show (see bot/slack/home.py).
+    homes = HomeChanges() if config.slack is not None else None
+    app = bootstrap(config.database_url, background=True,
+                    extra_handlers=(homes,) if homes is not None else ())
     try:
-        return asyncio.run(_serve(app, config, demo=demo))
+        return asyncio.run(_serve(app, config, demo=demo, homes=homes))
     finally:
         app.close()
 
 
-async def _serve(app: App, config: Config, *, demo: bool) -> int:
+async def _serve(app: App, config: Config, *, demo: bool,
+                 homes: HomeChanges | None = None) -> int:
     # Refuses a second process on one SQLite file.
     scheduler = Scheduler(app.service, db=app.db, runtime=app.runtime, clock=app.clock,
                           store=app.store)
@@ -148,8 +153,13 @@ async def _serve(app: App, config: Config, *, demo: bool) -> int:
     unsubscribe = app.store.subscribe(deliveries_may_follow)
     extra_routes, socket, socket_task = [], None, None
     if config.slack is not None:
+        home = slack_home(config.slack, app.service, HomeViews(app.db), clock=app.clock,
+                          installations=installations, boards=boards)
         bolt = slack_app(config.slack, app.service, clock=app.clock, base_url=config.base_url,
-                         installations=installations, boards=boards)
+                         installations=installations, boards=boards, home=home)
+        if homes is not None:  # Slack App Home: refresh the Homes that show a change
+            chat_tasks.append(asyncio.create_task(home_refresher(homes, home, app).run(),
+                                                  name="attend-slack-home"))
         chat_tasks.append(asyncio.create_task(say_who_we_are(config.slack),
                                                  name="attend-slack-check"))
         if config.slack.socket_mode:

@@ -4,7 +4,8 @@ This is what bolt-python's own tests do (a local HTTP server standing in for the
 point ``AsyncWebClient(token=..., base_url=fake.url)`` at it and slack-sdk makes real
 requests. On top of that it has the behaviours of Slack the adapter must handle: token
 authentication, HTTP 429 with ``Retry-After``, DMs that cannot be opened or written to,
-message updates, and ``response_url`` posts from slash commands and button clicks.
+message updates, App Home views (``views.publish``), and ``response_url`` posts from slash
+commands and button clicks.
 """
 
 from __future__ import annotations
@@ -82,6 +83,7 @@ class FakeSlack:
         self._calls: list[Call] = []
         self._messages: list[Message] = []
         self._responses: list[tuple[str, dict[str, Any]]] = []
+        self._homes: list[tuple[str, str, dict[str, Any]]] = []  # (workspace, user, view)
         self._opened: set[str] = set()  # DM channel ids handed out by conversations.open
         self._refused: dict[str, str] = {}  # user id -> error
         self._limits: dict[str, tuple[int, int]] = {}  # method -> (calls left, retry after)
@@ -167,6 +169,13 @@ class FakeSlack:
         with self._lock:
             return [body for n, body in self._responses if name is None or n == name]
 
+    def homes(self, user: str, team: str | None = None) -> list[dict[str, Any]]:
+        """Every App Home view published for ``user`` (views.publish), oldest first: the
+        last one is what their Home shows."""
+        with self._lock:
+            return [view for t, u, view in self._homes
+                    if u == user and (team is None or t == team)]
+
 
     # The Web API, called from the server's threads.
 
@@ -180,6 +189,7 @@ class FakeSlack:
             "chat.postMessage": self._chat_post_message,
             "chat.update": self._chat_update,
             "users.info": self._users_info,
+            "views.publish": self._views_publish,
         }.get(method)
         auth = next((v for k, v in headers.items() if k.lower() == "authorization"), None)
         if method == "oauth.v2.access":  # the app's own credentials, not a bot token
@@ -286,6 +296,17 @@ class FakeSlack:
         if user in self._zones:
             found["tz"] = self._zones[user]
         return {"ok": True, "user": found}
+
+    def _views_publish(self, args: dict[str, Any]) -> dict[str, Any]:
+        user, view = str(args.get("user_id", "")), args.get("view")
+        if isinstance(view, str):
+            view = json.loads(view)
+        if not user or not isinstance(view, dict) or view.get("type") != "home":
+            return {"ok": False, "error": "invalid_arguments"}
+        if len(view.get("blocks") or ()) > 100:
+            return {"ok": False, "error": "invalid_blocks"}
+        self._homes.append((args["_team"], user, view))
+        return {"ok": True, "view": {**view, "id": f"V{len(self._homes):06d}"}}
 
     def _respond(self, name: str, body: dict[str, Any]) -> None:
         with self._lock:

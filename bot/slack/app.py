@@ -1,8 +1,10 @@
-"""The Slack app: ``/attend`` commands and DM button taps, over HTTP on the web app.
+"""The Slack app: ``/attend`` commands, DM button taps and the App Home, over HTTP on the web
+app.
 
-Slack posts both to ``/slack/events`` (the request URL in ``manifest.yaml``). slack-bolt
-checks each request's signature and age and answers 401 to anything else, before any of
-this code runs. Slack wants an answer within 3 seconds:
+Slack posts all of them to ``/slack/events`` (the request URL in ``manifest.yaml``; the
+App Home's events too, see :mod:`bot.slack.home`). slack-bolt checks each request's
+signature and age and answers 401 to anything else, before any of this code runs. Slack
+wants an answer within 3 seconds:
 
 - ``/attend ...``: the same grammar as the console, run in a worker thread. A reply ready
   in time goes back in the acknowledgement; a slower one (a check for a big team, say) is
@@ -40,7 +42,8 @@ from bot.commands import CommandRunner
 from bot.config import SlackConfig
 from bot.links import BoardLinks
 from bot.slack import messages
-from bot.slack.channel import SlackChannel
+from bot.slack.channel import BotToken, SlackChannel
+from bot.slack.home import Home, HomeViews, register_home
 from bot.slack.installations import Installations
 from core.actors import Actor
 from core.aggregates.common import Answer
@@ -60,24 +63,39 @@ def slack_client(config: SlackConfig) -> AsyncWebClient:
     return AsyncWebClient(token=config.bot_token, base_url=config.api_url, timeout=10)
 
 
-def slack_channel(config: SlackConfig, installations: Installations | None, *,
-                  boards: BoardLinks | None = None) -> SlackChannel:
-    """DMs with the configured bot token, or with each workspace's own installation."""
+def bot_tokens(config: SlackConfig, installations: Installations | None) -> BotToken:
+    """The configured bot token, or each workspace's own installation's."""
     if installations is not None:
-        return SlackChannel(slack_client(config), installations.bot_token, boards=boards)
+        return installations.bot_token
 
     async def configured(_workspace: str) -> str | None:
         return config.bot_token
 
-    return SlackChannel(slack_client(config), configured, boards=boards)
+    return configured
+
+
+def slack_channel(config: SlackConfig, installations: Installations | None, *,
+                  boards: BoardLinks | None = None) -> SlackChannel:
+    """DMs with the configured bot token, or with each workspace's own installation."""
+    return SlackChannel(slack_client(config), bot_tokens(config, installations),
+                        boards=boards)
+
+
+def slack_home(config: SlackConfig, service: AttendService, views: HomeViews, *,
+               clock: Callable[[], datetime], installations: Installations | None = None,
+               boards: BoardLinks | None = None) -> Home:
+    """Publishes players' App Homes (give it to :func:`slack_app`)."""
+    return Home(service, slack_client(config), bot_tokens(config, installations), views,
+                clock=clock, boards=boards)
 
 
 def slack_app(config: SlackConfig, service: AttendService, *, clock: Callable[[], datetime],
               base_url: str = "", installations: Installations | None = None,
               boards: BoardLinks | None = None, default_timezone: str = "UTC",
-              ack_budget: float = ACK_BUDGET_S) -> AsyncApp:
+              ack_budget: float = ACK_BUDGET_S, home: Home | None = None) -> AsyncApp:
     """The app for one workspace (a bot token), or, given ``installations``, for every
-    workspace that installs it from ``base_url``/slack/install."""
+    workspace that installs it from ``base_url``/slack/install; with ``home``, players'
+    App Homes too (see :mod:`bot.slack.home`)."""
     if not config.socket_mode and not config.signing_secret:
         raise ConfigError("Slack over HTTPS needs ATTEND_SLACK_SIGNING_SECRET: without it "
                           "anyone could post as Slack")
@@ -140,6 +158,8 @@ def slack_app(config: SlackConfig, service: AttendService, *, clock: Callable[[]
         text, blocks = messages.answered(result)
         await respond(text=text, blocks=blocks, replace_original=True)
 
+    if home is not None:
+        register_home(bolt, home, ack_budget=ack_budget)
     return bolt
 
 
