@@ -79,7 +79,8 @@ class FakeDiscord:
     """Discord's REST API (``/api/v10``) on a loopback port.
 
     Messages may be sent to any channel id; the DM channel with a user is ``5000 + user id``,
-    handed out by ``POST /users/@me/channels`` to users made known with ``add_user``.
+    handed out by ``POST /users/@me/channels`` to users made known with ``add_user`` (after
+    ``drop_dm_channel``, a new one).
     Interaction responses are recorded per interaction id (``callbacks``) and per token
     (``followups``, ``edits``); a followup or an edit before the callback is refused as
     Discord does, with "Unknown Webhook". Messages sent through interactions live in the
@@ -94,6 +95,7 @@ class FakeDiscord:
         self.interaction_channel_id = "4000"
         self._users: dict[int, str] = {self.owner_id: "owner"}
         self._dm_channels: dict[str, int] = {}  # DM channel id -> user id
+        self._gone: set[str] = set()  # channels Discord no longer knows
         self._closed: dict[int, int] = {}  # user id -> error code
         self._limits: list[_Limit] = []
         self._requests: list[Request] = []
@@ -150,6 +152,14 @@ class FakeDiscord:
             raise ValueError(f"not an error code for a refused DM: {code}")
         self._closed[user_id] = code
 
+    def drop_dm_channel(self, user_id: int) -> str:
+        """Make Discord forget ``user_id``'s DM channel: messages to it are refused with 404
+        "Unknown Channel" (10003), and opening a DM gives a new one. Returns the old id."""
+        [channel_id] = [c for c, u in self._dm_channels.items()
+                        if u == user_id and c not in self._gone]
+        self._gone.add(channel_id)
+        return channel_id
+
     def rate_limit(
         self, method: str, path_fragment: str, times: int = 1, retry_after: float = 0.05
     ) -> None:
@@ -176,8 +186,9 @@ class FakeDiscord:
         ]
 
     def dm_messages(self, user_id: int) -> list[Message]:
-        channels = [c for c, u in self._dm_channels.items() if u == user_id]
-        return self.messages(channels[0]) if channels else []
+        """What ``user_id`` was sent in DMs, in every DM channel they had."""
+        channels = {c for c, u in self._dm_channels.items() if u == user_id}
+        return [dataclasses.replace(m) for m in self._messages if m.channel_id in channels]
 
     def commands(self, guild_id: int | None = None) -> list[dict[str, Any]]:
         """The commands last synced globally, or to ``guild_id``, as Discord answered them."""
@@ -268,7 +279,10 @@ class FakeDiscord:
         user_id = int((request[BODY] or {}).get("recipient_id", 0))
         if user_id not in self._users:
             return _answer(404, {"code": 10013, "message": "Unknown User"})
-        channel_id = str(5000 + user_id)
+        known = [c for c, u in self._dm_channels.items() if u == user_id and c not in self._gone]
+        channel_id = known[0] if known else str(5000 + user_id)
+        if channel_id in self._gone:
+            channel_id = self._snowflake()
         self._dm_channels[channel_id] = user_id
         return _answer(
             200,
@@ -306,6 +320,8 @@ class FakeDiscord:
 
     async def _send(self, request: web.Request) -> web.Response:
         channel_id, body = request.match_info["channel_id"], request[BODY] or {}
+        if channel_id in self._gone:
+            return _answer(404, {"code": 10003, "message": "Unknown Channel"})
         user_id = self._dm_channels.get(channel_id)
         if user_id in self._closed:
             code = self._closed[user_id]
