@@ -197,7 +197,7 @@ async def test_commands_and_taps_reach_attend_serve_through_the_gateway_and_a_re
     assert not fake.requests("GET", "/users/1")  # never a user fetched to DM them
     for server in servers.started:
         assert "now keeps the Discord gateway connection" in server.said
-        assert not re.search(r"(ERROR|CRITICAL) attend", server.said), server.said
+        assert not re.search(r" (ERROR|CRITICAL) |Traceback", server.said), server.said
 
 
 @pytest.mark.postgres
@@ -232,3 +232,5 @@ async def test_when_the_process_holding_the_gateway_stops_another_takes_it_over(
     assert fake.gateway.identified == 3
     for server in (first, second, third):
         assert "now keeps the Discord gateway connection" in server.said
+    for server in servers.started:
+        assert not re.search(r" (ERROR|CRITICAL) |Traceback", server.said), server.said

@@ -82,8 +82,8 @@ def per_player(requests: list[Request], fake: FakeDiscord) -> dict[int, list[str
     seen: dict[int, list[str]] = {ALICE: [], DANA: []}
     for r in requests:
         for user, theirs in channels.items():
-            if (str(user) in r.path or str((r.json or {}).get("recipient_id")) == str(user)
-                    or any(c in r.path for c in theirs)):
+            if (r.path == f"/users/{user}" or str((r.json or {}).get("recipient_id")) == str(user)
+                    or any(r.path.startswith(f"/channels/{c}/") for c in theirs)):
                 seen[user].append(f"{r.method} {r.path}")
     return seen
 
