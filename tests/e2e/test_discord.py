@@ -329,8 +329,10 @@ async def test_attend_serve_with_discord_set_signs_in_and_sends_dms(
         fake_discord: FakeDiscord, tmp_path: Path) -> None:
     # The server is another process: it finds the stand-in through sitecustomize.
     (tmp_path / "sitecustomize.py").write_text(
-        "import discord.http\n"
-        f"discord.http.Route.BASE = {fake_discord.base!r}\n")
+        "import discord.gateway, discord.http, yarl\n"
+        f"discord.http.Route.BASE = {fake_discord.base!r}\n"
+        "discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = "
+        f"yarl.URL({fake_discord.gateway.url!r})\n")
     port = free_loopback_port()
     env = {**os.environ, "ATTEND_DATABASE_URL": f"sqlite:///{tmp_path}/attend.db",
            "ATTEND_SECRET_KEYS": KEYS[0], "ATTEND_PORT": str(port),
