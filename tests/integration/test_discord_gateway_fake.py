@@ -86,3 +86,17 @@ async def test_a_dropped_connection_is_resumed_and_what_it_missed_is_replayed(
     assert await eventually(lambda: client.received)
     assert [i.id for i in client.received] == [int(missed["id"])]
     assert fake.gateway.identified == 1  # resumed, not identified again
+
+
+async def test_heartbeats_at_the_interval_hello_gives_are_acknowledged(
+        fake: FakeDiscord) -> None:
+    fake.gateway.heartbeat_interval_ms = 100
+    listener = Listener()
+    running = asyncio.create_task(listener.start(fake.token))
+    try:
+        assert await eventually(lambda: fake.gateway.heartbeats >= 4, timeout=10)
+        assert listener.latency < 5  # it measured the acknowledgements
+    finally:
+        await listener.close()
+        await asyncio.wait_for(running, timeout=10)
+    assert (fake.gateway.identified, fake.gateway.resumed) == (1, 0)  # never reconnected
