@@ -256,6 +256,20 @@ async def test_a_slow_reply_is_deferred_then_sent(dc: Discord) -> None:
     assert "you're its captain" in followup["content"]
 
 
+async def test_a_command_that_fails_unexpectedly_is_said_not_left_waiting(
+        dc: Discord, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
+    await team_with_a_game(dc)
+
+    def out_of_reach(*args: object, **kwargs: object) -> None:
+        raise ConnectionError("the database is out of reach")
+
+    monkeypatch.setattr(dc.app.service, "games", out_of_reach)
+    reply = await dc.say(CAPTAIN, "games")
+
+    assert reply.startswith("Something went wrong on Attend's side. It may have gone through")
+    assert "the Discord command /attend games failed" in caplog.text
+    assert "the database is out of reach" in caplog.text  # with its traceback
+
 async def test_sync_registers_the_attend_group_with_its_team_subgroup(
         dc: Discord, fake_discord: FakeDiscord) -> None:
     names = await sync_commands(dc.app, fake_discord.token, guild=77)
@@ -392,17 +406,3 @@ async def test_a_player_added_by_email_is_linked_to_their_discord_account(dc: Di
     assert linked == "Alice is already on The Alchemists; now reached by email and Discord."
     assert (await dc.say(ALICE, "me")).startswith("Alice on The Alchemists")
 
-
-async def test_a_command_that_fails_unexpectedly_is_said_not_left_waiting(
-        dc: Discord, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
-    await team_with_a_game(dc)
-
-    def out_of_reach(*args: object, **kwargs: object) -> None:
-        raise ConnectionError("the database is out of reach")
-
-    monkeypatch.setattr(dc.app.service, "games", out_of_reach)
-    reply = await dc.say(CAPTAIN, "games")
-
-    assert reply.startswith("Something went wrong on Attend's side. It may have gone through")
-    assert "the Discord command /attend games failed" in caplog.text
-    assert "the database is out of reach" in caplog.text  # with its traceback
