@@ -405,4 +405,3 @@ async def test_a_player_added_by_email_is_linked_to_their_discord_account(dc: Di
 
     assert linked == "Alice is already on The Alchemists; now reached by email and Discord."
     assert (await dc.say(ALICE, "me")).startswith("Alice on The Alchemists")
-
