@@ -85,10 +85,15 @@ class AttendBot(discord.Client):
 
     async def _command_failed(self, interaction: discord.Interaction[Any],
                               error: app_commands.AppCommandError) -> None:
-        """A command that failed unexpectedly (a bug, the database out of reach): logged
-        with its traceback, and the person told instead of left waiting."""
+        """A command that failed unexpectedly (a bug, the database out of reach); discord.py
+        would only log it, leaving the person waiting."""
         command = interaction.command.qualified_name if interaction.command else "?"
-        log.error("the Discord command /%s failed", command, exc_info=error)
+        await self._failed(interaction, f"the Discord command /{command}", error)
+
+    async def _failed(self, interaction: discord.Interaction[Any], what: str,
+                      error: BaseException) -> None:
+        """Log ``error`` with its traceback, and tell the person, only them."""
+        log.error("%s failed", what, exc_info=error)
         try:
             if interaction.response.is_done():
                 await interaction.followup.send(_reply(FAILED), ephemeral=True)
@@ -112,6 +117,10 @@ class AttendBot(discord.Client):
                 await interaction.followup.send(refusal, ephemeral=True)
             else:
                 await interaction.response.send_message(refusal, ephemeral=True)
+            return
+        except Exception as error:
+            await self._failed(interaction, f"a Discord tap on {answer.value} in {check_id}",
+                               error)
             return
         content, view = messages.answered(result)
         if deferred:

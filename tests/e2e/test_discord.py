@@ -270,6 +270,24 @@ async def test_a_command_that_fails_unexpectedly_is_said_not_left_waiting(
     assert "the Discord command /attend games failed" in caplog.text
     assert "the database is out of reach" in caplog.text  # with its traceback
 
+
+async def test_a_tap_that_fails_unexpectedly_is_said_not_left_waiting(
+        dc: Discord, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
+    await team_with_a_game(dc)
+    await dc.say(CAPTAIN, "check", game="G1")
+    await delivery_worker(dc.app, dc.config, discord_bot=dc.bot).run_once()
+    [dm] = dc.fake.dm_messages(ALICE)
+
+    def out_of_reach(*args: object, **kwargs: object) -> None:
+        raise ConnectionError("the database is out of reach")
+
+    monkeypatch.setattr(dc.app.service, "answer_in_check", out_of_reach)
+    callback = await dc.tap(ALICE, dm, "yes")
+
+    assert callback["type"] == 4 and callback["data"]["flags"] == EPHEMERAL
+    assert callback["data"]["content"].startswith("Something went wrong on Attend's side.")
+    assert "a Discord tap on yes" in caplog.text and "out of reach" in caplog.text
+
 async def test_sync_registers_the_attend_group_with_its_team_subgroup(
         dc: Discord, fake_discord: FakeDiscord) -> None:
     names = await sync_commands(dc.app, fake_discord.token, guild=77)
