@@ -55,20 +55,23 @@ class Connection:
     deflate: Any = None  # zlib's compress object
     heartbeats: int = 0
     split: int = 0  # payloads sent in two frames
+    # A payload's frames go out together, in the order the stream compressed them.
+    sending: asyncio.Lock = dataclasses.field(default_factory=asyncio.Lock)
 
     async def send(self, payload: dict[str, Any]) -> None:
         text = json.dumps(payload).encode()
-        if self.deflate is None:
-            await self.ws.send_str(text.decode())
-            return
-        data = self.deflate.compress(text) + self.deflate.flush(zlib.Z_SYNC_FLUSH)
-        assert data.endswith(SYNC_FLUSH)
-        if len(data) > SPLIT_OVER:
-            half = len(data) // 2
-            await self.ws.send_bytes(data[:half])
-            data = data[half:]
-            self.split += 1
-        await self.ws.send_bytes(data)
+        async with self.sending:
+            if self.deflate is None:
+                await self.ws.send_str(text.decode())
+                return
+            data = self.deflate.compress(text) + self.deflate.flush(zlib.Z_SYNC_FLUSH)
+            assert data.endswith(SYNC_FLUSH)
+            if len(data) > SPLIT_OVER:
+                half = len(data) // 2
+                await self.ws.send_bytes(data[:half])
+                data = data[half:]
+                self.split += 1
+            await self.ws.send_bytes(data)
 
 
 class FakeGateway:
@@ -101,8 +104,8 @@ class FakeGateway:
 
     @property
     def live(self) -> Session | None:
-        """The session dispatches go to: the one identified last, unless it was dropped
-        for good (its client went away without resuming it)."""
+        """The session dispatches go to: the one identified last (while its client is
+        away, they wait in its log for a resume)."""
         return self.sessions[-1] if self.sessions else None
 
     @property
