@@ -22,6 +22,7 @@ from bot.config import Config
 from bot.delivery import DeliveryWorker
 from bot.discord.bot import AttendBot, keep_connected
 from bot.discord.channel import DiscordChannel
+from bot.discord.dm_channels import DmChannels
 from bot.discord.gateway import GatewayLeader
 from bot.email.channel import email_channel_for
 from bot.links import BoardLinks, LinkSigner
@@ -58,7 +59,8 @@ def delivery_worker(app: App, config: Config, *, discord_bot: AttendBot | None =
             slack_installations = open_installations(app, config)
         channels[Channel.SLACK] = slack_channel(slack, slack_installations, boards=boards)
     if discord_bot is not None:
-        channels[Channel.DISCORD] = DiscordChannel(discord_bot, boards=boards)
+        channels[Channel.DISCORD] = DiscordChannel(discord_bot, boards=boards,
+                                                   dm_channels=DmChannels(app.db))
     return DeliveryWorker(app.db, app.router, channels, clock=app.clock,
                           owner=app.runtime.owner)
 

@@ -1,12 +1,16 @@
 """A local stand-in for Discord's REST API over real HTTP, for tests of the Discord adapter.
 
 Point discord.py at it with ``monkeypatch.setattr(discord.http.Route, "BASE", fake.base)``
-and ``await client.login(fake.token)``: discord.py then makes real requests (REST only, no
-gateway) and parses the answers into its own objects, so every answer here carries the
-fields discord.py reads. On top of that it has the behaviours of Discord the adapter must
-handle: bot-token authentication, HTTP 429 with ``retry_after``, users who closed their DMs
-(403, code 50007), message edits, slash command registration (``tree.sync()``), and the
-interaction endpoints (callbacks, followups, edits of the original response).
+and ``await client.login(fake.token)``: discord.py then makes real requests and parses the
+answers into its own objects, so every answer here carries the fields discord.py reads. Its
+gateway is here too (``fake.gateway``, tests/discord_gateway.py): set
+``discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY`` to ``yarl.URL(fake.gateway.url)``, as
+discord.py 2.7's ``Client`` connects there without asking ``GET /gateway/bot`` (only the
+sharded client asks; both routes answer with the stand-in's URL). On top of that it has the
+behaviours of Discord the adapter must handle: bot-token authentication, HTTP 429 with
+``retry_after``, users who closed their DMs (403, code 50007), DM channels it no longer
+knows (404, code 10003), message edits, slash command registration (``tree.sync()``), and
+the interaction endpoints (callbacks, followups, edits of the original response).
 
 The server runs on the test's own event loop (aiohttp), so no locks are needed, and its
 answers use ``Content-Type: application/json`` exactly: discord.py's ``json_or_text``
@@ -23,6 +27,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from aiohttp import web
+
+from tests.discord_gateway import FakeGateway
 
 API = "/api/v10"
 DISCORD_EPOCH_MS = 1420070400000  # snowflakes count milliseconds from 2015-01-01
@@ -79,7 +85,8 @@ class FakeDiscord:
     """Discord's REST API (``/api/v10``) on a loopback port.
 
     Messages may be sent to any channel id; the DM channel with a user is ``5000 + user id``,
-    handed out by ``POST /users/@me/channels`` to users made known with ``add_user``.
+    handed out by ``POST /users/@me/channels`` to users made known with ``add_user`` (after
+    ``drop_dm_channel``, a new one).
     Interaction responses are recorded per interaction id (``callbacks``) and per token
     (``followups``, ``edits``); a followup or an edit before the callback is refused as
     Discord does, with "Unknown Webhook". Messages sent through interactions live in the
@@ -94,6 +101,7 @@ class FakeDiscord:
         self.interaction_channel_id = "4000"
         self._users: dict[int, str] = {self.owner_id: "owner"}
         self._dm_channels: dict[str, int] = {}  # DM channel id -> user id
+        self._gone: set[str] = set()  # channels Discord no longer knows
         self._closed: dict[int, int] = {}  # user id -> error code
         self._limits: list[_Limit] = []
         self._requests: list[Request] = []
@@ -106,6 +114,7 @@ class FakeDiscord:
         self._followups: list[tuple[str, Any]] = []
         self._edits: list[tuple[str, Any]] = []
         self._last_id = 0
+        self.gateway = FakeGateway(self)
         self._app = web.Application(middlewares=[self._middleware])
         self._routes()
         self._runner: web.AppRunner | None = None
@@ -150,6 +159,14 @@ class FakeDiscord:
             raise ValueError(f"not an error code for a refused DM: {code}")
         self._closed[user_id] = code
 
+    def drop_dm_channel(self, user_id: int) -> str:
+        """Make Discord forget ``user_id``'s DM channel: messages to it are refused with 404
+        "Unknown Channel" (10003), and opening a DM gives a new one. Returns the old id."""
+        [channel_id] = [c for c, u in self._dm_channels.items()
+                        if u == user_id and c not in self._gone]
+        self._gone.add(channel_id)
+        return channel_id
+
     def rate_limit(
         self, method: str, path_fragment: str, times: int = 1, retry_after: float = 0.05
     ) -> None:
@@ -176,8 +193,9 @@ class FakeDiscord:
         ]
 
     def dm_messages(self, user_id: int) -> list[Message]:
-        channels = [c for c, u in self._dm_channels.items() if u == user_id]
-        return self.messages(channels[0]) if channels else []
+        """What ``user_id`` was sent in DMs, in every DM channel they had."""
+        channels = {c for c, u in self._dm_channels.items() if u == user_id}
+        return [dataclasses.replace(m) for m in self._messages if m.channel_id in channels]
 
     def commands(self, guild_id: int | None = None) -> list[dict[str, Any]]:
         """The commands last synced globally, or to ``guild_id``, as Discord answered them."""
@@ -195,6 +213,49 @@ class FakeDiscord:
         """Bodies of edits to the original response (``PATCH .../messages/@original``)."""
         return [b for t, b in self._edits if token is None or t == token]
 
+
+    # Interactions, as Discord delivers them (``fake.gateway.interact(payload)``).
+
+    def interaction(self, user_id: int, kind: int, data: dict[str, Any],
+                    **extra: Any) -> dict[str, Any]:
+        """An INTERACTION_CREATE's payload: ``user_id`` ran a command (``kind`` 2) or tapped
+        a button (3), in a DM with the bot; the shape discord.py's parser reads."""
+        number = int(self._snowflake())
+        return {
+            "id": str(number), "application_id": str(self.application_id), "type": kind,
+            "token": f"token-{number}", "version": 1, "data": data,
+            "channel_id": self.interaction_channel_id,
+            "channel": {"id": self.interaction_channel_id, "type": 1},
+            "user": self.user_object(user_id), "locale": "en-US", "app_permissions": "0",
+            "attachment_size_limit": 8 * 1024 * 1024, "entitlements": [],
+            "authorizing_integration_owners": {}, "context": 1, **extra}
+
+    def command_interaction(self, user_id: int, *path: str, **options: Any) -> dict[str, Any]:
+        """``/attend <path...>`` with typed options (strings, booleans, or users given as
+        ``("user", id)``)."""
+        resolved: dict[str, Any] = {}
+        typed = []
+        for name, value in options.items():
+            if isinstance(value, tuple) and value[0] == "user":
+                typed.append({"type": 6, "name": name, "value": str(value[1])})
+                resolved.setdefault("users", {})[str(value[1])] = self.user_object(value[1])
+            elif isinstance(value, bool):
+                typed.append({"type": 5, "name": name, "value": value})
+            else:
+                typed.append({"type": 3, "name": name, "value": value})
+        node: dict[str, Any] = {"type": 1, "name": path[-1], "options": typed}
+        if len(path) == 2:
+            node = {"type": 2, "name": path[0], "options": [node]}
+        data = {"id": "1", "name": "attend", "type": 1, "options": [node],
+                **({"resolved": resolved} if resolved else {})}
+        return self.interaction(user_id, 2, data)
+
+    def tap_interaction(self, user_id: int, message: Message, ending: str) -> dict[str, Any]:
+        """A tap on the button of ``message`` whose custom id ends with ``ending``."""
+        [custom_id] = [button["custom_id"] for row in message.components
+                       for button in row["components"] if button["custom_id"].endswith(ending)]
+        return self.interaction(user_id, 3, {"custom_id": custom_id, "component_type": 2},
+                                message=self.message_object(message))
 
     # The API, on the server.
 
@@ -214,12 +275,16 @@ class FakeDiscord:
         r.add_post(API + hook, self._followup)
         r.add_get(API + hook + "/messages/@original", self._original)
         r.add_patch(API + hook + "/messages/@original", self._edit_original)
-        r.add_get(f"{API}/gateway/bot", self._gateway)
+        r.add_get(f"{API}/gateway", self._gateway)
+        r.add_get(f"{API}/gateway/bot", self._gateway_bot)
+        r.add_get("/gateway", self.gateway.handle)  # the websocket (tests/discord_gateway.py)
 
     async def _gateway(self, request: web.Request) -> web.Response:
-        """Where the gateway is: here, where no websocket answers (this stand-in is REST
-        only), so a client trying to connect fails at once instead of going out."""
-        return _answer(200, {"url": f"ws://127.0.0.1:{self.port}/gateway", "shards": 1,
+        """Where the gateway is: the stand-in's websocket on this port."""
+        return _answer(200, {"url": self.gateway.url})
+
+    async def _gateway_bot(self, request: web.Request) -> web.Response:
+        return _answer(200, {"url": self.gateway.url, "shards": 1,
                              "session_start_limit": {"total": 1000, "remaining": 1000,
                                                      "reset_after": 0,
                                                      "max_concurrency": 1}})
@@ -227,11 +292,14 @@ class FakeDiscord:
     @web.middleware
     async def _middleware(self, request: web.Request, handler: Handler) -> web.StreamResponse:
         """Record the request, then answer in Discord's order: auth, rate limit, the route."""
+        if not request.path.startswith(API):  # the gateway's websocket
+            return await handler(request)
         path = request.path.removeprefix(API)
         body, files = await _decode(request)
         request[BODY], request[FILES] = body, files
-        # Webhook and interaction endpoints are authorised by the token in their path.
-        needs_auth = not path.startswith(("/webhooks/", "/interactions/"))
+        # Webhook and interaction endpoints are authorised by the token in their path; where
+        # the gateway is, is no secret.
+        needs_auth = not (path.startswith(("/webhooks/", "/interactions/")) or path == "/gateway")
         if needs_auth and request.headers.get("Authorization") != f"Bot {self.token}":
             self._requests.append(Request(request.method, path, body))
             return _answer(401, {"message": "401: Unauthorized", "code": 0})
@@ -268,7 +336,10 @@ class FakeDiscord:
         user_id = int((request[BODY] or {}).get("recipient_id", 0))
         if user_id not in self._users:
             return _answer(404, {"code": 10013, "message": "Unknown User"})
-        channel_id = str(5000 + user_id)
+        known = [c for c, u in self._dm_channels.items() if u == user_id and c not in self._gone]
+        channel_id = known[0] if known else str(5000 + user_id)
+        if channel_id in self._gone:
+            channel_id = self._snowflake()
         self._dm_channels[channel_id] = user_id
         return _answer(
             200,
@@ -306,6 +377,8 @@ class FakeDiscord:
 
     async def _send(self, request: web.Request) -> web.Response:
         channel_id, body = request.match_info["channel_id"], request[BODY] or {}
+        if channel_id in self._gone:
+            return _answer(404, {"code": 10003, "message": "Unknown Channel"})
         user_id = self._dm_channels.get(channel_id)
         if user_id in self._closed:
             code = self._closed[user_id]

@@ -21,6 +21,7 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any, Literal, TypeVar
 
+import aiohttp
 import discord
 from discord import app_commands
 
@@ -42,6 +43,8 @@ REPLY_BUDGET_S = 2.0  # Discord gives 3 s to answer an interaction
 # discord.py sleeps through a 429 shorter than this; a longer one raises RateLimited, which
 # the delivery worker turns into a later try instead of a stalled lane.
 MAX_RATELIMIT_WAIT_S = 30.0
+FAILED = ("Something went wrong on Attend's side. It may have gone through: check with "
+          "/attend games or /attend status before trying again.")
 T = TypeVar("T")
 
 
@@ -59,6 +62,7 @@ class AttendBot(discord.Client):
                                     boards=boards)
         self.tree = app_commands.CommandTree(self)
         self.tree.add_command(attend_commands(self))
+        self.tree.error(self._command_failed)
         self.logged_in = asyncio.Event()
         self._budget = reply_budget
 
@@ -80,6 +84,25 @@ class AttendBot(discord.Client):
         await interaction.response.defer(ephemeral=True, thinking=True)
         await interaction.followup.send(_reply((await work).text), ephemeral=True)
 
+    async def _command_failed(self, interaction: discord.Interaction[Any],
+                              error: app_commands.AppCommandError) -> None:
+        """A command that failed unexpectedly (a bug, the database out of reach); discord.py
+        would only log it, leaving the person waiting."""
+        command = interaction.command.qualified_name if interaction.command else "?"
+        await self._failed(interaction, f"the Discord command /{command}", error)
+
+    async def _failed(self, interaction: discord.Interaction[Any], what: str,
+                      error: BaseException) -> None:
+        """Log ``error`` with its traceback, and tell the person, only them."""
+        log.error("%s failed", what, exc_info=error)
+        try:
+            if interaction.response.is_done():
+                await interaction.followup.send(_reply(FAILED), ephemeral=True)
+            else:
+                await interaction.response.send_message(_reply(FAILED), ephemeral=True)
+        except (discord.HTTPException, TimeoutError, aiohttp.ClientError) as sending:
+            log.info("could not tell them (%s)", sending)
+
     async def record_tap(self, interaction: discord.Interaction[Any], check_id: str,
                          answer: Answer) -> None:
         work = asyncio.ensure_future(asyncio.to_thread(
@@ -95,6 +118,10 @@ class AttendBot(discord.Client):
                 await interaction.followup.send(refusal, ephemeral=True)
             else:
                 await interaction.response.send_message(refusal, ephemeral=True)
+            return
+        except Exception as error:
+            await self._failed(interaction, f"a Discord tap on {answer.value} in {check_id}",
+                               error)
             return
         content, view = messages.answered(result)
         if deferred:

@@ -9,7 +9,9 @@ What Discord answers decides what happens next (see :class:`DeliveryError`):
 - A rate limit longer than discord.py will sleep through: try again after it.
 - Anything else (Discord down, a timeout): try again later.
 
-The message reference is ``<DM channel id>:<message id>``.
+A DM is one request, posted to the player's DM channel, which is opened once and then
+remembered (:mod:`bot.discord.dm_channels`); if Discord no longer knows a remembered channel,
+it is opened again, once. The message reference is ``<DM channel id>:<message id>``.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ import discord
 
 from bot.discord import messages
 from bot.discord.bot import AttendBot
+from bot.discord.dm_channels import DmChannels
 from bot.links import BoardLinks, board_url
 from core.aggregates.common import Channel
 from core.notifications import (
@@ -34,6 +37,7 @@ from core.notifications import (
 log = logging.getLogger(__name__)
 
 LOGIN_WAIT_S = 10.0
+UNKNOWN_CHANNEL = 10003
 _CLOSED = {50007: "they don't take DMs from Attend (Discord privacy settings)",
            50278: "they share no Discord server with Attend any more"}
 
@@ -41,9 +45,11 @@ _CLOSED = {50007: "they don't take DMs from Attend (Discord privacy settings)",
 class DiscordChannel:
     channel = Channel.DISCORD
 
-    def __init__(self, bot: AttendBot, *, boards: BoardLinks | None = None) -> None:
+    def __init__(self, bot: AttendBot, *, boards: BoardLinks | None = None,
+                 dm_channels: DmChannels | None = None) -> None:
         self._bot = bot
         self._boards = boards  # captains' alerts link to the live board
+        self._dm_channels = dm_channels or DmChannels()
 
     async def send(self, notification: Notification) -> str | None:
         identity = notification.recipient.discord_user
@@ -58,8 +64,7 @@ class DiscordChannel:
         content, view = messages.notification(notification,
                                               board_url=board_url(self._boards, notification))
         try:
-            user = self._bot.get_user(int(identity)) or await self._bot.fetch_user(int(identity))
-            sent = await user.send(content, view=view) if view else await user.send(content)
+            sent = await self._direct_message(int(identity), content, view)
         except discord.Forbidden as error:
             raise _refused(error) from None
         except discord.NotFound:
@@ -74,6 +79,31 @@ class DiscordChannel:
             raise TransientDeliveryError(f"Discord could not be reached ({error!r})") from None
         await self._retire(notification.earlier, content)
         return f"{sent.channel.id}:{sent.id}"
+
+    async def _direct_message(self, user_id: int, content: str,
+                              view: discord.ui.View | None) -> discord.Message:
+        """Post in the DM channel with ``user_id``: the one remembered, or opened now."""
+        assert self._bot.user is not None  # signed in
+        bot_id = self._bot.user.id
+        channel_id = await self._dm_channels.get(bot_id, user_id)
+        if channel_id is not None:
+            try:
+                return await self._post(channel_id, content, view)
+            except discord.NotFound as error:
+                if error.code != UNKNOWN_CHANNEL:
+                    raise
+                log.info("Discord no longer knows the DM channel %s with %s; opening it again",
+                         channel_id, user_id)
+                await self._dm_channels.forget(bot_id, user_id, channel_id)
+        opened = await self._bot.http.start_private_message(user_id)
+        channel_id = int(opened["id"])
+        await self._dm_channels.remember(bot_id, user_id, channel_id)
+        return await self._post(channel_id, content, view)
+
+    async def _post(self, channel_id: int, content: str,
+                    view: discord.ui.View | None) -> discord.Message:
+        channel = self._bot.get_partial_messageable(channel_id, type=discord.ChannelType.private)
+        return await channel.send(content, view=view) if view else await channel.send(content)
 
     async def _retire(self, earlier: tuple[str, ...], content: str) -> None:
         """Edit earlier DMs about a cancelled game to say so, without their buttons. Best

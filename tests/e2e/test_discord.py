@@ -7,7 +7,6 @@ The captain (11) and Alice (12) are on Discord; Bob has only an email address.
 from __future__ import annotations
 
 import asyncio
-import itertools
 import os
 import re
 import signal
@@ -36,7 +35,6 @@ from tests.waiting import eventually, wait_for_health
 KEYS = ("e2e-discord-key-0123456789abcdefg",)
 CAPTAIN, ALICE, STRANGER = 11, 12, 19
 EPHEMERAL = 64
-_ids = itertools.count(9000)
 
 
 @dataclass
@@ -49,42 +47,18 @@ class Discord:
     outbox: Path
     last_token: str = ""  # the token of the last interaction sent, for its followups
 
-    def _interaction(self, user: int, kind: int, data: dict[str, Any],
-                     **extra: Any) -> dict[str, Any]:
-        number = next(_ids)
-        payload = {
-            "id": str(number), "application_id": str(self.fake.application_id),
-            "type": kind, "token": f"token-{number}", "version": 1, "data": data,
-            "channel_id": self.fake.interaction_channel_id,
-            "channel": {"id": self.fake.interaction_channel_id, "type": 1},
-            "user": self.fake.user_object(user), "locale": "en-US", "app_permissions": "0",
-            "attachment_size_limit": 8 * 1024 * 1024, "entitlements": [],
-            "authorizing_integration_owners": {}, "context": 1, **extra}
+    def _interaction(self, payload: dict[str, Any]) -> dict[str, Any]:
         self.last_token = payload["token"]
         # What the gateway does with an INTERACTION_CREATE: discord.py's private API, so
-        # these tests stay few.
+        # these tests stay few (tests/e2e/test_discord_gateway.py goes through a gateway).
         self.bot._connection.parse_interaction_create(payload)  # type: ignore[arg-type]
         return payload
 
     async def command(self, user: int, *path: str, **options: Any) -> dict[str, Any]:
         """``/attend <path...>`` with typed options, as Discord sends it; the callback."""
-        resolved: dict[str, Any] = {}
-        typed = []
-        for name, value in options.items():
-            if isinstance(value, discord.Object):  # a user option
-                typed.append({"type": 6, "name": name, "value": str(value.id)})
-                resolved.setdefault("users", {})[str(value.id)] = self.fake.user_object(
-                    value.id)
-            elif isinstance(value, bool):
-                typed.append({"type": 5, "name": name, "value": value})
-            else:
-                typed.append({"type": 3, "name": name, "value": value})
-        node: dict[str, Any] = {"type": 1, "name": path[-1], "options": typed}
-        if len(path) == 2:
-            node = {"type": 2, "name": path[0], "options": [node]}
-        data = {"id": "1", "name": "attend", "type": 1, "options": [node],
-                **({"resolved": resolved} if resolved else {})}
-        payload = self._interaction(user, 2, data)
+        typed = {name: ("user", value.id) if isinstance(value, discord.Object) else value
+                 for name, value in options.items()}
+        payload = self._interaction(self.fake.command_interaction(user, *path, **typed))
         assert await eventually(lambda: self.fake.callbacks(payload["id"]))
         [callback] = self.fake.callbacks(payload["id"])
         return callback
@@ -97,10 +71,7 @@ class Discord:
         return content
 
     async def tap(self, user: int, dm: Message, answer: str) -> dict[str, Any]:
-        [custom_id] = [button["custom_id"] for row in dm.components
-                       for button in row["components"] if button["custom_id"].endswith(answer)]
-        payload = self._interaction(user, 3, {"custom_id": custom_id, "component_type": 2},
-                                    message=self.fake.message_object(dm))
+        payload = self._interaction(self.fake.tap_interaction(user, dm, answer))
         assert await eventually(lambda: self.fake.callbacks(payload["id"]))
         [callback] = self.fake.callbacks(payload["id"])
         return callback
@@ -285,6 +256,38 @@ async def test_a_slow_reply_is_deferred_then_sent(dc: Discord) -> None:
     assert "you're its captain" in followup["content"]
 
 
+async def test_a_command_that_fails_unexpectedly_is_said_not_left_waiting(
+        dc: Discord, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
+    await team_with_a_game(dc)
+
+    def out_of_reach(*args: object, **kwargs: object) -> None:
+        raise ConnectionError("the database is out of reach")
+
+    monkeypatch.setattr(dc.app.service, "games", out_of_reach)
+    reply = await dc.say(CAPTAIN, "games")
+
+    assert reply.startswith("Something went wrong on Attend's side. It may have gone through")
+    assert "the Discord command /attend games failed" in caplog.text
+    assert "the database is out of reach" in caplog.text  # with its traceback
+
+
+async def test_a_tap_that_fails_unexpectedly_is_said_not_left_waiting(
+        dc: Discord, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
+    await team_with_a_game(dc)
+    await dc.say(CAPTAIN, "check", game="G1")
+    await delivery_worker(dc.app, dc.config, discord_bot=dc.bot).run_once()
+    [dm] = dc.fake.dm_messages(ALICE)
+
+    def out_of_reach(*args: object, **kwargs: object) -> None:
+        raise ConnectionError("the database is out of reach")
+
+    monkeypatch.setattr(dc.app.service, "answer_in_check", out_of_reach)
+    callback = await dc.tap(ALICE, dm, "yes")
+
+    assert callback["type"] == 4 and callback["data"]["flags"] == EPHEMERAL
+    assert callback["data"]["content"].startswith("Something went wrong on Attend's side.")
+    assert "a Discord tap on yes" in caplog.text and "out of reach" in caplog.text
+
 async def test_sync_registers_the_attend_group_with_its_team_subgroup(
         dc: Discord, fake_discord: FakeDiscord) -> None:
     names = await sync_commands(dc.app, fake_discord.token, guild=77)
@@ -358,8 +361,10 @@ async def test_attend_serve_with_discord_set_signs_in_and_sends_dms(
         fake_discord: FakeDiscord, tmp_path: Path) -> None:
     # The server is another process: it finds the stand-in through sitecustomize.
     (tmp_path / "sitecustomize.py").write_text(
-        "import discord.http\n"
-        f"discord.http.Route.BASE = {fake_discord.base!r}\n")
+        "import discord.gateway, discord.http, yarl\n"
+        f"discord.http.Route.BASE = {fake_discord.base!r}\n"
+        "discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = "
+        f"yarl.URL({fake_discord.gateway.url!r})\n")
     port = free_loopback_port()
     env = {**os.environ, "ATTEND_DATABASE_URL": f"sqlite:///{tmp_path}/attend.db",
            "ATTEND_SECRET_KEYS": KEYS[0], "ATTEND_PORT": str(port),
