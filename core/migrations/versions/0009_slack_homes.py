@@ -1,6 +1,6 @@
 """Slack App Home: who has a Home published, so answers refresh only those.
 
-Revision ID: 0014
+Revision ID: 0009
 """
 
 from __future__ import annotations
@@ -8,8 +8,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0014"
-down_revision = "0007"
+revision = "0009"
+down_revision = "0008"
 branch_labels = None
 depends_on = None
 

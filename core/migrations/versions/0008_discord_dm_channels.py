@@ -5,7 +5,7 @@ Without it every DM first fetched the user (``GET /users/{id}``) and opened the 
 Discord adapter (bot/discord/dm_channels.py) keeps it here, across restarts and processes.
 Keyed by the bot too: another bot token (another application) has channels of its own.
 
-Revision ID: 0010
+Revision ID: 0008
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0010"
+revision = "0008"
 down_revision = "0007"
 branch_labels = None
 depends_on = None
