@@ -78,10 +78,14 @@ def at_wall_time(wall: datetime, zone: ZoneInfo) -> datetime:
         skipped = first.astimezone(UTC).astimezone(zone).replace(tzinfo=None) != wall
         what = "doesn't exist" if skipped else "happens twice"
         raise DomainError(Refusal.SERIES_TIME_SKIPPED, (
-            f"On {_date(wall)} the clocks change in {zone.key}, so {wall:%H:%M} {what} that "
+            f"On {_date(wall)} the clocks change in {zone.key}, so {_clock(wall)} {what} that "
             "day. Pick another time for the series."))
     return first.astimezone(UTC)
 
 
 def _date(day: date) -> str:
     return f"{_DAYS[day.weekday()]} {_MONTHS[day.month - 1]} {day.day}"
+
+
+def _clock(wall: datetime) -> str:
+    return f"{(wall.hour - 1) % 12 + 1}:{wall.minute:02d} {'AM' if wall.hour < 12 else 'PM'}"
