@@ -49,7 +49,7 @@ def parse_schedule_series(words: Sequence[str]) -> ScheduleSeries:
     if rest and rest[0].lower() == "other":
         every = 2
         rest.pop(0)
-    elif len(rest) > 1 and rest[0].isdigit() and rest[1].lower() in ("week", "weeks"):
+    elif len(rest) > 1 and rest[0].isdecimal() and rest[1].lower() in ("week", "weeks"):
         every = _every(rest[0], key)
         del rest[:2]
     elif rest and rest[0].lower() in ("week", "weekly"):
@@ -151,7 +151,8 @@ def _day(word: str) -> int | None:
 def _parts(words: Sequence[str]) -> dict[str, list[str]]:
     """The words split at each part's keyword, the first time it is said: ``""`` (the time
     of day), ``at``, ``vs``, ``from``, ``until``, ``for``. An ``at`` before the time of day
-    belongs to it ("every sat at 7pm"); ``for`` starts a part only before a number."""
+    belongs to it ("every sat at 7pm"); after a place or a team, ``for`` starts a part only
+    before a number ("at Center for Sports")."""
     parts: dict[str, list[str]] = {"": []}
     current = ""
     for i, word in enumerate(words):
@@ -162,7 +163,7 @@ def _parts(words: Sequence[str]) -> dict[str, list[str]]:
         if name == "at" and current == "" and not parts[""]:
             continue  # "every sat at 7pm"
         if name in _KEYWORDS and name not in parts and (
-                name != "for" or _LENGTH.fullmatch(following)):
+                name != "for" or current == "" or _LENGTH.fullmatch(following)):
             current = name
             parts[current] = []
         else:
@@ -180,7 +181,9 @@ def _every(word: str, key: str) -> int:
 def _games(words: Sequence[str], every: int, key: str) -> int:
     """``for 10 weeks`` (games in that span) or ``for 10 games``."""
     unit = _UNITS.get(words[1].lower()) if len(words) == 2 else None
-    if unit is None or not words[0].isdigit() or int(words[0]) < 1:
+    if unit is not None and len(words[0]) > 3:
+        unit = None  # a number no series reaches
+    if unit is None or not words[0].isdecimal() or int(words[0]) < 1:
         fail(key, f"Say how long after 'for', like for 10 weeks or for 8 games, not "
                   f"'for {' '.join(words)}'.")
     count = int(words[0])
