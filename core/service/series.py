@@ -77,8 +77,6 @@ class SeriesRequests(ServiceBase):
         rule = self._rule(found)
         left = self._to_play(found)
         new_rule, times = moved(rule, [g.starts_at for g in left], weekday=weekday, at=at)
-        moves = tuple(SeriesGame(game_id=g.game_id, starts_at=t)
-                      for g, t in zip(left, times, strict=True))
         now = self._clock()
         for game_view, starts_at in zip(left, times, strict=True):
             if starts_at <= now:
@@ -86,6 +84,9 @@ class SeriesRequests(ServiceBase):
                     f"{game_view.handle} would move to a time that has passed. Move or cancel "
                     f"{game_view.handle} alone first (/attend reschedule {game_view.handle} "
                     "...), then the series."))
+        # Only the games whose time changes (one moved alone may be there already).
+        moves = tuple(SeriesGame(game_id=g.game_id, starts_at=t)
+                      for g, t in zip(left, times, strict=True) if t != g.starts_at)
         self._dispatch(actor, RescheduleSeries(series_id=found.series_id, rule=new_rule,
                                                       games=moves, original_text=original_text))
         wanted = {m.game_id: m.starts_at for m in moves}

@@ -124,6 +124,13 @@ def test_one_game_moves_alone_and_the_rest_move_or_stop_with_the_series(
                                          date(2027, 4, 4)]
     _, (listed,) = app.service.series_list(CAPTAIN)
     assert (listed.weekday, listed.hour, listed.minute) == (6, 18, 30)
+    # A game moved alone comes back in line when the series is moved to where it is.
+    last = made.games[-1]
+    app.service.reschedule_game(CAPTAIN, last.handle, by_handle[last.handle].starts_at + H)
+    realigned = app.service.reschedule_series(CAPTAIN, "S1", weekday=6, at=time(18, 30))
+    assert [g.starts_at for g in realigned.games] == [g.starts_at for g in moved.games]
+    assert app.service.reschedule_series(CAPTAIN, "S1", at=time(18, 30)).games == \
+        realigned.games
     assert (listed.games, listed.played, listed.called_off, listed.to_play) == (5, 1, 1, 3)
 
     cancelled = app.service.cancel_series(CAPTAIN, "S1", "league folded")

@@ -125,8 +125,13 @@ def test_its_games_still_to_play_move_and_are_cancelled_with_it() -> None:
                   for g in GAMES[1:])
     assert decide(RescheduleSeries(series_id="s1", rule=sunday, games=moves), SCHEDULED) == [
         SeriesRescheduled(series_id="s1", team_id="t1", rule=sunday, games=moves)]
-    assert decide(RescheduleSeries(series_id="s1", rule=rule(), games=GAMES),
+    assert decide(RescheduleSeries(series_id="s1", rule=rule(), games=()),
                   SCHEDULED) == []  # already so
+    realigned = RescheduleSeries(series_id="s1", rule=rule(), games=moves[:1])
+    assert decide(realigned, SCHEDULED) == [SeriesRescheduled(
+        series_id="s1", team_id="t1", rule=rule(), games=moves[:1])]
+    assert refusal(RescheduleSeries(series_id="s1", rule=sunday, games=moves), SCHEDULED,
+                   now=moves[0].starts_at) is Refusal.START_IN_PAST
     cancel = CancelSeries(series_id="s1", game_ids=("g2", "g3"), reason="rain")
     cancelled = SeriesCancelled(series_id="s1", team_id="t1", game_ids=("g2", "g3"),
                                 reason="rain", cancelled_at=NOW)

@@ -1,8 +1,9 @@
 """``decide``: the series' rules.
 
 A series has 1 to 52 games, in time order, all in the future, on distinct game ids. Only its
-own games move or are cancelled with it; a cancelled series changes no more (cancelling it
-again records nothing). Which games are still to play is the caller's to say: the games'
+own games move or are cancelled with it, to times still ahead; a cancelled series changes no
+more (cancelling it again records nothing). A move that changes neither the rule nor a game
+records nothing. Which games are still to play is the caller's to say: the games'
 own streams know, the series does not.
 """
 
@@ -48,12 +49,10 @@ def decide(state: SeriesState, command: SeriesCommand, *, now: datetime) -> list
         case RescheduleSeries(rule=rule, games=games):
             _refuse_cancelled(state, "rescheduled")
             _refuse_foreign(state, tuple(g.game_id for g in games))
-            if not games:
-                raise DomainError(Refusal.SERIES_OVER, "Every game of that series has been "
-                                  "played or cancelled; there's none left to move.")
-            _check_games(games, now)
-            if rule == state.rule:
+            if not games and rule == state.rule:
                 return []
+            if games:
+                _check_games(games, now)
             return [SeriesRescheduled(series_id=state.series_id, team_id=state.team_id,
                                       rule=rule, games=games,
                                       original_text=command.original_text)]
