@@ -1,6 +1,6 @@
-"""Weekly games from Slack (the text grammar, as the console) and from Discord (typed options
-of ``/attend series``), through the real slack-bolt and discord.py against the local stand-ins:
-the same series, the same refusals, the same replies."""
+"""Weekly games from the console, from Slack (the same text grammar) and from Discord (typed
+options of ``/attend series``), through the real slack-bolt and discord.py against the local
+stand-ins: the same series, the same refusals, the same replies."""
 
 from __future__ import annotations
 
@@ -8,7 +8,10 @@ from zoneinfo import ZoneInfo
 
 import discord
 
+from bot.commands import CommandRunner
 from core.actors import Actor
+from core.bootstrap import bootstrap
+from tests.conftest import FakeClock
 from tests.e2e import test_discord as discord_harness
 from tests.e2e import test_slack as slack_harness
 from tests.e2e.test_discord import Discord
@@ -79,3 +82,48 @@ async def test_a_captain_runs_a_series_from_discord_with_typed_options(dc: Disco
     cancelled = await dc.say(captain, "series", "cancel", series="S1", reason="Rain")
     assert cancelled.startswith("Cancelled S1: 3 of its 3 games are cancelled, 0 played.")
     assert dc.app.service.games(Actor.discord(str(alice)))[1] == []
+
+
+def test_the_console_schedules_the_example_and_refuses_bad_input_changing_nothing(
+        database_url: str, clock: FakeClock) -> None:
+    app = bootstrap(database_url, clock=clock)
+    try:
+        runner = CommandRunner(app.service, clock=clock)
+        captain, alice = Actor.console("cap@example.org"), Actor.console("alice@example.org")
+
+        def say(who: Actor, line: str) -> str:
+            return runner.run(who, f"/attend {line}").text
+
+        say(captain, "team create Tigers tz America/Toronto")
+        say(captain, "team add Alice alice@example.org")
+        refusals = {
+            "schedule every sat 7pm at Park": "A series needs an end",
+            "schedule every sat 7pm for 53 weeks": "That makes 53 games; a series holds at "
+                                                   "most 52.",
+            "schedule every sat 7pm from jan 9 until 2028-06-01": "a series holds at most 52",
+            "schedule every satday 7pm for 3 weeks": "'satday' isn't a day of the week. Did "
+                                                     "you mean saturday?",
+            "schedule every sun 2:30am from mar 14 for 3 weeks": "On Sun Mar 14 the clocks jump "
+                                                                 "forward from 2:00 AM to 3:00 AM",
+            "schedule every sun 2:30am from mar 7 for 3 weeks": "On Sun Mar 14 the clocks "
+                                                                "change in America/Toronto",
+            "schedule every sat 7pm from feb 30 for 3 weeks": "I couldn't read 'feb 30' as a "
+                                                              "date",
+        }
+        for line, words in refusals.items():
+            assert words in say(captain, line), line
+        assert say(alice, "schedule every sat 7pm for 3 weeks").startswith("Only a captain")
+        assert say(captain, "games").startswith("No upcoming games.")
+
+        made = say(captain, "schedule every sat 7pm at Monarch Park vs TBD from jan 9 until "
+                            "mar 27")
+        assert made.splitlines()[:3] == [
+            "Scheduled S1 · every Sat 7:00 PM · 12 games, 0 played · G1–G12 vs TBD at "
+            "Monarch Park.",
+            "First: G1 · Sat Jan 9, 7:00 PM EST vs TBD at Monarch Park",
+            "Last: G12 · Sat Mar 27, 7:00 PM EDT vs TBD at Monarch Park"]
+        listed = say(alice, "games").splitlines()
+        assert listed[0].startswith("S1 · every Sat 7:00 PM · 12 games, 0 played")
+        assert len(listed) == 13
+    finally:
+        app.close()
