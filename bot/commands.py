@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 
 from bot import grammar, text, words
 from bot.links import LINK_LIFETIME, BoardLinks
+from bot.series import SeriesRunner
 from bot.when import WhenError, describe, parse_when
 from core.actors import Actor
 from core.aggregates.common import Answer
@@ -55,6 +56,7 @@ class CommandRunner:
         self._clock = clock
         self._default_timezone = default_timezone
         self._boards = boards
+        self._series = SeriesRunner(service, clock=clock)
 
     def run(self, actor: Actor, line: str, *, team: str | None = None,
             timezone: str | None = None) -> Reply:
@@ -166,7 +168,8 @@ class CommandRunner:
                 team, games = service.games(actor, team_id)
                 if not games:
                     return "No upcoming games. /attend schedule sat 7pm vs Hawks adds one."
-                return "\n".join(text.game_line(team, g) for g in games)
+                return "\n".join([*self._series.lines(actor, team.team_id),
+                                  *(text.game_line(team, g) for g in games)])
             case grammar.Check(game=ref):
                 status = service.start_check(actor, ref, team_id)
                 invited = len(status.board.lines) if status.board else 0
@@ -230,6 +233,13 @@ class CommandRunner:
                 if line is not None and line.waitlist_position is not None:
                     head += f" The game is full: waitlist #{line.waitlist_position}."
                 return f"{head}\n{text.counts(result.board)}"
+            # Series of games (bot/series.py)
+            case grammar.ScheduleSeries():
+                return self._series.schedule(actor, command, team_id)
+            case grammar.RescheduleSeries():
+                return self._series.reschedule(actor, command, team_id)
+            case grammar.CancelSeries():
+                return self._series.cancel(actor, command, team_id)
             case grammar.Me():
                 ctx, upcoming = service.my_games(actor, team_id)
                 return text.my_games_text(ctx.team, ctx.player, upcoming)

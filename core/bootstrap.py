@@ -27,6 +27,7 @@ from core.messages import MessageRegistry
 from core.migrations import upgrade
 from core.notifier import Notifier
 from core.process_managers.attendance_check import AttendanceCheckManager
+from core.process_managers.series import SeriesManager
 from core.projections import read_models
 from core.router import Clock, Router
 from core.runtime import Handler, HandlerRuntime, RetryPolicy
@@ -91,8 +92,8 @@ def bootstrap(database_url: str, *, clock: Clock = utc_now, background: bool = F
     store = SqlEventStore(db, build_registry())
     router = Router(store, AGGREGATES, clock=clock)
     projections = read_models()
-    handlers: list[Handler] = [*projections, AttendanceCheckManager(), Notifier(),
-                               *extra_handlers]
+    handlers: list[Handler] = [*projections, AttendanceCheckManager(), SeriesManager(),
+                               Notifier(), *extra_handlers]
     runtime = HandlerRuntime(store, router, handlers, retry=retry, poll_interval=poll_interval,
                              rebuildable={p.name for p in projections})
     if background:

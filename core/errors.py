@@ -76,6 +76,17 @@ class Refusal(enum.StrEnum):
     INVALID_SETTINGS = "invalid_settings"
     UNSAFE_TEXT = "unsafe_text"
     TEAM_NAME_TAKEN = "team_name_taken"
+    # Series of games (weekly games): RefusalKind.REFUSED unless _KINDS says otherwise
+    UNKNOWN_SERIES = "unknown_series"
+    SERIES_NOT_FOUND = "series_not_found"
+    SERIES_ALREADY_SCHEDULED = "series_already_scheduled"
+    SERIES_CANCELLED = "series_cancelled"
+    SERIES_OVER = "series_over"
+    SERIES_NO_END = "series_no_end"
+    SERIES_TOO_LONG = "series_too_long"
+    SERIES_TIME_SKIPPED = "series_time_skipped"
+    INVALID_SERIES = "invalid_series"
+    WRONG_SERIES = "wrong_series"
 
     @property
     def kind(self) -> RefusalKind:
@@ -85,6 +96,8 @@ class Refusal(enum.StrEnum):
 _KINDS: dict[str, RefusalKind] = {
     **dict.fromkeys((Refusal.UNKNOWN_CHECK, Refusal.UNKNOWN_GAME, Refusal.TEAM_NOT_FOUND),
                     RefusalKind.NOT_FOUND),
+    Refusal.UNKNOWN_SERIES: RefusalKind.NOT_FOUND,
+    Refusal.SERIES_CANCELLED: RefusalKind.CLOSED,
     **dict.fromkeys((Refusal.NOT_INVITED, Refusal.NOT_ON_TEAM, Refusal.PLAYER_NOT_ON_TEAM,
                      Refusal.NOT_A_CAPTAIN), RefusalKind.NOT_ALLOWED),
     **dict.fromkeys((Refusal.CHECK_CLOSED, Refusal.CHECK_NOT_OPEN, Refusal.GAME_CANCELLED,

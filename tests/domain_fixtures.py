@@ -10,6 +10,7 @@ nothing but the aggregates and the projections.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
@@ -32,6 +33,13 @@ from core.aggregates.game import (
     StartGame,
 )
 from core.aggregates.registry import AGGREGATES, register_domain_messages
+from core.aggregates.series import (
+    CancelSeries,
+    Recurrence,
+    RescheduleSeries,
+    ScheduleSeries,
+    SeriesGame,
+)
 from core.aggregates.team import (
     AddPlayer,
     AppointCaptain,
@@ -187,3 +195,18 @@ def tell_a_season(story: Story) -> None:
     story.do(StartGame(game_id="g1"))
     story.do(EndGame(game_id="g1"))
     story.do(CloseCheck(check_id=c1, reason="game ended"))
+
+    # A series of the Bears' (its games scheduled as the series manager would).
+    starts = story.clock.now + timedelta(days=3)
+    games = tuple(SeriesGame(game_id=f"bs{n}", starts_at=starts + timedelta(weeks=n))
+                  for n in range(3))
+    rule = Recurrence(weekday=starts.weekday(), hour=starts.hour, minute=starts.minute,
+                      timezone="Europe/Berlin", first_day=starts.date(), count=3)
+    story.do(ScheduleSeries(series_id="s1", team_id="t2", rule=rule, games=games,
+                            location="Rink", opponent="Owls"))
+    for g in games:
+        story.do(ScheduleGame(game_id=g.game_id, team_id="t2", starts_at=g.starts_at,
+                              location="Rink", opponent="Owls"))
+    story.do(RescheduleSeries(series_id="s1", rule=replace(rule, hour=(rule.hour + 1) % 24),
+                              games=games[1:]))
+    story.do(CancelSeries(series_id="s1", game_ids=("bs2",), reason="ice out"))

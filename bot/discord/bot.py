@@ -29,6 +29,7 @@ from bot import grammar
 from bot.commands import CommandRunner
 from bot.discord import messages
 from bot.grammar import Command, Mention, typed
+from bot.grammar import series as series_options
 from bot.links import BoardLinks
 from core import safe_text
 from core.actors import Actor
@@ -275,7 +276,51 @@ def attend_commands(bot: AttendBot) -> app_commands.Group:
                        team: Team = None) -> None:
         await run(interaction, team, lambda: typed.settings(changes))
 
+    add_series_commands(attend, run)
     return attend
+
+
+_SERIES = "S1"
+Weekday = Literal["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
+Weeks = app_commands.Range[int, 1, 52]
+
+
+def add_series_commands(attend: app_commands.Group, run: Callable[
+        [Interaction, Team, Callable[[], Command]], Awaitable[None]]) -> None:
+    """``/attend series schedule|cancel|reschedule``: weekly games, each a game of its own."""
+    group = app_commands.Group(name="series", description="Weekly games (captains)",
+                               parent=attend)
+
+    @group.command(description="A game every week (or every n weeks), at most 52")
+    @app_commands.describe(day="The day of the week", time="The time: 7pm, 19:00",
+                           first="The first date, like jan 9 (default: the next one)",
+                           until="The last date, like mar 27", weeks="For this many weeks",
+                           every="Every this many weeks (default 1)",
+                           opponent="Who you play", location="Where you play",
+                           team=_WHICH_TEAM)
+    async def schedule(interaction: Interaction, day: Weekday, time: str,
+                       until: str | None = None, weeks: Weeks | None = None,
+                       first: str | None = None, every: Weeks = 1,
+                       opponent: str | None = None, location: str | None = None,
+                       team: Team = None) -> None:
+        await run(interaction, team, lambda: series_options.typed_schedule(
+            day=day, at=time, start=first, until=until, weeks=weeks, every=every,
+            location=location, opponent=opponent))
+
+    @group.command(description="Cancel a series' games still to play")
+    @app_commands.describe(series=_SERIES, reason="Told to the players", team=_WHICH_TEAM)
+    async def cancel(interaction: Interaction, series: str, reason: str | None = None,
+                     team: Team = None) -> None:
+        await run(interaction, team, lambda: series_options.typed_cancel(series=series,
+                                                                         reason=reason))
+
+    @group.command(description="Move a series' games still to play to another day or time")
+    @app_commands.describe(series=_SERIES, day="The new day", time="The new time: 6pm, 18:00",
+                           team=_WHICH_TEAM)
+    async def reschedule(interaction: Interaction, series: str, day: Weekday | None = None,
+                         time: str | None = None, team: Team = None) -> None:
+        await run(interaction, team, lambda: series_options.typed_reschedule(
+            series=series, day=day, at=time))
 
 
 async def keep_connected(bot: AttendBot, token: str, *, gateway: bool = True,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import time
 from typing import Literal, TypeAlias
 
 AnswerWord: TypeAlias = Literal["yes", "no", "maybe"]
@@ -148,6 +149,38 @@ class Board:
     game: str = "next"
 
 
+# -- series of games (bot/grammar/series.py reads them) ---------------------------------------
+@dataclass(frozen=True, kw_only=True, slots=True)
+class ScheduleSeries:
+    """A game every ``every_weeks`` weeks on ``weekday`` (0 is Monday) at ``at``, from the
+    first such day on or after ``from_text`` (as typed; None: the next one) until
+    ``until_text`` or for ``games`` games."""
+
+    weekday: int
+    at: time
+    every_weeks: int = 1
+    from_text: str | None = None
+    until_text: str | None = None
+    games: int | None = None
+    location: str | None = None
+    opponent: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class CancelSeries:
+    series: str
+    reason: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class RescheduleSeries:
+    """The series' games still to play move to ``weekday`` and/or ``at``."""
+
+    series: str
+    weekday: int | None = None
+    at: time | None = None
+
+
 Command: TypeAlias = (
     Help
     | CreateTeam
@@ -169,4 +202,7 @@ Command: TypeAlias = (
     | Reschedule
     | Answer
     | Me
+    | ScheduleSeries
+    | CancelSeries
+    | RescheduleSeries
 )

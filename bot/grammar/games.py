@@ -10,10 +10,13 @@ from bot.grammar.commands import (
     Answer,
     AnswerWord,
     Cancel,
+    CancelSeries,
     ClearDeadline,
     Deadline,
     Reschedule,
+    RescheduleSeries,
     Schedule,
+    ScheduleSeries,
 )
 from bot.grammar.readers import (
     GAME,
@@ -30,6 +33,12 @@ from bot.grammar.readers import (
     read_when,
     read_who,
 )
+from bot.grammar.series import (
+    is_series,
+    parse_cancel_series,
+    parse_reschedule_series,
+    parse_schedule_series,
+)
 from bot.grammar.usage import fail
 from core.safe_text import EXCERPT, excerpt
 
@@ -38,7 +47,9 @@ _CLOCK_WORD = re.compile(r"\d{1,2}(?:[:.]\d{2})?(?:[ap]\.?m\.?)?|noon|midnight")
 _HAS_CLOCK = re.compile(r"\d:\d\d|\d\s*[ap]\.?m\b|\b(?:noon|midnight)\b")
 
 
-def parse_schedule(words: Sequence[str]) -> Schedule:
+def parse_schedule(words: Sequence[str]) -> Schedule | ScheduleSeries:
+    if words and words[0].lower() == "every":
+        return parse_schedule_series(words[1:])
     key = "schedule"
     parts: dict[str, list[str]] = {"when": []}
     current = "when"
@@ -90,14 +101,18 @@ def parse_deadline(words: Sequence[str]) -> Deadline | ClearDeadline:
                                                    missing=missing))
 
 
-def parse_cancel(words: Sequence[str]) -> Cancel:
+def parse_cancel(words: Sequence[str]) -> Cancel | CancelSeries:
+    if is_series(words):
+        return parse_cancel_series(words[1:])
     if not words:
         fail("cancel", "Which game? Say G3 or next.")
     reason = read_optional(words[1:] or None, "cancel", "the reason", NOTE_LIMIT)
     return Cancel(game=read_game(words[0], "cancel"), reason=reason)
 
 
-def parse_reschedule(words: Sequence[str]) -> Reschedule:
+def parse_reschedule(words: Sequence[str]) -> Reschedule | RescheduleSeries:
+    if is_series(words):
+        return parse_reschedule_series(words[1:])
     if not words:
         fail("reschedule", "Which game, and when? Say G3 sat 7pm.")
     game = read_game(words[0], "reschedule")

@@ -30,6 +30,13 @@ USAGE: dict[str, str] = {
     "reschedule": "/attend reschedule <G3|next> <when>",
     "answer": "/attend answer [G3|next] yes|no|maybe [for <name or email>] [note]",
     "me": "/attend me",
+    # series of games (bot/grammar/series.py)
+    "schedule every": (
+        "/attend schedule every [2 weeks on] <day> <time> [at <place>] [vs <opponent>]"
+        " [from <date>] until <date>|for <n> weeks"
+    ),
+    "cancel series": "/attend cancel series <S1> [reason]",
+    "reschedule series": "/attend reschedule series <S1> [<day>] [<time>]",
 }
 
 _WHAT = {
@@ -52,6 +59,10 @@ _WHAT = {
     "reschedule": "Move a game to another time.",
     "answer": "Answer for yourself (in/out work too); captains may answer for a player.",
     "me": "Your teams, your answers, and how Attend reaches you.",
+    "schedule every": "A game every week (or every n weeks), each one a game of its own (G7, "
+                      "G8, ...); at most 52.",
+    "cancel series": "Cancel the series' games still to play.",
+    "reschedule series": "Move the series' games still to play to another day and/or time.",
 }
 
 

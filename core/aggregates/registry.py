@@ -1,4 +1,4 @@
-"""The three aggregates, and their messages' stored names."""
+"""The aggregates, and their messages' stored names."""
 
 from __future__ import annotations
 
@@ -7,10 +7,11 @@ from typing import Any
 from core.aggregates import Aggregate
 from core.aggregates.check import CHECK
 from core.aggregates.game import GAME
+from core.aggregates.series import SERIES
 from core.aggregates.team import TEAM
 from core.messages import MessageRegistry
 
-AGGREGATES: tuple[Aggregate[Any], ...] = (TEAM, GAME, CHECK)
+AGGREGATES: tuple[Aggregate[Any], ...] = (TEAM, GAME, CHECK, SERIES)
 
 
 def register_domain_messages(registry: MessageRegistry) -> None:

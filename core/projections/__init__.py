@@ -12,6 +12,7 @@ from core.projections.directory import DirectoryProjection
 from core.projections.due_work import DueWorkProjection
 from core.projections.roster import RosterProjection
 from core.projections.schedule import ScheduleProjection
+from core.projections.series import SeriesProjection
 from core.projections.types import Projection
 
 __all__ = ["Projection", "read_models"]
@@ -22,4 +23,4 @@ def read_models() -> list[Projection]:
     the board and schedule tables). The notifier's delivery jobs are not here: they record
     what was sent, so rebuilding them would send everything again."""
     return [RosterProjection(), DirectoryProjection(), ScheduleProjection(), BoardProjection(),
-            DueWorkProjection()]
+            DueWorkProjection(), SeriesProjection()]

@@ -7,9 +7,9 @@ look at have caught up, and returns plain results for the adapter to render. Eve
 is a :class:`DomainError` with a stable code and a message fit to show a person.
 
 One class, :class:`AttendService`, assembled from a module per kind of request: ``queries``
-(reading only), ``teams``, ``games`` (and their checks), ``answers``; ``base`` holds what
-they share, ``refusals`` the refusals the service words itself, ``views`` what they
-return.
+(reading only), ``teams``, ``games`` (and their checks), ``series`` (weekly games),
+``answers``; ``base`` holds what they share, ``refusals`` the refusals the service words
+itself, ``views`` what they return.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from core.safe_text import refuse_unsafe_arguments
 from core.service.answers import AnswerRequests
 from core.service.base import CatchUp, ServiceBase, WaitUntil, poll_until
 from core.service.games import GameRequests
+from core.service.series import SeriesRequests, SeriesStatusView
 from core.service.teams import TeamRequests
 from core.service.views import AnswerResult, Context, GameStatusView, Invitation
 
@@ -51,10 +52,10 @@ def _admitted(cls: C) -> C:
 
 
 @_admitted
-class AttendService(AnswerRequests, TeamRequests, GameRequests):
+class AttendService(AnswerRequests, TeamRequests, GameRequests, SeriesRequests):
     """Every public method is a request: at most ``request_slots`` run at once per process
     and the rest wait their turn in order (see :mod:`core.gate`)."""
 
 
 __all__ = ["AnswerResult", "AttendService", "CatchUp", "Context", "GameStatusView", "Invitation",
-           "WaitUntil", "poll_until"]
+           "SeriesStatusView", "WaitUntil", "poll_until"]

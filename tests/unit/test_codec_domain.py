@@ -8,12 +8,12 @@ a field the codec cannot carry shows up here rather than in a restored snapshot.
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
 import pytest
 
-from core.aggregates import check, game, team
+from core.aggregates import check, game, series, team
 from core.aggregates.common import Answer, AnswerSource, Channel, Invitee, PlayerProfile
 from core.aggregates.registry import AGGREGATES, register_domain_messages
 from core.codec import decoder_for, dumps, encoder_for
@@ -217,7 +217,26 @@ CHECK_MESSAGES: list[object] = [
         failed_at=AT,
     ),
 ]
-MESSAGES = [*TEAM_MESSAGES, *GAME_MESSAGES, *CHECK_MESSAGES]
+# Series of games
+RULE = series.Recurrence(weekday=5, hour=19, minute=0, timezone="America/Toronto",
+                         first_day=date(2027, 1, 9), every_weeks=2, last_day=date(2027, 3, 27),
+                         count=6)
+SERIES_GAMES = (series.SeriesGame(game_id="g1", starts_at=AT),
+                series.SeriesGame(game_id="g2", starts_at=AT + timedelta(weeks=2)))
+SERIES_MESSAGES: list[object] = [
+    series.ScheduleSeries(series_id="s1", team_id="t1", rule=RULE, games=SERIES_GAMES,
+                          location="Park", opponent="TBD", original_text="every sat 7pm"),
+    series.RescheduleSeries(series_id="s1", rule=RULE, games=SERIES_GAMES[1:],
+                            original_text="sun 6pm"),
+    series.CancelSeries(series_id="s1", game_ids=("g2",), reason="folded"),
+    series.SeriesScheduled(series_id="s1", team_id="t1", rule=RULE, games=SERIES_GAMES,
+                           location="Park", opponent="TBD", original_text="every sat 7pm"),
+    series.SeriesRescheduled(series_id="s1", team_id="t1", rule=RULE, games=SERIES_GAMES[1:],
+                             original_text="sun 6pm"),
+    series.SeriesCancelled(series_id="s1", team_id="t1", game_ids=("g2",), reason="folded",
+                           cancelled_at=AT),
+]
+MESSAGES = [*TEAM_MESSAGES, *GAME_MESSAGES, *CHECK_MESSAGES, *SERIES_MESSAGES]
 
 
 @pytest.fixture(scope="module")
@@ -332,7 +351,9 @@ CHECK_STATE = check.CHECK.replay(
         check.CheckClosed(check_id="c1", reason="game cancelled", closed_at=AT),
     ]
 )
-STATES: list[Any] = [*(a.initial for a in AGGREGATES), TEAM_STATE, GAME_STATE, CHECK_STATE]
+SERIES_STATE = series.SERIES.replay(SERIES_MESSAGES[3:])
+STATES: list[Any] = [*(a.initial for a in AGGREGATES), TEAM_STATE, GAME_STATE, CHECK_STATE,
+                     SERIES_STATE]
 
 
 @pytest.mark.parametrize("state", STATES, ids=lambda s: type(s).__name__)
@@ -349,3 +370,5 @@ def test_the_sample_states_carry_the_parts_a_snapshot_must_keep() -> None:
     assert (CHECK_STATE.confirmed, CHECK_STATE.waitlist) == (("p-ben",), ("p-ana",))
     assert CHECK_STATE.closed and len(CHECK_STATE.deliveries) == 2
     assert CHECK_STATE.reminders_sent == ("180",)
+    assert SERIES_STATE.rule == RULE and SERIES_STATE.cancelled
+    assert SERIES_STATE.game_ids == ("g1", "g2")
