@@ -47,6 +47,7 @@ from bot.grammar.readers import (
     PLAYER_LIMIT,
     WHEN_LIMIT,
 )
+from bot.grammar.season import Calendar, Season
 from bot.grammar.usage import USAGE, GrammarError, help_text, usage_of
 
 __all__ = [
@@ -61,6 +62,7 @@ __all__ = [
     "AnswerWord",
     "AppointCaptain",
     "Board",
+    "Calendar",
     "Cancel",
     "Check",
     "ClearDeadline",
@@ -79,6 +81,7 @@ __all__ = [
     "Reschedule",
     "Roster",
     "Schedule",
+    "Season",
     "Settings",
     "SettingsChange",
     "Status",

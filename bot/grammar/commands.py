@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal, TypeAlias
 
+from bot.grammar.season import Calendar, Season
+
 AnswerWord: TypeAlias = Literal["yes", "no", "maybe"]
 Limit: TypeAlias = Literal["min_players", "max_players"]
 
@@ -169,4 +171,6 @@ Command: TypeAlias = (
     | Reschedule
     | Answer
     | Me
+    | Season  # the season (issue 17): bot/grammar/season.py
+    | Calendar
 )

@@ -29,6 +29,9 @@ USAGE: dict[str, str] = {
     "reschedule": "/attend reschedule <G3|next> <when>",
     "answer": "/attend answer [G3|next] yes|no|maybe [for <name or email>] [note]",
     "me": "/attend me",
+    # -- the season (issue 17) --
+    "season": "/attend season",
+    "calendar": "/attend calendar",
 }
 
 _WHAT = {
@@ -51,6 +54,11 @@ _WHAT = {
     "reschedule": "Move a game to another time.",
     "answer": "Answer for yourself (in/out work too); captains may answer for a player.",
     "me": "Your teams, your answers, and how Attend reaches you.",
+    # -- the season (issue 17) --
+    "season": "Each player's season: asked, in, out, maybe, no answer, late drop-outs, rate "
+              "(captains also get a private page with a CSV).",
+    "calendar": "Your private calendar link: the team's games, with your answers, for your "
+                "calendar app.",
 }
 
 

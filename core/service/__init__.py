@@ -22,6 +22,7 @@ from typing import Any, TypeVar
 from core.service.answers import AnswerRequests
 from core.service.base import CatchUp, ServiceBase, WaitUntil, poll_until
 from core.service.games import GameRequests
+from core.service.season import CalendarView, SeasonRequests, SeasonView
 from core.service.teams import TeamRequests
 from core.service.views import AnswerResult, Context, GameStatusView, Invitation
 
@@ -46,10 +47,10 @@ def _admitted(cls: C) -> C:
 
 
 @_admitted
-class AttendService(AnswerRequests, TeamRequests, GameRequests):
+class AttendService(AnswerRequests, TeamRequests, GameRequests, SeasonRequests):
     """Every public method is a request: at most ``request_slots`` run at once per process
     and the rest wait their turn in order (see :mod:`core.gate`)."""
 
 
-__all__ = ["AnswerResult", "AttendService", "CatchUp", "Context", "GameStatusView", "Invitation",
-           "WaitUntil", "poll_until"]
+__all__ = ["AnswerResult", "AttendService", "CalendarView", "CatchUp", "Context", "GameStatusView",
+           "Invitation", "SeasonView", "WaitUntil", "poll_until"]

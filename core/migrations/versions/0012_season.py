@@ -1,0 +1,60 @@
+"""Season: the season read model's tables (core/projections/season), so a season's
+attendance, late drop-outs included, and the players' calendar feeds come from the events.
+
+The projection is new: its checkpoint starts at the beginning, so the next ``attend serve``
+replays the log into these tables, exactly as a rebuild would.
+
+Revision ID: 0012
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0012"
+down_revision = "0007"
+branch_labels = None
+depends_on = None
+
+Id = sa.String(200)
+
+
+def _when() -> sa.DateTime:
+    return sa.DateTime(timezone=True)
+
+
+def upgrade() -> None:
+    op.create_table(
+        "season_games",
+        sa.Column("game_id", Id, primary_key=True),
+        sa.Column("team_id", Id, nullable=False),
+        sa.Column("number", sa.Integer, nullable=False),
+        sa.Column("starts_at", _when(), nullable=False),
+        sa.Column("location", sa.Text),
+        sa.Column("opponent", sa.Text),
+        sa.Column("cancelled", sa.Boolean, nullable=False),
+        sa.Column("check_id", Id),
+        sa.Column("revision", sa.Integer, nullable=False),
+        sa.Column("changed_at", _when(), nullable=False),
+    )
+    op.create_index("season_games_team", "season_games", ["team_id", "starts_at"])
+    op.create_table(
+        "season_players",
+        sa.Column("team_id", Id, primary_key=True),
+        sa.Column("player_id", Id, primary_key=True),
+        sa.Column("name", sa.Text, nullable=False),
+    )
+    op.create_table(
+        "season_lines",
+        sa.Column("check_id", Id, primary_key=True),
+        sa.Column("player_id", Id, primary_key=True),
+        sa.Column("team_id", Id, nullable=False),
+        sa.Column("game_id", Id, nullable=False),
+        sa.Column("invited_seq", sa.BigInteger, nullable=False),
+        sa.Column("answer", sa.String(10)),
+        sa.Column("late_dropouts", sa.Integer, nullable=False),
+        sa.Column("withdrawn", sa.Boolean, nullable=False),
+        sa.Column("changed_at", _when(), nullable=False),
+    )
+    op.create_index("season_lines_team", "season_lines", ["team_id", "player_id"])
