@@ -19,11 +19,14 @@ from aiohttp import web
 
 from bot import season as seasons
 from bot.calendar_feed import calendar_bytes
+from bot.web.errors import PageError
 from bot.web.site import site_of
 from core.actors import Actor
+from core.errors import DomainError, Refusal
 from core.projections.season import SeasonLine
 from core.service import SeasonView
 
+_GONE = (Refusal.CAPTAIN_ONLY, Refusal.NOT_ON_TEAM, Refusal.NOT_ON_A_TEAM)
 _FORMULA = ("=", "+", "-", "@", "\t", "\r")  # what a spreadsheet would run as a formula
 
 
@@ -63,17 +66,29 @@ def _csv_row(line: SeasonLine) -> list[str | int]:
 async def _season(request: web.Request) -> SeasonView:
     site = site_of(request)
     grant = site.signer.read_season_token(request.match_info["token"], now=site.now())
-    # Refused (a friendly 403) when the captain has stepped down or left the team.
-    return await site.call(site.service.season_table,
-                           Actor.player(grant.team_id, grant.captain_player_id),
-                           grant.team_id, captain=True)
+    try:
+        return await site.call(site.service.season_table,
+                               Actor.player(grant.team_id, grant.captain_player_id),
+                               grant.team_id, captain=True)
+    except DomainError as error:
+        if error.code not in _GONE:
+            raise
+        raise PageError(403, "This season link was for a captain", (
+            "Only a captain can see the season's page, and the player this link was made "
+            "for isn't a captain of the team any more. Ask a current captain.")) from None
 
 
 async def calendar(request: web.Request) -> web.Response:
     site = site_of(request)
     grant = site.signer.read_calendar_token(request.match_info["token"])
-    view = await site.call(site.service.calendar, Actor.player(grant.team_id, grant.player_id),
-                           grant.team_id)
+    try:
+        view = await site.call(site.service.calendar,
+                               Actor.player(grant.team_id, grant.player_id), grant.team_id)
+    except DomainError as error:
+        if error.code not in _GONE:
+            raise
+        raise PageError(403, "This calendar link has stopped working", (
+            "The player it was made for isn't on the team any more.")) from None
     body = calendar_bytes(view)
     etag = hashlib.sha256(body).hexdigest()[:32]
     changed = view.feed.last_modified or view.team.registered_at
