@@ -49,7 +49,7 @@ def test_a_calendar_link_downloads_a_feed_a_calendar_reads(
         context.close()
     calendar = icalendar.Calendar.from_ical(saved.read_bytes())
     assert isinstance(calendar, icalendar.Calendar)
-    [game] = calendar.walk("VEVENT")  # type: ignore[arg-type]
+    [game] = calendar.walk("VEVENT")
     assert str(game["SUMMARY"]) == "✅ vs Hawks"
     assert game["DTSTART"].params["TZID"] == "America/Toronto"
     assert game.decoded("DTSTART").strftime("%Y-%m-%d %H:%M") == "2026-12-01 10:00"
