@@ -7,7 +7,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import delete, select, update
+from sqlalchemy import Connection, delete, select, update
 
 from core.aggregates.check import InvitePlayer, WithdrawInvitation
 from core.aggregates.common import Invitee
@@ -120,3 +120,26 @@ def test_the_season_rebuilt_from_the_log_gives_the_same_rows(story: Story) -> No
     assert dump(story.db) == before
     with story.db.read() as conn:
         assert season.season_attendance(conn, "t9") == table_before
+        assert recount(conn, "t1") == totals(conn, "t1")
+        assert recount(conn, "t9") == totals(conn, "t9")
+
+
+def totals(conn: Connection, team_id: str) -> dict[str, tuple[int, ...]]:
+    return {s.player_id: (s.invited, s.yes, s.no, s.maybe, s.no_answer, s.late_dropouts)
+            for s in season.season_attendance(conn, team_id)}
+
+
+def recount(conn: Connection, team_id: str) -> dict[str, tuple[int, ...]]:
+    """The totals counted afresh from the lines (not withdrawn, game not cancelled)."""
+    counted: dict[str, list[int]] = {}
+    line, game = season_lines.c, season_games.c
+    rows = conn.execute(select(line.player_id, line.answer, line.late_dropouts)
+                        .join_from(season_lines, season_games, game.game_id == line.game_id)
+                        .where(line.team_id == team_id, line.withdrawn.is_(False),
+                               game.cancelled.is_(False)))
+    for player_id, answer, late in rows:
+        tally = counted.setdefault(player_id, [0] * 6)
+        tally[0] += 1
+        tally[{"yes": 1, "no": 2, "maybe": 3, None: 4}[answer]] += 1
+        tally[5] += late
+    return {player_id: tuple(tally) for player_id, tally in counted.items()}

@@ -40,12 +40,6 @@ def upgrade() -> None:
     )
     op.create_index("season_games_team", "season_games", ["team_id", "starts_at"])
     op.create_table(
-        "season_players",
-        sa.Column("team_id", Id, primary_key=True),
-        sa.Column("player_id", Id, primary_key=True),
-        sa.Column("name", sa.Text, nullable=False),
-    )
-    op.create_table(
         "season_lines",
         sa.Column("check_id", Id, primary_key=True),
         sa.Column("player_id", Id, primary_key=True),
@@ -57,4 +51,16 @@ def upgrade() -> None:
         sa.Column("withdrawn", sa.Boolean, nullable=False),
         sa.Column("changed_at", _when(), nullable=False),
     )
-    op.create_index("season_lines_team", "season_lines", ["team_id", "player_id"])
+    op.create_index("season_lines_game", "season_lines", ["game_id"])
+    op.create_table(
+        "season_totals",
+        sa.Column("team_id", Id, primary_key=True),
+        sa.Column("player_id", Id, primary_key=True),
+        sa.Column("name", sa.Text, nullable=False),
+        sa.Column("invited", sa.Integer, nullable=False),
+        sa.Column("yes", sa.Integer, nullable=False),
+        sa.Column("no", sa.Integer, nullable=False),
+        sa.Column("maybe", sa.Integer, nullable=False),
+        sa.Column("no_answer", sa.Integer, nullable=False),
+        sa.Column("late_dropouts", sa.Integer, nullable=False),
+    )

@@ -3,10 +3,16 @@
 A game's row changes when it is moved or cancelled (its ``revision`` counts those changes);
 an invitation's line when it is answered, withdrawn or dropped late. The handle numbering is
 the schedule's rule (per team, in scheduling order), so ``G3`` names the same game here.
+
+Each line that counts (not withdrawn, its game not cancelled) adds to its player's totals:
+one invitation, one to its answer's column (or to "no answer"), and its late drop-outs. An
+event that changes a counted line takes its old share off and puts the new one on, so the
+totals always equal a count over the lines (the tests rebuild and compare).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -20,7 +26,17 @@ from core.aggregates.game import (
     GameScheduled,
 )
 from core.eventstore import HandlerTransaction, RecordedEvent
-from core.projections.season.tables import season_games, season_lines, season_players
+from core.projections.season.tables import season_games, season_lines, season_totals
+
+
+@dataclass(frozen=True, slots=True)
+class _Share:
+    """What one counted line adds to its player's totals."""
+
+    team_id: str
+    player_id: str
+    answer: str | None
+    late_dropouts: int
 
 
 class SeasonProjection:
@@ -29,12 +45,12 @@ class SeasonProjection:
         GameScheduled, GameRescheduled, GameCancelled, AttendanceCheckStarted,
         PlayerInvited, InvitationWithdrawn, AnswerRecorded, LateDropOut,
     })
-    tables: tuple[Table, ...] = (season_games, season_players, season_lines)
+    tables: tuple[Table, ...] = (season_games, season_lines, season_totals)
 
     def handle(self, tx: HandlerTransaction, recorded: RecordedEvent) -> None:
         conn: Connection = tx.connection
         at = recorded.metadata.recorded_at
-        g = season_games.c
+        g, line = season_games.c, season_lines.c
         match recorded.event:
             case GameScheduled() as e:
                 number = conn.execute(select(func.coalesce(func.max(g.number), 0))
@@ -46,6 +62,8 @@ class SeasonProjection:
             case GameRescheduled(game_id=game_id, starts_at=starts_at):
                 _change_game(conn, game_id, at, starts_at=starts_at)
             case GameCancelled(game_id=game_id):
+                for share in _counted(conn, line.game_id == game_id):
+                    _add(conn, share, -1)
                 _change_game(conn, game_id, at, cancelled=True)
             case AttendanceCheckStarted(game_id=game_id, check_id=check_id):
                 conn.execute(update(season_games).where(g.game_id == game_id)
@@ -57,7 +75,6 @@ class SeasonProjection:
             case AnswerRecorded(check_id=check_id, player_id=player_id, answer=answer):
                 _change_line(conn, check_id, player_id, at, answer=answer.value)
             case LateDropOut(check_id=check_id, player_id=player_id):
-                line = season_lines.c
                 _change_line(conn, check_id, player_id, at,
                              late_dropouts=line.late_dropouts + 1)
 
@@ -68,19 +85,62 @@ def _change_game(conn: Connection, game_id: str, at: datetime, **values: Any) ->
                  .values(revision=g.revision + 1, changed_at=at, **values))
 
 
+def _counted(conn: Connection, *where: Any) -> list[_Share]:
+    """The shares of the counted lines that match ``where``."""
+    line, g = season_lines.c, season_games.c
+    rows = conn.execute(
+        select(line.team_id, line.player_id, line.answer, line.late_dropouts)
+        .outerjoin_from(season_lines, season_games, g.game_id == line.game_id)
+        .where(*where, line.withdrawn.is_(False),
+               g.cancelled.is_not(True)))  # no game row: counted, as before it is known
+    return [_Share(r.team_id, r.player_id, r.answer, r.late_dropouts) for r in rows]
+
+
+def _line_share(conn: Connection, check_id: str, player_id: str) -> _Share | None:
+    line = season_lines.c
+    found = _counted(conn, line.check_id == check_id, line.player_id == player_id)
+    return found[0] if found else None
+
+
+def _add(conn: Connection, share: _Share, sign: int) -> None:
+    t = season_totals.c
+    column = share.answer or "no_answer"
+    conn.execute(update(season_totals)
+                 .where(t.team_id == share.team_id, t.player_id == share.player_id)
+                 .values({t.invited: t.invited + sign, t[column]: t[column] + sign,
+                          t.late_dropouts: t.late_dropouts + sign * share.late_dropouts}))
+
+
 def _change_line(conn: Connection, check_id: str, player_id: str, at: datetime,
                  **values: Any) -> None:
+    """Change a line, moving its share of the totals with it."""
     line = season_lines.c
+    before = _line_share(conn, check_id, player_id)
     conn.execute(update(season_lines)
                  .where(line.check_id == check_id, line.player_id == player_id)
                  .values(changed_at=at, **values))
+    if before is not None:
+        _add(conn, before, -1)
+        after = _line_share(conn, check_id, player_id)
+        if after is not None:
+            _add(conn, after, +1)
 
 
 def _invite(conn: Connection, e: PlayerInvited, seq: int, at: datetime) -> None:
     """A new line, or a fresh start for one withdrawn earlier (the player rejoined); the
-    player's name is the latest invitation's."""
-    line, player = season_lines.c, season_players.c
+    player's name in the totals is the latest invitation's."""
+    line, t = season_lines.c, season_totals.c
     invitee = e.invitee
+    renamed = conn.execute(update(season_totals)
+                           .where(t.team_id == e.team_id, t.player_id == invitee.player_id)
+                           .values(name=invitee.name))
+    if renamed.rowcount == 0:
+        conn.execute(insert(season_totals).values(
+            team_id=e.team_id, player_id=invitee.player_id, name=invitee.name, invited=0,
+            yes=0, no=0, maybe=0, no_answer=0, late_dropouts=0))
+    before = _line_share(conn, e.check_id, invitee.player_id)
+    if before is not None:
+        _add(conn, before, -1)
     again = conn.execute(update(season_lines)
                          .where(line.check_id == e.check_id, line.player_id == invitee.player_id)
                          .values(invited_seq=seq, answer=None, withdrawn=False, changed_at=at))
@@ -89,10 +149,6 @@ def _invite(conn: Connection, e: PlayerInvited, seq: int, at: datetime) -> None:
             check_id=e.check_id, player_id=invitee.player_id, team_id=e.team_id,
             game_id=e.game_id, invited_seq=seq, answer=None, late_dropouts=0, withdrawn=False,
             changed_at=at))
-    renamed = conn.execute(update(season_players)
-                           .where(player.team_id == e.team_id,
-                                  player.player_id == invitee.player_id)
-                           .values(name=invitee.name))
-    if renamed.rowcount == 0:
-        conn.execute(insert(season_players).values(
-            team_id=e.team_id, player_id=invitee.player_id, name=invitee.name))
+    after = _line_share(conn, e.check_id, invitee.player_id)
+    if after is not None:
+        _add(conn, after, +1)

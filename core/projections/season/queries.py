@@ -11,12 +11,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, Connection, and_, bindparam, case, func, or_, select
+from sqlalchemy import Connection, and_, bindparam, func, select
 
 from core.aggregates.common import Answer
 from core.projections.board import answer_of
 from core.projections.schedule import handle_of
-from core.projections.season.tables import season_games, season_lines, season_players
+from core.projections.season.tables import season_games, season_lines, season_totals
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -55,28 +55,12 @@ class CalendarFeed:
     last_modified: datetime | None  # the latest change to any of it; None with no games
 
 
-def _count(answer: str | None) -> ColumnElement[int]:
-    line = season_lines.c
-    matches = line.answer.is_(None) if answer is None else line.answer == answer
-    return func.sum(case((matches, 1), else_=0))
-
-
-_line, _player, _game = season_lines.c, season_players.c, season_games.c
-_SEASON = (
-    select(_line.player_id, _player.name, func.count().label("invited"),
-           _count(Answer.YES.value).label("yes"), _count(Answer.NO.value).label("no"),
-           _count(Answer.MAYBE.value).label("maybe"), _count(None).label("no_answer"),
-           func.sum(_line.late_dropouts).label("late_dropouts"))
-    .join_from(season_lines, season_players, and_(_player.team_id == _line.team_id,
-                                                  _player.player_id == _line.player_id))
-    .outerjoin(season_games, _game.game_id == _line.game_id)
-    .where(_line.team_id == bindparam("team_id"), _line.withdrawn.is_(False),
-           or_(_game.cancelled.is_(None), _game.cancelled.is_(False)))
-    .group_by(_line.player_id, _player.name))
+_line, _game, _total = season_lines.c, season_games.c, season_totals.c
+_SEASON = (select(season_totals).where(_total.team_id == bindparam("team_id"), _total.invited > 0))
 
 
 def season_attendance(conn: Connection, team_id: str) -> list[SeasonLine]:
-    """One line per player ever invited to one of the team's games, by name."""
+    """One line per player asked about one of the team's games (still counted), by name."""
     lines = [SeasonLine(player_id=r.player_id, name=r.name, invited=r.invited, yes=r.yes,
                         no=r.no, maybe=r.maybe, no_answer=r.no_answer,
                         late_dropouts=r.late_dropouts)
