@@ -48,7 +48,7 @@ def calendar_bytes(view: CalendarView) -> bytes:
     cal.add("x-wr-calname", f"{team.name} · {view.player.name}")
     cal.add("x-wr-timezone", team.timezone)
     cal.add("refresh-interval", REFRESH, parameters={"VALUE": "DURATION"})
-    cal.add("x-published-ttl", REFRESH)
+    cal.add("x-published-ttl", icalendar.vDuration(REFRESH))
     for game in view.feed.games:
         event = icalendar.Event()
         starts = game.starts_at.astimezone(zone)

@@ -54,6 +54,8 @@ def test_a_calendar_link_downloads_a_feed_a_calendar_reads(
     assert game["DTSTART"].params["TZID"] == "America/Toronto"
     assert game.decoded("DTSTART").strftime("%Y-%m-%d %H:%M") == "2026-12-01 10:00"
     assert [tz["TZID"] for tz in calendar.walk("VTIMEZONE")] == ["America/Toronto"]
+    # Calendar apps that read it poll hourly; Google and Apple read these two.
+    assert calendar.to_ical().count(b"PT1H") == 2
 
 
 def test_the_season_page_shows_the_table_and_downloads_the_csv(
