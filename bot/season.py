@@ -13,6 +13,8 @@ from core.actors import Actor
 from core.projections.season import SeasonLine
 from core.service import AttendService, SeasonView
 
+LEGEND = "asked/in/out/maybe/no answer/late drop-outs"
+
 
 def rate(line: SeasonLine) -> str:
     """The share of games asked that the player said Yes to, as a whole percentage."""
@@ -20,29 +22,36 @@ def rate(line: SeasonLine) -> str:
 
 
 def season_text(view: SeasonView) -> str:
+    """A line per player, short enough for 40 of them in one Discord message (2,000
+    characters): the rate, then the counts in the order the legend gives."""
     games = "1 game" if view.games_asked == 1 else f"{view.games_asked} games"
     lines = [f"{view.team.name} · season · {games} asked about"]
     if not view.lines:
         lines.append("Nobody has been asked about a game yet: /attend check asks the team.")
+        return "\n".join(lines)
+    lines.append(f"Rate, then {LEGEND}:")
     for s in view.lines:
-        lines.append(f"• {s.name}: asked {s.invited} · in {s.yes} · out {s.no} · maybe "
-                     f"{s.maybe} · no answer {s.no_answer} · late drop-outs "
-                     f"{s.late_dropouts} · {rate(s)}")
+        counts = "/".join(str(n) for n in (s.invited, s.yes, s.no, s.maybe, s.no_answer,
+                                             s.late_dropouts))
+        lines.append(f"• {s.name}: {rate(s)} · {counts}")
     return "\n".join(lines)
 
 
 def season_reply(service: AttendService, actor: Actor, team_id: str | None,
                  boards: BoardLinks | None, now: datetime) -> str:
+    """The table; for a captain, the page's link first, so a long table clipped by a
+    platform never loses it."""
     view = service.season_table(actor, team_id)
-    text = season_text(view)
+    head, _, table = season_text(view).partition("\n")
     captain = service.context(actor, view.team.team_id).player
     if not captain.captain:
-        return text
+        return f"{head}\n{table}"
     if boards is None:
-        return text + "\nThe season page is a page of attend serve, which isn't set up here."
+        return f"{head}\nThe season page is a page of attend serve, which isn't set up " \
+            f"here.\n{table}"
     url = season_url(boards, view.team.team_id, captain.player_id, now)
-    return (f"{text}\nSeason page with a CSV download, yours alone (don't share it), for "
-            f"{SEASON_LINK_LIFETIME.days} days:\n{url}")
+    return (f"{head}\nSeason page with a CSV download, yours alone (don't share it), for "
+            f"{SEASON_LINK_LIFETIME.days} days:\n{url}\n{table}")
 
 
 def calendar_reply(service: AttendService, actor: Actor, team_id: str | None,

@@ -81,10 +81,16 @@ async def test_a_captain_gets_the_season_in_chat_and_on_a_page_with_a_csv(story:
 
     reply = runner(story).run(CAPTAIN, "/attend season")
     assert reply.ok, reply.text
-    assert reply.text.startswith("The Alchemists · season · 1 game asked about")
-    assert "• Bob: asked 1 · in 0 · out 1 · maybe 0 · no answer 0 · late drop-outs 1 · 0%" \
-        in reply.text
-    assert "• Alice: asked 1 · in 1 · out 0" in reply.text and "· 100%" in reply.text
+    head, *lines = reply.text.splitlines()
+    assert head == "The Alchemists · season · 1 game asked about"
+    assert lines[0].startswith("Season page with a CSV download, yours alone")
+    assert lines[2:] == [
+        "Rate, then asked/in/out/maybe/no answer/late drop-outs:",
+        "• =SUM(A1:A9): 0% · 1/0/0/0/1/0",
+        "• Alice: 100% · 1/1/0/0/0/0",
+        "• Bob: 0% · 1/0/1/0/0/1",  # out on the day: a late drop-out
+        "• Cap: 0% · 1/0/0/0/1/0",
+    ]
     path = link_in(reply.text)
 
     async with served(story) as client:
