@@ -32,7 +32,7 @@ def season_text(view: SeasonView) -> str:
     lines.append(f"Rate, then {LEGEND}:")
     for s in view.lines:
         counts = "/".join(str(n) for n in (s.invited, s.yes, s.no, s.maybe, s.no_answer,
-                                             s.late_dropouts))
+                                           s.late_dropouts))
         lines.append(f"• {s.name}: {rate(s)} · {counts}")
     return "\n".join(lines)
 
