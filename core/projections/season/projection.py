@@ -12,7 +12,8 @@ totals always equal a count over the lines (the tests rebuild and compare).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -71,11 +72,15 @@ class SeasonProjection:
             case PlayerInvited() as e:
                 _invite(conn, e, recorded.position, at)
             case InvitationWithdrawn(check_id=check_id, player_id=player_id):
-                _change_line(conn, check_id, player_id, at, withdrawn=True)
+                _change_line(conn, check_id, player_id, at, lambda share: None,
+                             withdrawn=True)
             case AnswerRecorded(check_id=check_id, player_id=player_id, answer=answer):
-                _change_line(conn, check_id, player_id, at, answer=answer.value)
+                _change_line(conn, check_id, player_id, at,
+                             lambda share: replace(share, answer=answer.value),
+                             answer=answer.value)
             case LateDropOut(check_id=check_id, player_id=player_id):
                 _change_line(conn, check_id, player_id, at,
+                             lambda share: replace(share, late_dropouts=share.late_dropouts + 1),
                              late_dropouts=line.late_dropouts + 1)
 
 
@@ -103,27 +108,39 @@ def _line_share(conn: Connection, check_id: str, player_id: str) -> _Share | Non
 
 
 def _add(conn: Connection, share: _Share, sign: int) -> None:
+    _move(conn, share if sign < 0 else None, share if sign > 0 else None)
+
+
+def _move(conn: Connection, before: _Share | None, after: _Share | None) -> None:
+    """Take ``before``'s share off its player's totals and put ``after``'s on, in one
+    statement (both are the same player's, when both are given)."""
     t = season_totals.c
-    column = share.answer or "no_answer"
+    delta: dict[str, int] = {}
+    for share, sign in ((before, -1), (after, +1)):
+        if share is not None:
+            for column, by in (("invited", 1), (share.answer or "no_answer", 1),
+                               ("late_dropouts", share.late_dropouts)):
+                delta[column] = delta.get(column, 0) + sign * by
+    changed = {t[column]: t[column] + by for column, by in delta.items() if by}
+    owner = before or after
+    if owner is None or not changed:
+        return
     conn.execute(update(season_totals)
-                 .where(t.team_id == share.team_id, t.player_id == share.player_id)
-                 .values({t.invited: t.invited + sign, t[column]: t[column] + sign,
-                          t.late_dropouts: t.late_dropouts + sign * share.late_dropouts}))
+                 .where(t.team_id == owner.team_id, t.player_id == owner.player_id)
+                 .values(changed))
 
 
 def _change_line(conn: Connection, check_id: str, player_id: str, at: datetime,
-                 **values: Any) -> None:
-    """Change a line, moving its share of the totals with it."""
+                 share_after: Callable[[_Share], _Share | None], **values: Any) -> None:
+    """Change a line, moving its share of the totals with it (``share_after`` says what
+    the change does to a counted line's share)."""
     line = season_lines.c
     before = _line_share(conn, check_id, player_id)
     conn.execute(update(season_lines)
                  .where(line.check_id == check_id, line.player_id == player_id)
                  .values(changed_at=at, **values))
     if before is not None:
-        _add(conn, before, -1)
-        after = _line_share(conn, check_id, player_id)
-        if after is not None:
-            _add(conn, after, +1)
+        _move(conn, before, share_after(before))
 
 
 def _invite(conn: Connection, e: PlayerInvited, seq: int, at: datetime) -> None:
