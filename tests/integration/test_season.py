@@ -12,6 +12,7 @@ from sqlalchemy import Connection, delete, select, update
 from core.aggregates.check import InvitePlayer, WithdrawInvitation
 from core.aggregates.common import Invitee
 from core.aggregates.game import CancelGame, RescheduleGame
+from core.aggregates.team import ChangeTeamSettings, RenameTeam
 from core.eventstore.database import Database
 from core.projections import season
 from core.projections.rebuild import rebuild
@@ -93,6 +94,22 @@ def test_a_players_calendar_has_every_game_with_their_answer(story: Story) -> No
     ben = story.read(season.calendar_feed, "t1", BEN.player_id)
     assert ben.games[0].answer is None and ben.last_modified == withdrawn_at
     assert story.read(season.calendar_feed, "t2", BEN.player_id).last_modified is None
+
+
+def test_a_calendar_changes_when_the_team_changes_what_it_shows(story: Story) -> None:
+    a_season(story)
+    before = story.read(season.calendar_feed, "t1", ANA.player_id).last_modified
+    story.clock.advance(minutes=5)
+    story.do(ChangeTeamSettings(team_id="t1", reminder_minutes=(60,), min_players=3))
+    assert story.read(season.calendar_feed, "t1", ANA.player_id).last_modified == before
+
+    for change in (ChangeTeamSettings(team_id="t1", timezone="America/Toronto"),
+                   ChangeTeamSettings(team_id="t1", game_length_minutes=90),
+                   RenameTeam(team_id="t1", name="Tigers FC")):
+        changed_at = story.clock.advance(minutes=5)
+        story.do(change)
+        assert story.read(season.calendar_feed, "t1", ANA.player_id).last_modified == \
+            changed_at, change
 
 
 Dump = dict[str, list[tuple[Any, ...]]]

@@ -26,6 +26,14 @@ def _when() -> sa.DateTime:
 
 def upgrade() -> None:
     op.create_table(
+        "season_teams",
+        sa.Column("team_id", Id, primary_key=True),
+        sa.Column("name", sa.Text, nullable=False),
+        sa.Column("timezone", sa.String(64), nullable=False),
+        sa.Column("game_length_minutes", sa.Integer, nullable=False),
+        sa.Column("changed_at", _when(), nullable=False),
+    )
+    op.create_table(
         "season_games",
         sa.Column("game_id", Id, primary_key=True),
         sa.Column("team_id", Id, nullable=False),

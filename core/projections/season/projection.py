@@ -17,7 +17,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Table, func, insert, select, update
+from sqlalchemy import Connection, Table, func, insert, or_, select, update
 
 from core.aggregates.check import AnswerRecorded, InvitationWithdrawn, LateDropOut, PlayerInvited
 from core.aggregates.game import (
@@ -26,8 +26,14 @@ from core.aggregates.game import (
     GameRescheduled,
     GameScheduled,
 )
+from core.aggregates.team import TeamRegistered, TeamRenamed, TeamSettingsChanged
 from core.eventstore import HandlerTransaction, RecordedEvent
-from core.projections.season.tables import season_games, season_lines, season_totals
+from core.projections.season.tables import (
+    season_games,
+    season_lines,
+    season_teams,
+    season_totals,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,16 +49,26 @@ class _Share:
 class SeasonProjection:
     name = "season"
     events: frozenset[type] = frozenset({
-        GameScheduled, GameRescheduled, GameCancelled, AttendanceCheckStarted,
-        PlayerInvited, InvitationWithdrawn, AnswerRecorded, LateDropOut,
+        TeamRegistered, TeamRenamed, TeamSettingsChanged, GameScheduled, GameRescheduled,
+        GameCancelled, AttendanceCheckStarted, PlayerInvited, InvitationWithdrawn,
+        AnswerRecorded, LateDropOut,
     })
-    tables: tuple[Table, ...] = (season_games, season_lines, season_totals)
+    tables: tuple[Table, ...] = (season_teams, season_games, season_lines, season_totals)
 
     def handle(self, tx: HandlerTransaction, recorded: RecordedEvent) -> None:
         conn: Connection = tx.connection
         at = recorded.metadata.recorded_at
         g, line = season_games.c, season_lines.c
         match recorded.event:
+            case TeamRegistered(team_id=team_id, name=name, settings=settings):
+                conn.execute(insert(season_teams).values(
+                    team_id=team_id, name=name, timezone=settings.timezone,
+                    game_length_minutes=settings.game_length_minutes, changed_at=at))
+            case TeamRenamed(team_id=team_id, name=name):
+                _change_team(conn, team_id, at, name=name)
+            case TeamSettingsChanged(team_id=team_id, settings=settings):
+                _change_team(conn, team_id, at, timezone=settings.timezone,
+                             game_length_minutes=settings.game_length_minutes)
             case GameScheduled() as e:
                 number = conn.execute(select(func.coalesce(func.max(g.number), 0))
                                       .where(g.team_id == e.team_id)).scalar_one() + 1
@@ -82,6 +98,14 @@ class SeasonProjection:
                 _change_line(conn, check_id, player_id, at,
                              lambda share: replace(share, late_dropouts=share.late_dropouts + 1),
                              late_dropouts=line.late_dropouts + 1)
+
+
+def _change_team(conn: Connection, team_id: str, at: datetime, **values: Any) -> None:
+    """Only a change a calendar shows moves ``changed_at`` (reminder times do not)."""
+    t = season_teams.c
+    differs = [t[column] != value for column, value in values.items()]
+    conn.execute(update(season_teams).where(t.team_id == team_id, or_(*differs))
+                 .values(changed_at=at, **values))
 
 
 def _change_game(conn: Connection, game_id: str, at: datetime, **values: Any) -> None:

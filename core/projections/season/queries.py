@@ -16,7 +16,12 @@ from sqlalchemy import Connection, and_, bindparam, func, select
 from core.aggregates.common import Answer
 from core.projections.board import answer_of
 from core.projections.schedule import handle_of
-from core.projections.season.tables import season_games, season_lines, season_totals
+from core.projections.season.tables import (
+    season_games,
+    season_lines,
+    season_teams,
+    season_totals,
+)
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -79,6 +84,10 @@ _CALENDAR = (
     .order_by(_game.starts_at, _game.number))
 
 
+_TEAM_CHANGED = select(season_teams.c.changed_at).where(
+    season_teams.c.team_id == bindparam("team_id"))
+
+
 def calendar_feed(conn: Connection, team_id: str, player_id: str) -> CalendarFeed:
     """Every game of the team, with this player's answer where they were asked."""
     games: list[CalendarGame] = []
@@ -91,6 +100,9 @@ def calendar_feed(conn: Connection, team_id: str, player_id: str) -> CalendarFee
             revision=r.revision, changed_at=changed_at,
             answer=None if r.withdrawn else answer_of(r.answer)))
         changes.append(changed_at)
+    team_changed = conn.execute(_TEAM_CHANGED, {"team_id": team_id}).scalar()
+    if team_changed is not None and games:  # the zone, the length, the name
+        changes.append(team_changed)
     return CalendarFeed(games=tuple(games), last_modified=max(changes, default=None))
 
 

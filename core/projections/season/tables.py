@@ -1,5 +1,5 @@
-"""The season read model's tables: the games, one line per invitation, and the season's
-totals per player.
+"""The season read model's tables: the teams and games, one line per invitation, and the
+season's totals per player.
 
 ``changed_at`` is when the event that last changed a row was recorded: a calendar feed's
 ``Last-Modified``. A withdrawn invitation keeps its line (``withdrawn``), so the feed of the
@@ -14,6 +14,16 @@ from core.projections.types import UtcDateTime
 
 metadata = MetaData()
 Id = String(200)
+
+# What of a team shows in its calendar feeds (name, zone, game length), and when it changed.
+season_teams = Table(
+    "season_teams", metadata,
+    Column("team_id", Id, primary_key=True),
+    Column("name", Text, nullable=False),
+    Column("timezone", String(64), nullable=False),
+    Column("game_length_minutes", Integer, nullable=False),
+    Column("changed_at", UtcDateTime, nullable=False),
+)
 
 season_games = Table(
     "season_games", metadata,
