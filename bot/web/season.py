@@ -3,9 +3,9 @@ player's calendar feed (``/c/{token}/attend.ics``), each behind a signed link.
 
 Calendar apps poll the feed: it carries an ``ETag`` (a digest of its bytes) and a
 ``Last-Modified`` (the latest change to a game, to the player's answers, or to the team's
-name, zone or game length), and a repeat
-request whose ``If-None-Match`` or ``If-Modified-Since`` shows nothing changed gets 304 and
-no body. ``If-None-Match`` wins when both are sent (RFC 9110 13.2.2).
+name, zone or game length); a repeat request whose ``If-None-Match`` or
+``If-Modified-Since`` shows nothing changed gets 304 and no body. ``If-None-Match`` wins
+when both are sent (RFC 9110 13.2.2).
 """
 
 from __future__ import annotations
