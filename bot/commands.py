@@ -13,6 +13,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from bot import grammar, text, words
+from bot import season as seasons
 from bot.links import LINK_LIFETIME, BoardLinks
 from bot.series import SeriesRunner
 from bot.when import WhenError, describe, parse_when
@@ -243,4 +244,10 @@ class CommandRunner:
             case grammar.Me():
                 ctx, upcoming = service.my_games(actor, team_id)
                 return text.my_games_text(ctx.team, ctx.player, upcoming)
+            # -- the season (issue 17): bot/season.py --
+            case grammar.Season():
+                return seasons.season_reply(service, actor, team_id, self._boards,
+                                            self._clock())
+            case grammar.Calendar():
+                return seasons.calendar_reply(service, actor, team_id, self._boards)
         raise AssertionError(f"unhandled command {command!r}")

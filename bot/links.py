@@ -24,6 +24,9 @@ LINK_LIFETIME = timedelta(hours=6)  # answer and board links work until this lon
 _ANSWER_SALT = "attend.answer.v1"
 _BOARD_SALT = "attend.board.v1"
 _UNSUBSCRIBE_SALT = "attend.unsubscribe.v1"
+_SEASON_SALT = "attend.season.v1"
+_CALENDAR_SALT = "attend.calendar.v1"
+SEASON_LINK_LIFETIME = timedelta(days=30)  # a captain's season page link
 
 
 class LinkError(AttendError):
@@ -57,6 +60,18 @@ class UnsubscribeGrant:
     player_id: str
 
 
+@dataclass(frozen=True, kw_only=True, slots=True)
+class SeasonGrant:
+    team_id: str
+    captain_player_id: str
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class CalendarGrant:
+    team_id: str
+    player_id: str
+
+
 class LinkSigner:
     """Makes and reads the tokens that go into emailed links."""
 
@@ -67,6 +82,8 @@ class LinkSigner:
         self._answer = URLSafeSerializer(secret, salt=_ANSWER_SALT)
         self._board = URLSafeSerializer(secret, salt=_BOARD_SALT)
         self._unsubscribe = URLSafeSerializer(secret, salt=_UNSUBSCRIBE_SALT)
+        self._season = URLSafeSerializer(secret, salt=_SEASON_SALT)
+        self._calendar = URLSafeSerializer(secret, salt=_CALENDAR_SALT)
 
     def answer_token(self, check_id: str, player_id: str, expires_at: datetime) -> str:
         return _dumps(self._answer, {"c": check_id, "p": player_id}, expires_at)
@@ -92,6 +109,23 @@ class LinkSigner:
     def read_unsubscribe_token(self, token: str) -> UnsubscribeGrant:
         data = _loads(self._unsubscribe, token, ("t", "p"), now=None)
         return UnsubscribeGrant(team_id=data["t"], player_id=data["p"])
+
+    # -- the season's links (issue 17) -----------------------------------------------------
+    def season_token(self, team_id: str, captain_player_id: str, expires_at: datetime) -> str:
+        return _dumps(self._season, {"t": team_id, "p": captain_player_id}, expires_at)
+
+    def read_season_token(self, token: str, *, now: datetime) -> SeasonGrant:
+        data = _loads(self._season, token, ("t", "p"), now=now)
+        return SeasonGrant(team_id=data["t"], captain_player_id=data["p"])
+
+    def calendar_token(self, team_id: str, player_id: str) -> str:
+        # No expiry: calendar apps poll a feed for as long as it is subscribed. Rotating the
+        # keys (dropping the old one) revokes every feed link at once.
+        return _dumps(self._calendar, {"t": team_id, "p": player_id}, None)
+
+    def read_calendar_token(self, token: str) -> CalendarGrant:
+        data = _loads(self._calendar, token, ("t", "p"), now=None)
+        return CalendarGrant(team_id=data["t"], player_id=data["p"])
 
 
 def _epoch(moment: datetime) -> float:
@@ -151,3 +185,17 @@ def board_url(boards: BoardLinks | None, n: Notification) -> str | None:
     if boards is None or not n.for_captain:
         return None
     return boards.url(n.game_id, n.team_id, n.recipient.player_id, n.starts_at)
+
+
+# -- the season's links (issue 17) -----------------------------------------------------------
+def season_url(boards: BoardLinks, team_id: str, captain_player_id: str,
+               now: datetime) -> str:
+    """A captain's season page, with the table and its CSV; it works for 30 days."""
+    token = boards.signer.season_token(team_id, captain_player_id, now + SEASON_LINK_LIFETIME)
+    return f"{boards.base_url.rstrip('/')}/s/{token}"
+
+
+def calendar_url(boards: BoardLinks, team_id: str, player_id: str) -> str:
+    """A player's iCalendar feed of the team's games, for a calendar app to subscribe to."""
+    token = boards.signer.calendar_token(team_id, player_id)
+    return f"{boards.base_url.rstrip('/')}/c/{token}/attend.ics"

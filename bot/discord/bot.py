@@ -28,6 +28,7 @@ from discord import app_commands
 from bot import grammar
 from bot.commands import CommandRunner
 from bot.discord import messages
+from bot.discord.season import season_commands
 from bot.grammar import Command, Mention, typed
 from bot.grammar import series as series_options
 from bot.links import BoardLinks
@@ -236,6 +237,10 @@ def attend_commands(bot: AttendBot) -> app_commands.Group:
     @describe()
     async def me(interaction: Interaction, team: Team = None) -> None:
         await run(interaction, team, grammar.Me)
+
+    # The season (issue 17): /attend season, /attend calendar.
+    for command in season_commands(run):
+        attend.add_command(command)
 
     @group.command(description="Start a team; you become its captain")
     @app_commands.describe(name="The team's name",

@@ -50,6 +50,7 @@ from bot.grammar.readers import (
     PLAYER_LIMIT,
     WHEN_LIMIT,
 )
+from bot.grammar.season import Calendar, Season
 from bot.grammar.usage import USAGE, GrammarError, help_text, usage_of
 
 __all__ = [
@@ -64,6 +65,7 @@ __all__ = [
     "AnswerWord",
     "AppointCaptain",
     "Board",
+    "Calendar",
     "Cancel",
     "CancelSeries",
     "Check",
@@ -85,6 +87,7 @@ __all__ = [
     "Roster",
     "Schedule",
     "ScheduleSeries",
+    "Season",
     "Settings",
     "SettingsChange",
     "Status",

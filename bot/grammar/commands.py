@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 from datetime import time
 from typing import Literal, TypeAlias
 
+from bot.grammar.season import Calendar, Season
+
 AnswerWord: TypeAlias = Literal["yes", "no", "maybe"]
 Limit: TypeAlias = Literal["min_players", "max_players"]
 
@@ -205,4 +207,6 @@ Command: TypeAlias = (
     | ScheduleSeries
     | CancelSeries
     | RescheduleSeries
+    | Season  # the season (issue 17): bot/grammar/season.py
+    | Calendar
 )

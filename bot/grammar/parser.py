@@ -14,6 +14,7 @@ from bot.grammar.games import (
     parse_schedule,
 )
 from bot.grammar.readers import nothing_after
+from bot.grammar.season import Calendar, Season
 from bot.grammar.team import parse_team
 from bot.grammar.usage import USAGE, unknown
 
@@ -68,4 +69,7 @@ _COMMANDS: dict[str, Callable[[Sequence[str]], Command]] = {
     "reschedule": parse_reschedule,
     "answer": parse_answer,
     "me": _no_args(Me(), "me"),
+    # -- the season (issue 17) --
+    "season": _no_args(Season(), "season"),
+    "calendar": _no_args(Calendar(), "calendar"),
 }

@@ -37,6 +37,9 @@ USAGE: dict[str, str] = {
     ),
     "cancel series": "/attend cancel series <S1> [reason]",
     "reschedule series": "/attend reschedule series <S1> [<day>] [<time>]",
+    # -- the season (issue 17) --
+    "season": "/attend season",
+    "calendar": "/attend calendar",
 }
 
 _WHAT = {
@@ -63,6 +66,11 @@ _WHAT = {
                       "G8, ...); at most 52.",
     "cancel series": "Cancel the series' games still to play.",
     "reschedule series": "Move the series' games still to play to another day and/or time.",
+    # -- the season (issue 17) --
+    "season": "Each player's season: asked, in, out, maybe, no answer, late drop-outs, rate "
+              "(captains also get a private page with a CSV).",
+    "calendar": "Your private calendar link: the team's games, with your answers, for your "
+                "calendar app.",
 }
 
 

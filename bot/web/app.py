@@ -9,7 +9,7 @@ from aiohttp import web
 
 from bot.config import Config
 from bot.links import LinkSigner
-from bot.web import answers, board, health, outbox, unsubscribe
+from bot.web import answers, board, health, outbox, season, unsubscribe
 from bot.web.edges import body_limit
 from bot.web.errors import friendly_errors
 from bot.web.limits import RateLimiter
@@ -33,7 +33,7 @@ def create_web_app(app: App, config: Config, signer: LinkSigner, *,
                          answer_limit=RateLimiter(answer_posts_per_minute, 60.0))
     web_app.on_response_prepare.append(add_security_headers)
     web_app.add_routes([*health.routes(), *answers.routes(), *board.routes(),
-                        *unsubscribe.routes()])
+                        *unsubscribe.routes(), *season.routes()])
     if config.serves_outbox:
         web_app.add_routes(outbox.routes())
     web_app.router.add_static("/static", Path(__file__).parent / "static")

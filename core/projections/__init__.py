@@ -12,6 +12,7 @@ from core.projections.directory import DirectoryProjection
 from core.projections.due_work import DueWorkProjection
 from core.projections.roster import RosterProjection
 from core.projections.schedule import ScheduleProjection
+from core.projections.season import SeasonProjection
 from core.projections.series import SeriesProjection
 from core.projections.types import Projection
 
@@ -19,8 +20,8 @@ __all__ = ["Projection", "read_models"]
 
 
 def read_models() -> list[Projection]:
-    """A fresh instance of every projection (season and player games are queries over
-    the board and schedule tables). The notifier's delivery jobs are not here: they record
+    """A fresh instance of every projection (a player's games is a query over the board
+    and schedule tables). The notifier's delivery jobs are not here: they record
     what was sent, so rebuilding them would send everything again."""
     return [RosterProjection(), DirectoryProjection(), ScheduleProjection(), BoardProjection(),
-            DueWorkProjection(), SeriesProjection()]
+            DueWorkProjection(), SeriesProjection(), SeasonProjection()]

@@ -23,6 +23,7 @@ from core.safe_text import refuse_unsafe_arguments
 from core.service.answers import AnswerRequests
 from core.service.base import CatchUp, ServiceBase, WaitUntil, poll_until
 from core.service.games import GameRequests
+from core.service.season import CalendarView, SeasonRequests, SeasonView
 from core.service.series import SeriesRequests, SeriesStatusView
 from core.service.teams import TeamRequests
 from core.service.views import AnswerResult, Context, GameStatusView, Invitation
@@ -52,10 +53,11 @@ def _admitted(cls: C) -> C:
 
 
 @_admitted
-class AttendService(AnswerRequests, TeamRequests, GameRequests, SeriesRequests):
+class AttendService(AnswerRequests, TeamRequests, GameRequests, SeriesRequests,
+                    SeasonRequests):
     """Every public method is a request: at most ``request_slots`` run at once per process
     and the rest wait their turn in order (see :mod:`core.gate`)."""
 
 
-__all__ = ["AnswerResult", "AttendService", "CatchUp", "Context", "GameStatusView", "Invitation",
-           "SeriesStatusView", "WaitUntil", "poll_until"]
+__all__ = ["AnswerResult", "AttendService", "CalendarView", "CatchUp", "Context", "GameStatusView",
+           "Invitation", "SeasonView", "SeriesStatusView", "WaitUntil", "poll_until"]
