@@ -13,8 +13,11 @@ Wake-ups are targeted: an append in this process wakes only the handlers that re
 its events, and they read it from the store's memory; a notification from another process,
 the poll, or a new lease sends a handler to the database. ``wait_for`` wakes the handlers it
 names (so one that had no reason to move skips ahead) and is itself woken only when one of
-them passes its position. Read models commit without waiting for the disk (``durable=False``):
-the log can rebuild them.
+them passes its position (see :mod:`core.waits`). Read models commit without waiting for the
+disk (``durable=False``): the log can rebuild them.
+
+Leases are kept with the wall clock (``wall_clock``, ``time.time`` by default), not a
+monotonic one: their expiry is stored and compared by every process, on every machine.
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ from typing import Protocol
 from core.errors import AttendError, DomainError, LeaseLost
 from core.eventstore import EventStore, HandlerTransaction, Lease, RecordedEvent
 from core.router import Router
+from core.waits import Waits
 
 log = logging.getLogger(__name__)
 
@@ -94,7 +98,7 @@ class HandlerRuntime:
     def __init__(self, store: EventStore, router: Router, handlers: Iterable[Handler], *,
                  retry: RetryPolicy | None = None, poll_interval: float = 1.0,
                  batch_size: int = 500, lease_ttl: float = 30.0,
-                 owner: str | None = None, monotonic: Callable[[], float] = time.time,
+                 owner: str | None = None, wall_clock: Callable[[], float] = time.time,
                  rebuildable: Collection[str] = ()) -> None:
         self._store = store
         self._router = router
@@ -104,11 +108,10 @@ class HandlerRuntime:
         self._poll = poll_interval
         self._batch = batch_size
         self._ttl = lease_ttl
-        self._now = monotonic
+        self._now = wall_clock
         self.owner = owner or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         # Who waits for which handler to reach which position (see wait_for).
-        self._waiters: list[_Waiter] = []
-        self._waiters_lock = threading.Lock()
+        self._waits = Waits(self, store, batch_size=batch_size)
         self._wakes: dict[str, threading.Event] = {name: threading.Event()
                                                    for name in self._followers}
         self._stop = threading.Event()
@@ -294,13 +297,7 @@ class HandlerRuntime:
 
     def _advanced(self, follower: _Follower, position: int) -> None:
         follower.position = position
-        if not self._waiters:
-            return
-        name = follower.handler.name
-        with self._waiters_lock:
-            for waiter in self._waiters:
-                if position >= waiter.position and name in waiter.names:
-                    waiter.ready.set()
+        self._waits.passed(follower.handler.name, position)
 
     def _hold_lease(self, follower: _Follower) -> bool:
         now = self._now()
@@ -371,58 +368,21 @@ class HandlerRuntime:
             return follower.position
         return self._store.checkpoint(name)
 
-    def _has_seen(self, name: str, position: int) -> bool:
-        seen = self.position_of(name)
-        if seen >= position:
-            return True
+    def runs_here(self, name: str) -> bool | None:
+        """True if this process holds handler ``name``'s lease, False if not (another
+        process may run it), ``None`` if this runtime has no such handler."""
         follower = self._followers.get(name)
-        if follower is None or follower.lease is not None:
-            return False
-        # Run by another process, which moves its durable checkpoint only when it writes:
-        # events the handler has no interest in don't count. (Far behind is just behind.)
-        if position - seen > self._batch:
-            return False
-        pending = self._store.read_all(after=seen, limit=position - seen)
-        return bool(pending) and pending[-1].position >= position and not any(
-            type(r.event) in follower.handler.events for r in pending)
+        return None if follower is None else follower.lease is not None
+
+    def events_of(self, name: str) -> frozenset[type]:
+        return self._followers[name].handler.events
+
+    def nudge(self, name: str) -> None:
+        """Make handler ``name`` step now, if this runtime has it."""
+        wake = self._wakes.get(name)
+        if wake is not None:
+            wake.set()
 
     def wait_for(self, position: int, handlers: Sequence[str], *, timeout: float = 10.0) -> bool:
-        """Block until each named handler has processed ``position``; False on timeout.
-
-        The waiter is woken only when one of its handlers passes its position, not on every
-        step of every handler: with eight requests waiting, a broadcast would wake all eight
-        for each of a dozen handler steps per event."""
-        if position <= 0:
-            return True
-        deadline = time.monotonic() + timeout
-        for name in handlers:
-            wake = self._wakes.get(name)
-            if wake is not None:
-                wake.set()
-        waiter = _Waiter(position, frozenset(handlers))
-        with self._waiters_lock:
-            self._waiters.append(waiter)
-        try:
-            while True:
-                waiter.ready.clear()
-                if all(self._has_seen(name, position) for name in handlers):
-                    return True
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    return False
-                # Handlers run by another process don't notify us: poll them.
-                local = all(name in self._followers and self._followers[name].lease is not None
-                            for name in handlers)
-                waiter.ready.wait(min(remaining, 0.5 if local else 0.02))
-        finally:
-            with self._waiters_lock:
-                self._waiters.remove(waiter)
-
-
-class _Waiter:
-    __slots__ = ("names", "position", "ready")
-
-    def __init__(self, position: int, names: frozenset[str]) -> None:
-        self.position = position
-        self.names = names
-        self.ready = threading.Event()
+        """Block until each named handler has processed ``position``; False on timeout."""
+        return self._waits.wait_for(position, handlers, timeout=timeout)

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from core.errors import ConcurrencyError, LeaseLost, UnknownEventType
-from core.eventstore import EventMetadata, EventStore, NewEvent, RecordedEvent, Snapshot, sql
+from core.eventstore import EventMetadata, EventStore, NewEvent, RecordedEvent, Snapshot, recent
 from core.eventstore.database import Database
 from core.eventstore.memory import MemoryEventStore
 from core.eventstore.sql import SqlEventStore
@@ -301,7 +301,7 @@ def test_reads_of_this_process_appends_come_from_memory_and_match_the_database(
         db: Database, monkeypatch: pytest.MonkeyPatch) -> None:
     """The store keeps its own latest appends for its handlers; reads it serves from
     memory give what the database holds, whoever appended, however long ago."""
-    monkeypatch.setattr(sql, "_RECENT", 8)  # the ring wraps after 8 events
+    monkeypatch.setattr(recent, "SIZE", 8)  # the ring wraps after 8 events
     here, elsewhere = SqlEventStore(db, registry()), SqlEventStore(db, registry())
     mine: list[int] = []
     for i in range(1, 13):  # this process's appends, with another process's in between
