@@ -10,14 +10,13 @@ test_eventstore_contract.py``.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, NamedTuple, Protocol
 
-from core.codec import quote
+from core.codec import loads, quote
 from core.messages import MessageRegistry
 
 
@@ -122,7 +121,7 @@ def encode_metadata(meta: EventMetadata, recorded_at: str | None = None) -> str:
 
 
 def decode_metadata(raw: Any) -> EventMetadata:
-    m = json.loads(raw) if isinstance(raw, str) else raw
+    m = loads(raw) if isinstance(raw, str) else raw
     return EventMetadata(
         event_id=m["event_id"], command_id=m["command_id"], causation_id=m["causation_id"],
         correlation_id=m["correlation_id"], actor=m["actor"],

@@ -7,11 +7,10 @@ both databases and is decoded here.
 
 from __future__ import annotations
 
-import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
-from core.codec import loads
+from core.codec import dumps, loads, text_decoder_for
 from core.eventstore import RecordedEvent, Snapshot
 from core.eventstore.database import Database, DriverSql, on_driver
 from core.messages import MessageRegistry
@@ -40,6 +39,8 @@ class SqlReader:
         self.db = db
         self.registry = registry
         self._pg = not db.is_sqlite
+        # Decoders of the event types read lately, by stored name: (schema version, decoder).
+        self._current: dict[str, tuple[int, Callable[[Any], Any]]] = {}
         ph = "%({})s" if self._pg else ":{}"
         # Metadata comes back as text and is decoded only if someone reads it.
         columns = _COLUMNS if db.is_sqlite else _COLUMNS.replace(
@@ -64,9 +65,34 @@ class SqlReader:
             "WHERE snapshots.version <= excluded.version")
 
     def _event(self, type_name: str, schema_version: int, data: Any) -> Any:
+        """The event of a row: its type's stored name, schema version and data (JSON text,
+        or already decoded)."""
+        known = self._current.get(type_name)
+        if known is not None and known[0] == schema_version and type(data) is str:
+            return known[1](data)
+        entry = self.registry.named(type_name)
+        if schema_version == entry.version:
+            self._current[type_name] = (entry.version, text_decoder_for(entry.cls))
         if isinstance(data, str):
             data = loads(data)
-        return self.registry.named(type_name).load(data, schema_version)
+        return entry.load(data, schema_version)
+
+    def _decode_page(self, rows: list[tuple[Any, ...]]) -> list[RecordedEvent]:
+        """Rows of ``read_all`` as recorded events. The loop of every rebuild and of every
+        handler catching up: a row of the current shape is decoded here, in line (its
+        type's decoder looked up once a page's type, not through the registry each row);
+        any other row goes the general way."""
+        recorded: list[RecordedEvent] = []
+        add = recorded.append
+        current, event_of, str_ = self._current, self._event, str
+        for position, stream_id, version, type_name, schema_version, data, meta in rows:
+            known = current.get(type_name)
+            if known is not None and known[0] == schema_version and type(data) is str_:
+                event = known[1](data)
+            else:
+                event = event_of(type_name, schema_version, data)
+            add(RecordedEvent(position, stream_id, version, event, raw_metadata=meta))
+        return recorded
 
     def _decode(self, row: Sequence[Any]) -> RecordedEvent:
         position, stream_id, version, type_name, schema_version, data, meta = row
@@ -99,14 +125,12 @@ class SqlReader:
         """Events after ``after`` from the database."""
         params = {"after": after, "limit": limit}
         with self.db.read() as conn:
-            if self._pg:
-                # Never a prepared statement here: PostgreSQL's generic plan for
-                # "position > $1" guesses a third of the table and scans all of it, every
-                # poll. Planned with the actual position, it walks the primary key.
-                rows = on_driver(conn, self.read_all_sql, params, prepare=False).fetchall()
-            else:
-                rows = conn.exec_driver_sql(self.read_all_sql, params).all()
-        return [self._decode(row) for row in rows]
+            # Never a prepared statement on PostgreSQL: its generic plan for "position > $1"
+            # guesses a third of the table and scans all of it, every poll. Planned with the
+            # actual position, it walks the primary key.
+            options = {"prepare": False} if self._pg else {}
+            rows = on_driver(conn, self.read_all_sql, params, **options).fetchall()
+        return self._decode_page(rows)
 
     def last_position(self) -> int:
         with self.db.read() as conn:
@@ -122,7 +146,7 @@ class SqlReader:
         return Snapshot(stream_id, version, loads(state), state_version)
 
     def save_snapshot(self, snapshot: Snapshot) -> None:
-        state = json.dumps(snapshot.state, separators=(",", ":"), ensure_ascii=False)
+        state = dumps(snapshot.state)
         with self.db.write_one() as conn:
             on_driver(conn, self._save_snapshot_sql, {
                 "sid": snapshot.stream_id, "v": snapshot.version,
