@@ -7,7 +7,9 @@ will send are written in that same transaction (an outbox) and sent afterwards w
 deterministic command ids, which the router deduplicates. A failing event is retried with
 backoff, then parked with its error and logged; the handler moves on, nothing is skipped
 silently. One process at a time runs a handler: a lease with a fencing epoch guards every
-checkpoint write, so a process that lost its lease cannot commit.
+checkpoint write, so a process that lost its lease cannot commit. Leases are short and
+renewed by a heartbeat while the process lives, so a dead process's handlers move to a live
+one within seconds (see :mod:`core.leases`).
 
 Wake-ups are targeted: an append in this process wakes only the handlers that react to one of
 its events, and they read it from the store's memory; a notification from another process,
@@ -23,8 +25,6 @@ monotonic one: their expiry is stored and compared by every process, on every ma
 from __future__ import annotations
 
 import logging
-import os
-import socket
 import threading
 import time
 import traceback
@@ -35,6 +35,7 @@ from typing import Protocol
 
 from core.errors import AttendError, DomainError, LeaseLost
 from core.eventstore import EventStore, HandlerTransaction, Lease, RecordedEvent
+from core.leases import LEASE_TTL, Holder, LeaseKeeper, owner_name
 from core.router import Router
 from core.waits import Waits
 
@@ -70,6 +71,7 @@ class RetryPolicy:
 class _Follower:
     def __init__(self, handler: Handler, *, durable: bool = True) -> None:
         self.handler = handler
+        self.name = handler.name
         # False for read models: the log can rebuild what they write, so their commits
         # need not wait for the disk (see EventStore.handler_transaction).
         self.durable = durable
@@ -97,7 +99,7 @@ class _Follower:
 class HandlerRuntime:
     def __init__(self, store: EventStore, router: Router, handlers: Iterable[Handler], *,
                  retry: RetryPolicy | None = None, poll_interval: float = 1.0,
-                 batch_size: int = 500, lease_ttl: float = 30.0,
+                 batch_size: int = 500, lease_ttl: float = LEASE_TTL,
                  owner: str | None = None, wall_clock: Callable[[], float] = time.time,
                  rebuildable: Collection[str] = ()) -> None:
         self._store = store
@@ -109,7 +111,9 @@ class HandlerRuntime:
         self._batch = batch_size
         self._ttl = lease_ttl
         self._now = wall_clock
-        self.owner = owner or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self.owner = owner or owner_name()
+        self._leases = LeaseKeeper(store, owner=self.owner, ttl=lease_ttl,
+                                   wall_clock=wall_clock, new_holder=self._new_holder)
         # Who waits for which handler to reach which position (see wait_for).
         self._waits = Waits(self, store, batch_size=batch_size)
         self._wakes: dict[str, threading.Event] = {name: threading.Event()
@@ -125,6 +129,11 @@ class HandlerRuntime:
     # -- running -----------------------------------------------------------------------------
     def start(self) -> None:
         self._unsubscribe = self._store.subscribe(self._appended)
+        try:
+            self._leases.find_dead(self._followers.values())
+        except Exception:  # then the dead one's leases are waited out
+            log.exception("could not look for leases of processes that no longer run")
+        self._leases.start(self._followers.values())
         for name in self._followers:
             thread = threading.Thread(target=self._loop, args=(name,), daemon=True,
                                       name=f"attend-handler-{name}")
@@ -138,6 +147,7 @@ class HandlerRuntime:
         for thread in self._threads:
             thread.join(timeout)
         self._threads.clear()
+        self._leases.stop()
         if self._unsubscribe is not None:
             self._unsubscribe()
             self._unsubscribe = None
@@ -188,7 +198,7 @@ class HandlerRuntime:
             # Caught up: sleep until an append here wakes us (one that landed during the
             # step has set the event already) or, for other processes' appends, the poll.
             if not follower.more and not wake.wait(
-                    self._poll if follower.lease else min(self._poll, self._ttl / 3)):
+                    self._poll if follower.lease else min(self._poll, self._leases.retry)):
                 follower.look_everywhere = True
 
     def run_until_idle(self, *, max_rounds: int = 1000) -> bool:
@@ -214,7 +224,7 @@ class HandlerRuntime:
         not asked when this process appended nothing new: other processes' appends arrive
         with a notification or the poll, which step without it."""
         follower.more = False
-        if not self._hold_lease(follower):
+        if not self._leases.hold(follower):
             return False
         lease = follower.lease
         assert lease is not None
@@ -299,26 +309,16 @@ class HandlerRuntime:
         follower.position = position
         self._waits.passed(follower.handler.name, position)
 
-    def _hold_lease(self, follower: _Follower) -> bool:
-        now = self._now()
-        if follower.lease is not None and now < follower.renew_at:
-            return True
-        lease = self._store.acquire_lease(follower.handler.name, owner=self.owner, now=now,
-                                          ttl=self._ttl)
-        if lease is None:
-            follower.lease = None
-            return False
-        if follower.lease is None or follower.lease.epoch != lease.epoch:
-            follower.generation += 1  # someone else may have written meanwhile
-            follower.look_everywhere = True  # and the log since the checkpoint is in the db
-            self._wakes[follower.handler.name].set()
-            follower.position = lease.position  # new holder: start from the durable checkpoint
-            follower.outbox_dirty = follower.sends_commands
-            log.info("now running handler %s from position %d", follower.handler.name,
-                     lease.position)
-        follower.lease = lease
-        follower.renew_at = now + self._ttl / 3
-        return True
+    def _new_holder(self, holder: Holder, lease: Lease) -> None:
+        """This process has just taken ``holder``'s handler (it was free, lapsed or held by
+        a dead process): start from its durable checkpoint."""
+        follower = self._followers[holder.name]
+        follower.generation += 1  # someone else may have written meanwhile
+        follower.look_everywhere = True  # and the log since the checkpoint is in the db
+        self._wakes[follower.name].set()
+        follower.position = lease.position
+        follower.outbox_dirty = follower.sends_commands
+        log.info("now running handler %s from position %d", follower.name, lease.position)
 
     def _lose(self, follower: _Follower) -> None:
         log.warning("handler %s was taken over by another process; stepping back",

@@ -29,7 +29,7 @@ memory (:mod:`.recent`), the handlers' checkpoints, leases and outboxes
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from contextlib import AbstractContextManager
 from typing import Any
 
@@ -123,9 +123,17 @@ class SqlEventStore:
         self._reader.save_snapshot(snapshot)
 
     # -- handlers ----------------------------------------------------------------------------
-    def acquire_lease(self, handler: str, *, owner: str, now: float,
-                      ttl: float) -> Lease | None:
-        return self._handlers.acquire_lease(handler, owner=owner, now=now, ttl=ttl)
+    def acquire_lease(self, handler: str, *, owner: str, now: float, ttl: float,
+                      replacing: Collection[str] = ()) -> Lease | None:
+        return self._handlers.acquire_lease(handler, owner=owner, now=now, ttl=ttl,
+                                            replacing=replacing)
+
+    def renew_leases(self, handlers: Collection[str], *, owner: str, now: float,
+                     ttl: float) -> dict[str, int]:
+        return self._handlers.renew_leases(handlers, owner=owner, now=now, ttl=ttl)
+
+    def lease_holders(self, handlers: Collection[str]) -> dict[str, str]:
+        return self._handlers.lease_holders(handlers)
 
     def release_lease(self, lease: Lease) -> None:
         self._handlers.release_lease(lease)

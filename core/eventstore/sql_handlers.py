@@ -9,7 +9,7 @@ a handler gave up on (parked).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
@@ -38,23 +38,45 @@ class SqlHandlerBook:
         self.registry = registry
         self.insert = sqlite.insert if db.is_sqlite else postgresql.insert
 
-    def acquire_lease(self, handler: str, *, owner: str, now: float,
-                      ttl: float) -> Lease | None:
+    def acquire_lease(self, handler: str, *, owner: str, now: float, ttl: float,
+                      replacing: Collection[str] = ()) -> Lease | None:
         with self.db.write() as conn:
             conn.execute(self.insert(subscriptions).values(
                 handler=handler, position=0, owner=None, lease_until=0.0, epoch=0)
                 .on_conflict_do_nothing())
             c = subscriptions.c
+            free = (c.owner.is_(None)) | (c.owner == owner) | (c.lease_until < now)
+            if replacing:
+                free |= c.owner.in_(sorted(replacing))
             row = conn.execute(
                 update(subscriptions)
                 .where(c.handler == handler)
-                .where((c.owner.is_(None)) | (c.owner == owner) | (c.lease_until < now))
+                .where(free)
                 .values(epoch=case((c.owner == owner, c.epoch), else_=c.epoch + 1),
                         owner=owner, lease_until=now + ttl)
                 .returning(c.epoch, c.position)).first()
         if row is None:
             return None
         return Lease(handler, owner, row.epoch, row.position, now + ttl)
+
+    def renew_leases(self, handlers: Collection[str], *, owner: str, now: float,
+                     ttl: float) -> dict[str, int]:
+        if not handlers:
+            return {}
+        c = subscriptions.c
+        with self.db.write() as conn:
+            rows = conn.execute(update(subscriptions)
+                                .where(c.owner == owner, c.handler.in_(sorted(handlers)))
+                                .values(lease_until=now + ttl)
+                                .returning(c.handler, c.epoch)).all()
+        return {row.handler: row.epoch for row in rows}
+
+    def lease_holders(self, handlers: Collection[str]) -> dict[str, str]:
+        c = subscriptions.c
+        with self.db.read() as conn:
+            rows = conn.execute(select(c.handler, c.owner).where(
+                c.handler.in_(sorted(handlers)), c.owner.is_not(None))).all()
+        return {row.handler: row.owner for row in rows}
 
     def release_lease(self, lease: Lease) -> None:
         c = subscriptions.c
