@@ -79,9 +79,9 @@ class SqlReader:
 
     def _decode_page(self, rows: list[tuple[Any, ...]]) -> list[RecordedEvent]:
         """Rows of ``read_all`` as recorded events. The loop of every rebuild and of every
-        handler catching up: a row of the current shape is decoded here, in line (its
-        type's decoder looked up once a page's type, not through the registry each row);
-        any other row goes the general way."""
+        handler catching up: a row of its type's current shape is decoded here, in line,
+        by the decoder kept for that stored name (not looked up in the registry each row);
+        any other row goes the general way (:meth:`_event`)."""
         recorded: list[RecordedEvent] = []
         add = recorded.append
         current, event_of, str_ = self._current, self._event, str
