@@ -6,6 +6,10 @@ dataclasses. Each class gets a pair of closures built from its type hints, so en
 decoding cost a few attribute reads per field rather than a walk over ``typing`` every time.
 :func:`json_writer_for` writes an instance straight to compact JSON text, as
 ``dumps(encoder_for(cls)(obj))`` would (:func:`dumps`), for a quarter of the cost.
+
+JSON text is written and read by msgspec (:func:`dumps`, :func:`loads`,
+:func:`text_decoder_for`), with the standard library's ``json`` behind it for the rare text
+msgspec declines (``NaN``), so whatever ``json`` wrote before reads the same.
 """
 
 from __future__ import annotations
@@ -17,7 +21,9 @@ import types
 import typing
 from collections.abc import Callable
 from datetime import UTC, date, datetime
-from typing import Any, cast
+from typing import Any
+
+import msgspec
 
 Encoder = Callable[[Any], Any]
 Decoder = Callable[[Any], Any]
@@ -32,24 +38,32 @@ def _refuse(value: object) -> Any:
     raise TypeError(f"{type(value).__name__} is not JSON serialisable (encode it first)")
 
 
-def _compact_encoder() -> JsonWriter:
-    """Compact JSON, as ``json.dumps(separators=(",", ":"), ensure_ascii=False)`` writes it,
-    from C's encoder built once (``json.dumps`` builds one per call, a third of its cost on
-    the small documents every append writes). Codecs hand over plain JSON values, so the
-    circular-reference check is left out."""
-    make = getattr(json.encoder, "c_make_encoder", None)
-    if make is None:  # a Python without the C accelerator
-        return json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
-    encode = make(None, _refuse, json.encoder.encode_basestring, None, ":", ",", False, False,
-                  True)
-    return lambda value: "".join(encode(value, 0))
+_encode = msgspec.json.Encoder(enc_hook=_refuse).encode
+_decode = msgspec.json.Decoder().decode
 
 
-dumps = _compact_encoder()
-"""Plain JSON values (what the encoders return) as compact JSON text."""
+def dumps(value: Any) -> str:
+    """Plain JSON values (what the encoders return) as compact JSON text: what
+    ``json.dumps(value, separators=(",", ":"), ensure_ascii=False)`` writes, except that a
+    large float may be spelt ``1e16`` (not ``1e+16``) and NaN or infinity, which JSON has
+    no word for (PostgreSQL refused them), is ``null``."""
+    try:
+        return _encode(value).decode()
+    except (TypeError, ValueError):  # beyond msgspec (a lone surrogate), or not JSON at all
+        return json.dumps(value, separators=(",", ":"), ensure_ascii=False, default=_refuse)
 
-quote: Callable[[str], str] = cast(Any, json.encoder).encode_basestring
-"""A string as a JSON string, quoted and escaped."""
+
+quote: Callable[[str], str] = json.encoder.encode_basestring
+"""A string as a JSON string, quoted and escaped (``json``'s own, C-accelerated, function;
+cheaper than a library call for the short strings of event metadata)."""
+
+
+def loads(text: str | bytes) -> Any:
+    """JSON text as Python values, as ``json.loads`` reads it."""
+    try:
+        return _decode(text)
+    except ValueError:  # beyond msgspec (NaN), or not JSON: json's own error
+        return json.loads(text)
 
 
 def _identity(value: Any) -> Any:
@@ -191,6 +205,42 @@ def _json_writer(cls: type) -> JsonWriter:
     exec(source, env)
     writer: JsonWriter = env["write"]
     return writer
+
+
+def text_decoder_for(cls: type) -> Callable[[str | bytes], Any]:
+    """JSON text of a ``cls`` instance (its current shape) back into one: as
+    ``decoder_for(cls)(loads(text))`` gives it, for a third of the cost. msgspec builds the
+    instance straight from the text; on anything it won't take as is (a value not of its
+    field's type, a check in ``__post_init__``, NaN) the general way decides, with its own
+    result or error. Times were always written timezone-aware (naive ones are refused),
+    which msgspec reads as the decoder does."""
+    reader = _text_decoders.get(cls)
+    if reader is None:
+        reader = _text_decoders[cls] = _text_decoder(cls)
+    return reader
+
+
+_text_decoders: dict[type, Callable[[str | bytes], Any]] = {}
+
+
+def _text_decoder(cls: type) -> Callable[[str | bytes], Any]:
+    decode = decoder_for(cls)
+
+    def general(text: str | bytes) -> Any:
+        return decode(loads(text))
+
+    try:
+        typed: Callable[[str | bytes], Any] = msgspec.json.Decoder(cls).decode
+    except (TypeError, ValueError):  # a field type msgspec doesn't know: the general way
+        return general
+    failed = msgspec.MsgspecError
+
+    def read(text: str | bytes) -> Any:
+        try:
+            return typed(text)
+        except failed:
+            return decode(loads(text))
+    return read
 
 
 def encoder_for(cls: type) -> Encoder:

@@ -7,94 +7,46 @@ will send are written in that same transaction (an outbox) and sent afterwards w
 deterministic command ids, which the router deduplicates. A failing event is retried with
 backoff, then parked with its error and logged; the handler moves on, nothing is skipped
 silently. One process at a time runs a handler: a lease with a fencing epoch guards every
-checkpoint write, so a process that lost its lease cannot commit.
+checkpoint write, so a process that lost its lease cannot commit. Leases are short and
+renewed by a heartbeat while the process lives, so a dead process's handlers move to a live
+one within seconds (see :mod:`core.leases`).
 
 Wake-ups are targeted: an append in this process wakes only the handlers that react to one of
 its events, and they read it from the store's memory; a notification from another process,
 the poll, or a new lease sends a handler to the database. ``wait_for`` wakes the handlers it
 names (so one that had no reason to move skips ahead) and is itself woken only when one of
-them passes its position. Read models commit without waiting for the disk (``durable=False``):
-the log can rebuild them.
+them passes its position (see :mod:`core.waits`). Read models commit without waiting for the
+disk (``durable=False``): the log can rebuild them.
+
+Leases are kept with the wall clock (``wall_clock``, ``time.time`` by default), not a
+monotonic one: their expiry is stored and compared by every process, on every machine.
 """
 
 from __future__ import annotations
 
 import logging
-import os
-import socket
 import threading
 import time
 import traceback
-import uuid
 from collections.abc import Callable, Collection, Iterable, Sequence
-from dataclasses import dataclass
-from typing import Protocol
 
 from core.errors import AttendError, DomainError, LeaseLost
-from core.eventstore import EventStore, HandlerTransaction, Lease, RecordedEvent
+from core.eventstore import EventStore, Lease, RecordedEvent
+from core.handlers import Follower as _Follower
+from core.handlers import Handler, RetryPolicy, derived_command_id
+from core.leases import LEASE_TTL, Holder, LeaseKeeper, owner_name
 from core.router import Router
+from core.waits import Waits
+
+__all__ = ["Handler", "HandlerRuntime", "RetryPolicy", "derived_command_id"]
 
 log = logging.getLogger(__name__)
-
-_ID_NAMESPACE = uuid.UUID("5b0f7c3e-6a51-4d1e-9a55-0c7e2f1d9a10")
-
-
-def derived_command_id(recorded: RecordedEvent, index: int = 0) -> str:
-    """The id of the ``index``-th command caused by ``recorded``: the same on every replay."""
-    return uuid.uuid5(_ID_NAMESPACE, f"{recorded.metadata.event_id}:{index}").hex
-
-
-class Handler(Protocol):
-    """Something that follows the log. A process manager also sets ``sends_commands = True``
-    so the runtime sends the commands it enqueues."""
-
-    @property
-    def name(self) -> str: ...
-
-    @property
-    def events(self) -> frozenset[type]:
-        """Event types the handler reacts to; others only move its checkpoint."""
-
-    def handle(self, tx: HandlerTransaction, recorded: RecordedEvent) -> None: ...
-
-
-@dataclass(frozen=True, slots=True)
-class RetryPolicy:
-    delays: tuple[float, ...] = (0.1, 0.5, 2.0, 5.0)  # then park
-
-
-class _Follower:
-    def __init__(self, handler: Handler, *, durable: bool = True) -> None:
-        self.handler = handler
-        # False for read models: the log can rebuild what they write, so their commits
-        # need not wait for the disk (see EventStore.handler_transaction).
-        self.durable = durable
-        self.lease: Lease | None = None
-        self.renew_at = 0.0
-        self.position = 0
-        # One batch at a time per handler, even when several threads drive the runtime
-        # (commands settling in the foreground from many request threads).
-        self.busy = threading.Lock()
-        # Process managers enqueue commands; only they need their outbox looked at.
-        self.sends_commands: bool = getattr(handler, "sends_commands", False)
-        self.unsaved = False  # position moved past skipped events, not yet written
-        self.more = False  # the last step read a full batch: there may be more right away
-        # Commands may wait in the outbox: true at start (a crash may have left some) and
-        # after every batch the process manager handled; false once all were sent.
-        self.outbox_dirty = self.sends_commands
-        # Set when another process may have appended (a notification, the poll, a start):
-        # the next step asks the database, not just this process's recent appends.
-        self.look_everywhere = True
-        # Bumped whenever the handler may have changed what it writes (a batch it handled
-        # committed, or it changed hands): lets readers memoise lookups (see generation()).
-        self.generation = 0
-
 
 class HandlerRuntime:
     def __init__(self, store: EventStore, router: Router, handlers: Iterable[Handler], *,
                  retry: RetryPolicy | None = None, poll_interval: float = 1.0,
-                 batch_size: int = 500, lease_ttl: float = 30.0,
-                 owner: str | None = None, monotonic: Callable[[], float] = time.time,
+                 batch_size: int = 500, lease_ttl: float = LEASE_TTL,
+                 owner: str | None = None, wall_clock: Callable[[], float] = time.time,
                  rebuildable: Collection[str] = ()) -> None:
         self._store = store
         self._router = router
@@ -104,11 +56,12 @@ class HandlerRuntime:
         self._poll = poll_interval
         self._batch = batch_size
         self._ttl = lease_ttl
-        self._now = monotonic
-        self.owner = owner or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self._now = wall_clock
+        self.owner = owner or owner_name()
+        self._leases = LeaseKeeper(store, owner=self.owner, ttl=lease_ttl,
+                                   wall_clock=wall_clock, new_holder=self._new_holder)
         # Who waits for which handler to reach which position (see wait_for).
-        self._waiters: list[_Waiter] = []
-        self._waiters_lock = threading.Lock()
+        self._waits = Waits(self, store, batch_size=batch_size)
         self._wakes: dict[str, threading.Event] = {name: threading.Event()
                                                    for name in self._followers}
         self._stop = threading.Event()
@@ -122,6 +75,11 @@ class HandlerRuntime:
     # -- running -----------------------------------------------------------------------------
     def start(self) -> None:
         self._unsubscribe = self._store.subscribe(self._appended)
+        try:
+            self._leases.find_dead(self._followers.values())
+        except Exception:  # then the dead one's leases are waited out
+            log.exception("could not look for leases of processes that no longer run")
+        self._leases.start(self._followers.values())
         for name in self._followers:
             thread = threading.Thread(target=self._loop, args=(name,), daemon=True,
                                       name=f"attend-handler-{name}")
@@ -135,6 +93,7 @@ class HandlerRuntime:
         for thread in self._threads:
             thread.join(timeout)
         self._threads.clear()
+        self._leases.stop()
         if self._unsubscribe is not None:
             self._unsubscribe()
             self._unsubscribe = None
@@ -185,7 +144,7 @@ class HandlerRuntime:
             # Caught up: sleep until an append here wakes us (one that landed during the
             # step has set the event already) or, for other processes' appends, the poll.
             if not follower.more and not wake.wait(
-                    self._poll if follower.lease else min(self._poll, self._ttl / 3)):
+                    self._poll if follower.lease else min(self._poll, self._leases.retry)):
                 follower.look_everywhere = True
 
     def run_until_idle(self, *, max_rounds: int = 1000) -> bool:
@@ -211,7 +170,7 @@ class HandlerRuntime:
         not asked when this process appended nothing new: other processes' appends arrive
         with a notification or the poll, which step without it."""
         follower.more = False
-        if not self._hold_lease(follower):
+        if not self._leases.hold(follower):
             return False
         lease = follower.lease
         assert lease is not None
@@ -294,34 +253,18 @@ class HandlerRuntime:
 
     def _advanced(self, follower: _Follower, position: int) -> None:
         follower.position = position
-        if not self._waiters:
-            return
-        name = follower.handler.name
-        with self._waiters_lock:
-            for waiter in self._waiters:
-                if position >= waiter.position and name in waiter.names:
-                    waiter.ready.set()
+        self._waits.passed(follower.handler.name, position)
 
-    def _hold_lease(self, follower: _Follower) -> bool:
-        now = self._now()
-        if follower.lease is not None and now < follower.renew_at:
-            return True
-        lease = self._store.acquire_lease(follower.handler.name, owner=self.owner, now=now,
-                                          ttl=self._ttl)
-        if lease is None:
-            follower.lease = None
-            return False
-        if follower.lease is None or follower.lease.epoch != lease.epoch:
-            follower.generation += 1  # someone else may have written meanwhile
-            follower.look_everywhere = True  # and the log since the checkpoint is in the db
-            self._wakes[follower.handler.name].set()
-            follower.position = lease.position  # new holder: start from the durable checkpoint
-            follower.outbox_dirty = follower.sends_commands
-            log.info("now running handler %s from position %d", follower.handler.name,
-                     lease.position)
-        follower.lease = lease
-        follower.renew_at = now + self._ttl / 3
-        return True
+    def _new_holder(self, holder: Holder, lease: Lease) -> None:
+        """This process has just taken ``holder``'s handler (it was free, lapsed or held by
+        a dead process): start from its durable checkpoint."""
+        follower = self._followers[holder.name]
+        follower.generation += 1  # someone else may have written meanwhile
+        follower.look_everywhere = True  # and the log since the checkpoint is in the db
+        self._wakes[follower.name].set()
+        follower.position = lease.position
+        follower.outbox_dirty = follower.sends_commands
+        log.info("now running handler %s from position %d", follower.name, lease.position)
 
     def _lose(self, follower: _Follower) -> None:
         log.warning("handler %s was taken over by another process; stepping back",
@@ -371,58 +314,21 @@ class HandlerRuntime:
             return follower.position
         return self._store.checkpoint(name)
 
-    def _has_seen(self, name: str, position: int) -> bool:
-        seen = self.position_of(name)
-        if seen >= position:
-            return True
+    def runs_here(self, name: str) -> bool | None:
+        """True if this process holds handler ``name``'s lease, False if not (another
+        process may run it), ``None`` if this runtime has no such handler."""
         follower = self._followers.get(name)
-        if follower is None or follower.lease is not None:
-            return False
-        # Run by another process, which moves its durable checkpoint only when it writes:
-        # events the handler has no interest in don't count. (Far behind is just behind.)
-        if position - seen > self._batch:
-            return False
-        pending = self._store.read_all(after=seen, limit=position - seen)
-        return bool(pending) and pending[-1].position >= position and not any(
-            type(r.event) in follower.handler.events for r in pending)
+        return None if follower is None else follower.lease is not None
+
+    def events_of(self, name: str) -> frozenset[type]:
+        return self._followers[name].handler.events
+
+    def nudge(self, name: str) -> None:
+        """Make handler ``name`` step now, if this runtime has it."""
+        wake = self._wakes.get(name)
+        if wake is not None:
+            wake.set()
 
     def wait_for(self, position: int, handlers: Sequence[str], *, timeout: float = 10.0) -> bool:
-        """Block until each named handler has processed ``position``; False on timeout.
-
-        The waiter is woken only when one of its handlers passes its position, not on every
-        step of every handler: with eight requests waiting, a broadcast would wake all eight
-        for each of a dozen handler steps per event."""
-        if position <= 0:
-            return True
-        deadline = time.monotonic() + timeout
-        for name in handlers:
-            wake = self._wakes.get(name)
-            if wake is not None:
-                wake.set()
-        waiter = _Waiter(position, frozenset(handlers))
-        with self._waiters_lock:
-            self._waiters.append(waiter)
-        try:
-            while True:
-                waiter.ready.clear()
-                if all(self._has_seen(name, position) for name in handlers):
-                    return True
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    return False
-                # Handlers run by another process don't notify us: poll them.
-                local = all(name in self._followers and self._followers[name].lease is not None
-                            for name in handlers)
-                waiter.ready.wait(min(remaining, 0.5 if local else 0.02))
-        finally:
-            with self._waiters_lock:
-                self._waiters.remove(waiter)
-
-
-class _Waiter:
-    __slots__ = ("names", "position", "ready")
-
-    def __init__(self, position: int, names: frozenset[str]) -> None:
-        self.position = position
-        self.names = names
-        self.ready = threading.Event()
+        """Block until each named handler has processed ``position``; False on timeout."""
+        return self._waits.wait_for(position, handlers, timeout=timeout)

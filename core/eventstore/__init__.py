@@ -10,14 +10,13 @@ test_eventstore_contract.py``.
 
 from __future__ import annotations
 
-import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, NamedTuple, Protocol
 
-from core.codec import quote
+from core.codec import loads, quote
 from core.messages import MessageRegistry
 
 
@@ -122,7 +121,7 @@ def encode_metadata(meta: EventMetadata, recorded_at: str | None = None) -> str:
 
 
 def decode_metadata(raw: Any) -> EventMetadata:
-    m = json.loads(raw) if isinstance(raw, str) else raw
+    m = loads(raw) if isinstance(raw, str) else raw
     return EventMetadata(
         event_id=m["event_id"], command_id=m["command_id"], causation_id=m["causation_id"],
         correlation_id=m["correlation_id"], actor=m["actor"],
@@ -224,8 +223,19 @@ class EventStore(Protocol):
 
     def save_snapshot(self, snapshot: Snapshot) -> None: ...
 
-    def acquire_lease(self, handler: str, *, owner: str, now: float,
-                      ttl: float) -> Lease | None: ...
+    def acquire_lease(self, handler: str, *, owner: str, now: float, ttl: float,
+                      replacing: Collection[str] = ()) -> Lease | None:
+        """Take or renew the lease of ``handler`` until ``now + ttl``: if it is free, lapsed,
+        ``owner``'s already, or held by one of ``replacing`` (owners the caller knows are
+        dead). A new holder bumps the fencing epoch; ``None`` if another holds it."""
+
+    def renew_leases(self, handlers: Collection[str], *, owner: str, now: float,
+                     ttl: float) -> dict[str, int]:
+        """Extend to ``now + ttl`` every lease of ``handlers`` that ``owner`` still holds, in
+        one write (the heartbeat); returns their epochs by handler."""
+
+    def lease_holders(self, handlers: Collection[str]) -> dict[str, str]:
+        """Who holds the lease of each of ``handlers`` that is held (lapsed or not)."""
 
     def release_lease(self, lease: Lease) -> None: ...
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import copy
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
@@ -109,16 +109,33 @@ class MemoryEventStore:
         return lambda: self._listeners.remove(listener)
 
     # -- handlers ----------------------------------------------------------------------------
-    def acquire_lease(self, handler: str, *, owner: str, now: float,
-                      ttl: float) -> Lease | None:
+    def acquire_lease(self, handler: str, *, owner: str, now: float, ttl: float,
+                      replacing: Collection[str] = ()) -> Lease | None:
         with self._lock:
             sub = self._subscriptions.setdefault(handler, _Subscription())
-            if sub.owner not in (None, owner) and sub.until >= now:
+            if sub.owner not in (None, owner) and sub.until >= now and \
+                    sub.owner not in replacing:
                 return None
             if sub.owner != owner:
                 sub.epoch += 1
             sub.owner, sub.until = owner, now + ttl
             return Lease(handler, owner, sub.epoch, sub.position, sub.until)
+
+    def renew_leases(self, handlers: Collection[str], *, owner: str, now: float,
+                     ttl: float) -> dict[str, int]:
+        renewed = {}
+        with self._lock:
+            for handler in handlers:
+                sub = self._subscriptions.get(handler)
+                if sub is not None and sub.owner == owner:
+                    sub.until = now + ttl
+                    renewed[handler] = sub.epoch
+        return renewed
+
+    def lease_holders(self, handlers: Collection[str]) -> dict[str, str]:
+        with self._lock:
+            return {h: sub.owner for h in handlers
+                    if (sub := self._subscriptions.get(h)) is not None and sub.owner is not None}
 
     def release_lease(self, lease: Lease) -> None:
         with self._lock:

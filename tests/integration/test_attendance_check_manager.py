@@ -111,7 +111,7 @@ class Deployment:
         self.router = _ProcessRouter(self)
         self.runtime = HandlerRuntime(self.store, self.router, [AttendanceCheckManager()],
                                       retry=RetryPolicy(delays=()), batch_size=self.batch_size,
-                                      monotonic=lambda: time.time() + later)
+                                      wall_clock=lambda: time.time() + later)
 
     def do(self, command: Any) -> DispatchResult:
         return self.router.dispatch(command, actor="console:captain")

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from core.errors import ConcurrencyError, LeaseLost, UnknownEventType
-from core.eventstore import EventMetadata, EventStore, NewEvent, RecordedEvent, Snapshot, sql
+from core.eventstore import EventMetadata, EventStore, NewEvent, RecordedEvent, Snapshot, recent
 from core.eventstore.database import Database
 from core.eventstore.memory import MemoryEventStore
 from core.eventstore.sql import SqlEventStore
@@ -235,6 +235,40 @@ def test_leases_fence_off_a_replaced_holder(store: EventStore) -> None:
     assert store.acquire_lease("board", owner="p1", now=121.0, ttl=10.0) is not None
 
 
+def test_a_heartbeat_renews_only_the_leases_its_owner_still_holds(store: EventStore) -> None:
+    board = store.acquire_lease("board", owner="p1", now=100.0, ttl=6.0)
+    roster = store.acquire_lease("roster", owner="p1", now=100.0, ttl=6.0)
+    gateway = store.acquire_lease("gateway", owner="p1", now=100.0, ttl=60.0)
+    assert board is not None and roster is not None and gateway is not None
+    # Renewed while p1 lives: still p1's after the first expiry would have come.
+    assert store.renew_leases(["board", "roster"], owner="p1", now=104.0, ttl=6.0) == {
+        "board": board.epoch, "roster": roster.epoch}
+    assert store.acquire_lease("board", owner="p2", now=108.0, ttl=6.0) is None
+    # p1 stalls; p2 takes the board over; p1's next beat renews only what it still holds.
+    taken = store.acquire_lease("board", owner="p2", now=111.0, ttl=6.0)
+    assert taken is not None and taken.epoch > board.epoch
+    assert store.renew_leases(["board", "roster"], owner="p1", now=112.0, ttl=6.0) == {
+        "roster": roster.epoch}
+    with pytest.raises(LeaseLost), store.handler_transaction(board) as tx:
+        tx.advance(1)  # the stale holder's write is refused
+    # Leases not named (another kind, with its own ttl) are left as they were.
+    assert store.acquire_lease("gateway", owner="p2", now=150.0, ttl=6.0) is None
+    assert store.lease_holders(["board", "roster", "gateway", "none"]) == {
+        "board": "p2", "roster": "p1", "gateway": "p1"}
+
+
+def test_a_lease_of_an_owner_known_dead_is_taken_at_once(store: EventStore) -> None:
+    old = store.acquire_lease("board", owner="host/1/41/aaaa", now=100.0, ttl=60.0)
+    assert old is not None
+    assert store.acquire_lease("board", owner="host/1/42/bbbb", now=101.0, ttl=60.0,
+                               replacing={"host/1/7/cccc"}) is None
+    new = store.acquire_lease("board", owner="host/1/42/bbbb", now=101.0, ttl=60.0,
+                              replacing={"host/1/41/aaaa"})
+    assert new is not None and new.epoch > old.epoch
+    with pytest.raises(LeaseLost), store.handler_transaction(old) as tx:
+        tx.advance(1)
+
+
 def test_handler_state_outbox_and_parking_commit_with_the_checkpoint(store: EventStore) -> None:
     [recorded] = store.append("tally-a", [NewEvent(TallyOpened(
         tally_id="a", opened_at=datetime(2026, 11, 28, tzinfo=UTC)), meta())],
@@ -301,7 +335,7 @@ def test_reads_of_this_process_appends_come_from_memory_and_match_the_database(
         db: Database, monkeypatch: pytest.MonkeyPatch) -> None:
     """The store keeps its own latest appends for its handlers; reads it serves from
     memory give what the database holds, whoever appended, however long ago."""
-    monkeypatch.setattr(sql, "_RECENT", 8)  # the ring wraps after 8 events
+    monkeypatch.setattr(recent, "SIZE", 8)  # the ring wraps after 8 events
     here, elsewhere = SqlEventStore(db, registry()), SqlEventStore(db, registry())
     mine: list[int] = []
     for i in range(1, 13):  # this process's appends, with another process's in between

@@ -42,7 +42,7 @@ def test_a_page_of_the_log_walks_the_primary_key_before_the_table_is_analysed(
                                   ()).fetchall()
         assert analysed is None
         # The statement read_all sends, planned as read_all has it planned (not prepared).
-        [(plan,)] = on_driver(conn, "EXPLAIN (FORMAT JSON) " + pg_store._read_all_sql,
+        [(plan,)] = on_driver(conn, "EXPLAIN (FORMAT JSON) " + pg_store._reader.read_all_sql,
                               {"after": 5_000, "limit": 1_000}, prepare=False).fetchall()
     nodes = _plan_nodes((json.loads(plan) if isinstance(plan, str) else plan)[0]["Plan"])
     assert "Seq Scan" not in nodes, nodes

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from core.codec import decoder_for, dumps, encoder_for, json_writer_for
+from core.codec import decoder_for, dumps, encoder_for, json_writer_for, loads, text_decoder_for
 
 
 class Colour(enum.Enum):
@@ -75,6 +75,37 @@ def test_a_value_not_of_its_fields_type_is_written_as_a_dump_would(
     text = json_writer_for(Everything)(value)
     assert text == dumps(encoder_for(Everything)(value))
     json.loads(text)  # still valid JSON
+
+
+@pytest.mark.parametrize("careless", [
+    {}, {"number": True}, {"number": 2.5}, {"text": 7}, {"flag": 1}, {"maybe_number": False},
+    {"maybe_text": ("a", "b")}, {"number": 2**70},
+])
+@pytest.mark.parametrize("base", [FULL, EMPTY], ids=["full", "empty"])
+def test_stored_text_reads_back_as_the_decoder_reads_it(
+        base: Everything, careless: dict[str, Any]) -> None:
+    """The fast way from stored text to a message gives what decoding ``json.loads`` of the
+    text gives, value for value (``True`` stays ``True``, not 1), whatever the text holds."""
+    text = json_writer_for(Everything)(Everything(**{**_fields(base), **careless}))
+    expected = decoder_for(Everything)(json.loads(text))
+    assert repr(text_decoder_for(Everything)(text)) == repr(expected)
+
+
+def test_text_written_by_others_reads_the_same() -> None:
+    """Rows as PostgreSQL's jsonb gives them back (spaces, keys reordered) or as an older
+    release wrote them (ASCII escapes, ``1e+16``, a missing field with a default) read as
+    ``json`` reads them."""
+    texts = [
+        '{"name": "\\u00e9\\u2603", "at": null}',
+        '{"at": "2026-01-01T05:00:00-04:00", "name": "n"}',
+        '{"name":"x"}',
+    ]
+    for text in texts:
+        assert repr(text_decoder_for(Inner)(text)) == repr(decoder_for(Inner)(json.loads(text)))
+    for text in ['[1e+16, -0.0, 12345678901234567890123, "\\ud83d\\ude00"]', "NaN", "{}"]:
+        assert repr(loads(text)) == repr(json.loads(text))
+    with pytest.raises(json.JSONDecodeError):
+        loads("{bad")
 
 
 def test_a_value_json_cannot_carry_is_refused() -> None:

@@ -16,7 +16,7 @@ import pytest
 from core.aggregates import check, game, series, team
 from core.aggregates.common import Answer, AnswerSource, Channel, Invitee, PlayerProfile
 from core.aggregates.registry import AGGREGATES, register_domain_messages
-from core.codec import decoder_for, dumps, encoder_for
+from core.codec import decoder_for, dumps, encoder_for, text_decoder_for
 from core.messages import MessageRegistry
 
 # Not UTC on purpose: a stored time must come back as the same instant.
@@ -264,6 +264,7 @@ def test_a_message_round_trips_through_json(registry: MessageRegistry, message: 
     assert text == dumps(entry.encode(message))
     restored = registry.named(entry.name).load(json.loads(text), entry.version)
     assert restored == message
+    assert repr(text_decoder_for(type(message))(text)) == repr(restored)  # the store's way
 
 
 def test_times_are_stored_in_utc(registry: MessageRegistry) -> None:
