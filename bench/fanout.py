@@ -40,7 +40,8 @@ from core.actors import Actor
 from core.aggregates.common import Channel, PlayerProfile
 from core.aggregates.team import AddPlayer
 from core.bootstrap import bootstrap, utc_now
-from core.notifier import Notifier, jobs
+from core.deliveries import jobs
+from core.notifier import Notifier
 from tests.smtp_sink import free_loopback_port
 
 KEYS = ("bench-fanout-key-0123456789abcdef",)

@@ -148,7 +148,7 @@ async def test_a_batch_shares_one_connection_and_one_refusal_spoils_nothing_else
 ) -> None:
     handler, port = smtp_server
     batch = [invitation("a@example.org"), invitation("nobody@example.org"), invitation()]
-    first, refused, last = await mailer(port).send_many(batch)
+    first, refused, last = [result async for result in mailer(port).send_many(batch)]
 
     assert first == batch[0]["Message-ID"] and last == batch[2]["Message-ID"]
     assert isinstance(refused, PermanentDeliveryError)
