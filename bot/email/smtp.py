@@ -191,3 +191,6 @@ async def _close(smtp: aiosmtplib.SMTP) -> None:
         await smtp.quit()
     except (aiosmtplib.SMTPException, OSError):
         smtp.close()
+    except BaseException:  # cancelled (the server is stopping): close, then go on stopping
+        smtp.close()
+        raise
