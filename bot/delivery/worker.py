@@ -95,15 +95,15 @@ class DeliveryWorker:
             self._loop.call_soon_threadsafe(self._wakeup.set)
 
     async def run_once(self, now: datetime | None = None) -> int:
-        """Send everything due at ``now`` and wait for the outcomes; returns jobs claimed."""
-        now = now or self._clock()
+        """Send everything due at ``now`` (by default: as the clock goes) and wait for the
+        outcomes; returns jobs claimed."""
         own_lanes = not self._lanes
         self._start_lanes()
         claimed = 0
         waiting: set[asyncio.Future[None]] = set()
         try:
             while True:
-                items = await self._dispatch_due(now)
+                items = await self._dispatch_due(now or self._clock())
                 if items is None:  # holding all we may: wait for room, then claim more
                     await asyncio.wait(waiting, return_when=asyncio.FIRST_COMPLETED)
                 elif items:
@@ -236,7 +236,7 @@ class DeliveryWorker:
         resolutions: list[Update] = []
         troubles: list[Trouble] = []
         with self._db.read() as conn:
-            reads = Reads(conn)
+            reads = Reads(conn, (job.recipient_id for job in jobs))
             for job in jobs:
                 try:
                     outcome = prepare(reads, job, now, troubles, router=self._router,

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 from collections.abc import AsyncGenerator, Callable, Sequence
 from contextlib import aclosing
 from datetime import datetime
@@ -45,6 +46,8 @@ from core.notifications import (
 
 log = logging.getLogger(__name__)
 _HEADERS = HeaderRegistry()
+_PLAIN = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
+                    r"@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*")
 
 _NO_ANSWER_LINKS = (NotificationKind.CANCELLATION,)
 _ALERTS = {
@@ -169,6 +172,8 @@ def unusable_address(address: str) -> str | None:
     """Why ``address`` cannot go in a mail's ``To`` header, if it cannot (old data, or data
     that came in another way than the grammar). A non-ASCII local part is left to the
     mailer, which may send it with SMTPUTF8."""
+    if _PLAIN.fullmatch(address) and ".." not in address:
+        return None  # the common case, without parsing a header
     if any(ord(c) < 32 or ord(c) == 127 for c in address):
         return "it contains control characters"
     try:
