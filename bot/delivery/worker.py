@@ -53,8 +53,10 @@ class DeliveryWorker:
         self._recorder = Recorder(db, router, self._channels, clock=clock,
                                   max_attempts=max_attempts)
         self._lanes: dict[Channel, Lane] = {}
-        self._hold = max(claim_batch, sum(max(2 * p.concurrency * p.batch, claim_batch)
-                                          for p in self._pacing.values()))
+        # What the lanes send at once, and one claim more: a worker that holds more only
+        # keeps it from a server with room (and a crash would leave more to wait for).
+        self._hold = claim_batch + sum(max(p.concurrency * p.batch, claim_batch)
+                                       for p in self._pacing.values())
         self._held: dict[int, Item] = {}
         self._loop: asyncio.AbstractEventLoop | None = None
         self._wakeup: asyncio.Event | None = None
