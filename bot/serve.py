@@ -19,7 +19,7 @@ import discord
 from aiohttp import web
 
 from bot.config import Config
-from bot.delivery import DeliveryWorker
+from bot.delivery import DeliveryWorker, OwnerSlot
 from bot.discord.bot import AttendBot, keep_connected
 from bot.discord.channel import DiscordChannel
 from bot.discord.dm_channels import DmChannels
@@ -46,10 +46,12 @@ log = logging.getLogger("attend.serve")
 
 
 def delivery_worker(app: App, config: Config, *, discord_bot: AttendBot | None = None,
-                    slack_installations: Installations | None = None) -> DeliveryWorker:
+                    slack_installations: Installations | None = None,
+                    owner: str | None = None) -> DeliveryWorker:
     """The worker with every channel configured: email always; Slack with its token, or
     through ``slack_installations`` when workspaces install Attend; Discord through
-    ``discord_bot`` (which needs signing in, so the caller owns it)."""
+    ``discord_bot`` (which needs signing in, so the caller owns it). ``owner`` names its
+    claims (a one-off name when not given)."""
     channels: dict[Channel, NotificationChannel] = {
         Channel.EMAIL: email_channel_for(config, clock=app.clock)}
     boards = BoardLinks(LinkSigner(config.secret_keys), config.base_url)
@@ -61,8 +63,7 @@ def delivery_worker(app: App, config: Config, *, discord_bot: AttendBot | None =
     if discord_bot is not None:
         channels[Channel.DISCORD] = DiscordChannel(discord_bot, boards=boards,
                                                    dm_channels=DmChannels(app.db))
-    return DeliveryWorker(app.db, app.router, channels, clock=app.clock,
-                          owner=app.runtime.owner)
+    return DeliveryWorker(app.db, app.router, channels, clock=app.clock, owner=owner)
 
 
 def open_installations(app: App, config: Config) -> Installations | None:
@@ -146,7 +147,10 @@ async def _serve(app: App, config: Config, *, demo: bool,
             asyncio.create_task(_discord_gateway(app, config.discord.bot_token, boards),
                                 name="attend-discord-leader")]
     installations = await asyncio.to_thread(open_installations, app, config)
-    worker = delivery_worker(app, config, discord_bot=bot, slack_installations=installations)
+    # The same owner as before a restart: the claims this server held are taken back at once.
+    slot = OwnerSlot.take(config.data_dir, app.db.url.render_as_string(hide_password=True))
+    worker = delivery_worker(app, config, discord_bot=bot, slack_installations=installations,
+                             owner=slot.owner)
     worker.start()
     def deliveries_may_follow(recorded: Sequence[RecordedEvent]) -> None:
         if any(type(r.event) in Notifier.events for r in recorded):
@@ -212,6 +216,7 @@ async def _serve(app: App, config: Config, *, demo: bool,
         unsubscribe()
         await runner.cleanup()
         await worker.stop()
+        slot.close()
         if socket is not None and socket_task is not None:
             await socket.close_async()
             await asyncio.gather(socket_task, return_exceptions=True)

@@ -10,10 +10,10 @@ the platform allows another try (``retry_after``, from a 429's ``Retry-After``).
 from __future__ import annotations
 
 import enum
-from collections.abc import Collection, Sequence
+from collections.abc import AsyncGenerator, Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from core.aggregates.common import Answer, Channel
 from core.errors import AttendError
@@ -129,13 +129,16 @@ class NotificationChannel(Protocol):
         """Deliver; return the platform's reference to the message (to edit it later)."""
 
 
+@runtime_checkable
 class BatchNotificationChannel(NotificationChannel, Protocol):
     """A channel that delivers several messages more cheaply at once (one SMTP connection)."""
 
-    async def send_many(
+    def send_many(
         self, notifications: Sequence[Notification]
-    ) -> list[str | DeliveryError | None]:
-        """One outcome per notification, in order: a reference, or the error."""
+    ) -> AsyncGenerator[str | DeliveryError | None, None]:
+        """One outcome per notification, in order, each as soon as it is known (a reference,
+        or the error); the next message is not sent until the caller asks for its outcome.
+        A failure of one message is that message's outcome, never an exception."""
 
 
 class Reachable(Protocol):

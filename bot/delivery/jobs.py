@@ -1,16 +1,19 @@
-"""What a claimed job comes to: a message ready for a lane, or the row update that settles it
-without sending (and, when its player cannot be reached, alerts for the captains)."""
+"""What a claimed job comes to: a message ready for a lane (:class:`Ready`), or the row update
+that settles it without sending (and, when its player cannot be reached, the trouble to
+report to the captains)."""
 
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from typing import Any
 
 from bot.delivery.outcomes import MIN_REQUEUE, NAMES, Update, call, retry, skip
 from bot.delivery.reads import Reads
 from core.aggregates import check
 from core.aggregates.common import Answer, Channel
+from core.deliveries import Job, find_job, mark_delivered
 from core.notifications import (
     Notification,
     NotificationChannel,
@@ -18,11 +21,11 @@ from core.notifications import (
     Recipient,
     choose_channel,
 )
-from core.notifier import Job, NewJob, find_job, mark_delivered
 from core.projections.board import BoardLine, BoardView
 from core.projections.roster import PlayerView, TeamView
 from core.projections.schedule import GameView
 from core.router import Router
+from core.trouble import KEY_PREFIX, Trouble
 
 # The read models follow the log on their own: a job may be claimed a moment before they show
 # its player, game or invitation. Until a job is this old, missing data means "not yet".
@@ -30,15 +33,27 @@ READ_MODEL_GRACE = timedelta(minutes=1)
 _ONLY_WHILE_OPEN = (NotificationKind.INVITATION, NotificationKind.REMINDER,
                     NotificationKind.WAITLISTED, NotificationKind.WAITLIST_PROMOTION)
 
-Ready = tuple[Job, Notification, PlayerView, Channel, frozenset[Channel]]
+MAX_NAMED = 5  # players named in a captain's trouble report; the rest are counted
 
 
-def prepare(reads: Reads, job: Job, now: datetime, alerts: list[NewJob], *, router: Router,
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Ready:
+    """A claimed job's message, built and addressed: ``channel`` is the first to try,
+    ``tried`` the channels that already refused it for good."""
+
+    job: Job
+    notification: Notification
+    contact: PlayerView
+    channel: Channel
+    tried: frozenset[Channel]
+
+
+def prepare(reads: Reads, job: Job, now: datetime, troubles: list[Trouble], *, router: Router,
             channels: Mapping[Channel, NotificationChannel]) -> Ready | Update:
     """What to send and where, or the row update that settles the job without sending.
-    Alerts for the captains, if any, are added to ``alerts``."""
+    A player nothing reaches is added to ``troubles``, for the captains' report."""
     tried: frozenset[Channel] = frozenset()
-    if job.in_doubt and job.check_id is not None and not job.kind.for_captain:
+    if job.in_doubt and job.check_id is not None:
         _, state = router.state_of(check.CHECK, job.check_id)
         sent = next((d for d in state.deliveries if d.delivered
                      and (d.player_id, d.message_key) == (job.recipient_id, job.message_key)),
@@ -56,24 +71,27 @@ def prepare(reads: Reads, job: Job, now: datetime, alerts: list[NewJob], *, rout
     young = now - job.created_at < READ_MODEL_GRACE
     if team_view is None or game_view is None or contact is None:
         if young:
-            return retry(job.id, now + MIN_REQUEUE, None, now, False)
+            return retry(job.id, not_before=now + MIN_REQUEUE, error=None, now=now,
+                         count_attempt=False)
         return skip(job.id, "the recipient, team or game is gone", now)
     why_not = None if job.kind.for_captain else _moot(job, game_view, board, line)
     if why_not is not None and young and (board is None or line is None):
-        return retry(job.id, now + MIN_REQUEUE, None, now, False)
+        return retry(job.id, not_before=now + MIN_REQUEUE, error=None, now=now,
+                     count_attempt=False)
     if why_not is not None:
         return skip(job.id, why_not, now)
     channel = choose_channel(contact, channels, exclude=tried)
     if channel is None:
-        if not job.kind.for_captain:
-            alerts.extend(_unreachable_alerts(reads, job, contact, channels, now))
+        if not job.kind.for_captain and job.check_id is not None:
+            troubles.append(_unreachable(job, contact, channels))
         return skip(job.id, f"no way to reach {contact.name}: {_why(contact, channels)}", now)
     deadline = board.deadline if board is not None and board.open else None
     notification = _notification(job, team_view, game_view, contact, line, _about(reads, job),
                                  deadline)
     if job.kind is NotificationKind.CANCELLATION and job.check_id is not None:
         notification = replace(notification, earlier=_earlier(router, job, channel))
-    return job, notification, contact, channel, tried
+    return Ready(job=job, notification=notification, contact=contact, channel=channel,
+                 tried=tried)
 
 
 def _earlier(router: Router, job: Job, channel: Channel) -> tuple[str, ...]:
@@ -127,7 +145,9 @@ def _notification(job: Job, team_view: TeamView, game_view: GameView, contact: P
 
 
 def _about(reads: Reads, job: Job) -> tuple[str | None, str | None]:
-    """For a captain alert: the name of the player it is about, and the reason."""
+    """For a captain alert: the name of the player (or players) it is about, and why."""
+    if job.message_key.startswith(KEY_PREFIX):
+        return _report(reads, job)
     about = job.details.get("player_id")
     if about is None:
         return None, None
@@ -135,29 +155,49 @@ def _about(reads: Reads, job: Job) -> tuple[str | None, str | None]:
     name = job.details.get("player_name") or (found.name if found else None)
     reason = job.details.get("reason")
     if job.kind is NotificationKind.CAPTAIN_DELIVERY_FAILED:
-        failed = job.details.get("channel")
-        reason = f"{NAMES.get(Channel(failed), failed) if failed else ''}: {reason}"
-        original = find_job(reads.conn, job.scope, about, job.details.get("message_key", ""))
-        if (original is not None and original.status == "delivered"
-                and original.channel is not None and original.channel.value != failed):
-            reason += f". We sent it by {NAMES[original.channel]} instead."
+        reason = _what_happened(reads, job, about, job.details)
     return name, reason
 
 
-def _unreachable_alerts(reads: Reads, job: Job, contact: PlayerView,
-                        channels: Collection[Channel], now: datetime) -> list[NewJob]:
-    """Alerts for the team's other captains: there is no way to reach ``contact``."""
-    why = _why(contact, channels)
-    return [NewJob(scope=job.scope, recipient_id=captain.player_id,
-                   message_key=f"alert:reach:{contact.player_id}",
-                   kind=NotificationKind.CAPTAIN_UNREACHABLE, team_id=job.team_id,
-                   game_id=job.game_id, check_id=job.check_id,
-                   details={"player_id": contact.player_id, "player_name": contact.name,
-                            "reason": f"we have no way to reach them ({why})",
-                            "message_key": job.message_key},
-                   not_before=now, position=job.position)
-            for captain in reads.captains(job.team_id)
-            if captain.player_id != contact.player_id]
+def _report(reads: Reads, job: Job) -> tuple[str | None, str | None]:
+    """A trouble report: every player in it (but the captain it goes to) and what happened."""
+    players = [p for p in job.details.get("players", ())
+               if p.get("player_id") != job.recipient_id]
+    names = []
+    for p in players:
+        found = p.get("name") or getattr(reads.player(job.team_id, p["player_id"]), "name",
+                                         None)
+        names.append(found or "a player")
+    if not names:
+        return None, None
+    named = names if len(names) <= MAX_NAMED else [*names[:MAX_NAMED - 1],
+                                                   f"{len(names) - MAX_NAMED + 1} others"]
+    who = named[0] if len(named) == 1 else f"{', '.join(named[:-1])} and {named[-1]}"
+    if len(players) == 1:
+        return who, _what_happened(reads, job, players[0]["player_id"], players[0])
+    return who, "; ".join(f"{name}: {_what_happened(reads, job, p['player_id'], p)}"
+                          for name, p in zip(names, players, strict=True))
+
+
+def _what_happened(reads: Reads, job: Job, player_id: str, details: Mapping[str, Any]) -> str:
+    reason = str(details.get("reason") or "")
+    failed = details.get("channel")
+    if failed:
+        reason = f"{NAMES.get(Channel(failed), failed)}: {reason}"
+        original = find_job(reads.conn, job.scope, player_id, details.get("message_key", ""))
+        if (original is not None and original.status == "delivered"
+                and original.channel is not None and original.channel.value != failed):
+            reason += f". We sent it by {NAMES[original.channel]} instead."
+    return reason
+
+
+def _unreachable(job: Job, contact: PlayerView, channels: Collection[Channel]) -> Trouble:
+    """For the captains: there is no way to reach ``contact``."""
+    assert job.check_id is not None
+    return Trouble(check_id=job.check_id, team_id=job.team_id, game_id=job.game_id,
+                   player_id=contact.player_id, player_name=contact.name,
+                   reason=f"we have no way to reach them ({_why(contact, channels)})",
+                   channel=None, message_key=job.message_key, position=job.position)
 
 
 def _why(p: PlayerView, channels: Collection[Channel]) -> str:

@@ -24,5 +24,5 @@ class Pacing:
 DEFAULT_PACING: Mapping[Channel, Pacing] = {
     Channel.SLACK: Pacing(interval=0.2, per_recipient=1.0),
     Channel.DISCORD: Pacing(interval=0.5, per_recipient=1.0),
-    Channel.EMAIL: Pacing(concurrency=4, batch=20, queue=400),
+    Channel.EMAIL: Pacing(concurrency=4, batch=10, queue=400),
 }

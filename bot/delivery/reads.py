@@ -1,24 +1,30 @@
-"""Read-model lookups for a batch of claimed jobs."""
+"""Read-model lookups for a batch of claimed jobs: each asked once, and a check's board read
+for the batch's own players only (a big team's fan-out reads each line once, not the whole
+board once per batch)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, select
 
-from core.projections import board as boards
+from core.aggregates.common import AnswerSource
 from core.projections import roster, schedule
-from core.projections.board import BoardLine, BoardView
+from core.projections.board import BoardLine, BoardView, answer_of
 from core.projections.roster import PlayerView, TeamView
 from core.projections.schedule import GameView
+from core.projections.tables import board_checks, board_lines
+
+_SOURCES = {s.value: s for s in AnswerSource}
 
 
 class Reads:
-    """Read-model lookups for one batch of jobs, each asked once."""
+    """Read-model lookups for one batch of jobs (to ``recipients``), each asked once."""
 
-    def __init__(self, conn: Connection) -> None:
+    def __init__(self, conn: Connection, recipients: Iterable[str] = ()) -> None:
         self.conn = conn
+        self._recipients = sorted(set(recipients))
         self._memo: dict[tuple[str, ...], Any] = {}
 
     def _once(self, key: tuple[str, ...], query: Callable[[], Any]) -> Any:
@@ -28,7 +34,7 @@ class Reads:
 
     def team(self, team_id: str) -> TeamView | None:
         found: TeamView | None = self._once(("t", team_id), lambda: roster.team(self.conn,
-                                                                                 team_id))
+                                                                                team_id))
         return found
 
     def game(self, game_id: str | None) -> GameView | None:
@@ -39,19 +45,17 @@ class Reads:
         return found
 
     def board(self, check_id: str | None) -> BoardView | None:
+        """The check's state (open, deadline), without its lines: see :meth:`line`."""
         if check_id is None:
             return None
-        found: BoardView | None = self._once(("b", check_id),
-                                             lambda: boards.board(self.conn, check_id,
-                                                                  with_history=False))
+        found: BoardView | None = self._once(("b", check_id), lambda: self._board(check_id))
         return found
 
     def line(self, check_id: str | None, player_id: str) -> BoardLine | None:
-        board = self.board(check_id)
-        if board is None:
+        if check_id is None:
             return None
-        lines: dict[str, BoardLine] = self._once(
-            ("l", board.check_id), lambda: {ln.player_id: ln for ln in board.lines})
+        lines: dict[str, BoardLine] = self._once(("l", check_id),
+                                                 lambda: self._lines(check_id))
         return lines.get(player_id)
 
     def player(self, team_id: str, player_id: str) -> PlayerView | None:
@@ -59,3 +63,23 @@ class Reads:
 
     def captains(self, team_id: str) -> list[PlayerView]:
         return roster.captains(self.conn, team_id)
+
+    def _board(self, check_id: str) -> BoardView | None:
+        c = board_checks.c
+        row = self.conn.execute(select(board_checks).where(c.check_id == check_id)).first()
+        if row is None:
+            return None
+        return BoardView(check_id=row.check_id, game_id=row.game_id, team_id=row.team_id,
+                         starts_at=row.starts_at, open=bool(row.is_open),
+                         min_players=row.min_players, max_players=row.max_players,
+                         deadline=row.deadline, lines=(), history=())
+
+    def _lines(self, check_id: str) -> dict[str, BoardLine]:
+        line = board_lines.c
+        rows = self.conn.execute(select(board_lines).where(
+            line.check_id == check_id, line.player_id.in_(self._recipients)))
+        return {row.player_id: BoardLine(
+            player_id=row.player_id, name=row.name, answer=answer_of(row.answer),
+            note=row.note, source=None if row.source is None else _SOURCES[row.source],
+            answered_at=row.answered_at, waitlist_position=row.waitlist_position,
+            invited_at=row.invited_at) for row in rows}

@@ -1,86 +1,95 @@
-"""The delivery worker: claims due jobs, hands them to the lanes and records the outcomes."""
+"""The delivery worker: claims due jobs a few at a time, hands them to the lanes, renews its
+claims while it holds them, and has each outcome recorded as soon as it is known."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import os
-import socket
-import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from datetime import datetime, timedelta
-from typing import Any
 
 from bot.delivery.jobs import Ready, prepare
 from bot.delivery.lanes import Item, Lane
-from bot.delivery.outcomes import MIN_REQUEUE, Outcome, Update, call, retry
+from bot.delivery.outcomes import MIN_REQUEUE, Outcome, Update, retry
+from bot.delivery.owner import OwnerSlot
 from bot.delivery.pacing import DEFAULT_PACING, Pacing
 from bot.delivery.reads import Reads
-from core.actors import Actor
-from core.aggregates import check, team
+from bot.delivery.recording import Recorder
 from core.aggregates.common import Channel
-from core.errors import AttendError, DomainError
+from core.deliveries import CLAIM_LEASE, claim_due, has_due, release_claims, renew_claims
 from core.eventstore.database import Database
-from core.notifications import DeliveryError, NotificationChannel, backoff, choose_channel
-from core.notifier import (
-    CLAIM_LEASE,
-    NewJob,
-    add_jobs,
-    claim_due,
-    mark_delivered,
-    mark_failed,
-)
+from core.notifications import NotificationChannel, backoff
 from core.router import Clock, Router
+from core.trouble import Trouble, report_trouble
 
 log = logging.getLogger(__package__)  # one logger for the whole delivery worker
 
-ACTOR = Actor.system("delivery").key
 LANE_FULL_DELAY = timedelta(seconds=5)
 WAKE_FOLLOW_UP = 0.1  # seconds
-_COMMAND_IDS = uuid.UUID("a3f4c2d0-8e0b-4f57-9d1c-6b2e5a7f0c44")
 
 
 class DeliveryWorker:
+    """Sends due jobs through ``channels``. ``owner`` names this process's claims (see
+    :mod:`bot.delivery.owner`); ``claim_batch`` jobs are claimed at a time, and no more are
+    held than the lanes can send at once, so that servers sharing a database share the
+    work."""
+
     def __init__(self, db: Database, router: Router,
                  channels: Mapping[Channel, NotificationChannel], *, clock: Clock,
                  owner: str | None = None,
                  pacing: Mapping[Channel, Pacing] | None = None, max_attempts: int = 5,
-                 claim_batch: int = 100, poll_interval: float = 1.0,
+                 claim_batch: int = 10, poll_interval: float = 0.25,
                  lease: timedelta = CLAIM_LEASE) -> None:
         self._db = db
         self._router = router
         self._channels = dict(channels)
         self._clock = clock
-        self.owner = owner or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self.owner = owner or OwnerSlot.one_off().owner
         self._pacing = {c: (pacing or {}).get(c, DEFAULT_PACING.get(c, Pacing()))
                         for c in self._channels}
-        self._max_attempts = max_attempts
         self._claim_batch = claim_batch
         self._poll = poll_interval
         self._lease = lease
+        self._recorder = Recorder(db, router, self._channels, clock=clock,
+                                  max_attempts=max_attempts)
         self._lanes: dict[Channel, Lane] = {}
-        self._capacity = sum(p.queue for p in self._pacing.values())
-        self._in_flight = 0
+        # What the lanes send at once, and one claim more: a worker that holds more only
+        # keeps it from a server with room (and a crash would leave more to wait for).
+        self._hold = claim_batch + sum(max(p.concurrency * p.batch, claim_batch)
+                                       for p in self._pacing.values())
+        self._held: dict[int, Item] = {}
         self._loop: asyncio.AbstractEventLoop | None = None
         self._wakeup: asyncio.Event | None = None
-        self._dispatcher: asyncio.Task[None] | None = None
-        self._recording: asyncio.Lock | None = None  # one recorder at a time: see _settled
+        self._tasks: list[asyncio.Task[None]] = []
+
+    @property
+    def in_flight_limit(self) -> int:
+        """The most messages that can be sent and not yet recorded at one moment: what a
+        crash can make this worker send twice."""
+        return sum(p.concurrency for p in self._pacing.values())
 
     # -- running -------------------------------------------------------------------------------
     def start(self) -> None:
         """Follow the jobs table in the running event loop until :meth:`stop`."""
         self._start_lanes()
-        self._dispatcher = asyncio.create_task(self._follow(), name="attend-delivery")
+        self._tasks.append(asyncio.create_task(self._follow(), name="attend-delivery"))
 
     async def stop(self) -> None:
-        """Stop claiming and sending. Jobs in hand stay claimed; they are taken up again (as
-        in doubt) when their claim lapses."""
-        tasks = [t for t in (self._dispatcher, *self._lane_tasks()) if t is not None]
+        """Stop claiming and sending; jobs in hand go back to the table for whoever is next."""
+        tasks = [*self._tasks, *(t for lane in self._lanes.values() for t in lane.tasks)]
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
-        self._dispatcher = None
+        await self._recorder.stop()
+        self._tasks.clear()
         self._lanes.clear()
+        held, self._held = len(self._held), {}
+        if held:  # in doubt, as any claim of a stopped worker: a message may have gone
+            try:
+                await asyncio.to_thread(self._release_own, self._clock())
+            except Exception:
+                log.exception("could not give back %d jobs; they are taken up again when "
+                              "their claims lapse", held)
 
     def wake(self) -> None:
         """Look for due jobs now; safe to call from any thread (say, after an append)."""
@@ -88,16 +97,16 @@ class DeliveryWorker:
             self._loop.call_soon_threadsafe(self._wakeup.set)
 
     async def run_once(self, now: datetime | None = None) -> int:
-        """Send everything due at ``now`` and wait for the outcomes; returns jobs claimed."""
-        now = now or self._clock()
+        """Send everything due at ``now`` (by default: as the clock goes) and wait for the
+        outcomes; returns jobs claimed."""
         own_lanes = not self._lanes
         self._start_lanes()
         claimed = 0
         waiting: set[asyncio.Future[None]] = set()
         try:
             while True:
-                items = await self._dispatch_due(now)
-                if items is None:  # every lane is full: wait for room, then claim more
+                items = await self._dispatch_due(now or self._clock())
+                if items is None:  # holding all we may: wait for room, then claim more
                     await asyncio.wait(waiting, return_when=asyncio.FIRST_COMPLETED)
                 elif items:
                     claimed += len(items)
@@ -117,15 +126,20 @@ class DeliveryWorker:
             return
         self._loop = asyncio.get_running_loop()
         self._wakeup = asyncio.Event()
-        self._recording = asyncio.Lock()
         self._lanes = {c: Lane(self, sender, self._pacing[c])
                        for c, sender in self._channels.items()}
-
-    def _lane_tasks(self) -> list[asyncio.Task[None]]:
-        return [task for lane in self._lanes.values() for task in lane.tasks]
+        self._tasks.append(asyncio.create_task(self._renew(), name="attend-delivery-renew"))
 
     async def _follow(self) -> None:
         assert self._wakeup is not None
+        try:  # claims of this owner from before a restart died with that process
+            released = await asyncio.to_thread(self._release_own, self._clock())
+            if released:
+                log.info("took back %d deliveries this server held before it stopped",
+                         released)
+        except Exception:
+            log.exception("could not take back this server's earlier claims; they are "
+                          "taken up again when they lapse")
         woken = False
         while True:
             try:
@@ -148,154 +162,114 @@ class DeliveryWorker:
                 except TimeoutError:
                     woken = False
 
+    async def _renew(self) -> None:
+        """Renew the claims on what this worker holds, well before they lapse."""
+        while True:
+            await asyncio.sleep(self._lease.total_seconds() / 4)
+            held = dict(self._held)
+            if not held:
+                continue
+            now = self._clock()
+            try:
+                kept = await asyncio.to_thread(self._renew_claims, list(held), now)
+            except Exception:
+                log.exception("could not renew %d delivery claims", len(held))
+                continue
+            for job_id in kept:
+                held[job_id].claimed_until = now + self._lease
+
     async def _dispatch_due(self, now: datetime) -> list[Item] | None:
-        room = min(self._claim_batch, self._capacity - self._in_flight)
-        if room < min(self._claim_batch, self._capacity) // 2:
-            return None  # wait for room: a few big claims cost less than many small ones
+        room = min(self._claim_batch, self._hold - len(self._held))
+        if room <= 0:
+            return None
         ready = await asyncio.to_thread(self._claim_and_prepare, now, room)
-        items = [Item(job=job, notification=n, contact=contact, channel=channel,
-                      claimed_until=now + self._lease, tried=set(tried))
-                 for job, n, contact, channel, tried in ready]
-        self._in_flight += len(items)
+        items = [Item(job=r.job, notification=r.notification, contact=r.contact,
+                      channel=r.channel, claimed_until=now + self._lease, tried=set(r.tried))
+                 for r in ready]
         for item in items:
+            self._held[item.job.id] = item
             await self._route(item, item.channel)
         return items
 
     async def _route(self, item: Item, channel: Channel) -> None:
         item.channel = channel
         if not self._lanes[channel].offer(item):
-            await self._settle_later(item, self._clock() + LANE_FULL_DELAY, None)
+            await self.put_back(item, self._clock() + LANE_FULL_DELAY)
 
-    def _finish(self, item: Item) -> None:
+    # -- what the lanes call (the lanes' Outlet) -------------------------------------------------
+    def now(self) -> datetime:
+        return self._clock()
+
+    async def record(self, item: Item, outcome: Outcome) -> None:
+        next_channel = await self._recorder.record(item, outcome)
+        if next_channel is not None:
+            await self._route(item, next_channel)
+        else:
+            self.let_go(item)
+
+    async def put_back(self, item: Item, not_before: datetime) -> None:
+        now = self._clock()
+        try:
+            await asyncio.to_thread(self._write, [retry(
+                item.job.id, not_before=max(not_before, now + MIN_REQUEUE), error=None,
+                now=now, count_attempt=False)])
+        except Exception:
+            log.exception("could not put job %d back; it is taken up when its claim lapses",
+                          item.job.id)
+        self.let_go(item)
+
+    def let_go(self, item: Item) -> None:
+        self._held.pop(item.job.id, None)
         if not item.done.done():
             item.done.set_result(None)
-            self._in_flight -= 1
             if self._wakeup is not None:
                 self._wakeup.set()
 
-    # -- claiming and building the messages (in a worker thread) ----------------------------
+    # -- in a worker thread ----------------------------------------------------------------------
     def _claim_and_prepare(self, now: datetime, limit: int) -> list[Ready]:
+        with self._db.read() as conn:
+            if not has_due(conn, now=now):
+                return []
         with self._db.write() as conn:
             jobs = claim_due(conn, now=now, limit=limit, owner=self.owner, lease=self._lease)
         if not jobs:
             return []
         ready: list[Ready] = []
         resolutions: list[Update] = []
-        alerts: list[NewJob] = []
+        troubles: list[Trouble] = []
         with self._db.read() as conn:
-            reads = Reads(conn)
+            reads = Reads(conn, (job.recipient_id for job in jobs))
             for job in jobs:
                 try:
-                    outcome = prepare(reads, job, now, alerts, router=self._router,
+                    outcome = prepare(reads, job, now, troubles, router=self._router,
                                       channels=self._channels)
                 except Exception as error:
                     log.exception("could not build message %s for %s", job.message_key,
                                   job.recipient_id)
-                    outcome = retry(job.id, now + timedelta(seconds=backoff(job.attempts + 1)),
-                                    f"internal error: {error!r}", now)
-                if isinstance(outcome, tuple):
+                    outcome = retry(job.id, error=f"internal error: {error!r}", now=now,
+                                    not_before=now + timedelta(seconds=backoff(job.attempts + 1)))
+                if isinstance(outcome, Ready):
                     ready.append(outcome)
                 else:
                     resolutions.append(outcome)
+            captains = {t.team_id: [c.player_id for c in reads.captains(t.team_id)]
+                        for t in troubles}
         with self._db.write() as conn:
             for resolve in resolutions:
                 resolve(conn)
-            add_jobs(conn, alerts)
+            for trouble in troubles:
+                report_trouble(conn, trouble, captains=captains[trouble.team_id], now=now)
         return ready
 
-    # -- outcomes --------------------------------------------------------------------------
-    async def _settled(self, channel: Channel, sent: Sequence[tuple[Item, Outcome]]) -> None:
-        """Record what happened to ``sent`` on ``channel``; fall back where a DM was refused.
+    def _renew_claims(self, job_ids: list[int], now: datetime) -> set[int]:
+        with self._db.write() as conn:
+            return renew_claims(conn, job_ids, owner=self.owner, now=now, lease=self._lease)
 
-        One batch is recorded at a time: outcomes mostly go to the same check's stream, and
-        lanes recording at once would only make each other retry on its version."""
-        assert self._recording is not None
-        try:
-            async with self._recording:
-                onward = await asyncio.to_thread(self._record, channel, sent, self._clock())
-        except Exception:
-            log.exception("could not record %d delivery outcomes; their jobs will be taken "
-                          "up again when the claim lapses", len(sent))
-            onward = []
-        for item, next_channel in onward:
-            await self._route(item, next_channel)
-        moving = {id(item) for item, _ in onward}
-        for item, _ in sent:
-            if id(item) not in moving:
-                self._finish(item)
+    def _release_own(self, now: datetime) -> int:
+        with self._db.write() as conn:
+            return release_claims(conn, owner=self.owner, now=now)
 
-    async def _settle_later(self, item: Item, not_before: datetime, error: str | None) -> None:
-        """Back to the table until ``not_before``, not counted as an attempt."""
-        now = self._clock()
-        try:
-            await asyncio.to_thread(self._write, [retry(item.job.id, max(not_before, now +
-                                                        MIN_REQUEUE), error, now, False)])
-        except Exception:
-            log.exception("could not put job %d back; it is taken up when its claim lapses",
-                          item.job.id)
-        self._finish(item)
-
-    def _record(self, channel: Channel, sent: Sequence[tuple[Item, Outcome]],
-                now: datetime) -> list[tuple[Item, Channel]]:
-        commands: list[tuple[Any, str]] = []
-        updates: list[Update] = []
-        onward: list[tuple[Item, Channel]] = []
-        for item, outcome in sent:
-            job, events = item.job, item.records_events
-            if not isinstance(outcome, DeliveryError):
-                if events:
-                    commands.append((check.RecordDelivery(
-                        check_id=job.scope, player_id=job.recipient_id,
-                        message_key=job.message_key, channel=channel, reference=outcome),
-                        f"{job.delivery_id}:delivered"))
-                updates.append(call(mark_delivered, job.id, channel=channel,
-                                    reference=outcome, now=now))
-                continue
-            reason = outcome.reason
-            if outcome.permanent:
-                commands.append((team.MarkContactUnreachable(
-                    team_id=job.team_id, player_id=job.recipient_id, channel=channel,
-                    reason=reason), f"{job.delivery_id}:unreachable:{channel}"))
-                item.tried.add(channel)
-                next_channel = choose_channel(item.contact, self._channels, exclude=item.tried)
-                if next_channel is not None:
-                    onward.append((item, next_channel))
-                else:
-                    updates.append(call(mark_failed, job.id, error=reason, now=now,
-                                        channel=channel))
-            elif outcome.retry_after is not None:
-                wait = max(timedelta(seconds=outcome.retry_after), MIN_REQUEUE)
-                updates.append(retry(job.id, now + wait, reason, now, False))
-                continue
-            elif job.attempts + 1 >= self._max_attempts:
-                reason = f"gave up after {job.attempts + 1} tries: {reason}"
-                updates.append(call(mark_failed, job.id, error=reason, now=now,
-                                    channel=channel))
-            else:
-                updates.append(retry(job.id, now + timedelta(seconds=backoff(
-                    job.attempts + 1)), reason, now, True, channel))
-                continue
-            if events:
-                commands.append((check.RecordDeliveryFailure(
-                    check_id=job.scope, player_id=job.recipient_id, message_key=job.message_key,
-                    channel=channel, reason=reason, permanent=outcome.permanent),
-                    f"{job.delivery_id}:failed:{channel}"))
-        for command, key in commands:  # events first: a crash now leaves the row in doubt
-            self._dispatch(command, key)
-        self._write(updates)
-        return onward
-
-    def _dispatch(self, command: Any, key: str) -> None:
-        try:
-            self._router.dispatch(command, actor=ACTOR, dedupe=True,
-                                  command_id=uuid.uuid5(_COMMAND_IDS, key).hex)
-        except DomainError as error:
-            log.info("delivery outcome %s not recorded: %s", type(command).__name__,
-                     error.message)
-        except AttendError:
-            log.exception("could not record %s", type(command).__name__)
-
-    def _write(self, updates: Sequence[Update]) -> None:
+    def _write(self, updates: list[Update]) -> None:
         if updates:
             with self._db.write() as conn:
                 for update in updates:

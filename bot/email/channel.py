@@ -10,11 +10,16 @@ sent again after a crash is recognisably the same message. Works with the SMTP m
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Sequence
+import logging
+import re
+from collections.abc import AsyncGenerator, Callable, Sequence
+from contextlib import aclosing
 from datetime import datetime
+from email.errors import NonASCIILocalPartDefect
+from email.headerregistry import HeaderRegistry
 from email.message import EmailMessage
 from email.utils import parseaddr
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 from zoneinfo import ZoneInfo
 
 from bot.config import Config
@@ -36,7 +41,13 @@ from core.notifications import (
     Notification,
     NotificationKind,
     PermanentDeliveryError,
+    TransientDeliveryError,
 )
+
+log = logging.getLogger(__name__)
+_HEADERS = HeaderRegistry()
+_PLAIN = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
+                    r"@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*")
 
 _NO_ANSWER_LINKS = (NotificationKind.CANCELLATION,)
 _ALERTS = {
@@ -49,6 +60,14 @@ _ALERTS = {
 
 class Mailer(Protocol):
     async def send(self, message: EmailMessage) -> str: ...
+
+
+@runtime_checkable
+class BatchMailer(Mailer, Protocol):
+    """A mailer that sends several mails over one connection (the SMTP mailer)."""
+
+    def send_many(self, messages: Sequence[EmailMessage]
+                  ) -> AsyncGenerator[str | DeliveryError, None]: ...
 
 
 class EmailChannel:
@@ -67,35 +86,43 @@ class EmailChannel:
         self._mailto = unsubscribe_mailto
 
     async def send(self, notification: Notification) -> str | None:
-        return await self._mailer.send(await asyncio.to_thread(self.message, notification))
+        built = await asyncio.to_thread(self._built, notification)
+        if isinstance(built, DeliveryError):
+            raise built
+        return await self._mailer.send(built)
 
     async def send_many(
         self, notifications: Sequence[Notification]
-    ) -> list[str | DeliveryError | None]:
+    ) -> AsyncGenerator[str | DeliveryError | None, None]:
         # Building a mail costs milliseconds (the email package): not on the event loop.
-        built = await asyncio.to_thread(self._messages, notifications)
+        built = await asyncio.to_thread(lambda: [self._built(n) for n in notifications])
         messages = [m for m in built if isinstance(m, EmailMessage)]
-        send_many = getattr(self._mailer, "send_many", None)
-        if send_many is not None:  # the SMTP mailer: one connection for the whole batch
-            sent = iter(await send_many(messages))
-        else:
-            sent = iter([await _send_one(self._mailer, m) for m in messages])
-        return [item if isinstance(item, DeliveryError) else next(sent) for item in built]
+        sent = (self._mailer.send_many(messages) if isinstance(self._mailer, BatchMailer)
+                else _one_by_one(self._mailer, messages))
+        async with aclosing(sent):
+            for item in built:
+                yield item if isinstance(item, DeliveryError) else await anext(sent)
 
-    def _messages(self, notifications: Sequence[Notification]) -> list[EmailMessage |
-                                                                        DeliveryError]:
-        built: list[EmailMessage | DeliveryError] = []
-        for notification in notifications:
-            try:
-                built.append(self.message(notification))
-            except DeliveryError as error:
-                built.append(error)
-        return built
+    def _built(self, notification: Notification) -> EmailMessage | DeliveryError:
+        """The mail, or why this one cannot be built: whatever goes wrong is its own."""
+        try:
+            return self.message(notification)
+        except DeliveryError as error:
+            return error
+        except Exception as error:
+            log.error("could not build the mail for %s", notification.delivery_id,
+                      exc_info=error)
+            return TransientDeliveryError(f"could not build the email: {error!r}")
 
     def message(self, n: Notification) -> EmailMessage:
-        """The mail for ``n``; raises PermanentDeliveryError when there is no address."""
+        """The mail for ``n``; raises PermanentDeliveryError when there is no address, or
+        one that cannot be written in a mail header."""
         if not n.recipient.email:
             raise PermanentDeliveryError(f"{n.recipient.name} has no email address")
+        problem = unusable_address(n.recipient.email)
+        if problem is not None:
+            raise PermanentDeliveryError(f"their email address {n.recipient.email!r} can't be "
+                                         f"used ({problem})")
         return build_message(self.model(n), sender=self._sender, message_domain=self._domain,
                              date=self._clock(), message_id=f"<{n.delivery_id}@{self._domain}>")
 
@@ -129,11 +156,37 @@ class EmailChannel:
             local_deadline=None if n.answers_close is None else describe(n.answers_close, zone))
 
 
-async def _send_one(mailer: Mailer, message: EmailMessage) -> str | DeliveryError:
+async def _one_by_one(mailer: Mailer, messages: Sequence[EmailMessage]
+                      ) -> AsyncGenerator[str | DeliveryError, None]:
+    for message in messages:
+        try:
+            yield await mailer.send(message)
+        except DeliveryError as error:
+            yield error
+        except Exception as error:
+            log.error("could not send a mail", exc_info=error)
+            yield TransientDeliveryError(f"could not send the email: {error!r}")
+
+
+def unusable_address(address: str) -> str | None:
+    """Why ``address`` cannot go in a mail's ``To`` header, if it cannot (old data, or data
+    that came in another way than the grammar). A non-ASCII local part is left to the
+    mailer, which may send it with SMTPUTF8."""
+    if _PLAIN.fullmatch(address) and ".." not in address:
+        return None  # the common case, without parsing a header
+    if any(ord(c) < 32 or ord(c) == 127 for c in address):
+        return "it contains control characters"
     try:
-        return await mailer.send(message)
-    except DeliveryError as error:
-        return error
+        header = _HEADERS("To", address)
+        found = [a.addr_spec for a in getattr(header, "addresses", ())]
+    except Exception as error:
+        return str(error) or type(error).__name__
+    defects = [d for d in header.defects if not isinstance(d, NonASCIILocalPartDefect)]
+    if defects:
+        return str(defects[0])
+    if found != [address]:
+        return "it is not one plain address"
+    return None
 
 
 def email_channel_for(config: Config, *, clock: Callable[[], datetime]) -> EmailChannel:

@@ -10,7 +10,9 @@ wrong password never gets a player's address marked as bouncing.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import logging
+from collections.abc import AsyncGenerator, Sequence
+from contextlib import aclosing
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 
@@ -19,6 +21,8 @@ import aiosmtplib
 from bot.email.errors import DeliveryError, PermanentDeliveryError, TransientDeliveryError
 from bot.email.wire import envelope, needs_smtputf8, to_wire
 from core.errors import ConfigError
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -58,24 +62,39 @@ class SmtpMailer:
 
     async def send(self, message: EmailMessage) -> str:
         """Deliver one message; return its Message-ID or raise a DeliveryError."""
-        (result,) = await self.send_many([message])
+        async with aclosing(self.send_many([message])) as results:
+            result = await anext(results)
         if isinstance(result, DeliveryError):
             raise result
         return result
 
-    async def send_many(self, messages: Sequence[EmailMessage]) -> list[str | DeliveryError]:
-        """Deliver over one connection; one result per message, in order."""
-        outgoing = [_outgoing(message) for message in messages]
-        if not any(isinstance(item, _Outgoing) for item in outgoing):
-            return [item for item in outgoing if isinstance(item, DeliveryError)]
+    async def send_many(
+        self, messages: Sequence[EmailMessage]
+    ) -> AsyncGenerator[str | DeliveryError, None]:
+        """Deliver over one connection: one result per message, in order, each as soon as
+        the server has answered for it (the next is sent when the caller asks for its
+        result). Whatever goes wrong with one message is that message's result."""
+        outgoing = [_prepared(message) for message in messages]
+        errors = [item for item in outgoing if isinstance(item, DeliveryError)]
+        if len(errors) == len(outgoing):
+            for error in errors:
+                yield error
+            return
         smtp = self._client()
         try:
             await smtp.connect()
         except Exception as error:
-            failed = _delivery_error(error)
-            return [item if isinstance(item, DeliveryError) else failed for item in outgoing]
+            failed = _unexpected(error)
+            for item in outgoing:
+                yield item if isinstance(item, DeliveryError) else failed
+            return
         try:
-            return [await _deliver(smtp, item) for item in outgoing]
+            for item in outgoing:
+                try:
+                    result = await _deliver(smtp, item)
+                except Exception as error:
+                    result = _unexpected(error)
+                yield result
         finally:
             await _close(smtp)
 
@@ -91,6 +110,23 @@ class SmtpMailer:
             timeout=s.timeout,
             local_hostname=s.local_hostname,
         )
+
+
+def _prepared(message: EmailMessage) -> _Outgoing | DeliveryError:
+    try:
+        return _outgoing(message)
+    except DeliveryError as error:
+        return error
+    except Exception as error:  # a header that cannot be written, say: this message only
+        return _unexpected(error)
+
+
+def _unexpected(error: Exception) -> DeliveryError:
+    try:
+        return _delivery_error(error)
+    except Exception:
+        log.error("could not send a mail", exc_info=error)
+        return TransientDeliveryError(f"could not send the mail: {error!r}")
 
 
 def _outgoing(message: EmailMessage) -> _Outgoing | DeliveryError:
@@ -165,3 +201,6 @@ async def _close(smtp: aiosmtplib.SMTP) -> None:
         await smtp.quit()
     except (aiosmtplib.SMTPException, OSError):
         smtp.close()
+    except BaseException:  # cancelled (the server is stopping): close, then go on stopping
+        smtp.close()
+        raise

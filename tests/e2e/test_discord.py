@@ -27,6 +27,7 @@ from bot.serve import deliver_due, delivery_worker
 from core.actors import Actor
 from core.aggregates.common import Answer
 from core.bootstrap import App, bootstrap
+from core.trouble import REPORT_HOLD
 from tests.conftest import FakeClock
 from tests.discord_api import FakeDiscord, Message
 from tests.smtp_sink import free_loopback_port
@@ -219,7 +220,8 @@ async def test_a_player_whose_discord_dms_are_closed_gets_email_and_the_captain_
 
     for _ in range(2):  # the invitations and the fallback; then the captain's alert
         await delivery_worker(dc.app, dc.config, discord_bot=dc.bot).run_once()
-        dc.app.run_handlers()
+        dc.app.run_handlers()  # the notifier puts the failure in the captain's report
+        dc.clock.advance(seconds=REPORT_HOLD.total_seconds())  # which waits for more
 
     assert dc.fake.dm_messages(ALICE) == []
     assert [p for p in dc.outbox.glob("*.eml") if "alice@example.org" in p.read_text()]

@@ -32,6 +32,7 @@ from bot.web import create_web_app
 from core.actors import Actor
 from core.aggregates.common import Answer
 from core.bootstrap import App, bootstrap
+from core.trouble import REPORT_HOLD
 from tests.conftest import FakeClock
 from tests.slack_api import SECRET, FakeSlack, signed
 from tests.smtp_sink import free_loopback_port
@@ -250,7 +251,8 @@ async def test_a_player_whose_slack_dms_are_closed_gets_email_and_the_captain_is
 
     for _ in range(2):  # the invitations and the fallback; then the captain's alert
         await delivery_worker(slack.app, slack.config).run_once()
-        slack.app.run_handlers()  # the notifier turns the failure into an alert
+        slack.app.run_handlers()  # the notifier puts the failure in the captain's report
+        slack.clock.advance(seconds=REPORT_HOLD.total_seconds())  # which waits for more
 
     assert slack.fake.dm(ALICE) == []
     mails = [p.read_text() for p in slack.outbox.glob("*.eml")]

@@ -27,6 +27,7 @@ from core.actors import Actor
 from core.aggregates import check, team
 from core.aggregates.common import Answer, Channel
 from core.bootstrap import App, bootstrap
+from core.deliveries import Job, claim_due, jobs
 from core.notifications import (
     DeliveryError,
     Notification,
@@ -35,8 +36,8 @@ from core.notifications import (
     PermanentDeliveryError,
     TransientDeliveryError,
 )
-from core.notifier import Job, claim_due, jobs
 from core.projections.roster import PlayerView
+from core.trouble import REPORT_HOLD
 from tests.conftest import FakeClock
 
 CAPTAIN = Actor.console("cap@example.org")
@@ -150,6 +151,10 @@ class Tigers:
     def settle(self) -> None:
         self.app.run_handlers()
 
+    def report_due(self) -> None:
+        """Let the time pass that a captain's trouble report waits for more failures."""
+        self.clock.advance(seconds=REPORT_HOLD.total_seconds() + 1)
+
 
 def run(worker: DeliveryWorker, clock: FakeClock) -> int:
     return asyncio.run(worker.run_once(clock.now))
@@ -189,7 +194,8 @@ def test_closed_discord_dms_fall_back_to_email_and_the_captain_is_told(tigers: T
                 and e.player_id == dana.player_id]
     assert outcomes == [("DeliveryFailed", Channel.DISCORD), ("MessageDelivered", Channel.EMAIL)]
 
-    tigers.settle()  # the notifier turns the failure into an alert
+    tigers.settle()  # the notifier puts the failure in the captain's report
+    tigers.report_due()
     run(worker, tigers.clock)
 
     to, subject = tigers.mail()[-1]
@@ -210,6 +216,7 @@ def test_the_captains_alert_says_the_message_went_by_email_instead(tigers: Tiger
     tigers.check()
     run(worker, tigers.clock)
     tigers.settle()
+    tigers.report_due()
     run(worker, tigers.clock)
 
     (alert,) = [p for p in tigers.outbox.iterdir() if "Trouble reaching" in p.read_text()]
@@ -252,6 +259,7 @@ def test_after_the_last_try_the_captain_is_told(tigers: Tigers) -> None:
     failed = tigers.job(ana, NotificationKind.INVITATION)
     assert failed.status == "failed" and "gave up after 2 tries" in (failed.last_error or "")
     tigers.settle()
+    tigers.report_due()
     run(worker, tigers.clock)
     assert tigers.mail()[-1][1].startswith("Trouble reaching Ana")
 
@@ -308,12 +316,15 @@ def test_an_unsubscribed_player_gets_no_email_and_the_captain_is_told(tigers: Ti
     tigers.service.unsubscribe_email(ana.team_id, ana.player_id)
     tigers.check()
 
-    run(tigers.worker(), tigers.clock)
+    worker = tigers.worker()
+    run(worker, tigers.clock)
+    tigers.report_due()
+    run(worker, tigers.clock)
 
     assert "ana@example.org" not in tigers.mailed()
     skipped = tigers.job(ana, NotificationKind.INVITATION)
     assert skipped.status == "skipped" and "unsubscribed" in (skipped.last_error or "")
-    alert = tigers.job(tigers.cap, NotificationKind.CAPTAIN_UNREACHABLE)
+    alert = tigers.job(tigers.cap, NotificationKind.CAPTAIN_DELIVERY_FAILED)
     assert alert.status == "delivered"
     assert any(subject.startswith("Trouble reaching Ana") for _, subject in tigers.mail())
 
@@ -456,6 +467,7 @@ def test_a_refused_address_is_not_tried_again_and_the_captain_is_told_once(
     assert [(e.player_id, e.channel, e.permanent) for e in failed] == [
         (ana.player_id, Channel.EMAIL, True)]
     tigers.settle()
+    tigers.report_due()
     run(worker, tigers.clock)
     alert = [p for p in tigers.outbox.iterdir() if "Trouble reaching Ana" in p.read_text()]
     assert len(alert) == 1 and "550 5.1.1 no such user" in alert[0].read_text()
@@ -465,5 +477,6 @@ def test_a_refused_address_is_not_tried_again_and_the_captain_is_told_once(
     reminder = tigers.job(ana, NotificationKind.REMINDER)
     assert reminder.status == "skipped" and "refuses mail" in (reminder.last_error or "")
     tigers.settle()
+    tigers.report_due()
     run(worker, tigers.clock)
     assert len([p for p in tigers.outbox.iterdir() if "Trouble reaching" in p.read_text()]) == 1

@@ -15,8 +15,8 @@ from bot.config import Config
 from core.actors import Actor
 from core.aggregates.common import Answer
 from core.bootstrap import App, bootstrap
+from core.deliveries import Job, jobs
 from core.notifications import NotificationKind
-from core.notifier import Job, jobs
 from core.projections.roster import PlayerView
 from core.projections.schedule import GameView
 from tests.conftest import FakeClock

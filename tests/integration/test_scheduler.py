@@ -35,10 +35,10 @@ from core.aggregates.game import (
     GameStatus,
 )
 from core.bootstrap import App, bootstrap, utc_now
+from core.deliveries import jobs
 from core.errors import DomainError
 from core.eventstore import RecordedEvent
 from core.notifications import NotificationKind
-from core.notifier import jobs
 from core.projections import due_work
 from core.projections import schedule as schedules
 from core.projections.board import board_for_game

@@ -148,7 +148,7 @@ async def test_a_batch_shares_one_connection_and_one_refusal_spoils_nothing_else
 ) -> None:
     handler, port = smtp_server
     batch = [invitation("a@example.org"), invitation("nobody@example.org"), invitation()]
-    first, refused, last = await mailer(port).send_many(batch)
+    first, refused, last = [result async for result in mailer(port).send_many(batch)]
 
     assert first == batch[0]["Message-ID"] and last == batch[2]["Message-ID"]
     assert isinstance(refused, PermanentDeliveryError)
@@ -162,8 +162,8 @@ async def test_an_internationalised_address_goes_with_smtputf8_or_fails_alone(
 ) -> None:
     handler = Collect()
     with running_smtp_server(handler, smtputf8=offered) as port:
-        results = await mailer(port).send_many(
-            [invitation("josé@example.org"), invitation("zoe@example.org")])
+        results = [result async for result in mailer(port).send_many(
+            [invitation("josé@example.org"), invitation("zoe@example.org")])]
 
     # The plain address is delivered either way, in the same batch.
     assert isinstance(results[1], str)

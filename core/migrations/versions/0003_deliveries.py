@@ -16,7 +16,7 @@ depends_on = None
 
 
 def upgrade() -> None:
-    # Mirrors core.notifier.deliveries.
+    # Mirrors core.deliveries.deliveries.
     op.create_table(
         "deliveries",
         sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), primary_key=True,

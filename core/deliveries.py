@@ -1,0 +1,247 @@
+"""The delivery-job table: one row per message to send, written by the notifier (and by the
+delivery worker for captain reports), claimed and settled by the delivery worker.
+
+A row is unique on ``(scope, recipient_id, message_key)``, so writing a job twice inserts
+nothing. Claims belong to a live process: :func:`claim_due` takes a few due rows for an
+``owner`` and holds them for a short ``lease``, which the owner renews with
+:func:`renew_claims` while it works. A claim not renewed (the process died) lapses within
+the lease and the row is taken up again, marked ``in_doubt``; a restarted process, which has
+the same owner identity, gives its old claims back at once with :func:`release_claims`.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Collection, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Column,
+    Connection,
+    Index,
+    Integer,
+    MetaData,
+    Row,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    select,
+    update,
+)
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects.postgresql import JSONB
+
+from core.aggregates.common import Channel
+from core.notifications import NotificationKind as Kind
+from core.projections.types import UtcDateTime
+
+PENDING, DELIVERED, FAILED, SKIPPED = "pending", "delivered", "failed", "skipped"
+CLAIM_LEASE = timedelta(seconds=20)  # a claim not renewed by then is taken up again
+_ID_NAMESPACE = uuid.UUID("0c6a3d1e-2f55-4a8e-b7a9-5d0f3c9e8b21")
+
+metadata = MetaData()
+deliveries = Table(
+    "deliveries", metadata,
+    Column("id", BigInteger().with_variant(Integer(), "sqlite"), primary_key=True,
+           autoincrement=True),
+    Column("scope", String(200), nullable=False),  # the check id, or "team:<id>"
+    Column("recipient_id", String(200), nullable=False),  # a player id
+    Column("message_key", String(200), nullable=False),
+    Column("kind", String(40), nullable=False),
+    Column("team_id", String(200), nullable=False),
+    Column("game_id", String(200)),
+    Column("check_id", String(200)),
+    Column("details", JSON().with_variant(JSONB(), "postgresql"), nullable=False),
+    Column("position", BigInteger, nullable=False),  # of the event that asked for it
+    Column("status", String(20), nullable=False),
+    Column("attempts", Integer, nullable=False),  # failed sends so far
+    Column("not_before", UtcDateTime, nullable=False),  # while claimed: the claim's end
+    Column("owner", String(200)),  # the worker holding a claim; cleared when resolved
+    Column("channel", String(20)),
+    Column("last_error", Text),
+    Column("reference", String(200)),  # the platform's message id
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+    UniqueConstraint("scope", "recipient_id", "message_key", name="deliveries_message"),
+    Index("deliveries_due", "status", "not_before"),
+)
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class NewJob:
+    scope: str
+    recipient_id: str
+    message_key: str
+    kind: Kind
+    team_id: str
+    game_id: str | None
+    check_id: str | None
+    details: Mapping[str, Any]
+    not_before: datetime
+    position: int
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Job:
+    id: int
+    scope: str
+    recipient_id: str
+    message_key: str
+    kind: Kind
+    team_id: str
+    game_id: str | None
+    check_id: str | None
+    details: Mapping[str, Any]
+    position: int
+    status: str
+    attempts: int
+    not_before: datetime
+    channel: Channel | None
+    last_error: str | None
+    reference: str | None
+    created_at: datetime
+    in_doubt: bool = False  # claimed before and never resolved: it may have been sent
+
+    @property
+    def delivery_id(self) -> str:
+        """Stable across retries, restarts and rebuilds."""
+        return delivery_id(self.scope, self.recipient_id, self.message_key)
+
+
+def delivery_id(scope: str, recipient_id: str, message_key: str) -> str:
+    return uuid.uuid5(_ID_NAMESPACE, f"{scope}\n{recipient_id}\n{message_key}").hex
+
+
+def add_jobs(conn: Connection, jobs: Sequence[NewJob]) -> None:
+    """Insert jobs; one already there (same scope, recipient and key) is left as it is."""
+    if not jobs:
+        return
+    insert = sqlite.insert if conn.dialect.name == "sqlite" else postgresql.insert
+    rows = [{
+        "scope": j.scope, "recipient_id": j.recipient_id, "message_key": j.message_key,
+        "kind": j.kind.value, "team_id": j.team_id, "game_id": j.game_id,
+        "check_id": j.check_id, "details": dict(j.details), "position": j.position,
+        "status": PENDING, "attempts": 0,
+        "not_before": j.not_before, "created_at": j.not_before, "updated_at": j.not_before,
+    } for j in jobs]
+    conn.execute(insert(deliveries).on_conflict_do_nothing(
+        index_elements=["scope", "recipient_id", "message_key"]), rows)
+
+
+def claim_due(conn: Connection, *, now: datetime, limit: int, owner: str,
+              lease: timedelta = CLAIM_LEASE) -> list[Job]:
+    """Take up to ``limit`` pending jobs due at ``now`` for ``owner``, oldest first.
+
+    A claim pushes ``not_before`` to ``now + lease``: unless the owner renews it, the job
+    becomes due again then, marked ``in_doubt``. On PostgreSQL the rows are locked ``FOR
+    UPDATE SKIP LOCKED``, so workers claiming at once never take the same job; SQLite has
+    one writer at a time.
+    """
+    d = deliveries.c
+    rows = conn.execute(
+        select(deliveries).where(d.status == PENDING, d.not_before <= now)
+        .order_by(d.not_before, d.id).limit(limit).with_for_update(skip_locked=True)).all()
+    if rows:
+        conn.execute(update(deliveries).where(d.id.in_([r.id for r in rows]))
+                     .values(owner=owner, not_before=now + lease, updated_at=now))
+    return [_job(row, in_doubt=row.owner is not None) for row in rows]
+
+
+def renew_claims(conn: Connection, job_ids: Collection[int], *, owner: str, now: datetime,
+                 lease: timedelta = CLAIM_LEASE) -> set[int]:
+    """Hold ``owner``'s claims on ``job_ids`` for another ``lease``; the ids still held (a
+    claim that lapsed may have been taken by another worker meanwhile)."""
+    if not job_ids:
+        return set()
+    d = deliveries.c
+    renewed = conn.execute(
+        update(deliveries).where(d.id.in_(list(job_ids)), d.owner == owner,
+                                 d.status == PENDING)
+        .values(not_before=now + lease).returning(d.id)).scalars().all()
+    return set(renewed)
+
+
+def release_claims(conn: Connection, *, owner: str, now: datetime) -> int:
+    """Make ``owner``'s claims due now (a restarted process, whose claims died with it);
+    they are taken up again in doubt. Returns how many."""
+    d = deliveries.c
+    released = conn.execute(update(deliveries).where(
+        d.owner == owner, d.status == PENDING, d.not_before > now).values(not_before=now))
+    return int(released.rowcount or 0)
+
+
+def mark_delivered(conn: Connection, job_id: int, *, channel: Channel, reference: str | None,
+                   now: datetime) -> None:
+    _resolve(conn, job_id, now, status=DELIVERED, channel=channel.value, reference=reference)
+
+
+def mark_retry(conn: Connection, job_id: int, *, not_before: datetime, error: str | None,
+               now: datetime, count_attempt: bool = True,
+               channel: Channel | None = None) -> None:
+    """Back to pending until ``not_before``; ``count_attempt=False`` for a re-queue that was
+    not the message's fault (a rate limit, a full lane)."""
+    values: dict[str, Any] = {"not_before": not_before}
+    if count_attempt:
+        values["attempts"] = deliveries.c.attempts + 1
+    if error is not None:
+        values["last_error"] = error
+    if channel is not None:
+        values["channel"] = channel.value
+    _resolve(conn, job_id, now, status=PENDING, **values)
+
+
+def mark_failed(conn: Connection, job_id: int, *, error: str, now: datetime,
+                channel: Channel | None = None) -> None:
+    _resolve(conn, job_id, now, status=FAILED, last_error=error,
+             attempts=deliveries.c.attempts + 1, channel=channel and channel.value)
+
+
+def mark_skipped(conn: Connection, job_id: int, *, reason: str, now: datetime) -> None:
+    _resolve(conn, job_id, now, status=SKIPPED, last_error=reason)
+
+
+def _resolve(conn: Connection, job_id: int, now: datetime, **values: Any) -> None:
+    conn.execute(update(deliveries).where(deliveries.c.id == job_id)
+                 .values(owner=None, updated_at=now, **values))
+
+
+def find_job(conn: Connection, scope: str, recipient_id: str, message_key: str) -> Job | None:
+    d = deliveries.c
+    row = conn.execute(select(deliveries).where(
+        d.scope == scope, d.recipient_id == recipient_id, d.message_key == message_key)).first()
+    return None if row is None else _job(row)
+
+
+def jobs(conn: Connection, *, scope: str | None = None,
+         statuses: Iterable[str] | None = None) -> list[Job]:
+    """Jobs in the order they were written (for the CLI, the board and tests)."""
+    d = deliveries.c
+    query = select(deliveries).order_by(d.id)
+    if scope is not None:
+        query = query.where(d.scope == scope)
+    if statuses is not None:
+        query = query.where(d.status.in_(list(statuses)))
+    return [_job(row) for row in conn.execute(query)]
+
+
+def _job(row: Row[Any], *, in_doubt: bool = False) -> Job:
+    return Job(id=row.id, scope=row.scope, recipient_id=row.recipient_id,
+               message_key=row.message_key, kind=Kind(row.kind), team_id=row.team_id,
+               game_id=row.game_id, check_id=row.check_id, details=dict(row.details),
+               position=row.position, status=row.status, attempts=row.attempts,
+               not_before=row.not_before,
+               channel=None if row.channel is None else Channel(row.channel),
+               last_error=row.last_error, reference=row.reference,
+               created_at=row.created_at, in_doubt=in_doubt)
+
+
+def has_due(conn: Connection, *, now: datetime) -> bool:
+    """Whether any job is due at ``now`` (a cheap look before taking the write lock)."""
+    d = deliveries.c
+    return conn.execute(select(d.id).where(d.status == PENDING, d.not_before <= now)
+                        .limit(1)).first() is not None

@@ -1,0 +1,55 @@
+"""Delivery claims belong to a live worker: renewed while it holds them, lapsed soon after it
+dies, given back at once by its restart. Runs on every backend."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import timedelta
+
+import pytest
+
+from core.bootstrap import App, bootstrap
+from core.deliveries import CLAIM_LEASE, claim_due, release_claims, renew_claims
+from tests.conftest import FakeClock
+from tests.delivery_processes import seed, start_check
+
+
+@pytest.fixture
+def app(database_url: str) -> Iterator[App]:
+    seed(database_url, 3)
+    start_check(database_url, "G1")  # three invitations to send
+    built = bootstrap(database_url)
+    yield built
+    built.close()
+
+
+def test_a_renewed_claim_is_kept_and_a_lapsed_one_is_taken_up_in_doubt(app: App) -> None:
+    clock = FakeClock(app.clock())
+    with app.db.write() as conn:
+        held = claim_due(conn, now=clock.now, limit=10, owner="alive")
+    assert len(held) == 3 and not any(job.in_doubt for job in held)
+
+    for _ in range(3):  # renewed while the worker runs: nobody else gets them
+        clock.advance(seconds=CLAIM_LEASE.total_seconds() * 0.75)
+        with app.db.write() as conn:
+            assert renew_claims(conn, [j.id for j in held], owner="alive",
+                                now=clock.now) == {j.id for j in held}
+            assert claim_due(conn, now=clock.now, limit=10, owner="other") == []
+
+    clock.advance(seconds=CLAIM_LEASE.total_seconds() + 1)  # the worker died
+    with app.db.write() as conn:
+        taken = claim_due(conn, now=clock.now, limit=10, owner="other")
+        assert renew_claims(conn, [j.id for j in held], owner="alive", now=clock.now) == set()
+    assert len(taken) == 3 and all(job.in_doubt for job in taken)
+
+
+def test_a_restarted_worker_gives_its_claims_back_at_once(app: App) -> None:
+    now = app.clock()
+    with app.db.write() as conn:
+        claim_due(conn, now=now, limit=10, owner="server-1")
+    later = now + timedelta(seconds=1)
+    with app.db.write() as conn:
+        assert claim_due(conn, now=later, limit=10, owner="server-1") == []
+        assert release_claims(conn, owner="server-1", now=later) == 3
+        again = claim_due(conn, now=later, limit=10, owner="server-1")
+    assert len(again) == 3 and all(job.in_doubt for job in again)
