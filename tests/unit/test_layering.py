@@ -1,10 +1,12 @@
 """The fence between the layers (DESIGN.md section 1), checked on the source with ``ast``.
 
-``core`` must not reach the edge (``bot``, ``scheduler``) or the
-libraries the edge wraps, and ``core/aggregates`` may import only the standard library
-and core's message types. Nothing of the project is imported here: the modules are parsed,
-so an import hidden in a function, behind ``TYPE_CHECKING`` or in a module no test loads is
-still seen.
+Imports point one way, ``bot`` -> ``scheduler`` -> ``core``: ``core`` must not reach the
+edge (``bot``, ``scheduler``) or the libraries the edge wraps, ``core/aggregates`` may
+import only the standard library and core's message types, ``scheduler.py`` only ``core``
+and APScheduler, and no two modules import each other, however round the loop.
+
+Nothing of the project is imported here: the modules are parsed, so an import hidden in a
+function, behind ``TYPE_CHECKING`` or in a module no test loads is still seen.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ FORBIDDEN_IN_CORE = (
     "itsdangerous",
     "dateparser",
 )
+ALLOWED_IN_SCHEDULER = ("core", "apscheduler")
 ALLOWED_IN_AGGREGATES = (
     "core.messages",
     "core.errors",
@@ -105,7 +108,12 @@ def _is_stdlib(name: str) -> bool:
 
 
 def layering_violations(root: Path) -> list[str]:
-    """Every import under ``root/core`` that breaks the layering rules."""
+    """Every import under ``root`` that breaks the layering rules:
+
+    - ``core`` reaches neither ``bot`` nor ``scheduler`` nor the libraries the edge wraps;
+    - ``core/aggregates`` imports only the standard library and core's message types;
+    - ``scheduler.py`` imports only ``core``, APScheduler and the standard library.
+    """
     core = root / "core"
     aggregates = core / "aggregates"
     problems = []
@@ -123,18 +131,99 @@ def layering_violations(root: Path) -> list[str]:
                     f"{where} imports {shown}: aggregates may import only the standard library"
                     " and core.{messages,errors,codec,aggregates}"
                 )
+    scheduler = root / "scheduler.py"
+    if scheduler.exists():
+        for imp in sorted(imports_in(scheduler, root), key=lambda imp: imp.line):
+            if not any(_is_stdlib(name) or _within(name, ALLOWED_IN_SCHEDULER)
+                       for name in imp.names):
+                problems.append(f"scheduler.py:{imp.line} imports {imp.names[-1]}: the "
+                                "scheduler may import only core, apscheduler and the "
+                                "standard library")
     return problems
 
 
-def test_core_respects_the_layering_rules() -> None:
+def project_modules(root: Path) -> dict[str, Path]:
+    """Every module of the project (``bot``, ``core``, ``scheduler``) by its dotted name."""
+    paths = [*(root / "bot").rglob("*.py"), *(root / "core").rglob("*.py"),
+             root / "scheduler.py"]
+    return {module_name(path, root): path for path in paths if path.exists()}
+
+
+def import_cycles(root: Path) -> list[list[str]]:
+    """Groups of project modules that import each other, directly or round a loop."""
+    modules = project_modules(root)
+    graph: dict[str, set[str]] = {name: set() for name in modules}
+    for name, path in modules.items():
+        for imp in imports_in(path, root):
+            # `from core.x import y` depends on core.x.y when that is a module, else core.x.
+            target = next((n for n in reversed(imp.names) if n in modules), None)
+            if target is None:
+                target = imp.names[0]
+                while target and target not in modules:
+                    target = target.rpartition(".")[0]
+            if target and target != name:
+                graph[name].add(target)
+    return _strongly_connected(graph)
+
+
+def _strongly_connected(graph: dict[str, set[str]]) -> list[list[str]]:
+    """Tarjan's algorithm, iterative; only the components with more than one module."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    found: list[list[str]] = []
+    for start in sorted(graph):
+        if start in index:
+            continue
+        work = [(start, iter(sorted(graph[start])))]
+        index[start] = low[start] = len(index)
+        stack.append(start)
+        on_stack.add(start)
+        while work:
+            node, edges = work[-1]
+            step = next(edges, None)
+            if step is not None:
+                if step not in index:
+                    index[step] = low[step] = len(index)
+                    stack.append(step)
+                    on_stack.add(step)
+                    work.append((step, iter(sorted(graph[step]))))
+                elif step in on_stack:
+                    low[node] = min(low[node], index[step])
+                continue
+            work.pop()
+            if work:
+                parent = work[-1][0]
+                low[parent] = min(low[parent], low[node])
+            if low[node] == index[node]:
+                component = []
+                while True:
+                    member = stack.pop()
+                    on_stack.discard(member)
+                    component.append(member)
+                    if member == node:
+                        break
+                if len(component) > 1:
+                    found.append(sorted(component))
+    return sorted(found)
+
+
+def test_the_project_respects_the_layering_rules() -> None:
     problems = layering_violations(ROOT)
     assert not problems, "layering rules broken (DESIGN.md section 1):\n" + "\n".join(problems)
 
 
-def test_walker_sees_the_real_core() -> None:
+def test_no_two_modules_import_each_other() -> None:
+    cycles = import_cycles(ROOT)
+    assert not cycles, "import cycles (DESIGN.md section 1):\n" + "\n".join(
+        " <-> ".join(cycle) for cycle in cycles)
+
+
+def test_walker_sees_the_real_tree() -> None:
     # Guards against a wrong path making the fence pass on an empty tree.
-    modules = {module_name(p, ROOT) for p in (ROOT / "core").rglob("*.py")}
-    assert {"core", "core.messages", "core.aggregates"} <= modules
+    modules = set(project_modules(ROOT))
+    assert {"core", "core.messages", "core.aggregates", "bot.cli", "scheduler"} <= modules
 
 
 def _write(root: Path, relative: str, source: str) -> None:
@@ -200,6 +289,43 @@ def test_walker_catches_forbidden_imports(tmp_path: Path) -> None:
         "core/service.py:16 imports aiohttp.web: core must not reach the edge",
         "core/service.py:17 imports jinja2: core must not reach the edge",
     ]
+
+
+def test_walker_catches_a_scheduler_reaching_the_edge(tmp_path: Path) -> None:
+    _write(tmp_path, "core/__init__.py", "")
+    _write(tmp_path, "scheduler.py", """\
+        import threading
+
+        from apscheduler.schedulers.background import BackgroundScheduler
+
+        from core.router import Router
+        from bot.serve import serve
+        import sqlalchemy
+        """)
+    assert layering_violations(tmp_path) == [
+        "scheduler.py:6 imports bot.serve.serve: the scheduler may import only core,"
+        " apscheduler and the standard library",
+        "scheduler.py:7 imports sqlalchemy: the scheduler may import only core, apscheduler"
+        " and the standard library",
+    ]
+
+
+def test_walker_finds_import_cycles(tmp_path: Path) -> None:
+    for package in ("bot", "bot/delivery", "core"):
+        _write(tmp_path, f"{package}/__init__.py", "")
+    _write(tmp_path, "bot/delivery/worker.py", "from .lanes import Lane\n")
+    _write(tmp_path, "bot/delivery/lanes.py", "from bot.delivery import jobs\n")
+    _write(tmp_path, "bot/delivery/jobs.py", """\
+        from typing import TYPE_CHECKING
+
+        if TYPE_CHECKING:
+            from bot.delivery.worker import Worker
+        """)
+    _write(tmp_path, "bot/serve.py", "from bot.delivery.worker import Worker\nimport core\n")
+    _write(tmp_path, "core/router.py", "from core import messages\n")
+    _write(tmp_path, "core/messages.py", "")
+    assert import_cycles(tmp_path) == [
+        ["bot.delivery.jobs", "bot.delivery.lanes", "bot.delivery.worker"]]
 
 
 @pytest.mark.parametrize(
