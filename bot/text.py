@@ -67,6 +67,8 @@ def roster_text(team: TeamView, players: list[PlayerView]) -> str:
     for p in players:
         how = [c for c in (p.email, p.slack_user and "Slack", p.discord_user and "Discord") if c]
         tags = " (captain)" if p.captain else ""
+        if p.reserve:
+            tags += " (reserve)"
         if p.email_unsubscribed:
             tags += " (no email)"
         lines.append(f"• {p.name}{tags} — {', '.join(how) or 'no contact'}")
@@ -86,6 +88,9 @@ def settings_text(team: TeamView) -> str:
         f"• min players: {team.min_players or 'none'} · max players: "
         f"{team.max_players or 'none'}",
         f"• game length: {hours(team.game_length_minutes)}",
+        "• reserves: " + ("never asked" if team.reserve_minutes is None else
+                          f"asked {hours(team.reserve_minutes)} before a game still short of "
+                          f"its min" + ("" if team.min_players else " (set min to use it)")),
     ])
 
 

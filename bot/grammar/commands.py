@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from typing import Literal, TypeAlias
 
 AnswerWord: TypeAlias = Literal["yes", "no", "maybe"]
-Limit: TypeAlias = Literal["min_players", "max_players"]
+Limit: TypeAlias = Literal["min_players", "max_players", "reserve_minutes"]
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -36,6 +36,7 @@ class AddPlayer:
     name: str
     email: str | None = None
     mention: Mention | None = None
+    reserve: bool = False  # asked only when a game is short
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -68,6 +69,7 @@ class SettingsChange:
     min_players: int | None = None
     max_players: int | None = None
     game_minutes: int | None = None
+    reserve_minutes: int | None = None  # ask the reserves this long before a short game
     cleared: frozenset[Limit] = field(default_factory=frozenset)  # "min none", "max none"
 
 

@@ -63,8 +63,15 @@ def _create_team(words: Sequence[str]) -> CreateTeam:
     return CreateTeam(name=read_text(words, key, "the team's name", NAME_LIMIT), timezone=zone)
 
 
+RESERVE_WORD = "reserve"
+
+
 def _add_player(words: Sequence[str]) -> AddPlayer:
     key = "team add"
+    # "team add Alice alice@x.org reserve": the last word, after a name or a contact.
+    reserve = len(words) > 1 and words[-1].lower() == RESERVE_WORD
+    if reserve:
+        words = words[:-1]
     email: str | None = None
     mention: Mention | None = None
     label: str | None = None
@@ -84,4 +91,4 @@ def _add_player(words: Sequence[str]) -> AddPlayer:
     if not name_words and label:
         name_words = [label]  # Slack's <@U123|alice> carries a name we can use
     name = read_text(name_words, key, "the player's name", NAME_LIMIT)
-    return AddPlayer(name=name, email=email, mention=mention)
+    return AddPlayer(name=name, email=email, mention=mention, reserve=reserve)

@@ -112,11 +112,11 @@ def create_team(*, name: str, timezone: str | None = None) -> CreateTeam:
 
 
 def add_player(*, name: str | None, email: str | None = None,
-               mention: Mention | None = None) -> AddPlayer:
+               mention: Mention | None = None, reserve: bool = False) -> AddPlayer:
     key = "team add"
     return AddPlayer(name=_text(name or "", key, "the player's name", NAME_LIMIT),
                      email=None if email is None else read_email(email.strip(), key),
-                     mention=mention)
+                     mention=mention, reserve=reserve)
 
 
 def remove_player(who: str) -> RemovePlayer:

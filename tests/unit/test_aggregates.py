@@ -50,7 +50,8 @@ STORED_EVENT_NAMES = {
         "PlayerWaitlisted", "PlayerPromoted", "CheckReachedMinimum", "CheckBelowMinimum",
         "LateDropOut", "RemindersRequested", "MinimumChecked", "CheckMoved",
         "AnswerDeadlineSet", "AnswerDeadlineCleared", "CheckClosed", "MessageDelivered",
-        "DeliveryFailed",
+        "DeliveryFailed", "ReserveListed", "ReservesAsked", "ReserveSteppedIn",
+        "ReservesReleased",
     ],
 }
 

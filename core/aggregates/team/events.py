@@ -28,6 +28,7 @@ class TeamRenamed:
 class PlayerJoinedTeam:
     team_id: str
     player: PlayerProfile
+    reserve: bool = False
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -71,6 +72,7 @@ class TeamAttendanceRequested:
     invitees: tuple[Invitee, ...]
     min_players: int | None = None
     max_players: int | None = None
+    reserves: tuple[Invitee, ...] = ()  # not invited: asked only if the check is short
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)

@@ -31,6 +31,7 @@ class TeamMember:
     captain: bool = False
     email_unsubscribed: bool = False
     unreachable: tuple[Channel, ...] = ()  # DMs here fail: send by email instead
+    reserve: bool = False  # asked only when a game is short
 
 
 UNREGISTERED_SETTINGS = TeamSettings(timezone="UTC")
@@ -69,8 +70,9 @@ def evolve(state: TeamState, event: TeamEvent) -> TeamState:
             )
         case TeamRenamed(name=name):
             return replace(state, name=name)
-        case PlayerJoinedTeam(player=player):
-            return replace(state, members=(*state.members, TeamMember(profile=player)))
+        case PlayerJoinedTeam(player=player, reserve=reserve):
+            member = TeamMember(profile=player, reserve=reserve)
+            return replace(state, members=(*state.members, member))
         case PlayerContactUpdated():
             return _update_member(state, event.player_id, _with_contacts(event))
         case PlayerLeftTeam(player_id=player_id):
