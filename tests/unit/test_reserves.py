@@ -42,7 +42,7 @@ def team_decide(given: tuple[object, ...], command: object) -> list[object]:
 def test_a_captain_adds_a_reserve_who_joins_the_roster_as_one() -> None:
     events = team_decide(TEAM_EVENTS, team.AddPlayer(team_id=T, player=RAY, reserve=True))
     assert events == [team.PlayerJoinedTeam(team_id=T, player=RAY, reserve=True)]
-    member = team.TEAM.replay([*TEAM_EVENTS, *events]).member("p-ray")  # type: ignore[list-item]
+    member = team.TEAM.replay([*TEAM_EVENTS, *events]).member("p-ray")
     assert member is not None and member.reserve
 
 
@@ -158,7 +158,7 @@ def test_a_reserves_yes_takes_a_place_and_the_captain_hears_who_stepped_in() -> 
     events = decide(given, answer(RAY_I))
     assert events[1:] == [check.ReserveSteppedIn(check_id=C, player_id="p-ray", yes_count=2,
                                                  min_players=3)]
-    assert check.CHECK.replay([*given, *events]).confirmed == ("p-ben", "p-ray")  # type: ignore[list-item]
+    assert check.CHECK.replay([*given, *events]).confirmed == ("p-ben", "p-ray")
 
 
 def test_reaching_the_minimum_releases_the_reserves_who_have_not_said_yes() -> None:
@@ -219,7 +219,7 @@ def test_a_listed_reserve_who_leaves_the_team_is_not_asked() -> None:
     given = opened(BEN)
     withdrawn = decide(given, check.WithdrawInvitation(check_id=C, player_id="p-ray"))
     assert withdrawn == [check.InvitationWithdrawn(check_id=C, player_id="p-ray")]
-    [done, *invited] = decide((*given, *withdrawn), check.AskReserves(check_id=C, key=KEY))
+    [_, *invited] = decide((*given, *withdrawn), check.AskReserves(check_id=C, key=KEY))
     assert [e.invitee.name for e in invited] == ["Sky"]  # type: ignore[attr-defined]
 
 
