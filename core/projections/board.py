@@ -131,7 +131,7 @@ class BoardProjection:
                 conn.execute(insert(board_lines).values(
                     check_id=check_id, player_id=invitee.player_id, name=invitee.name,
                     invited_seq=recorded.position, invited_at=recorded.metadata.recorded_at,
-                    reserve=reserve, released=False))
+                    **({"reserve": True} if reserve else {})))  # else the column's default
             case ReservesReleased(check_id=check_id, player_ids=player_ids) if player_ids:
                 conn.execute(update(board_lines).where(
                     line.check_id == check_id, line.player_id.in_(player_ids))

@@ -14,6 +14,7 @@ from email.message import EmailMessage
 from pathlib import Path
 from urllib.parse import urlsplit
 
+import discord
 from aiohttp.test_utils import TestClient, TestServer
 
 from bot.config import Config
@@ -28,15 +29,21 @@ from core.aggregates.common import Answer, Channel
 from core.bootstrap import bootstrap
 from scheduler import Scheduler
 from tests.conftest import FakeClock
-from tests.e2e.test_slack import CAPTAIN, Slack, fake_slack, slack  # noqa: F401  (the Slack fixtures)
+from tests.e2e import test_discord as discord_harness
+from tests.e2e import test_slack as slack_harness
+from tests.e2e.test_discord import ALICE as D_ALICE
+from tests.e2e.test_discord import CAPTAIN as D_CAPTAIN
+from tests.e2e.test_discord import Discord
+from tests.e2e.test_slack import CAPTAIN, Slack
 from tests.smtp_sink import Inbox
 
+slack, fake_slack = slack_harness.slack, slack_harness.fake_slack  # the Slack fixtures
 ALICE, DAN = "U2", "U3"  # the reserves on Slack
 H = timedelta(hours=1)
 
 
 async def test_slack_reserves_are_asked_one_steps_in_and_the_others_dm_loses_its_buttons(
-        slack: Slack) -> None:  # noqa: F811  (the fixture imported above)
+        slack: Slack) -> None:
     await slack.say(CAPTAIN, "team create The Alchemists tz America/Toronto")
     await slack.say(CAPTAIN, "team add Bob bob@example.org")
     assert "as a reserve" in await slack.say(CAPTAIN, f"team add <@{ALICE}|alice> reserve")
@@ -153,3 +160,52 @@ def test_an_email_reserve_is_asked_by_mail_then_told_the_team_is_full(
         assert "No longer needed" in page and "full now" in page
     finally:
         app.close()
+
+
+# -- Discord: the typed option, the DM and its edit -------------------------------------------
+dc, fake_discord = discord_harness.dc, discord_harness.fake_discord  # the Discord fixtures
+DANA = 13
+
+
+async def test_discord_reserves_by_typed_option_asked_by_dm_and_released_by_an_edit(
+        dc: Discord) -> None:
+    dc.fake.add_user(DANA, "dana")
+    await dc.say(D_CAPTAIN, "team", "create", name="The Alchemists", timezone="America/Toronto")
+    for who in (D_ALICE, DANA):
+        added = await dc.say(D_CAPTAIN, "team", "add", member=discord.Object(who), reserve=True)
+        assert added.endswith("as a reserve: asked only when a game is short (see reserves in "
+                              "/attend team settings).")
+    assert "alice (reserve)" in await dc.say(D_CAPTAIN, "team", "roster")
+    await dc.say(D_CAPTAIN, "team", "settings", changes="min 2 reserves 24h")
+    day = (dc.clock.now + timedelta(days=3)).strftime("%Y-%m-%d")
+    await dc.say(D_CAPTAIN, "schedule", when=f"{day} 19:00", opponent="Hawks")
+    captain = Actor.discord(str(D_CAPTAIN))
+    starts_at = dc.app.service.status(captain, "G1").game.starts_at
+    scheduler = Scheduler(dc.app.service, db=dc.app.db, runtime=dc.app.runtime, clock=dc.clock)
+
+    async def run(before: timedelta) -> None:
+        dc.clock.now = starts_at - before
+        scheduler.run_due()
+        dc.app.run_handlers()
+        await delivery_worker(dc.app, dc.config, discord_bot=dc.bot).run_once()
+
+    await run(47 * H)
+    assert dc.fake.dm_messages(D_ALICE) == []  # the check opened without the reserves
+    await dc.say(D_CAPTAIN, "answer", answer="yes")  # 1 of 2
+    await run(24 * H)
+    [asked] = dc.fake.dm_messages(D_ALICE)
+    assert asked.content.startswith("**The Alchemists are short for ")
+    assert asked.content.split("\n")[0].endswith("vs Hawks: can you play?**")
+    assert asked.components  # the buttons
+    [dana_asked] = dc.fake.dm_messages(DANA)
+
+    await dc.tap(DANA, dana_asked, "yes")  # 2 of 2: Alice is released
+    dc.app.run_handlers()
+    await delivery_worker(dc.app, dc.config, discord_bot=dc.bot).run_once()
+
+    asked_now, released = dc.fake.dm_messages(D_ALICE)
+    assert released.content.startswith("**Thanks — the team is full now.**")
+    assert asked_now.id == asked.id and asked_now.edits == 1
+    assert asked_now.components == []
+    told = [m.content for m in dc.fake.dm_messages(D_CAPTAIN)]
+    assert any(t.startswith("**dana stepped in**") for t in told), told
