@@ -146,6 +146,12 @@ class CommandRunner:
             case grammar.RelieveCaptain(who=who):
                 return f"{service.relieve_captain(actor, who, team_id).name} is no longer a " \
                        "captain."
+            case grammar.SetReserve(who=who, reserve=reserve):
+                moved = service.set_reserve(actor, who, reserve, team_id)
+                if reserve:
+                    return (f"{moved.name} is now a reserve: asked only when a game is short, "
+                            "from the next check on.")
+                return f"{moved.name} is a player again: asked every game from the next check on."
             case grammar.Settings(changes=None):
                 return text.settings_text(service.context(actor, team_id).team)
             case grammar.Settings(changes=change) if change is not None:

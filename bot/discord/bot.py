@@ -244,6 +244,12 @@ def attend_commands(bot: AttendBot) -> app_commands.Group:
                       team: Team = None) -> None:
         await run(interaction, team, lambda: typed.captain(player, relieve=relieve))
 
+    @group.command(description="Move a player to the reserves, or back (captains)")
+    @describe(player=_PLAYER, remove="Back among the players, asked every game")
+    async def reserve(interaction: Interaction, player: str, remove: bool = False,
+                      team: Team = None) -> None:
+        await run(interaction, team, lambda: typed.set_reserve(player, remove=remove))
+
     @group.command(description="Show the team's settings, or change some (captains)")
     @describe(changes="Like: tz America/Toronto lead 48h reminders 24h,3h min 8 max 14")
     async def settings(interaction: Interaction, changes: str | None = None,

@@ -60,6 +60,14 @@ class RelieveCaptain:
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
+class SetReserve:
+    """``team reserve <who>``, or ``team reserve remove <who>`` (back among the players)."""
+
+    who: str
+    reserve: bool = True
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
 class SettingsChange:
     """Only the settings named in the command are set; ``None`` means "leave as is"."""
 
@@ -158,6 +166,7 @@ Command: TypeAlias = (
     | Roster
     | AppointCaptain
     | RelieveCaptain
+    | SetReserve
     | Settings
     | Schedule
     | Games

@@ -13,6 +13,7 @@ from bot.grammar.commands import (
     RelieveCaptain,
     RemovePlayer,
     Roster,
+    SetReserve,
 )
 from bot.grammar.readers import (
     NAME_LIMIT,
@@ -31,7 +32,8 @@ def parse_team(words: Sequence[str]) -> Command:
     """Read what follows ``team``."""
     if not words:
         raise GrammarError(
-            "team what? Say create, add, remove, roster, captain or settings.", usage_of("team")
+            "team what? Say create, add, remove, roster, captain, reserve or settings.",
+            usage_of("team")
         )
     sub, rest = words[0].lower(), words[1:]
     if sub == "create":
@@ -49,6 +51,10 @@ def parse_team(words: Sequence[str]) -> Command:
         return AppointCaptain(who=read_who(rest, "team captain"))
     if sub == "settings":
         return parse_settings(rest)
+    if sub == RESERVE_WORD:
+        if rest and rest[0].lower() == "remove":
+            return SetReserve(who=read_who(rest[1:], "team reserve"), reserve=False)
+        return SetReserve(who=read_who(rest, "team reserve"))
     team_keys = {k: k for k in USAGE if k.startswith("team ")}
     unknown(f"team {sub}", team_keys, fallback="team")
 

@@ -28,6 +28,7 @@ from bot.grammar.commands import (
     RemovePlayer,
     Reschedule,
     Schedule,
+    SetReserve,
     Settings,
     Status,
 )
@@ -126,6 +127,10 @@ def remove_player(who: str) -> RemovePlayer:
 def captain(who: str, *, relieve: bool = False) -> AppointCaptain | RelieveCaptain:
     found = read_who(who.split(), "team captain")
     return RelieveCaptain(who=found) if relieve else AppointCaptain(who=found)
+
+
+def set_reserve(who: str, *, remove: bool = False) -> SetReserve:
+    return SetReserve(who=read_who(who.split(), "team reserve"), reserve=not remove)
 
 
 def settings(changes: str | None) -> Settings:

@@ -15,6 +15,7 @@ USAGE: dict[str, str] = {
     "team remove": "/attend team remove <name or email>",
     "team roster": "/attend team roster",
     "team captain": "/attend team captain [remove] <name or email>",
+    "team reserve": "/attend team reserve [remove] <name or email>",
     "team settings": (
         "/attend team settings [tz <Area/City>] [lead 48h] [reminders 24h,3h]"
         " [min <n>|none] [max <n>|none] [length 2h] [reserves 24h|none]"
@@ -41,6 +42,8 @@ _WHAT = {
     "team remove": "Take a player off the roster.",
     "team roster": "List the players and how each is reached.",
     "team captain": "Make a player a captain, or stop them being one.",
+    "team reserve": "Move a player to the reserves (asked only when a game is short), or "
+                    "back.",
     "team settings": "Show the settings, or change some of them (reserves: when to ask the "
                      "reserves if a game is still short of its min).",
     "schedule": "Add a game; it is echoed back in the team's time zone.",

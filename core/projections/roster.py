@@ -22,6 +22,7 @@ from core.aggregates.team import (
     PlayerContactUpdated,
     PlayerJoinedTeam,
     PlayerLeftTeam,
+    PlayerReserveSet,
     TeamRegistered,
     TeamRenamed,
     TeamSettings,
@@ -68,7 +69,7 @@ class RosterProjection:
     events: frozenset[type] = frozenset({
         TeamRegistered, TeamRenamed, TeamSettingsChanged, PlayerJoinedTeam,
         PlayerContactUpdated, PlayerLeftTeam, CaptainAppointed, CaptainRelieved,
-        EmailUnsubscribed, EmailResubscribed, ContactMarkedUnreachable,
+        EmailUnsubscribed, EmailResubscribed, ContactMarkedUnreachable, PlayerReserveSet,
     })
     tables: tuple[Table, ...] = (roster_teams, roster_players)
 
@@ -106,6 +107,8 @@ class RosterProjection:
                 _set(conn, team_id, player_id, email_unsubscribed=True)
             case EmailResubscribed(team_id=team_id, player_id=player_id):
                 _set(conn, team_id, player_id, email_unsubscribed=False)
+            case PlayerReserveSet(team_id=team_id, player_id=player_id, reserve=reserve):
+                _set(conn, team_id, player_id, reserve=reserve)
             case ContactMarkedUnreachable(team_id=team_id, player_id=player_id, channel=channel):
                 marked = _unreachable(conn, team_id, player_id)
                 if channel.value not in marked:

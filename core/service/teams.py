@@ -130,6 +130,20 @@ class TeamRequests(ServiceBase):
         self._catch_up(result.position, ("roster", "directory"))
         return target
 
+    def set_reserve(self, actor: Actor, who: str, reserve: bool,
+                    team_id: str | None = None) -> PlayerView:
+        """Move a player to the reserves, or (``reserve=False``) back among the players;
+        checks already open keep who they asked."""
+        ctx = self.captain_context(actor, team_id, "move players to or from the reserves")
+        target = self.find_player(ctx, who)
+        result = self._dispatch(actor, team.SetReserve(team_id=ctx.team.team_id,
+                                                       player_id=target.player_id,
+                                                       reserve=reserve))
+        self._catch_up(result.position, ("roster",))
+        moved = self._read(roster.player, ctx.team.team_id, target.player_id)
+        assert moved is not None
+        return moved
+
     def change_settings(self, actor: Actor, *, team_id: str | None = None,
                         **changes: Any) -> TeamView:
         ctx = self.captain_context(actor, team_id, "change team settings")

@@ -142,6 +142,20 @@ def test_a_team_at_its_minimum_never_bothers_its_reserves(app: App, clock: FakeC
     assert sent(app, Kind.RESERVE_INVITATION) == []
 
 
+def test_a_captain_moves_a_player_to_the_reserves_for_the_next_check(
+        app: App, clock: FakeClock) -> None:
+    say(app, "/attend team create Alchemists tz America/Toronto")
+    say(app, "/attend team add Ana ana@example.org")
+    assert say(app, "/attend team reserve Ana") == (
+        "Ana is now a reserve: asked only when a game is short, from the next check on.")
+    assert "Ana (reserve)" in say(app, "/attend team roster")
+    say(app, "/attend schedule 2026-12-05 14:00")
+    assert say(app, "/attend check").startswith("Asked 1 players")
+    assert say(app, "/attend team reserve remove Ana") == (
+        "Ana is a player again: asked every game from the next check on.")
+    assert "Ana (reserve)" not in say(app, "/attend team roster")
+
+
 @pytest.mark.parametrize(("line", "says"), [
     ("/attend team settings reserves soon", "reserves takes a duration like 90m"),
     ("/attend team settings reserves 0h", "reserves must be more than 0"),

@@ -39,7 +39,7 @@ STORED_EVENT_NAMES = {
         "TeamRegistered", "TeamRenamed", "PlayerJoinedTeam", "PlayerContactUpdated",
         "PlayerLeftTeam", "CaptainAppointed", "CaptainRelieved", "TeamSettingsChanged",
         "TeamAttendanceRequested", "EmailUnsubscribed", "EmailResubscribed",
-        "ContactMarkedUnreachable",
+        "ContactMarkedUnreachable", "PlayerReserveSet",
     ],
     "game": [
         "GameScheduled", "GameRescheduled", "GameCancelled", "GameStarted", "GameEnded",

@@ -98,6 +98,8 @@ TEAM_MESSAGES: list[object] = [
     team.ContactMarkedUnreachable(
         team_id="t1", player_id="p-ana", channel=Channel.DISCORD, reason="user gone"
     ),
+    team.SetReserve(team_id="t1", player_id="p-ana", reserve=True),
+    team.PlayerReserveSet(team_id="t1", player_id="p-ana", reserve=True),
 ]
 GAME_MESSAGES: list[object] = [
     game.ScheduleGame(

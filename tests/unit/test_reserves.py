@@ -61,6 +61,23 @@ def test_a_reserve_added_twice_is_already_on_the_team() -> None:
     assert refused.value.code is Refusal.PLAYER_ALREADY_ON_TEAM
 
 
+def test_a_captain_moves_a_player_to_the_reserves_and_back() -> None:
+    to_reserves = team.SetReserve(team_id=T, player_id="p-ana", reserve=True)
+    [moved] = team_decide(TEAM_EVENTS, to_reserves)
+    assert moved == team.PlayerReserveSet(team_id=T, player_id="p-ana", reserve=True)
+    assert team_decide((*TEAM_EVENTS, moved), to_reserves) == []  # already one
+    [snapshot] = team_decide((*TEAM_EVENTS, moved), team.RequestTeamAttendance(
+        team_id=T, check_id=C, game_id=G))
+    assert isinstance(snapshot, team.TeamAttendanceRequested)
+    assert [r.name for r in snapshot.reserves] == ["Ana"]
+    back = team_decide((*TEAM_EVENTS, moved), team.SetReserve(team_id=T, player_id="p-ana",
+                                                              reserve=False))
+    assert back == [team.PlayerReserveSet(team_id=T, player_id="p-ana", reserve=False)]
+    with pytest.raises(DomainError) as refused:
+        team_decide(TEAM_EVENTS, team.SetReserve(team_id=T, player_id="p-zed", reserve=True))
+    assert refused.value.code is Refusal.PLAYER_NOT_ON_TEAM
+
+
 def test_reserves_are_listed_with_the_check_but_not_invited() -> None:
     given = (*TEAM_EVENTS, team.PlayerJoinedTeam(team_id=T, player=RAY, reserve=True))
     [snapshot] = team_decide(given, team.RequestTeamAttendance(team_id=T, check_id=C,

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.grammar import AddPlayer, GrammarError, Settings, parse, typed
+from bot.grammar import AddPlayer, GrammarError, SetReserve, Settings, parse, typed
 
 
 def test_a_trailing_reserve_makes_the_player_a_reserve() -> None:
@@ -13,6 +13,16 @@ def test_a_trailing_reserve_makes_the_player_a_reserve() -> None:
         name="Alice", email="alice@x.org", reserve=True)
     assert parse("team add Alice Reserve alice@x.org") == AddPlayer(
         name="Alice Reserve", email="alice@x.org")  # only the last word says it
+
+
+def test_a_captain_moves_a_player_to_the_reserves_and_back_by_name() -> None:
+    assert parse("team reserve Alice") == SetReserve(who="Alice")
+    assert parse("team reserve remove alice@x.org") == SetReserve(who="alice@x.org",
+                                                                  reserve=False)
+    assert typed.set_reserve("Alice", remove=True) == SetReserve(who="Alice", reserve=False)
+    with pytest.raises(GrammarError) as refused:
+        parse("team reserve")
+    assert refused.value.usage == "/attend team reserve [remove] <name or email>"
 
 
 def test_discord_says_reserve_in_its_own_typed_option() -> None:

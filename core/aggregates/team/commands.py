@@ -104,6 +104,15 @@ class MarkContactUnreachable:
     reason: str
 
 
+@dataclass(frozen=True, kw_only=True, slots=True)
+class SetReserve:
+    """Move a player to the reserves (asked only when a game is short) or back."""
+
+    team_id: str
+    player_id: str
+    reserve: bool
+
+
 TeamCommand = (
     RegisterTeam
     | RenameTeam
@@ -117,4 +126,5 @@ TeamCommand = (
     | UnsubscribeEmail
     | ResubscribeEmail
     | MarkContactUnreachable
+    | SetReserve
 )

@@ -95,6 +95,15 @@ class ContactMarkedUnreachable:
     reason: str
 
 
+@dataclass(frozen=True, kw_only=True, slots=True)
+class PlayerReserveSet:
+    """A player moved to the reserves (``reserve``) or back; checks from then on follow."""
+
+    team_id: str
+    player_id: str
+    reserve: bool
+
+
 TeamEvent = (
     TeamRegistered
     | TeamRenamed
@@ -108,4 +117,5 @@ TeamEvent = (
     | EmailUnsubscribed
     | EmailResubscribed
     | ContactMarkedUnreachable
+    | PlayerReserveSet
 )

@@ -18,6 +18,7 @@ from core.aggregates.team.commands import (
     RenameTeam,
     RequestTeamAttendance,
     ResubscribeEmail,
+    SetReserve,
     TeamCommand,
     UnsubscribeEmail,
     UpdatePlayerContact,
@@ -31,6 +32,7 @@ from core.aggregates.team.events import (
     PlayerContactUpdated,
     PlayerJoinedTeam,
     PlayerLeftTeam,
+    PlayerReserveSet,
     TeamAttendanceRequested,
     TeamEvent,
     TeamRegistered,
@@ -138,6 +140,10 @@ def decide(state: TeamState, command: TeamCommand, *, now: datetime) -> list[Tea
                     team_id=team_id, player_id=player_id, channel=channel, reason=reason
                 )
             ]
+        case SetReserve(player_id=player_id, reserve=reserve):
+            if _member(state, player_id).reserve == reserve:
+                return []
+            return [PlayerReserveSet(team_id=team_id, player_id=player_id, reserve=reserve)]
         case _:
             assert_never(command)
 

@@ -16,6 +16,7 @@ from core.aggregates.team.events import (
     PlayerContactUpdated,
     PlayerJoinedTeam,
     PlayerLeftTeam,
+    PlayerReserveSet,
     TeamAttendanceRequested,
     TeamEvent,
     TeamRegistered,
@@ -95,6 +96,8 @@ def evolve(state: TeamState, event: TeamEvent) -> TeamState:
             return _update_member(
                 state, player_id, lambda m: replace(m, unreachable=(*m.unreachable, channel))
             )
+        case PlayerReserveSet(player_id=player_id, reserve=reserve):
+            return _update_member(state, player_id, lambda m: replace(m, reserve=reserve))
         case _:
             assert_never(event)
 
