@@ -54,6 +54,8 @@ def board_text(team: TeamView, game: GameView, board: BoardView | None) -> str:
         text = f"{words.mark(line.answer)} {line.name}"
         if line.waitlist_position is not None:
             text += f" (waitlist #{line.waitlist_position})"
+        if line.reserve:
+            text += " (reserve, not needed)" if line.released else " (reserve)"
         if line.note:
             text += f" — “{line.note}”"
         lines.append(text)

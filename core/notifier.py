@@ -198,6 +198,7 @@ class Notifier:
                 for_check = self._check(check_id)
                 for player_id in ids:
                     jobs.to_player(Kind.RESERVE_RELEASED, for_check, player_id, "released")
+                    self._remove_invitee(check_id, player_id)  # not told of later changes
             case check.ReserveSteppedIn(check_id=check_id, player_id=player_id) as e:
                 self._alert(jobs, Kind.CAPTAIN_RESERVE_STEPPED_IN, check_id, player_id,
                             f"alert:stepped_in:{recorded.position}",

@@ -118,10 +118,14 @@ def test_a_short_team_asks_its_reserves_and_the_first_yes_fills_it(
     status = app.service.status(CAPTAIN, "G1")
     assert status.board is not None and status.board.yes == 3
     assert "Sky" not in status.board.non_responders
-
     clock.advance(minutes=10)  # nothing asked twice
     run_due(scheduler, app)
     assert len(events(app, ReservesAsked)) == 1
+    shown = say(app, "/attend status G1")
+    assert "✅ Ray (reserve)" in shown and "· Sky (reserve, not needed)" in shown
+    app.service.cancel_game(CAPTAIN, "G1")  # a released reserve isn't told of it
+    assert sent(app, Kind.CANCELLATION) == ["Ana", "Ben", "Cal", "Cap", "Ray"]
+
 
 
 def test_a_team_at_its_minimum_never_bothers_its_reserves(app: App, clock: FakeClock) -> None:
