@@ -193,6 +193,9 @@ class Scheduler:
                 case DueKind.MINIMUM_CHECK:
                     assert item.check_id is not None
                     service.alert_if_below_minimum(item.check_id, item.key)
+                case DueKind.ASK_RESERVES:
+                    assert item.check_id is not None
+                    service.ask_reserves(item.check_id, item.key)
                 case DueKind.ANSWER_DEADLINE:
                     assert item.check_id is not None
                     service.close_at_deadline(item.check_id, item.due_at)

@@ -21,7 +21,7 @@ from core.service.views import AnswerResult
 # Messages a player can still answer from; the others carry no buttons.
 _ANSWERABLE = (NotificationKind.INVITATION, NotificationKind.REMINDER,
                NotificationKind.RESCHEDULE, NotificationKind.WAITLIST_PROMOTION,
-               NotificationKind.WAITLISTED)
+               NotificationKind.WAITLISTED, NotificationKind.RESERVE_INVITATION)
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,7 +46,7 @@ def notification(n: Notification, m: Markup, *, board_url: str | None = None) ->
     """The DM for ``n``; a captain's alert links to the live board when given its URL."""
     zone = ZoneInfo(n.timezone)
     when = describe(n.starts_at, zone)
-    head = _headline(n, zone, m)
+    head = _headline(n, zone, m) if n.kind not in _RESERVES else _reserves(n, when, m)
     lines = [head, _game(n.team_name, n.opponent, n.location, when, m)]
     answerable = n.kind in _ANSWERABLE
     if answerable and n.current_answer is not None:
@@ -58,6 +58,8 @@ def notification(n: Notification, m: Markup, *, board_url: str | None = None) ->
     plain = Markup(bold=str, escape=str)
     summary = f"{_headline(n, zone, plain)} {n.team_name}" + (
         f" vs {n.opponent}" if n.opponent else "") + f", {when}"
+    if n.kind in _RESERVES:
+        summary = _reserves(n, when, plain)
     return Message(summary=summary, lines=lines,
                    buttons=n.check_id if answerable else None, chosen=n.current_answer)
 
@@ -82,6 +84,24 @@ def _game(team_name: str, opponent: str | None, location: str | None, when: str,
     line = m.bold(m.escape(team_name)) + (f" vs {m.bold(m.escape(opponent))}" if opponent
                                          else "")
     return f"{line}\n{when}" + (f" · {m.escape(location)}" if location else "")
+
+
+# -- reserves: their question, its release, and the captain's news of who stepped in ----------
+_RESERVES = (NotificationKind.RESERVE_INVITATION, NotificationKind.RESERVE_RELEASED,
+             NotificationKind.CAPTAIN_RESERVE_STEPPED_IN)
+
+
+def _reserves(n: Notification, when: str, m: Markup) -> str:
+    game = when + (f" vs {m.escape(n.opponent)}" if n.opponent else "")
+    match n.kind:
+        case NotificationKind.RESERVE_INVITATION:
+            return m.bold(f"{m.escape(n.team_name)} are short for {game}: can you play?")
+        case NotificationKind.RESERVE_RELEASED:
+            return m.bold("Thanks — the team is full now.") + f" You're not needed for {game}."
+        case _:
+            name = m.escape(n.about_player_name or "A reserve")
+            need = f", {n.min_players} needed" if n.min_players else ""
+            return m.bold(f"{name} stepped in") + f" for {game}: {n.yes_count} in{need}."
 
 
 def _headline(n: Notification, zone: ZoneInfo, m: Markup) -> str:

@@ -38,6 +38,8 @@ def _settings_changes(change: grammar.SettingsChange) -> dict[str, object]:
         "max_players": change.max_players, "game_length_minutes": change.game_minutes,
         "clear_min_players": "min_players" in change.cleared,
         "clear_max_players": "max_players" in change.cleared,
+        "reserve_minutes": change.reserve_minutes,
+        "clear_reserve_minutes": "reserve_minutes" in change.cleared,
     }
     return {k: v for k, v in changes.items() if v is not None}
 
@@ -114,7 +116,7 @@ class CommandRunner:
                 ctx = service.create_team(actor, name, zone or default_timezone)
                 return (f"Created {ctx.team.name} (time zone {ctx.team.timezone}); you're its "
                         "captain. Add players with /attend team add NAME EMAIL.")
-            case grammar.AddPlayer(name=name, email=email, mention=mention):
+            case grammar.AddPlayer(name=name, email=email, mention=mention, reserve=reserve):
                 ctx = service.context(actor, team_id)
                 slack = discord = None
                 if mention is not None and mention.platform == "slack":
@@ -126,7 +128,10 @@ class CommandRunner:
                     discord = mention.user_id
                 player, new = service.add_or_reach_player(
                     actor, name, email=email, slack_user=slack, discord_user=discord,
-                    team_id=ctx.team.team_id)
+                    team_id=ctx.team.team_id, reserve=reserve)
+                if new and reserve:
+                    return (f"Added {player.name} to {ctx.team.name} as a reserve: asked only "
+                            "when a game is short (see reserves in /attend team settings).")
                 if new:
                     return f"Added {player.name} to {ctx.team.name}."
                 ways = [w for w, on in (("email", player.email), ("Slack", player.slack_user),
@@ -144,6 +149,12 @@ class CommandRunner:
             case grammar.RelieveCaptain(who=who):
                 return f"{service.relieve_captain(actor, who, team_id).name} is no longer a " \
                        "captain."
+            case grammar.SetReserve(who=who, reserve=reserve):
+                moved = service.set_reserve(actor, who, reserve, team_id)
+                if reserve:
+                    return (f"{moved.name} is now a reserve: asked only when a game is short, "
+                            "from the next check on.")
+                return f"{moved.name} is a player again: asked every game from the next check on."
             case grammar.Settings(changes=None):
                 return text.settings_text(service.context(actor, team_id).team)
             case grammar.Settings(changes=change) if change is not None:

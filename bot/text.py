@@ -54,6 +54,8 @@ def board_text(team: TeamView, game: GameView, board: BoardView | None) -> str:
         text = f"{words.mark(line.answer)} {line.name}"
         if line.waitlist_position is not None:
             text += f" (waitlist #{line.waitlist_position})"
+        if line.reserve:
+            text += " (reserve, not needed)" if line.released else " (reserve)"
         if line.note:
             text += f" — “{line.note}”"
         lines.append(text)
@@ -67,6 +69,8 @@ def roster_text(team: TeamView, players: list[PlayerView]) -> str:
     for p in players:
         how = [c for c in (p.email, p.slack_user and "Slack", p.discord_user and "Discord") if c]
         tags = " (captain)" if p.captain else ""
+        if p.reserve:
+            tags += " (reserve)"
         if p.email_unsubscribed:
             tags += " (no email)"
         lines.append(f"• {p.name}{tags} — {', '.join(how) or 'no contact'}")
@@ -86,6 +90,9 @@ def settings_text(team: TeamView) -> str:
         f"• min players: {team.min_players or 'none'} · max players: "
         f"{team.max_players or 'none'}",
         f"• game length: {hours(team.game_length_minutes)}",
+        "• reserves: " + ("never asked" if team.reserve_minutes is None else
+                          f"asked {hours(team.reserve_minutes)} before a game still short of "
+                          f"its min" + ("" if team.min_players else " (set min to use it)")),
     ])
 
 

@@ -55,6 +55,7 @@ class Refusal(enum.StrEnum):
     UNKNOWN_PLAYER = "unknown_player"
     AMBIGUOUS_PLAYER = "ambiguous_player"
     LAST_CAPTAIN = "last_captain"
+    RESERVE_ALREADY_PLAYER = "reserve_already_player"
     # RefusalKind.REFUSED: games and their checks
     GAME_NOT_FOUND = "game_not_found"
     NO_UPCOMING_GAME = "no_upcoming_game"
@@ -67,6 +68,7 @@ class Refusal(enum.StrEnum):
     START_IN_PAST = "start_in_past"
     DEADLINE_IN_PAST = "deadline_in_past"
     DEADLINE_AFTER_START = "deadline_after_start"
+    RESERVE_NOT_NEEDED = "reserve_not_needed"  # a reserve's question closed: the team is full
     # RefusalKind.REFUSED: input that can't be used
     NAME_REQUIRED = "name_required"
     EMPTY_TEXT = "empty_text"
@@ -101,7 +103,7 @@ _KINDS: dict[str, RefusalKind] = {
     **dict.fromkeys((Refusal.NOT_INVITED, Refusal.NOT_ON_TEAM, Refusal.PLAYER_NOT_ON_TEAM,
                      Refusal.NOT_A_CAPTAIN), RefusalKind.NOT_ALLOWED),
     **dict.fromkeys((Refusal.CHECK_CLOSED, Refusal.CHECK_NOT_OPEN, Refusal.GAME_CANCELLED,
-                     Refusal.GAME_ENDED), RefusalKind.CLOSED),
+                     Refusal.GAME_ENDED, Refusal.RESERVE_NOT_NEEDED), RefusalKind.CLOSED),
 }
 
 

@@ -35,6 +35,11 @@ class NotificationKind(enum.StrEnum):
     CAPTAIN_LATE_DROPOUT = "captain_late_dropout"
     CAPTAIN_DELIVERY_FAILED = "captain_delivery_failed"
     CAPTAIN_UNREACHABLE = "captain_unreachable"
+    # Reserves: asked when the team is short, released when it is full; the captain is told
+    # who stepped in.
+    RESERVE_INVITATION = "reserve_invitation"
+    RESERVE_RELEASED = "reserve_released"
+    CAPTAIN_RESERVE_STEPPED_IN = "captain_reserve_stepped_in"
 
     @property
     def for_captain(self) -> bool:
@@ -83,8 +88,9 @@ class Notification:
     yes_count: int | None = None
     min_players: int | None = None
     reason: str | None = None
-    # A cancellation's: the recipient's earlier messages about the game on this channel
-    # (their platform references), which a chat channel may edit to take their buttons away.
+    # A cancellation's or a reserve's release: the recipient's earlier messages about the
+    # game on this channel (their platform references), which a chat channel may edit to
+    # take their buttons away.
     earlier: tuple[str, ...] = ()
 
     @property

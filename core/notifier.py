@@ -19,6 +19,9 @@ Events -> jobs (``scope`` is the check id):
   ``waitlisted:<pos>`` (``pos``: the event's global position, the same on every replay);
 - ``CheckBelowMinimum`` / ``LateDropOut`` -> each captain, ``alert:below_minimum:<pos>`` /
   ``alert:late_dropout:<pos>``;
+- reserves: ``PlayerInvited`` with ``reserve`` -> reserve invitation, ``invite``;
+  ``ReservesReleased`` -> each released reserve, ``released``; ``ReserveSteppedIn`` -> each
+  captain, ``alert:stepped_in:<pos>``;
 - ``DeliveryFailed`` (recorded by the worker when a channel refused for good, or when it gave
   up retrying) -> the player joins the check's trouble report to each captain
   (:mod:`core.trouble`): one message about every player who could not be reached, once per
@@ -47,6 +50,7 @@ class Notifier:
         check.CheckOpened, check.PlayerInvited, check.InvitationWithdrawn,
         check.RemindersRequested, check.PlayerPromoted, check.PlayerWaitlisted,
         check.CheckBelowMinimum, check.LateDropOut, check.DeliveryFailed,
+        check.ReservesReleased, check.ReserveSteppedIn,
         game.GameCancelled, game.GameRescheduled,
         team.TeamRegistered, team.CaptainAppointed, team.CaptainRelieved,
     })
@@ -66,8 +70,8 @@ class Notifier:
                 self._save(f"game:{e.game_id}", {"check_id": e.check_id})
             case check.PlayerInvited(check_id=check_id, invitee=invitee) as e:
                 self._add_invitee(check_id, invitee.player_id, invitee.name)
-                jobs.add(Kind.INVITATION, e.team_id, e.game_id, check_id, invitee.player_id,
-                         "invite", {})
+                jobs.add(Kind.RESERVE_INVITATION if e.reserve else Kind.INVITATION, e.team_id,
+                         e.game_id, check_id, invitee.player_id, "invite", {})
             case check.InvitationWithdrawn(check_id=check_id, player_id=player_id):
                 self._remove_invitee(check_id, player_id)
             case check.RemindersRequested(check_id=check_id, reminder_key=key, player_ids=ids):
@@ -101,6 +105,15 @@ class Notifier:
                         position=recorded.position),
                         captains=self._captains(for_check.team_id),
                         now=recorded.metadata.recorded_at)
+            case check.ReservesReleased(check_id=check_id, player_ids=ids):
+                for_check = self._check(check_id)
+                for player_id in ids:
+                    jobs.to_player(Kind.RESERVE_RELEASED, for_check, player_id, "released")
+                    self._remove_invitee(check_id, player_id)  # not told of later changes
+            case check.ReserveSteppedIn(check_id=check_id, player_id=player_id) as e:
+                self._alert(jobs, Kind.CAPTAIN_RESERVE_STEPPED_IN, check_id, player_id,
+                            f"alert:stepped_in:{recorded.position}",
+                            {"yes_count": e.yes_count, "min_players": e.min_players})
             case game.GameCancelled(game_id=game_id):
                 self._to_invitees(jobs, Kind.CANCELLATION, game_id, "cancel", {})
             case game.GameRescheduled(game_id=game_id) as e:

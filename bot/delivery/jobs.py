@@ -31,7 +31,10 @@ from core.trouble import KEY_PREFIX, Trouble
 # its player, game or invitation. Until a job is this old, missing data means "not yet".
 READ_MODEL_GRACE = timedelta(minutes=1)
 _ONLY_WHILE_OPEN = (NotificationKind.INVITATION, NotificationKind.REMINDER,
-                    NotificationKind.WAITLISTED, NotificationKind.WAITLIST_PROMOTION)
+                    NotificationKind.WAITLISTED, NotificationKind.WAITLIST_PROMOTION,
+                    NotificationKind.RESERVE_INVITATION)
+# Messages that take the buttons off the player's earlier DMs about the check.
+_RETIRING = (NotificationKind.CANCELLATION, NotificationKind.RESERVE_RELEASED)
 
 MAX_NAMED = 5  # players named in a captain's trouble report; the rest are counted
 
@@ -88,7 +91,7 @@ def prepare(reads: Reads, job: Job, now: datetime, troubles: list[Trouble], *, r
     deadline = board.deadline if board is not None and board.open else None
     notification = _notification(job, team_view, game_view, contact, line, _about(reads, job),
                                  deadline)
-    if job.kind is NotificationKind.CANCELLATION and job.check_id is not None:
+    if job.kind in _RETIRING and job.check_id is not None:
         notification = replace(notification, earlier=_earlier(router, job, channel))
     return Ready(job=job, notification=notification, contact=contact, channel=channel,
                  tried=tried)
@@ -111,6 +114,8 @@ def _moot(job: Job, game_view: GameView, board: BoardView | None,
         return "the attendance check is closed"
     if kind in _ONLY_WHILE_OPEN and line is None:
         return "the invitation was withdrawn"
+    if kind in _ONLY_WHILE_OPEN and line is not None and line.released:
+        return "a reserve no longer needed: the team is full"
     if kind is NotificationKind.REMINDER and line is not None and line.answer not in (
             None, Answer.MAYBE):
         return "they answered meanwhile"

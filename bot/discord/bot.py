@@ -250,14 +250,16 @@ def attend_commands(bot: AttendBot) -> app_commands.Group:
 
     @group.command(description="Add a player, by Discord account and/or email (captains)")
     @describe(member="Their Discord account", email="Their email address",
-              name="Their name (default: their Discord name)")
+              name="Their name (default: their Discord name)",
+              reserve="A reserve: asked only when a game is short")
     async def add(interaction: Interaction, member: discord.User | None = None,
-                  email: str | None = None, name: str | None = None,
+                  email: str | None = None, name: str | None = None, reserve: bool = False,
                   team: Team = None) -> None:
         # Discord's name for them is theirs, not typed here: cleaned rather than refused.
         shown = name or (safe_text.shown(member.display_name, " ") if member else None)
         await run(interaction, team, lambda: typed.add_player(
-            name=shown, email=email, mention=_mention(member) if member else None))
+            name=shown, email=email, mention=_mention(member) if member else None,
+            reserve=reserve))
 
     @group.command(description="Take a player off the roster (captains)")
     @describe(player=_PLAYER)
@@ -274,6 +276,12 @@ def attend_commands(bot: AttendBot) -> app_commands.Group:
     async def captain(interaction: Interaction, player: str, relieve: bool = False,
                       team: Team = None) -> None:
         await run(interaction, team, lambda: typed.captain(player, relieve=relieve))
+
+    @group.command(description="Move a player to the reserves, or back (captains)")
+    @describe(player=_PLAYER, remove="Back among the players, asked every game")
+    async def reserve(interaction: Interaction, player: str, remove: bool = False,
+                      team: Team = None) -> None:
+        await run(interaction, team, lambda: typed.set_reserve(player, remove=remove))
 
     @group.command(description="Show the team's settings, or change some (captains)")
     @describe(changes="Like: tz America/Toronto lead 48h reminders 24h,3h min 8 max 14")

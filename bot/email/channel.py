@@ -49,12 +49,13 @@ _HEADERS = HeaderRegistry()
 _PLAIN = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
                     r"@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*")
 
-_NO_ANSWER_LINKS = (NotificationKind.CANCELLATION,)
+_NO_ANSWER_LINKS = (NotificationKind.CANCELLATION, NotificationKind.RESERVE_RELEASED)
 _ALERTS = {
     NotificationKind.CAPTAIN_BELOW_MINIMUM: CaptainAlertKind.BELOW_MINIMUM,
     NotificationKind.CAPTAIN_LATE_DROPOUT: CaptainAlertKind.LATE_DROPOUT,
     NotificationKind.CAPTAIN_DELIVERY_FAILED: CaptainAlertKind.DELIVERY_FAILED,
     NotificationKind.CAPTAIN_UNREACHABLE: CaptainAlertKind.DELIVERY_FAILED,
+    NotificationKind.CAPTAIN_RESERVE_STEPPED_IN: CaptainAlertKind.RESERVE_STEPPED_IN,
 }
 
 

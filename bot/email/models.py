@@ -20,12 +20,15 @@ class GameEmailKind(StrEnum):
     RESCHEDULE = "reschedule"
     WAITLIST_PROMOTION = "waitlist_promotion"
     WAITLISTED = "waitlisted"
+    RESERVE_INVITATION = "reserve_invitation"
+    RESERVE_RELEASED = "reserve_released"
 
 
 class CaptainAlertKind(StrEnum):
     BELOW_MINIMUM = "below_minimum"
     LATE_DROPOUT = "late_dropout"
     DELIVERY_FAILED = "delivery_failed"
+    RESERVE_STEPPED_IN = "reserve_stepped_in"
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -75,8 +78,8 @@ class CaptainAlertEmail:
     local_when: str
     board_url: str | None  # a signed link to the captain's board
     player_name: str | None = None  # who dropped out or could not be reached
-    yes_count: int | None = None  # for BELOW_MINIMUM
-    minimum: int | None = None  # for BELOW_MINIMUM
+    yes_count: int | None = None  # for BELOW_MINIMUM and RESERVE_STEPPED_IN
+    minimum: int | None = None  # for BELOW_MINIMUM and RESERVE_STEPPED_IN
     reason: str | None = None  # for DELIVERY_FAILED: what the mail server or platform said
 
     def __post_init__(self) -> None:

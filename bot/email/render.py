@@ -106,6 +106,9 @@ def _subject(model: Email) -> str:
             GameEmailKind.RESCHEDULE: f"New time: {game} — still in?",
             GameEmailKind.WAITLIST_PROMOTION: f"You're in: {game}",
             GameEmailKind.WAITLISTED: f"Waitlisted: {game}",
+            GameEmailKind.RESERVE_INVITATION: f"{model.team_name} are short: can you play "
+                                              f"{when}?",
+            GameEmailKind.RESERVE_RELEASED: f"Not needed after all: {game}",
         }[model.kind]
     return {
         CaptainAlertKind.BELOW_MINIMUM: (
@@ -113,6 +116,7 @@ def _subject(model: Email) -> str:
         ),
         CaptainAlertKind.LATE_DROPOUT: f"{model.player_name} dropped out: {game}",
         CaptainAlertKind.DELIVERY_FAILED: f"Trouble reaching {model.player_name} about {game}",
+        CaptainAlertKind.RESERVE_STEPPED_IN: f"{model.player_name} stepped in: {game}",
     }[model.kind]
 
 

@@ -9,7 +9,7 @@ from typing import Literal, TypeAlias
 from bot.grammar.season import Calendar, Season
 
 AnswerWord: TypeAlias = Literal["yes", "no", "maybe"]
-Limit: TypeAlias = Literal["min_players", "max_players"]
+Limit: TypeAlias = Literal["min_players", "max_players", "reserve_minutes"]
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -39,6 +39,7 @@ class AddPlayer:
     name: str
     email: str | None = None
     mention: Mention | None = None
+    reserve: bool = False  # asked only when a game is short
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -62,6 +63,14 @@ class RelieveCaptain:
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
+class SetReserve:
+    """``team reserve <who>``, or ``team reserve remove <who>`` (back among the players)."""
+
+    who: str
+    reserve: bool = True
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
 class SettingsChange:
     """Only the settings named in the command are set; ``None`` means "leave as is"."""
 
@@ -71,6 +80,7 @@ class SettingsChange:
     min_players: int | None = None
     max_players: int | None = None
     game_minutes: int | None = None
+    reserve_minutes: int | None = None  # ask the reserves this long before a short game
     cleared: frozenset[Limit] = field(default_factory=frozenset)  # "min none", "max none"
 
 
@@ -191,6 +201,7 @@ Command: TypeAlias = (
     | Roster
     | AppointCaptain
     | RelieveCaptain
+    | SetReserve
     | Settings
     | Schedule
     | Games

@@ -17,6 +17,7 @@ SETTING_NAMES = {
     "min": {"min"},
     "max": {"max"},
     "length": {"length"},
+    "reserves": {"reserves"},
 }
 _SETTING_OF = {alias: name for name, aliases in SETTING_NAMES.items() for alias in aliases}
 _OFF = {"none", "off"}
@@ -25,6 +26,7 @@ _LONGEST = {
     "lead": ("30d", 30 * 24 * 60),
     "reminders": ("30d", 30 * 24 * 60),
     "length": ("24h", 24 * 60),
+    "reserves": ("30d", 30 * 24 * 60),
 }
 
 
@@ -63,6 +65,14 @@ def _settings_change(values: dict[str, str], key: str) -> SettingsChange:
         cleared.add("min_players")
     if values.get("max", "").lower() in _OFF:
         cleared.add("max_players")
+    reserves, reserve_minutes = values.get("reserves"), None
+    if reserves is not None and reserves.lower() in _OFF:
+        cleared.add("reserve_minutes")
+    elif reserves is not None:
+        reserve_minutes = _minutes(reserves, "reserves", key)
+        if lead is not None and reserve_minutes >= lead:
+            fail(key, "Reserves are asked after the check starts: make reserves shorter "
+                 "than lead.")
     return SettingsChange(
         timezone=read_zone(values["tz"], key) if "tz" in values else None,
         lead_minutes=lead,
@@ -70,6 +80,7 @@ def _settings_change(values: dict[str, str], key: str) -> SettingsChange:
         min_players=low,
         max_players=high,
         game_minutes=_minutes(values["length"], "length", key) if "length" in values else None,
+        reserve_minutes=reserve_minutes,
         cleared=frozenset(cleared),
     )
 

@@ -13,6 +13,7 @@ from bot.grammar.commands import (
     RelieveCaptain,
     RemovePlayer,
     Roster,
+    SetReserve,
 )
 from bot.grammar.readers import (
     NAME_LIMIT,
@@ -31,7 +32,8 @@ def parse_team(words: Sequence[str]) -> Command:
     """Read what follows ``team``."""
     if not words:
         raise GrammarError(
-            "team what? Say create, add, remove, roster, captain or settings.", usage_of("team")
+            "team what? Say create, add, remove, roster, captain, reserve or settings.",
+            usage_of("team")
         )
     sub, rest = words[0].lower(), words[1:]
     if sub == "create":
@@ -49,6 +51,10 @@ def parse_team(words: Sequence[str]) -> Command:
         return AppointCaptain(who=read_who(rest, "team captain"))
     if sub == "settings":
         return parse_settings(rest)
+    if sub == RESERVE_WORD:
+        if rest and rest[0].lower() == "remove":
+            return SetReserve(who=read_who(rest[1:], "team reserve"), reserve=False)
+        return SetReserve(who=read_who(rest, "team reserve"))
     team_keys = {k: k for k in USAGE if k.startswith("team ")}
     unknown(f"team {sub}", team_keys, fallback="team")
 
@@ -63,8 +69,15 @@ def _create_team(words: Sequence[str]) -> CreateTeam:
     return CreateTeam(name=read_text(words, key, "the team's name", NAME_LIMIT), timezone=zone)
 
 
+RESERVE_WORD = "reserve"
+
+
 def _add_player(words: Sequence[str]) -> AddPlayer:
     key = "team add"
+    # "team add Alice alice@x.org reserve": the last word, after a name or a contact.
+    reserve = len(words) > 1 and words[-1].lower() == RESERVE_WORD
+    if reserve:
+        words = words[:-1]
     email: str | None = None
     mention: Mention | None = None
     label: str | None = None
@@ -84,4 +97,4 @@ def _add_player(words: Sequence[str]) -> AddPlayer:
     if not name_words and label:
         name_words = [label]  # Slack's <@U123|alice> carries a name we can use
     name = read_text(name_words, key, "the player's name", NAME_LIMIT)
-    return AddPlayer(name=name, email=email, mention=mention)
+    return AddPlayer(name=name, email=email, mention=mention, reserve=reserve)

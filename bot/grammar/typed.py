@@ -28,6 +28,7 @@ from bot.grammar.commands import (
     RemovePlayer,
     Reschedule,
     Schedule,
+    SetReserve,
     Settings,
     Status,
 )
@@ -112,11 +113,11 @@ def create_team(*, name: str, timezone: str | None = None) -> CreateTeam:
 
 
 def add_player(*, name: str | None, email: str | None = None,
-               mention: Mention | None = None) -> AddPlayer:
+               mention: Mention | None = None, reserve: bool = False) -> AddPlayer:
     key = "team add"
     return AddPlayer(name=_text(name or "", key, "the player's name", NAME_LIMIT),
                      email=None if email is None else read_email(email.strip(), key),
-                     mention=mention)
+                     mention=mention, reserve=reserve)
 
 
 def remove_player(who: str) -> RemovePlayer:
@@ -126,6 +127,10 @@ def remove_player(who: str) -> RemovePlayer:
 def captain(who: str, *, relieve: bool = False) -> AppointCaptain | RelieveCaptain:
     found = read_who(who.split(), "team captain")
     return RelieveCaptain(who=found) if relieve else AppointCaptain(who=found)
+
+
+def set_reserve(who: str, *, remove: bool = False) -> SetReserve:
+    return SetReserve(who=read_who(who.split(), "team reserve"), reserve=not remove)
 
 
 def settings(changes: str | None) -> Settings:

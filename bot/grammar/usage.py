@@ -11,13 +11,14 @@ from core.safe_text import EXCERPT, excerpt
 USAGE: dict[str, str] = {
     "help": "/attend help [topic]",
     "team create": "/attend team create <team name> [tz <Area/City>]",
-    "team add": "/attend team add <name> [<email>] [<@mention>]",
+    "team add": "/attend team add <name> [<email>] [<@mention>] [reserve]",
     "team remove": "/attend team remove <name or email>",
     "team roster": "/attend team roster",
     "team captain": "/attend team captain [remove] <name or email>",
+    "team reserve": "/attend team reserve [remove] <name or email>",
     "team settings": (
         "/attend team settings [tz <Area/City>] [lead 48h] [reminders 24h,3h]"
-        " [min <n>|none] [max <n>|none] [length 2h]"
+        " [min <n>|none] [max <n>|none] [length 2h] [reserves 24h|none]"
     ),
     "schedule": "/attend schedule <when> [at <place>] [vs <opponent>]",
     "games": "/attend games",
@@ -46,11 +47,15 @@ _WHAT = {
     "help": "Show this help, or the help for one command.",
     "team create": "Start a team; the zone is where its games are played.",
     "team add": "Add a player, with an email and/or a chat mention to reach them (for "
-                "someone already on the team: the contacts they lack).",
+                "someone already on the team: the contacts they lack). A reserve is asked "
+                "only when a game is short.",
     "team remove": "Take a player off the roster.",
     "team roster": "List the players and how each is reached.",
     "team captain": "Make a player a captain, or stop them being one.",
-    "team settings": "Show the settings, or change some of them.",
+    "team reserve": "Move a player to the reserves (asked only when a game is short), or "
+                    "back.",
+    "team settings": "Show the settings, or change some of them (reserves: when to ask the "
+                     "reserves if a game is still short of its min).",
     "schedule": "Add a game; it is echoed back in the team's time zone.",
     "games": "List the upcoming games.",
     "check": "Ask every player about a game now.",

@@ -90,6 +90,10 @@ async def _invitation(site: Site, grant: AnswerGrant) -> Invitation:
             f"You're not on the list for {invitation.team.name}'s game any more (you may have "
             "left the team, or joined after the invitations went out). Ask a captain if "
             "that's a mistake."))
+    if invitation.line.released:  # a reserve whose question closed: the team is full
+        raise PageError(410, "No longer needed", (
+            f"Thanks — {invitation.team.name} is full now, so you're not needed for this "
+            "game. No need to answer."))
     return invitation
 
 

@@ -4,9 +4,11 @@
 roster snapshot) -> ``OpenCheck``. From then on the check counts as open *to this manager*,
 even before ``CheckOpened`` is recorded: the runtime sends a handler's commands in the order
 they were enqueued, so an ``InvitePlayer`` for someone who joined after the snapshot always
-reaches the check behind its ``OpenCheck``. Joins and leaves recorded before the snapshot are
-in it already, so they send nothing. A game that starts, ends or is cancelled closes its check;
-one that does so before the roster arrives never opens it. ``CheckClosed``, whoever asked for
+reaches the check behind its ``OpenCheck``. The team's reserves go to the check listed,
+not invited (the check asks them when it is short), and so does a reserve who joins. Joins
+and leaves recorded before the snapshot are in it already, so they send nothing. A game that
+starts, ends or is cancelled closes its check; one that does so before the roster arrives
+never opens it. ``CheckClosed``, whoever asked for
 it, ends the instance.
 
 State, per handler key (JSON):
@@ -67,10 +69,11 @@ class AttendanceCheckManager:
                                        phase=Phase.REQUESTING))
             case team.TeamAttendanceRequested() as roster:
                 run.open(roster)
-            case team.PlayerJoinedTeam(team_id=team_id, player=player):
+            case team.PlayerJoinedTeam(team_id=team_id, player=player, reserve=reserve):
                 invitee = Invitee(player_id=player.player_id, name=player.name)
                 for check_id in run.open_checks(team_id):
-                    run.send(check.InvitePlayer(check_id=check_id, invitee=invitee))
+                    run.send(check.InvitePlayer(check_id=check_id, invitee=invitee,
+                                                reserve=reserve))
             case team.PlayerLeftTeam(team_id=team_id, player_id=player_id):
                 for check_id in run.open_checks(team_id):
                     run.send(check.WithdrawInvitation(check_id=check_id, player_id=player_id))
@@ -120,7 +123,7 @@ class _Instances:
         self.send(check.OpenCheck(check_id=process.check_id, game_id=process.game_id,
                                   team_id=process.team_id, starts_at=process.starts_at,
                                   invitees=roster.invitees, min_players=roster.min_players,
-                                  max_players=roster.max_players))
+                                  max_players=roster.max_players, reserves=roster.reserves))
 
     def move(self, game_id: str, starts_at: datetime) -> None:
         process = self._of_game(game_id)

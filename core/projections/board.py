@@ -26,6 +26,7 @@ from core.aggregates.check import (
     PlayerInvited,
     PlayerPromoted,
     PlayerWaitlisted,
+    ReservesReleased,
 )
 from core.aggregates.common import Answer, AnswerSource
 from core.eventstore import HandlerTransaction, RecordedEvent
@@ -44,6 +45,8 @@ class BoardLine:
     answered_at: datetime | None
     waitlist_position: int | None  # 1-based place in the queue for a place
     invited_at: datetime
+    reserve: bool = False  # asked because the team was short
+    released: bool = False  # a reserve no longer needed: the team is full
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -90,11 +93,11 @@ class BoardView:
 
     @property
     def waiting(self) -> int:
-        return sum(1 for i in self.lines if i.answer is None)
+        return sum(1 for i in self.lines if i.answer is None and not i.released)
 
     @property
     def non_responders(self) -> tuple[str, ...]:
-        return tuple(i.name for i in self.lines if i.answer is None)
+        return tuple(i.name for i in self.lines if i.answer is None and not i.released)
 
     @property
     def waitlist(self) -> tuple[BoardLine, ...]:
@@ -111,6 +114,7 @@ class BoardProjection:
     events: frozenset[type] = frozenset({
         CheckOpened, PlayerInvited, InvitationWithdrawn, AnswerRecorded, PlayerWaitlisted,
         PlayerPromoted, CheckMoved, AnswerDeadlineSet, AnswerDeadlineCleared, CheckClosed,
+        ReservesReleased,
     })
     tables: tuple[Table, ...] = (board_checks, board_lines, board_history)
 
@@ -123,10 +127,15 @@ class BoardProjection:
                     check_id=e.check_id, game_id=e.game_id, team_id=e.team_id,
                     seq=recorded.position, starts_at=e.starts_at, is_open=True,
                     min_players=e.min_players, max_players=e.max_players))
-            case PlayerInvited(check_id=check_id, invitee=invitee):
+            case PlayerInvited(check_id=check_id, invitee=invitee, reserve=reserve):
                 conn.execute(insert(board_lines).values(
                     check_id=check_id, player_id=invitee.player_id, name=invitee.name,
-                    invited_seq=recorded.position, invited_at=recorded.metadata.recorded_at))
+                    invited_seq=recorded.position, invited_at=recorded.metadata.recorded_at,
+                    **({"reserve": True} if reserve else {})))  # else the column's default
+            case ReservesReleased(check_id=check_id, player_ids=player_ids) if player_ids:
+                conn.execute(update(board_lines).where(
+                    line.check_id == check_id, line.player_id.in_(player_ids))
+                    .values(released=True))
             case InvitationWithdrawn(check_id=check_id, player_id=player_id):
                 place = conn.execute(delete(board_lines)
                                      .where(line.check_id == check_id,
@@ -175,7 +184,7 @@ _QUEUE_PLACE = DriverSql(
 _BOARD = DriverSql(
     "SELECT c.check_id, c.game_id, c.team_id, c.starts_at, c.is_open, c.min_players, "
     "c.max_players, c.deadline, l.player_id, l.name, l.answer, l.note, l.source, "
-    "l.answered_at, l.waitlist_position, l.invited_at "
+    "l.answered_at, l.waitlist_position, l.invited_at, l.reserve, l.released "
     "FROM board_checks c LEFT JOIN board_lines l ON l.check_id = c.check_id "
     "WHERE c.check_id = %s ORDER BY l.invited_seq")
 _CHECK_OF_GAME = DriverSql(
@@ -269,7 +278,7 @@ def _line(row: tuple[Any, ...]) -> BoardLine:
         player_id=row[8], name=row[9], answer=answer_of(answer),
         note=row[11], source=None if source is None else _SOURCES[source],
         answered_at=from_db_time(row[13]), waitlist_position=row[14],
-        invited_at=_utc(row[15]))
+        invited_at=_utc(row[15]), reserve=bool(row[16]), released=bool(row[17]))
 
 
 def _change(row: Row[Any]) -> BoardChange:

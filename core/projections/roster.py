@@ -22,6 +22,7 @@ from core.aggregates.team import (
     PlayerContactUpdated,
     PlayerJoinedTeam,
     PlayerLeftTeam,
+    PlayerReserveSet,
     TeamRegistered,
     TeamRenamed,
     TeamSettings,
@@ -45,6 +46,7 @@ class TeamView:
     discord_guild: str | None
     channel: str | None
     registered_at: datetime
+    reserve_minutes: int | None = None  # ask the reserves this long before a short game
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -59,6 +61,7 @@ class PlayerView:
     email_unsubscribed: bool
     unreachable: tuple[Channel, ...]  # channels whose DMs failed: use email instead
     joined_at: datetime
+    reserve: bool = False  # asked only when a game is short
 
 
 class RosterProjection:
@@ -66,7 +69,7 @@ class RosterProjection:
     events: frozenset[type] = frozenset({
         TeamRegistered, TeamRenamed, TeamSettingsChanged, PlayerJoinedTeam,
         PlayerContactUpdated, PlayerLeftTeam, CaptainAppointed, CaptainRelieved,
-        EmailUnsubscribed, EmailResubscribed, ContactMarkedUnreachable,
+        EmailUnsubscribed, EmailResubscribed, ContactMarkedUnreachable, PlayerReserveSet,
     })
     tables: tuple[Table, ...] = (roster_teams, roster_players)
 
@@ -89,7 +92,8 @@ class RosterProjection:
                     team_id=team_id, player_id=player.player_id, seq=recorded.position,
                     name=player.name, email=player.email, slack_user=player.slack_user,
                     discord_user=player.discord_user, captain=False, email_unsubscribed=False,
-                    unreachable=[], joined_at=recorded.metadata.recorded_at))
+                    unreachable=[], joined_at=recorded.metadata.recorded_at,
+                    reserve=recorded.event.reserve))
             case PlayerContactUpdated() as e:
                 _update_contacts(conn, e)
             case PlayerLeftTeam(team_id=team_id, player_id=player_id):
@@ -103,6 +107,8 @@ class RosterProjection:
                 _set(conn, team_id, player_id, email_unsubscribed=True)
             case EmailResubscribed(team_id=team_id, player_id=player_id):
                 _set(conn, team_id, player_id, email_unsubscribed=False)
+            case PlayerReserveSet(team_id=team_id, player_id=player_id, reserve=reserve):
+                _set(conn, team_id, player_id, reserve=reserve)
             case ContactMarkedUnreachable(team_id=team_id, player_id=player_id, channel=channel):
                 marked = _unreachable(conn, team_id, player_id)
                 if channel.value not in marked:
@@ -115,6 +121,7 @@ def _settings(settings: TeamSettings) -> dict[str, Any]:
         "reminder_minutes": list(settings.reminder_minutes),
         "min_players": settings.min_players, "max_players": settings.max_players,
         "game_length_minutes": settings.game_length_minutes,
+        "reserve_minutes": settings.reserve_minutes,
     }
 
 
@@ -188,7 +195,8 @@ def _team(row: Row[Any]) -> TeamView:
         reminder_minutes=tuple(row.reminder_minutes), min_players=row.min_players,
         max_players=row.max_players, game_length_minutes=row.game_length_minutes,
         slack_workspace=row.slack_workspace, discord_guild=row.discord_guild,
-        channel=row.channel, registered_at=row.registered_at)
+        channel=row.channel, registered_at=row.registered_at,
+        reserve_minutes=row.reserve_minutes)
 
 
 def _player(row: Row[Any]) -> PlayerView:
@@ -197,4 +205,4 @@ def _player(row: Row[Any]) -> PlayerView:
         slack_user=row.slack_user, discord_user=row.discord_user, captain=row.captain,
         email_unsubscribed=row.email_unsubscribed,
         unreachable=tuple(Channel(c) for c in row.unreachable),
-        joined_at=row.joined_at)
+        joined_at=row.joined_at, reserve=bool(row.reserve))

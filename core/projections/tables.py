@@ -18,6 +18,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    false,
 )
 
 from core.eventstore.schema import Json
@@ -41,6 +42,7 @@ roster_teams = Table(
     Column("discord_guild", String(100)),
     Column("channel", String(200)),
     Column("registered_at", UtcDateTime, nullable=False),
+    Column("reserve_minutes", Integer),  # None: reserves are never asked
 )
 
 roster_players = Table(
@@ -56,6 +58,7 @@ roster_players = Table(
     Column("email_unsubscribed", Boolean, nullable=False),
     Column("unreachable", Json, nullable=False),  # list of channel names
     Column("joined_at", UtcDateTime, nullable=False),
+    Column("reserve", Boolean, nullable=False, server_default=false()),
     Index("roster_players_team_seq", "team_id", "seq"),
 )
 
@@ -125,6 +128,8 @@ board_lines = Table(
     Column("source", String(20)),
     Column("answered_at", UtcDateTime),
     Column("waitlist_position", Integer),  # 1-based; None unless queued for a place
+    Column("reserve", Boolean, nullable=False, server_default=false()),
+    Column("released", Boolean, nullable=False, server_default=false()),  # reserve not needed
     Index("board_lines_player", "player_id"),
 )
 

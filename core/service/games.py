@@ -132,6 +132,11 @@ class GameRequests(ServiceBase):
         """Tell the captains if fewer than the team's minimum said yes (once per ``key``)."""
         return self._dispatch(SCHEDULER, check.AlertIfBelowMinimum(check_id=check_id, key=key))
 
+    def ask_reserves(self, check_id: str, key: str) -> DispatchResult:
+        """Ask the team's reserves if the check is still below its minimum (once per
+        ``key``)."""
+        return self._dispatch(SCHEDULER, check.AskReserves(check_id=check_id, key=key))
+
     def close_at_deadline(self, check_id: str, deadline: datetime) -> DispatchResult:
         """Close a check's answers at the captain's deadline."""
         return self._dispatch(SCHEDULER, check.CloseAtDeadline(check_id=check_id,

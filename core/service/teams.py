@@ -39,7 +39,8 @@ class TeamRequests(ServiceBase):
 
     def add_player(self, actor: Actor, name: str, *, email: str | None = None,
                    slack_user: str | None = None, discord_user: str | None = None,
-                   team_id: str | None = None) -> PlayerView:
+                   team_id: str | None = None, reserve: bool = False) -> PlayerView:
+        """A new player; with ``reserve``, one asked only when a game is short."""
         ctx = self.captain_context(actor, team_id, "add players")
         name = clean_text(name, "player name", MAX_NAME)
         email = clean_email(email) if email else None
@@ -51,7 +52,7 @@ class TeamRequests(ServiceBase):
         player_id = new_id()
         result = self._dispatch(actor, team.AddPlayer(team_id=ctx.team.team_id, player=(
             PlayerProfile(player_id=player_id, name=name, email=email, slack_user=slack_user,
-                          discord_user=discord_user))))
+                          discord_user=discord_user)), reserve=reserve))
         self._catch_up(result.position, ("roster", "directory"))
         added = self._read(roster.player, ctx.team.team_id, player_id)
         assert added is not None
@@ -59,7 +60,8 @@ class TeamRequests(ServiceBase):
 
     def add_or_reach_player(self, actor: Actor, name: str, *, email: str | None = None,
                             slack_user: str | None = None, discord_user: str | None = None,
-                            team_id: str | None = None) -> tuple[PlayerView, bool]:
+                            team_id: str | None = None,
+                            reserve: bool = False) -> tuple[PlayerView, bool]:
         """``team add``: a new player, or, when one of the contacts given is a player's
         already, the others added to that player's (their Slack account beside their email,
         say). Returns the player and whether they are new."""
@@ -71,12 +73,17 @@ class TeamRequests(ServiceBase):
                  or (discord_user and p.discord_user == discord_user)}
         if not known:
             return self.add_player(actor, name, email=email, slack_user=slack_user,
-                                   discord_user=discord_user, team_id=ctx.team.team_id), True
+                                   discord_user=discord_user, team_id=ctx.team.team_id,
+                                   reserve=reserve), True
         if len(known) > 1:
             names = " and ".join(sorted(p.name for p in known.values()))
             raise DomainError(Refusal.CONTACTS_OF_SEVERAL, f"Those contacts belong to {names}; "
                               "give one player's at a time.")
         [player] = known.values()
+        if reserve and not player.reserve:
+            raise DomainError(Refusal.RESERVE_ALREADY_PLAYER, f"{player.name} is already a "
+                              f"player on {ctx.team.name}. A reserve who is already a player "
+                              "can't be added: they are asked every game anyway.")
         given = {"email": email, "Slack": slack_user, "Discord": discord_user}
         has = {"email": player.email, "Slack": player.slack_user,
                "Discord": player.discord_user}
@@ -122,6 +129,20 @@ class TeamRequests(ServiceBase):
                                                            player_id=target.player_id))
         self._catch_up(result.position, ("roster", "directory"))
         return target
+
+    def set_reserve(self, actor: Actor, who: str, reserve: bool,
+                    team_id: str | None = None) -> PlayerView:
+        """Move a player to the reserves, or (``reserve=False``) back among the players;
+        checks already open keep who they asked."""
+        ctx = self.captain_context(actor, team_id, "move players to or from the reserves")
+        target = self.find_player(ctx, who)
+        result = self._dispatch(actor, team.SetReserve(team_id=ctx.team.team_id,
+                                                       player_id=target.player_id,
+                                                       reserve=reserve))
+        self._catch_up(result.position, ("roster",))
+        moved = self._read(roster.player, ctx.team.team_id, target.player_id)
+        assert moved is not None
+        return moved
 
     def change_settings(self, actor: Actor, *, team_id: str | None = None,
                         **changes: Any) -> TeamView:

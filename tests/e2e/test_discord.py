@@ -299,7 +299,7 @@ async def test_sync_registers_the_attend_group_with_its_team_subgroup(
     subcommands = {option["name"]: option for option in attend["options"]}
     assert {"schedule", "check", "status", "board", "answer", "team"} <= set(subcommands)
     assert {o["name"] for o in subcommands["team"]["options"]} == {
-        "create", "add", "remove", "roster", "captain", "settings"}
+        "create", "add", "remove", "roster", "captain", "reserve", "settings"}
 
 
 async def test_a_refused_token_is_said_once_and_attend_runs_on(

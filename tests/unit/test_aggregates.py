@@ -39,7 +39,7 @@ STORED_EVENT_NAMES = {
         "TeamRegistered", "TeamRenamed", "PlayerJoinedTeam", "PlayerContactUpdated",
         "PlayerLeftTeam", "CaptainAppointed", "CaptainRelieved", "TeamSettingsChanged",
         "TeamAttendanceRequested", "EmailUnsubscribed", "EmailResubscribed",
-        "ContactMarkedUnreachable",
+        "ContactMarkedUnreachable", "PlayerReserveSet",
     ],
     "game": [
         "GameScheduled", "GameRescheduled", "GameCancelled", "GameStarted", "GameEnded",
@@ -50,7 +50,8 @@ STORED_EVENT_NAMES = {
         "PlayerWaitlisted", "PlayerPromoted", "CheckReachedMinimum", "CheckBelowMinimum",
         "LateDropOut", "RemindersRequested", "MinimumChecked", "CheckMoved",
         "AnswerDeadlineSet", "AnswerDeadlineCleared", "CheckClosed", "MessageDelivered",
-        "DeliveryFailed",
+        "DeliveryFailed", "ReserveListed", "ReservesAsked", "ReserveSteppedIn",
+        "ReservesReleased",
     ],
 }
 

@@ -32,6 +32,7 @@ SETTINGS = team.TeamSettings(
     min_players=5,
     max_players=9,
     game_length_minutes=90,
+    reserve_minutes=300,
 )
 
 TEAM_MESSAGES: list[object] = [
@@ -45,7 +46,7 @@ TEAM_MESSAGES: list[object] = [
         channel="C9",
     ),
     team.RenameTeam(team_id="t1", name="Owls"),
-    team.AddPlayer(team_id="t1", player=ANA),
+    team.AddPlayer(team_id="t1", player=ANA, reserve=True),
     team.UpdatePlayerContact(
         team_id="t1", player_id="p-ana", email="a@b.c", slack_user="T1:U2", discord_user="7"
     ),
@@ -60,8 +61,10 @@ TEAM_MESSAGES: list[object] = [
         min_players=3,
         max_players=4,
         game_length_minutes=80,
+        reserve_minutes=20,
         clear_min_players=True,
         clear_max_players=True,
+        clear_reserve_minutes=True,
     ),
     team.RequestTeamAttendance(team_id="t1", check_id="c1", game_id="g1"),
     team.UnsubscribeEmail(team_id="t1", player_id="p-ana"),
@@ -78,7 +81,7 @@ TEAM_MESSAGES: list[object] = [
         channel="C9",
     ),
     team.TeamRenamed(team_id="t1", name="Owls"),
-    team.PlayerJoinedTeam(team_id="t1", player=ANA),
+    team.PlayerJoinedTeam(team_id="t1", player=ANA, reserve=True),
     team.PlayerContactUpdated(
         team_id="t1", player_id="p-ana", email="a@b.c", slack_user="T1:U2", discord_user="7"
     ),
@@ -87,13 +90,16 @@ TEAM_MESSAGES: list[object] = [
     team.CaptainRelieved(team_id="t1", player_id="p-ana"),
     team.TeamSettingsChanged(team_id="t1", settings=SETTINGS),
     team.TeamAttendanceRequested(
-        team_id="t1", check_id="c1", game_id="g1", invitees=(BEN,), min_players=5, max_players=9
+        team_id="t1", check_id="c1", game_id="g1", invitees=(BEN,), min_players=5, max_players=9,
+        reserves=(Invitee(player_id="p-ana", name="Ana"),),
     ),
     team.EmailUnsubscribed(team_id="t1", player_id="p-ana"),
     team.EmailResubscribed(team_id="t1", player_id="p-ana"),
     team.ContactMarkedUnreachable(
         team_id="t1", player_id="p-ana", channel=Channel.DISCORD, reason="user gone"
     ),
+    team.SetReserve(team_id="t1", player_id="p-ana", reserve=True),
+    team.PlayerReserveSet(team_id="t1", player_id="p-ana", reserve=True),
 ]
 GAME_MESSAGES: list[object] = [
     game.ScheduleGame(
@@ -134,8 +140,15 @@ CHECK_MESSAGES: list[object] = [
         invitees=(BEN,),
         min_players=2,
         max_players=3,
+        reserves=(Invitee(player_id="p-ana", name="Ana"),),
     ),
-    check.InvitePlayer(check_id="c1", invitee=BEN),
+    check.InvitePlayer(check_id="c1", invitee=BEN, reserve=True),
+    check.AskReserves(check_id="c1", key="g1:ask_reserves:20261205T1900Z"),
+    check.ReserveListed(check_id="c1", invitee=BEN),
+    check.ReservesAsked(check_id="c1", key="k", yes_count=1, min_players=3,
+                        player_ids=("p-ben",)),
+    check.ReserveSteppedIn(check_id="c1", player_id="p-ben", yes_count=2, min_players=3),
+    check.ReservesReleased(check_id="c1", player_ids=("p-ana",)),
     check.WithdrawInvitation(check_id="c1", player_id="p-ana"),
     check.RecordAnswer(
         check_id="c1",
@@ -175,8 +188,9 @@ CHECK_MESSAGES: list[object] = [
         min_players=2,
         max_players=3,
         opened_at=AT,
+        reserves=(Invitee(player_id="p-ana", name="Ana"),),
     ),
-    check.PlayerInvited(check_id="c1", game_id="g1", team_id="t1", invitee=BEN),
+    check.PlayerInvited(check_id="c1", game_id="g1", team_id="t1", invitee=BEN, reserve=True),
     check.InvitationWithdrawn(check_id="c1", player_id="p-ana"),
     check.AnswerRecorded(
         check_id="c1",

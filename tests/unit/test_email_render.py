@@ -77,6 +77,8 @@ SUBJECTS = {
     GameEmailKind.RESCHEDULE: "New time: Sat Dec 5, 7:00 PM EST vs Hawks — still in?",
     GameEmailKind.WAITLIST_PROMOTION: "You're in: Sat Dec 5, 7:00 PM EST vs Hawks",
     GameEmailKind.WAITLISTED: "Waitlisted: Sat Dec 5, 7:00 PM EST vs Hawks",
+    GameEmailKind.RESERVE_INVITATION: "Tigers are short: can you play Sat Dec 5, 7:00 PM EST?",
+    GameEmailKind.RESERVE_RELEASED: "Not needed after all: Sat Dec 5, 7:00 PM EST vs Hawks",
 }
 
 
@@ -103,6 +105,9 @@ def test_every_player_mail_has_headers_both_parts_and_an_unsubscribe_link(
     if kind is GameEmailKind.CANCELLATION:
         assert "cancelled" in text and "Field flooded" in text and "Field flooded" in html
         assert "TOKEN" not in text and "TOKEN" not in html  # nothing left to answer
+    elif kind is GameEmailKind.RESERVE_RELEASED:
+        assert "Thanks — the team is full now" in text and "the team is full now" in html
+        assert "TOKEN" not in text and "TOKEN" not in html  # nothing left to answer
     else:
         for url in ANSWER_URLS.values():
             assert url in text
@@ -110,6 +115,13 @@ def test_every_player_mail_has_headers_both_parts_and_an_unsubscribe_link(
         assert "Your answer so far: Maybe" in text
         assert "Your answer so far: <strong>Maybe</strong>" in html
         assert "Maybe &#10003;" in html
+
+
+def test_a_reserve_is_told_the_team_is_short_and_asked_to_play() -> None:
+    text, html = parts(sent(dataclasses.replace(INVITATION,
+                                                kind=GameEmailKind.RESERVE_INVITATION)))
+    assert "Tigers are short for Sat Dec 5, 7:00 PM EST vs Hawks: can you play?" in text
+    assert "You're a reserve" in html and ANSWER_URLS["yes"] in html
 
 
 def test_a_reschedule_says_where_the_game_moved_from() -> None:
@@ -153,6 +165,12 @@ def test_a_player_who_has_not_answered_is_told_so() -> None:
             CaptainAlertKind.DELIVERY_FAILED,
             "Trouble reaching Zoë Park about Sat Dec 5, 7:00 PM EST vs Hawks",
             "What happened: 550 5.1.1 no such user",
+        ),
+        (
+            CaptainAlertKind.RESERVE_STEPPED_IN,
+            "Zoë Park stepped in: Sat Dec 5, 7:00 PM EST vs Hawks",
+            "Zoë Park, a reserve, stepped in for Tigers vs Hawks on Sat Dec 5, 7:00 PM EST: "
+            "4 in, 7 needed.",
         ),
     ],
 )

@@ -317,7 +317,7 @@ def test_refuses_with_reason_and_usage(text: str, fragment: str, topic: str) -> 
 def test_bare_team_lists_every_team_usage_line() -> None:
     with pytest.raises(GrammarError) as caught:
         parse("team")
-    assert "create, add, remove, roster, captain or settings" in caught.value.message
+    assert "create, add, remove, roster, captain, reserve or settings" in caught.value.message
     for key, line in USAGE.items():
         assert (line in caught.value.usage) == key.startswith("team ")
     assert caught.value.usage == usage_of("team")

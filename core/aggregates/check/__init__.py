@@ -33,7 +33,8 @@ Decisions the rules leave open:
 
 The package's modules: ``commands`` commands (and their union); ``events`` events (and their
 union); ``state`` the state and ``evolve``; ``rules`` ``decide`` and the rules it enforces,
-``answers`` those on an answer and the places it moves.
+``answers`` those on an answer and the places it moves; ``reserves`` asking the team's
+reserves when the check is short, and releasing them when it is not.
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ from core.aggregates import Aggregate, message_types
 from core.aggregates.check.answers import LATE_DROP_OUT_WINDOW
 from core.aggregates.check.commands import (
     AlertIfBelowMinimum,
+    AskReserves,
     CheckCommand,
     ClearAnswerDeadline,
     CloseAtDeadline,
@@ -75,7 +77,12 @@ from core.aggregates.check.events import (
     PlayerPromoted,
     PlayerWaitlisted,
     RemindersRequested,
+    ReserveListed,
+    ReservesAsked,
+    ReservesReleased,
+    ReserveSteppedIn,
 )
+from core.aggregates.check.reserves import NOT_NEEDED
 from core.aggregates.check.rules import DEADLINE_REASON, decide
 from core.aggregates.check.state import CheckState, Delivery, InviteeAnswer, evolve
 
@@ -86,17 +93,19 @@ CHECK: Aggregate[CheckState] = Aggregate(
     evolve=evolve,
     commands=dict.fromkeys(message_types(CheckCommand), "check_id"),
     events=message_types(CheckEvent),
-    state_version=3,  # 2: minimum_checks; 3: deadline
+    state_version=4,  # 2: minimum_checks; 3: deadline; 4: reserves
 )
 
 __all__ = [
     "CHECK",
     "DEADLINE_REASON",
     "LATE_DROP_OUT_WINDOW",
+    "NOT_NEEDED",
     "AlertIfBelowMinimum",
     "AnswerDeadlineCleared",
     "AnswerDeadlineSet",
     "AnswerRecorded",
+    "AskReserves",
     "CheckBelowMinimum",
     "CheckClosed",
     "CheckCommand",
@@ -126,6 +135,10 @@ __all__ = [
     "RecordDeliveryFailure",
     "RemindNonResponders",
     "RemindersRequested",
+    "ReserveListed",
+    "ReserveSteppedIn",
+    "ReservesAsked",
+    "ReservesReleased",
     "SetAnswerDeadline",
     "WithdrawInvitation",
     "decide",

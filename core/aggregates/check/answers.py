@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from core.aggregates.check import reserves
 from core.aggregates.check.commands import RecordAnswer
 from core.aggregates.check.events import (
     AnswerRecorded,
@@ -27,6 +28,7 @@ def answer(state: CheckState, command: RecordAnswer, now: datetime) -> list[Chec
     current = state.invitee(command.player_id)
     if current is None:
         raise DomainError(Refusal.NOT_INVITED, "You weren't invited to answer for this game.")
+    reserves.refuse_released(state, command.player_id)
     note = (command.note or "").strip() or None
     if command.answer == current.answer and (command.note is None or note == current.note):
         return []
@@ -42,7 +44,9 @@ def answer(state: CheckState, command: RecordAnswer, now: datetime) -> list[Chec
     if command.answer == current.answer:
         return [recorded]
     if command.answer is Answer.YES:
-        return [recorded, *_place_taken(state, command.check_id, command.player_id)]
+        places = _place_taken(state, command.check_id, command.player_id)
+        return [recorded, *places,
+                *reserves.after_yes(state, command.check_id, command.player_id, places)]
     return [recorded, *place_lost(state, command.check_id, command.player_id, command.answer, now)]
 
 

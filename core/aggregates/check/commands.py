@@ -17,12 +17,14 @@ class OpenCheck:
     invitees: tuple[Invitee, ...]
     min_players: int | None = None
     max_players: int | None = None
+    reserves: tuple[Invitee, ...] = ()  # listed, asked only if the check is short
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
 class InvitePlayer:
     check_id: str
     invitee: Invitee
+    reserve: bool = False  # a reserve who joined the team: listed, or asked if short now
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -48,6 +50,14 @@ class RemindNonResponders:
 
 @dataclass(frozen=True, kw_only=True, slots=True)
 class AlertIfBelowMinimum:
+    check_id: str
+    key: str  # the scheduler's due-work item key; each key is used once
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class AskReserves:
+    """The scheduler's: ask the reserves if the check is still below its minimum."""
+
     check_id: str
     key: str  # the scheduler's due-work item key; each key is used once
 
@@ -116,6 +126,7 @@ CheckCommand = (
     | RecordAnswer
     | RemindNonResponders
     | AlertIfBelowMinimum
+    | AskReserves
     | MoveCheck
     | SetAnswerDeadline
     | ClearAnswerDeadline

@@ -17,6 +17,7 @@ class CheckOpened:
     min_players: int | None
     max_players: int | None
     opened_at: datetime
+    reserves: tuple[Invitee, ...] = ()  # listed, asked only if the check is short
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -25,6 +26,7 @@ class PlayerInvited:
     game_id: str
     team_id: str
     invitee: Invitee
+    reserve: bool = False  # asked because the team is short
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -97,6 +99,44 @@ class MinimumChecked:
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
+class ReserveListed:
+    """A reserve who joined the team while the check is open, kept to ask if short."""
+
+    check_id: str
+    invitee: Invitee
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class ReservesAsked:
+    """An ``AskReserves`` was handled; a ``PlayerInvited`` (reserve) follows for each of
+    ``player_ids``, none when the check was not short."""
+
+    check_id: str
+    key: str
+    yes_count: int
+    min_players: int | None
+    player_ids: tuple[str, ...]
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class ReserveSteppedIn:
+    """A reserve's Yes took a place: news for the captain."""
+
+    check_id: str
+    player_id: str
+    yes_count: int
+    min_players: int | None
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class ReservesReleased:
+    """The minimum was reached: the reserves asked who hadn't said Yes are not needed."""
+
+    check_id: str
+    player_ids: tuple[str, ...]
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
 class CheckMoved:
     check_id: str
     previous_starts_at: datetime
@@ -160,4 +200,8 @@ CheckEvent = (
     | CheckClosed
     | MessageDelivered
     | DeliveryFailed
+    | ReserveListed
+    | ReservesAsked
+    | ReserveSteppedIn
+    | ReservesReleased
 )

@@ -5,9 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import assert_never
 
+from core.aggregates.check import reserves
 from core.aggregates.check.answers import answer, place_lost
 from core.aggregates.check.commands import (
     AlertIfBelowMinimum,
+    AskReserves,
     CheckCommand,
     ClearAnswerDeadline,
     CloseAtDeadline,
@@ -55,6 +57,8 @@ def decide(state: CheckState, command: CheckCommand, *, now: datetime) -> list[C
         case InvitePlayer(invitee=invitee):
             if _active(state).invitee(invitee.player_id) is not None:
                 return []
+            if command.reserve:
+                return reserves.add(state, command)
             return [
                 PlayerInvited(
                     check_id=command.check_id,
@@ -65,6 +69,8 @@ def decide(state: CheckState, command: CheckCommand, *, now: datetime) -> list[C
             ]
         case WithdrawInvitation(check_id=check_id, player_id=player_id):
             if _active(state).invitee(player_id) is None:
+                if any(r.player_id == player_id for r in state.reserves):
+                    return [InvitationWithdrawn(check_id=check_id, player_id=player_id)]
                 return []
             withdrawn = InvitationWithdrawn(check_id=check_id, player_id=player_id)
             return [withdrawn, *place_lost(state, check_id, player_id, None, now)]
@@ -82,6 +88,10 @@ def decide(state: CheckState, command: CheckCommand, *, now: datetime) -> list[C
             if not _still_counting(_opened(state), now) or key in state.minimum_checks:
                 return []
             return _minimum_checked(state, check_id, key)
+        case AskReserves(key=key):
+            if _opened(state).closed or key in state.reserve_asks:
+                return []
+            return reserves.ask(state, command)
         case MoveCheck(check_id=check_id, starts_at=starts_at):
             previous = _opened(state).starts_at
             if previous is None or starts_at == previous:
@@ -151,6 +161,7 @@ def _open(command: OpenCheck, now: datetime) -> list[CheckEvent]:
         min_players=command.min_players,
         max_players=command.max_players,
         opened_at=now,
+        reserves=command.reserves,
     )
     first: dict[str, Invitee] = {}  # an invitee listed twice is invited once
     for invitee in command.invitees:

@@ -25,8 +25,12 @@ from core.aggregates.check.events import (
     PlayerPromoted,
     PlayerWaitlisted,
     RemindersRequested,
+    ReserveListed,
+    ReservesAsked,
+    ReservesReleased,
+    ReserveSteppedIn,
 )
-from core.aggregates.common import Answer, AnswerSource, Channel
+from core.aggregates.common import Answer, AnswerSource, Channel, Invitee
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -39,6 +43,7 @@ class InviteeAnswer:
     note: str | None = None
     source: AnswerSource | None = None
     answered_at: datetime | None = None
+    reserve: bool = False  # asked because the team was short
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -72,6 +77,10 @@ class CheckState:
     closed_at: datetime | None = None
     close_reason: str | None = None
     deliveries: tuple[Delivery, ...] = ()
+    reserves: tuple[Invitee, ...] = ()  # listed reserves not asked (yet)
+    reserve_asks: tuple[str, ...] = ()  # keys of the AskReserves handled
+    asking_reserves: bool = False  # reserves were asked and the minimum not reached since
+    released: tuple[str, ...] = ()  # reserves whose question closed: not needed after all
 
     def invitee(self, player_id: str) -> InviteeAnswer | None:
         return next((i for i in self.invitees if i.player_id == player_id), None)
@@ -79,7 +88,8 @@ class CheckState:
     @property
     def awaiting_answer(self) -> tuple[str, ...]:
         """Who a reminder goes to: no answer yet, or Maybe."""
-        return tuple(i.player_id for i in self.invitees if i.answer in (None, Answer.MAYBE))
+        return tuple(i.player_id for i in self.invitees if i.answer in (None, Answer.MAYBE)
+                     and i.player_id not in self.released)
 
     def delivered(self, player_id: str, message_key: str) -> bool:
         return any(
@@ -100,15 +110,28 @@ def evolve(state: CheckState, event: CheckEvent) -> CheckState:
                 min_players=event.min_players,
                 max_players=event.max_players,
                 opened_at=event.opened_at,
+                reserves=event.reserves,
             )
-        case PlayerInvited(invitee=invitee):
-            line = InviteeAnswer(player_id=invitee.player_id, name=invitee.name)
-            return replace(state, invitees=(*state.invitees, line))
+        case PlayerInvited(invitee=invitee, reserve=reserve):
+            line = InviteeAnswer(player_id=invitee.player_id, name=invitee.name, reserve=reserve)
+            return replace(state, invitees=(*state.invitees, line),
+                           reserves=_unlisted(state.reserves, invitee.player_id))
         case InvitationWithdrawn(player_id=player_id):
             return replace(
                 _without_place(state, player_id),
                 invitees=tuple(i for i in state.invitees if i.player_id != player_id),
+                reserves=_unlisted(state.reserves, player_id),
             )
+        case ReserveListed(invitee=invitee):
+            return replace(state, reserves=(*state.reserves, invitee))
+        case ReservesAsked(key=key, player_ids=player_ids):
+            return replace(state, reserve_asks=(*state.reserve_asks, key),
+                           asking_reserves=state.asking_reserves or bool(player_ids))
+        case ReserveSteppedIn():
+            return state  # news for the captain; the Yes already took the place
+        case ReservesReleased(player_ids=player_ids):
+            return replace(state, asking_reserves=False,
+                           released=(*state.released, *player_ids))
         case AnswerRecorded(player_id=player_id, answer=answer, previous=previous):
             answered = tuple(
                 replace(
@@ -171,6 +194,10 @@ def evolve(state: CheckState, event: CheckEvent) -> CheckState:
             return replace(state, deliveries=(*state.deliveries, delivery))
         case _:
             assert_never(event)
+
+
+def _unlisted(reserves: tuple[Invitee, ...], player_id: str) -> tuple[Invitee, ...]:
+    return tuple(r for r in reserves if r.player_id != player_id)
 
 
 def _without_place(state: CheckState, player_id: str) -> CheckState:

@@ -10,6 +10,10 @@ Decisions the rules leave open:
 - Removing a captain (who is not the last) records ``CaptainRelieved`` before ``PlayerLeftTeam``.
 - Reminder times are stored sorted, latest first, without duplicates. Unchanged settings,
   names or contacts record nothing.
+- Reserves are on the roster but left out of a check's invitees (listed with the check as
+  reserves instead). Adding as a reserve someone who is a player already is refused with
+  ``reserve_already_player``; a captain moves a player to the reserves or back with
+  ``SetReserve``, which changes checks requested from then on.
 
 The package's modules: ``settings`` ``TeamSettings``, a value object that refuses values that
 make no sense; ``commands`` commands (and their union); ``events`` events (and their union);
@@ -30,6 +34,7 @@ from core.aggregates.team.commands import (
     RenameTeam,
     RequestTeamAttendance,
     ResubscribeEmail,
+    SetReserve,
     TeamCommand,
     UnsubscribeEmail,
     UpdatePlayerContact,
@@ -43,6 +48,7 @@ from core.aggregates.team.events import (
     PlayerContactUpdated,
     PlayerJoinedTeam,
     PlayerLeftTeam,
+    PlayerReserveSet,
     TeamAttendanceRequested,
     TeamEvent,
     TeamRegistered,
@@ -77,12 +83,14 @@ __all__ = [
     "PlayerContactUpdated",
     "PlayerJoinedTeam",
     "PlayerLeftTeam",
+    "PlayerReserveSet",
     "RegisterTeam",
     "RelieveCaptain",
     "RemovePlayer",
     "RenameTeam",
     "RequestTeamAttendance",
     "ResubscribeEmail",
+    "SetReserve",
     "TeamAttendanceRequested",
     "TeamCommand",
     "TeamEvent",

@@ -28,6 +28,7 @@ class RenameTeam:
 class AddPlayer:
     team_id: str
     player: PlayerProfile
+    reserve: bool = False  # on the roster, asked only when a game is short
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -70,8 +71,10 @@ class ChangeTeamSettings:
     min_players: int | None = None
     max_players: int | None = None
     game_length_minutes: int | None = None
+    reserve_minutes: int | None = None
     clear_min_players: bool = False
     clear_max_players: bool = False
+    clear_reserve_minutes: bool = False
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -101,6 +104,15 @@ class MarkContactUnreachable:
     reason: str
 
 
+@dataclass(frozen=True, kw_only=True, slots=True)
+class SetReserve:
+    """Move a player to the reserves (asked only when a game is short) or back."""
+
+    team_id: str
+    player_id: str
+    reserve: bool
+
+
 TeamCommand = (
     RegisterTeam
     | RenameTeam
@@ -114,4 +126,5 @@ TeamCommand = (
     | UnsubscribeEmail
     | ResubscribeEmail
     | MarkContactUnreachable
+    | SetReserve
 )

@@ -28,6 +28,7 @@ class TeamRenamed:
 class PlayerJoinedTeam:
     team_id: str
     player: PlayerProfile
+    reserve: bool = False
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -71,6 +72,7 @@ class TeamAttendanceRequested:
     invitees: tuple[Invitee, ...]
     min_players: int | None = None
     max_players: int | None = None
+    reserves: tuple[Invitee, ...] = ()  # not invited: asked only if the check is short
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -93,6 +95,15 @@ class ContactMarkedUnreachable:
     reason: str
 
 
+@dataclass(frozen=True, kw_only=True, slots=True)
+class PlayerReserveSet:
+    """A player moved to the reserves (``reserve``) or back; checks from then on follow."""
+
+    team_id: str
+    player_id: str
+    reserve: bool
+
+
 TeamEvent = (
     TeamRegistered
     | TeamRenamed
@@ -106,4 +117,5 @@ TeamEvent = (
     | EmailUnsubscribed
     | EmailResubscribed
     | ContactMarkedUnreachable
+    | PlayerReserveSet
 )

@@ -18,6 +18,7 @@ from core.aggregates.team.commands import (
     RenameTeam,
     RequestTeamAttendance,
     ResubscribeEmail,
+    SetReserve,
     TeamCommand,
     UnsubscribeEmail,
     UpdatePlayerContact,
@@ -31,6 +32,7 @@ from core.aggregates.team.events import (
     PlayerContactUpdated,
     PlayerJoinedTeam,
     PlayerLeftTeam,
+    PlayerReserveSet,
     TeamAttendanceRequested,
     TeamEvent,
     TeamRegistered,
@@ -54,10 +56,12 @@ def decide(state: TeamState, command: TeamCommand, *, now: datetime) -> list[Tea
         case RenameTeam(name=name):
             _require_name(name)
             return [] if name == state.name else [TeamRenamed(team_id=team_id, name=name)]
-        case AddPlayer(player=player):
+        case AddPlayer(player=player, reserve=reserve):
             _require_name(player.name)
+            if reserve:
+                _refuse_player_as_reserve(state, player)
             _refuse_clash(state, player, Refusal.PLAYER_ALREADY_ON_TEAM)
-            return [PlayerJoinedTeam(team_id=team_id, player=player)]
+            return [PlayerJoinedTeam(team_id=team_id, player=player, reserve=reserve)]
         case UpdatePlayerContact(player_id=player_id):
             member = _member(state, player_id)
             updated = replace(
@@ -110,10 +114,14 @@ def decide(state: TeamState, command: TeamCommand, *, now: datetime) -> list[Tea
                     game_id=game_id,
                     invitees=tuple(
                         Invitee(player_id=m.profile.player_id, name=m.profile.name)
-                        for m in state.members
+                        for m in state.members if not m.reserve
                     ),
                     min_players=state.settings.min_players,
                     max_players=state.settings.max_players,
+                    reserves=tuple(
+                        Invitee(player_id=m.profile.player_id, name=m.profile.name)
+                        for m in state.members if m.reserve
+                    ),
                 )
             ]
         case UnsubscribeEmail(player_id=player_id):
@@ -132,6 +140,10 @@ def decide(state: TeamState, command: TeamCommand, *, now: datetime) -> list[Tea
                     team_id=team_id, player_id=player_id, channel=channel, reason=reason
                 )
             ]
+        case SetReserve(player_id=player_id, reserve=reserve):
+            if _member(state, player_id).reserve == reserve:
+                return []
+            return [PlayerReserveSet(team_id=team_id, player_id=player_id, reserve=reserve)]
         case _:
             assert_never(command)
 
@@ -186,6 +198,17 @@ def _refuse_clash(
             raise DomainError(code, f"{known.name} already uses that Discord account.")
 
 
+def _refuse_player_as_reserve(state: TeamState, player: PlayerProfile) -> None:
+    """A reserve is someone not on the team yet: a player on it is asked every game."""
+    probe = TeamState(members=tuple(m for m in state.members if not m.reserve))
+    try:
+        _refuse_clash(probe, player, Refusal.RESERVE_ALREADY_PLAYER)
+    except DomainError as error:
+        raise DomainError(Refusal.RESERVE_ALREADY_PLAYER, f"{error.message} A reserve who is "
+                          "already a player can't be added: they are asked every game "
+                          "anyway.") from None
+
+
 def _refuse_last_captain(state: TeamState, member: TeamMember, verb: str) -> None:
     if state.captains == (member.profile.player_id,):
         raise DomainError(Refusal.LAST_CAPTAIN,
@@ -198,7 +221,7 @@ def _changed_settings(current: TeamSettings, command: ChangeTeamSettings) -> Tea
     """The settings after ``command``; :class:`TeamSettings` refuses values that make no sense."""
     if (command.clear_min_players and command.min_players is not None) or (
         command.clear_max_players and command.max_players is not None
-    ):
+    ) or (command.clear_reserve_minutes and command.reserve_minutes is not None):
         raise DomainError(
             Refusal.INVALID_SETTINGS, "Either set a player limit or clear it, not both.")
     return TeamSettings(
@@ -212,6 +235,10 @@ def _changed_settings(current: TeamSettings, command: ChangeTeamSettings) -> Tea
             None if command.clear_max_players else _given(command.max_players, current.max_players)
         ),
         game_length_minutes=_given(command.game_length_minutes, current.game_length_minutes),
+        reserve_minutes=(
+            None if command.clear_reserve_minutes
+            else _given(command.reserve_minutes, current.reserve_minutes)
+        ),
     )
 
 

@@ -22,6 +22,7 @@ class TeamSettings:
     min_players: int | None = None
     max_players: int | None = None
     game_length_minutes: int = 120
+    reserve_minutes: int | None = None  # ask the reserves this long before a short game
 
     def __post_init__(self) -> None:
         reminders = tuple(sorted(set(self.reminder_minutes), reverse=True))
@@ -43,4 +44,8 @@ class TeamSettings:
             return "The maximum number of players can't be below the minimum."
         if self.game_length_minutes <= 0:
             return "A game must last some time."
+        if self.reserve_minutes is not None and not (
+                0 < self.reserve_minutes < self.check_lead_minutes):
+            return ("Reserves are asked after the check starts and before the game: make "
+                    "reserves shorter than lead.")
         return None

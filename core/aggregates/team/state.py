@@ -16,6 +16,7 @@ from core.aggregates.team.events import (
     PlayerContactUpdated,
     PlayerJoinedTeam,
     PlayerLeftTeam,
+    PlayerReserveSet,
     TeamAttendanceRequested,
     TeamEvent,
     TeamRegistered,
@@ -31,6 +32,7 @@ class TeamMember:
     captain: bool = False
     email_unsubscribed: bool = False
     unreachable: tuple[Channel, ...] = ()  # DMs here fail: send by email instead
+    reserve: bool = False  # asked only when a game is short
 
 
 UNREGISTERED_SETTINGS = TeamSettings(timezone="UTC")
@@ -69,8 +71,9 @@ def evolve(state: TeamState, event: TeamEvent) -> TeamState:
             )
         case TeamRenamed(name=name):
             return replace(state, name=name)
-        case PlayerJoinedTeam(player=player):
-            return replace(state, members=(*state.members, TeamMember(profile=player)))
+        case PlayerJoinedTeam(player=player, reserve=reserve):
+            member = TeamMember(profile=player, reserve=reserve)
+            return replace(state, members=(*state.members, member))
         case PlayerContactUpdated():
             return _update_member(state, event.player_id, _with_contacts(event))
         case PlayerLeftTeam(player_id=player_id):
@@ -93,6 +96,8 @@ def evolve(state: TeamState, event: TeamEvent) -> TeamState:
             return _update_member(
                 state, player_id, lambda m: replace(m, unreachable=(*m.unreachable, channel))
             )
+        case PlayerReserveSet(player_id=player_id, reserve=reserve):
+            return _update_member(state, player_id, lambda m: replace(m, reserve=reserve))
         case _:
             assert_never(event)
 

@@ -14,6 +14,10 @@ for a plan); :mod:`core.projections.due_work` keeps the rows and writes what the
   as a reminder. Its key, which the scheduler sends as ``AlertIfBelowMinimum``'s, holds the
   start (``g1:minimum_check:20261205T1900Z``) but not the minutes: a moved game is checked
   again, changed reminder times only move a check still pending;
+- ``ask_reserves``, only while the team has a minimum and a reserve time
+  (``team settings reserves 24h``): at the start minus that time, under the same rule as a
+  reminder; its key holds the start as a minimum check's does
+  (``g1:ask_reserves:20261205T1900Z``), and the scheduler sends it as ``AskReserves``'s;
 - ``answer_deadline`` at the deadline a captain set (:func:`plan_deadline`); a new plan keeps
   it where it is;
 - ``start_game`` at the start, ``end_game`` after the team's game length.
@@ -35,6 +39,7 @@ class DueKind(enum.StrEnum):
     START_CHECK = "start_check"
     REMIND = "remind"
     MINIMUM_CHECK = "minimum_check"
+    ASK_RESERVES = "ask_reserves"
     ANSWER_DEADLINE = "answer_deadline"
     START_GAME = "start_game"
     END_GAME = "end_game"
@@ -48,7 +53,7 @@ class DueStatus(enum.StrEnum):
 
 MINIMUM_CHECK_MINUTES = 180  # before the start, for a team without reminders
 BEFORE_START = (DueKind.START_CHECK, DueKind.REMIND, DueKind.MINIMUM_CHECK,
-                DueKind.ANSWER_DEADLINE)
+                DueKind.ASK_RESERVES, DueKind.ANSWER_DEADLINE)
 
 
 def item_key(game_id: str, kind: DueKind, reminder_key: str | None = None) -> str:
@@ -71,6 +76,7 @@ class TeamTiming:
     reminder_minutes: tuple[int, ...]
     game_length_minutes: int
     min_players: int | None  # None: no minimum, so no minimum check
+    reserve_minutes: int | None = None  # None: reserves are never asked
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -103,7 +109,7 @@ def check_starts_at(starts_at: datetime, *, lead_minutes: int, at: datetime) -> 
 
 def plan_game(game: GameState, team: TeamTiming, *, at: datetime) -> list[Planned]:
     """The items a scheduled game should have pending, planned at ``at``, in due order of
-    kind (check, reminders, minimum check, deadline, start, end)."""
+    kind (check, reminders, minimum check, reserves, deadline, start, end)."""
     starts = game.starts_at
     planned: list[Planned] = []
     floor = at  # nothing before the game goes out before the check starts or opened
@@ -128,6 +134,12 @@ def plan_game(game: GameState, team: TeamTiming, *, at: datetime) -> list[Planne
             planned.append(Planned(
                 key=item_key(game.game_id, DueKind.MINIMUM_CHECK, _stamp(starts)),
                 kind=DueKind.MINIMUM_CHECK, due_at=due, expires_at=starts))
+    if team.min_players is not None and team.reserve_minutes is not None:
+        due = starts - timedelta(minutes=team.reserve_minutes)
+        if due > floor:
+            planned.append(Planned(
+                key=item_key(game.game_id, DueKind.ASK_RESERVES, _stamp(starts)),
+                kind=DueKind.ASK_RESERVES, due_at=due, expires_at=starts))
     if game.deadline is not None:
         # The captain's time stays; only its expiry follows the start.
         planned.append(plan_deadline(game.game_id, game.deadline, starts_at=starts))

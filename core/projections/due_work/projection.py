@@ -7,9 +7,10 @@ reschedule or new settings keep it where it is) and skipped on ``AnswerDeadlineC
 This module only writes what those rules decide, and the statuses below.
 
 Status comes from events only, so a rebuild gives the same rows: ``AttendanceCheckStarted``,
-``RemindersRequested`` (with the item's key), ``MinimumChecked`` (recorded whether the check
-was short or not, with the item's key), ``CheckClosed`` (for the answer deadline, whatever
-closed the check), ``GameStarted`` and ``GameEnded`` mark items done; a
+``RemindersRequested`` (with the item's key), ``MinimumChecked`` and ``ReservesAsked``
+(recorded whether the check was short or not, with the item's key), ``CheckClosed`` (for
+the answer deadline, whatever closed the check), ``GameStarted`` and ``GameEnded`` mark
+items done; a
 cancelled, started or ended game, a closed check (but a check closed at the captain's
 deadline keeps its minimum check), a check that opened after a reminder or a minimum check
 was due, or a plan that no longer has the item, mark pending items skipped
@@ -34,6 +35,7 @@ from core.aggregates.check import (
     CheckOpened,
     MinimumChecked,
     RemindersRequested,
+    ReservesAsked,
 )
 from core.aggregates.game import (
     AttendanceCheckStarted,
@@ -70,7 +72,7 @@ class DueWorkProjection:
     events: frozenset[type] = frozenset({
         TeamRegistered, TeamSettingsChanged, GameScheduled, GameRescheduled, GameCancelled,
         GameStarted, GameEnded, AttendanceCheckStarted, CheckOpened, RemindersRequested,
-        MinimumChecked, AnswerDeadlineSet, AnswerDeadlineCleared, CheckClosed,
+        MinimumChecked, AnswerDeadlineSet, AnswerDeadlineCleared, CheckClosed, ReservesAsked,
     })
     tables: tuple[Table, ...] = (due_work_teams, due_work_games, due_work)
 
@@ -117,6 +119,8 @@ class DueWorkProjection:
             case MinimumChecked(check_id=check_id, key=key):
                 # The scheduler sends the item's own key; any other key matches no item.
                 _done(conn, seq, key, kind=DueKind.MINIMUM_CHECK, check_id=check_id)
+            case ReservesAsked(check_id=check_id, key=key):
+                _done(conn, seq, key, kind=DueKind.ASK_RESERVES, check_id=check_id)
             case AnswerDeadlineSet(check_id=check_id, deadline=deadline):
                 _deadline(conn, seq, check_id, deadline)
             case AnswerDeadlineCleared(check_id=check_id):
@@ -130,8 +134,8 @@ class DueWorkProjection:
                 # still worth a warning (the game's start or cancellation skips it).
                 at_deadline = reason == DEADLINE_REASON
                 _skip(conn, seq, "check closed", check_id=check_id,
-                      kinds=(DueKind.REMIND,) if at_deadline else (DueKind.REMIND,
-                                                                   DueKind.MINIMUM_CHECK))
+                      kinds=(DueKind.REMIND, DueKind.ASK_RESERVES) if at_deadline
+                      else (DueKind.REMIND, DueKind.MINIMUM_CHECK, DueKind.ASK_RESERVES))
 
 
 # -- writing ---------------------------------------------------------------------------------
@@ -141,7 +145,7 @@ def _save_team(conn: Connection, team_id: str, settings: TeamSettings, *,
         "timezone": settings.timezone, "check_lead_minutes": settings.check_lead_minutes,
         "reminder_minutes": list(settings.reminder_minutes),
         "game_length_minutes": settings.game_length_minutes,
-        "min_players": settings.min_players,
+        "min_players": settings.min_players, "reserve_minutes": settings.reserve_minutes,
     }
     if insert_row:
         conn.execute(insert(due_work_teams).values(team_id=team_id, **values))
@@ -189,7 +193,8 @@ def _opened(conn: Connection, seq: int, game_id: str, check_id: str,
     _set_game(conn, game_id, check_id=check_id, check_opened_at=opened_at)
     # A reminder right behind the invitation would only repeat it, and a minimum check then
     # would find nobody has answered yet.
-    for kind, what in ((DueKind.REMIND, "reminder"), (DueKind.MINIMUM_CHECK, "minimum check")):
+    for kind, what in ((DueKind.REMIND, "reminder"), (DueKind.MINIMUM_CHECK, "minimum check"),
+                       (DueKind.ASK_RESERVES, "question to the reserves")):
         conn.execute(update(due_work).where(
             d.game_id == game_id, d.status == PENDING, d.kind == kind.value,
             d.due_at <= opened_at).values(status=DueStatus.SKIPPED.value, seq=seq,
@@ -263,4 +268,5 @@ def _timing(team: Row[Any] | None) -> TeamTiming:
     return TeamTiming(check_lead_minutes=source.check_lead_minutes,
                       reminder_minutes=tuple(source.reminder_minutes),
                       game_length_minutes=source.game_length_minutes,
-                      min_players=source.min_players)
+                      min_players=source.min_players,
+                      reserve_minutes=source.reserve_minutes)

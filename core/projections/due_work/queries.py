@@ -49,7 +49,8 @@ DUE_ORDER = case((due_work.c.kind == DueKind.START_CHECK.value, 0),
                  (due_work.c.kind == DueKind.ANSWER_DEADLINE.value, 1),
                  (due_work.c.kind == DueKind.REMIND.value, 2),
                  (due_work.c.kind == DueKind.MINIMUM_CHECK.value, 3),
-                 (due_work.c.kind == DueKind.START_GAME.value, 4), else_=5)
+                 (due_work.c.kind == DueKind.ASK_RESERVES.value, 4),
+                 (due_work.c.kind == DueKind.START_GAME.value, 5), else_=6)
 
 
 def _items() -> Select[Any]:

@@ -25,6 +25,7 @@ due_work_teams = Table(
     Column("reminder_minutes", Json, nullable=False),
     Column("game_length_minutes", Integer, nullable=False),
     Column("min_players", Integer),  # None: no minimum, so no minimum check
+    Column("reserve_minutes", Integer),  # None: reserves are never asked
 )
 
 due_work_games = Table(
