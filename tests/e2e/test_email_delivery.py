@@ -18,6 +18,7 @@ from bot.links import LinkSigner
 from core.actors import Actor
 from core.aggregates.common import Channel
 from core.bootstrap import bootstrap
+from core.trouble import REPORT_HOLD
 from tests.conftest import FakeClock
 from tests.smtp_sink import Inbox, smtp_server
 
@@ -91,9 +92,10 @@ def test_an_internationalised_address_among_others_spoils_nothing(
             channel = EmailChannel(mailer, LinkSigner(KEYS), base_url=BASE,
                                    sender="Attend <attend@example.org>", clock=clock)
             worker = DeliveryWorker(app.db, app.router, {Channel.EMAIL: channel}, clock=clock)
-            for _ in range(3):  # the invitations, then any alert about a failure
+            for _ in range(3):  # the invitations, then the captain's report of a failure
                 app.run_handlers()
                 asyncio.run(worker.run_once())
+                clock.advance(seconds=REPORT_HOLD.total_seconds())  # the report waits
     finally:
         app.close()
 
