@@ -86,7 +86,18 @@ def settings_text(team: TeamView) -> str:
         f"• min players: {team.min_players or 'none'} · max players: "
         f"{team.max_players or 'none'}",
         f"• game length: {hours(team.game_length_minutes)}",
+        f"• channel: {channel_name(team)}",
+        "• DMs: " + ("on" if team.dms else "off (invitations in the channel only)"),
     ])
+
+
+def channel_name(team: TeamView) -> str:
+    """Where the team's boards are posted."""
+    if team.chat_channel is None:
+        return "none (type /attend channel here in one)"
+    channel = team.chat_channel.rpartition(":")[2]
+    where = {"slack": "Slack", "discord": "Discord"}.get(team.chat_platform or "", "")
+    return f"the {where} channel {channel}"
 
 
 def my_games_text(team: TeamView, player: PlayerView, games: list[PlayerGameView]) -> str:

@@ -74,6 +74,8 @@ class Refusal(enum.StrEnum):
     INVALID_EMAIL = "invalid_email"
     INVALID_TIMEZONE = "invalid_timezone"
     INVALID_SETTINGS = "invalid_settings"
+    # RefusalKind.REFUSED: the team's channel (issue 16.2)
+    NO_TEAM_CHANNEL = "no_team_channel"
 
     @property
     def kind(self) -> RefusalKind:

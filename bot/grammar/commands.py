@@ -69,6 +69,7 @@ class SettingsChange:
     max_players: int | None = None
     game_minutes: int | None = None
     cleared: frozenset[Limit] = field(default_factory=frozenset)  # "min none", "max none"
+    dms: bool | None = None  # "dms off": invitations in the team's channel only
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -148,6 +149,14 @@ class Board:
     game: str = "next"
 
 
+# -- the team's channel (issue 16.2) ------------------------------------------------------------
+@dataclass(frozen=True, kw_only=True, slots=True)
+class TeamChannel:
+    """``channel here`` (``bind``) or ``channel none``: the channel comes from the platform."""
+
+    bind: bool
+
+
 Command: TypeAlias = (
     Help
     | CreateTeam
@@ -169,4 +178,5 @@ Command: TypeAlias = (
     | Reschedule
     | Answer
     | Me
+    | TeamChannel
 )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
+from bot.grammar.channel import parse_channel
 from bot.grammar.commands import Board, Check, Command, Games, Help, Me, Remind, Status
 from bot.grammar.games import (
     game_or_next,
@@ -68,4 +69,5 @@ _COMMANDS: dict[str, Callable[[Sequence[str]], Command]] = {
     "reschedule": parse_reschedule,
     "answer": parse_answer,
     "me": _no_args(Me(), "me"),
+    "channel": parse_channel,
 }

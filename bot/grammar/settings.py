@@ -16,6 +16,7 @@ SETTING_NAMES = {
     "min": {"min"},
     "max": {"max"},
     "length": {"length"},
+    "dms": {"dms", "dm"},
 }
 _SETTING_OF = {alias: name for name, aliases in SETTING_NAMES.items() for alias in aliases}
 _OFF = {"none", "off"}
@@ -70,7 +71,16 @@ def _settings_change(values: dict[str, str], key: str) -> SettingsChange:
         max_players=high,
         game_minutes=_minutes(values["length"], "length", key) if "length" in values else None,
         cleared=frozenset(cleared),
+        dms=_on_off(values["dms"], "dms", key) if "dms" in values else None,
     )
+
+
+def _on_off(raw: str, setting: str, key: str) -> bool:
+    if raw.lower() in ("on", "yes"):
+        return True
+    if raw.lower() in ("off", "no"):
+        return False
+    fail(key, f"{setting} takes on or off, not '{raw}'.")
 
 
 def _players(values: dict[str, str], setting: str, key: str) -> int | None:

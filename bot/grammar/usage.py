@@ -16,7 +16,7 @@ USAGE: dict[str, str] = {
     "team captain": "/attend team captain [remove] <name or email>",
     "team settings": (
         "/attend team settings [tz <Area/City>] [lead 48h] [reminders 24h,3h]"
-        " [min <n>|none] [max <n>|none] [length 2h]"
+        " [min <n>|none] [max <n>|none] [length 2h] [dms on|off]"
     ),
     "schedule": "/attend schedule <when> [at <place>] [vs <opponent>]",
     "games": "/attend games",
@@ -29,6 +29,7 @@ USAGE: dict[str, str] = {
     "reschedule": "/attend reschedule <G3|next> <when>",
     "answer": "/attend answer [G3|next] yes|no|maybe [for <name or email>] [note]",
     "me": "/attend me",
+    "channel": "/attend channel here|none",
 }
 
 _WHAT = {
@@ -51,6 +52,8 @@ _WHAT = {
     "reschedule": "Move a game to another time.",
     "answer": "Answer for yourself (in/out work too); captains may answer for a player.",
     "me": "Your teams, your answers, and how Attend reaches you.",
+    "channel": "Typed in a Slack or Discord channel: post each game's board there (none: "
+               "stop).",
 }
 
 

@@ -18,6 +18,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    true,
 )
 
 from core.eventstore.schema import Json
@@ -41,6 +42,10 @@ roster_teams = Table(
     Column("discord_guild", String(100)),
     Column("channel", String(200)),
     Column("registered_at", UtcDateTime, nullable=False),
+    # The team's channel, where boards are posted, and whether DMs go too (issue 16.2).
+    Column("chat_platform", String(20)),
+    Column("chat_channel", String(200)),
+    Column("dms", Boolean, nullable=False, server_default=true()),
 )
 
 roster_players = Table(

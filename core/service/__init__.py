@@ -21,6 +21,7 @@ from typing import Any, TypeVar
 
 from core.service.answers import AnswerRequests
 from core.service.base import CatchUp, ServiceBase, WaitUntil, poll_until
+from core.service.channels import ChannelRequests
 from core.service.games import GameRequests
 from core.service.teams import TeamRequests
 from core.service.views import AnswerResult, Context, GameStatusView, Invitation
@@ -46,7 +47,7 @@ def _admitted(cls: C) -> C:
 
 
 @_admitted
-class AttendService(AnswerRequests, TeamRequests, GameRequests):
+class AttendService(AnswerRequests, TeamRequests, GameRequests, ChannelRequests):
     """Every public method is a request: at most ``request_slots`` run at once per process
     and the rest wait their turn in order (see :mod:`core.gate`)."""
 

@@ -39,7 +39,7 @@ STORED_EVENT_NAMES = {
         "TeamRegistered", "TeamRenamed", "PlayerJoinedTeam", "PlayerContactUpdated",
         "PlayerLeftTeam", "CaptainAppointed", "CaptainRelieved", "TeamSettingsChanged",
         "TeamAttendanceRequested", "EmailUnsubscribed", "EmailResubscribed",
-        "ContactMarkedUnreachable",
+        "ContactMarkedUnreachable", "TeamChannelBound", "TeamChannelUnbound",
     ],
     "game": [
         "GameScheduled", "GameRescheduled", "GameCancelled", "GameStarted", "GameEnded",

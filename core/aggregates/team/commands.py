@@ -72,6 +72,7 @@ class ChangeTeamSettings:
     game_length_minutes: int | None = None
     clear_min_players: bool = False
     clear_max_players: bool = False
+    dms: bool | None = None
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -101,6 +102,20 @@ class MarkContactUnreachable:
     reason: str
 
 
+# -- the team's channel (issue 16.2) ------------------------------------------------------------
+@dataclass(frozen=True, kw_only=True, slots=True)
+class BindTeamChannel:
+    """Post each check's board in this chat channel; ``channel_id`` None unbinds.
+
+    ``platform`` and ``channel_id`` are the edge's plain strings (``"slack"`` with
+    ``"<workspace>:<channel>"``, ``"discord"`` with the channel's id): the core only keeps them.
+    """
+
+    team_id: str
+    platform: str | None = None
+    channel_id: str | None = None
+
+
 TeamCommand = (
     RegisterTeam
     | RenameTeam
@@ -114,4 +129,5 @@ TeamCommand = (
     | UnsubscribeEmail
     | ResubscribeEmail
     | MarkContactUnreachable
+    | BindTeamChannel
 )

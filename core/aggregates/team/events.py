@@ -93,6 +93,19 @@ class ContactMarkedUnreachable:
     reason: str
 
 
+# -- the team's channel (issue 16.2) ------------------------------------------------------------
+@dataclass(frozen=True, kw_only=True, slots=True)
+class TeamChannelBound:
+    team_id: str
+    platform: str
+    channel_id: str
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class TeamChannelUnbound:
+    team_id: str
+
+
 TeamEvent = (
     TeamRegistered
     | TeamRenamed
@@ -106,4 +119,6 @@ TeamEvent = (
     | EmailUnsubscribed
     | EmailResubscribed
     | ContactMarkedUnreachable
+    | TeamChannelBound
+    | TeamChannelUnbound
 )

@@ -10,6 +10,7 @@ from core.aggregates.common import Invitee, PlayerProfile
 from core.aggregates.team.commands import (
     AddPlayer,
     AppointCaptain,
+    BindTeamChannel,
     ChangeTeamSettings,
     MarkContactUnreachable,
     RegisterTeam,
@@ -32,6 +33,8 @@ from core.aggregates.team.events import (
     PlayerJoinedTeam,
     PlayerLeftTeam,
     TeamAttendanceRequested,
+    TeamChannelBound,
+    TeamChannelUnbound,
     TeamEvent,
     TeamRegistered,
     TeamRenamed,
@@ -97,6 +100,9 @@ def decide(state: TeamState, command: TeamCommand, *, now: datetime) -> list[Tea
             return [CaptainRelieved(team_id=team_id, player_id=player_id)]
         case ChangeTeamSettings():
             settings = _changed_settings(state.settings, command)
+            if not settings.dms and state.settings.dms and state.chat_channel is None:
+                raise DomainError(Refusal.NO_TEAM_CHANNEL, "DMs can be turned off only for "
+                                  "a team with a channel: type /attend channel here in it first.")
             if settings == state.settings:
                 return []
             return [TeamSettingsChanged(team_id=team_id, settings=settings)]
@@ -132,6 +138,8 @@ def decide(state: TeamState, command: TeamCommand, *, now: datetime) -> list[Tea
                     team_id=team_id, player_id=player_id, channel=channel, reason=reason
                 )
             ]
+        case BindTeamChannel():
+            return _bind_channel(state, team_id, command)
         case _:
             assert_never(command)
 
@@ -155,6 +163,18 @@ def _register(state: TeamState, command: RegisterTeam) -> list[TeamEvent]:
         PlayerJoinedTeam(team_id=command.team_id, player=command.captain),
         CaptainAppointed(team_id=command.team_id, player_id=captain),
     ]
+
+
+def _bind_channel(state: TeamState, team_id: str,
+                  command: BindTeamChannel) -> list[TeamEvent]:
+    if command.channel_id is None:
+        return [] if state.chat_channel is None else [TeamChannelUnbound(team_id=team_id)]
+    if not command.platform or not command.channel_id.strip():
+        raise DomainError(Refusal.NO_TEAM_CHANNEL, "Say which chat channel, from inside it.")
+    if (command.platform, command.channel_id) == (state.chat_platform, state.chat_channel):
+        return []
+    return [TeamChannelBound(team_id=team_id, platform=command.platform,
+                             channel_id=command.channel_id)]
 
 
 def _require_name(name: str) -> None:
@@ -212,6 +232,7 @@ def _changed_settings(current: TeamSettings, command: ChangeTeamSettings) -> Tea
             None if command.clear_max_players else _given(command.max_players, current.max_players)
         ),
         game_length_minutes=_given(command.game_length_minutes, current.game_length_minutes),
+        dms=_given(command.dms, current.dms),
     )
 
 

@@ -22,6 +22,7 @@ class TeamSettings:
     min_players: int | None = None
     max_players: int | None = None
     game_length_minutes: int = 120
+    dms: bool = True  # False: invitations go to the team's channel only (issue 16.2)
 
     def __post_init__(self) -> None:
         reminders = tuple(sorted(set(self.reminder_minutes), reverse=True))
