@@ -217,8 +217,8 @@ def add_alert_marker(conn: Connection, target: EditTarget, *, now: datetime) -> 
         target=marker, kind="alert", team_id=target.team_id, check_id=target.check_id,
         platform=target.platform, channel_id=target.channel_id, version=0, shown_version=0,
         not_before=now, attempts=0, stopped=True, edits=0,
-    ).on_conflict_do_nothing(index_elements=["target"]))
-    return bool(result.rowcount)
+    ).on_conflict_do_nothing(index_elements=["target"]).returning(message_edits.c.target))
+    return result.first() is not None
 
 
 def find(conn: Connection, target: str) -> EditTarget | None:

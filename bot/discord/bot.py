@@ -27,8 +27,10 @@ from discord import app_commands
 from bot import grammar
 from bot.commands import CommandRunner
 from bot.discord import messages
+from bot.edits.discord import BoardButton
 from bot.grammar import Command, Mention, typed
 from bot.links import BoardLinks
+from bot.team_channel import Place
 from core.actors import Actor
 from core.aggregates.common import Answer
 from core.bootstrap import App
@@ -63,6 +65,7 @@ class AttendBot(discord.Client):
 
     async def setup_hook(self) -> None:
         self.add_dynamic_items(messages.AnswerButton)  # taps on DMs sent before a restart
+        self.add_dynamic_items(BoardButton)  # taps on a team channel's board (issue 16.2)
         self.logged_in.set()
         log.info("Discord: signed in as %s (application %s)", self.user, self.application_id)
 
@@ -70,8 +73,11 @@ class AttendBot(discord.Client):
                           build: Callable[[], Command], team: str | None = None) -> None:
         """Run the command ``build`` makes as the user who typed it; reply only to them."""
         actor = _actor(interaction.user)
+        place = None if interaction.channel_id is None else Place(
+            platform="discord", channel_id=str(interaction.channel_id),
+            direct=interaction.guild_id is None)
         work = asyncio.ensure_future(asyncio.to_thread(self.runner.run_command, actor, build,
-                                                       team=team))
+                                                       team=team, place=place))
         if await self._in_time(work):
             await interaction.response.send_message(_reply(work.result().text),
                                                     ephemeral=True)
@@ -245,6 +251,14 @@ def attend_commands(bot: AttendBot) -> app_commands.Group:
     async def settings(interaction: Interaction, changes: str | None = None,
                        team: Team = None) -> None:
         await run(interaction, team, lambda: typed.settings(changes))
+
+    # -- the team's channel (issue 16.2) -------------------------------------------------------
+    @attend.command(name="channel", description="Post each game's board in this channel, or "
+                    "stop (captains)")
+    @describe(where="here: this channel; none: no channel")
+    async def channel(interaction: Interaction, where: Literal["here", "none"],
+                      team: Team = None) -> None:
+        await run(interaction, team, lambda: grammar.TeamChannel(bind=where == "here"))
 
     return attend
 
