@@ -9,8 +9,15 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
+import signal
+import subprocess
+import sys
 import threading
-from datetime import timedelta
+import time
+import urllib.request
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
@@ -32,8 +39,9 @@ from tests.e2e.test_slack import (
     Slack,
     team_with_a_game,
 )
-from tests.slack_api import FakeSlack, Message
-from tests.waiting import eventually
+from tests.slack_api import SECRET, FakeSlack, Message, signed
+from tests.smtp_sink import free_loopback_port
+from tests.waiting import eventually, wait_for_health
 
 CHANNEL = "C1"  # where Slack.command says commands are typed
 fake_slack, slack = slack_story.fake_slack, slack_story.slack  # the Slack tests' fixtures
@@ -205,3 +213,66 @@ async def test_a_burst_of_40_answers_becomes_a_few_edits_the_last_showing_all(
         assert ctx.team.team_id
     finally:
         app.close()
+
+
+def test_attend_serve_keeps_the_channel_board_and_the_dm_up_to_date(
+        database_url: str, tmp_path: Path, fake_slack: FakeSlack) -> None:
+    """Through ``attend serve`` itself: an answer given by email shows in the player's DM
+    and on the channel's board within a few seconds."""
+    port = free_loopback_port()
+    env = {**os.environ, "ATTEND_DATABASE_URL": database_url, "ATTEND_SECRET_KEYS": KEYS[0],
+           "ATTEND_PORT": str(port), "ATTEND_SLACK_BOT_TOKEN": "xoxb-test",
+           "ATTEND_SLACK_SIGNING_SECRET": SECRET, "ATTEND_SLACK_API_URL": fake_slack.url,
+           "ATTEND_OUTBOX_DIR": str(tmp_path / "outbox")}
+    base = f"http://127.0.0.1:{port}"
+
+    def post(path: str, body: str, headers: dict[str, str]) -> str:
+        request = urllib.request.Request(f"{base}{path}", data=body.encode(), headers=headers)
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.read().decode()
+
+    def command(user: str, text: str) -> str:
+        body = urlencode({"command": "/attend", "text": text, "team_id": WORKSPACE,
+                          "user_id": user, "user_name": user.lower(), "channel_id": CHANNEL,
+                          "response_url": fake_slack.response_url()})
+        return str(json.loads(post("/slack/events", body, signed(body)))["text"])
+
+    def soon(predicate: Any, timeout: float = 15.0) -> bool:
+        deadline = time.monotonic() + timeout
+        while not predicate():
+            if time.monotonic() > deadline:
+                return False
+            time.sleep(0.05)
+        return True
+
+    server = subprocess.Popen([sys.executable, "-m", "bot.cli", "serve"], env=env,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        wait_for_health(base, server)
+        command(CAPTAIN, "team create The Alchemists tz America/Toronto")
+        command(CAPTAIN, f"team add <@{ALICE}|alice> alice@example.org")
+        assert "posted in this channel" in command(CAPTAIN, "channel here")
+        day = (datetime.now(UTC) + timedelta(days=3)).strftime("%Y-%m-%d")
+        command(CAPTAIN, f"schedule {day} 19:00 vs Hawks")
+        command(CAPTAIN, "check G1")
+        assert soon(lambda: fake_slack.dm(ALICE) and fake_slack.messages(CHANNEL))
+        assert "Not answered yet: u1, alice" in shown(board(fake_slack))
+        check_id = fake_slack.dm(ALICE)[0].blocks[1]["elements"][0]["value"]  # type: ignore[index]
+        app = bootstrap(database_url, migrate=False, background=True)  # to read the roster
+        try:
+            [alice] = [p for p in app.service.roster(Actor.slack(WORKSPACE, CAPTAIN))[1]
+                       if p.name == "alice"]
+        finally:
+            app.close()
+        token = LinkSigner(KEYS).answer_token(check_id, alice.player_id,
+                                              datetime.now(UTC) + timedelta(days=5))
+        post(f"/r/{token}", urlencode({"answer": "no"}),
+             {"Content-Type": "application/x-www-form-urlencoded"})
+        assert soon(lambda: "You're out" in shown(fake_slack.dm(ALICE)[0]), timeout=10)
+        assert soon(lambda: "❌ No: alice" in shown(board(fake_slack)), timeout=10)
+        assert "Out 1" in command(CAPTAIN, "status G1")
+    finally:
+        server.send_signal(signal.SIGTERM)
+        _, errors = server.communicate(timeout=30)
+    assert server.returncode == 0, errors
+    assert "Traceback" not in errors
