@@ -175,8 +175,8 @@ class EditWorker:
             assert target.player_id is not None
             player = roster.player(conn, team.team_id, target.player_id)
         line = next((ln for ln in board.lines if ln.player_id == target.player_id), None)
-        if player is None or line is None or line.answer is None:
-            return _Job(target)
+        if player is None or line is None or line.answer is None or game.status == "cancelled":
+            return _Job(target)  # a cancelled game's DMs say so (the delivery worker's edit)
         _, state = self._router.state_of(check.CHECK, target.check_id)
         references = tuple(
             (d.channel.value, d.reference) for d in state.deliveries

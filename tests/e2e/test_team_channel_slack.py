@@ -142,6 +142,12 @@ async def test_the_board_in_the_channel_and_the_dms_follow_every_answer(slack: S
     assert shown(board(slack.fake)).startswith("*Cancelled.* Field flooded")
     assert buttons(board(slack.fake)) == []
     assert len(slack.fake.messages(CHANNEL)) == 1  # always the one message, edited
+    # The cancellation's own edit of Alice's invitation stands: no edit brings back an answer.
+    await delivery_worker(slack.app, slack.config).run_once()
+    slack.app.run_handlers()  # its delivery, recorded, as attend serve's handlers see it
+    await edits.run_once()
+    invitation, _cancellation = slack.fake.dm(ALICE)
+    assert shown(invitation).startswith("*Cancelled.*") and buttons(invitation) == []
 
 
 async def test_a_bot_removed_from_the_channel_tells_the_captain_once(slack: Slack) -> None:
