@@ -87,7 +87,10 @@ class DiscordEditor:
             raise TransientDeliveryError(f"Discord could not be reached ({error!r})") from None
 
     async def dm(self, reference: str, snapshot: DmSnapshot) -> None:
-        content, view = messages._content(dm_message(snapshot, messages.MARKDOWN))
+        message = dm_message(snapshot, messages.MARKDOWN)
+        content = messages.clip("\n".join(message.lines))
+        view = messages.answer_view(message.buttons, message.chosen) if message.buttons \
+            else None
         try:
             await self._message(reference).edit(content=content, view=view)
         except discord.HTTPException as error:

@@ -57,6 +57,15 @@ def board_blocks(snapshot: BoardSnapshot) -> tuple[str, messages.Blocks]:
     return message.summary, blocks
 
 
+def _blocks(message: chat.Message) -> tuple[str, messages.Blocks]:
+    """A DM's text and blocks, as :mod:`bot.slack.messages` writes them."""
+    blocks: messages.Blocks = [SectionBlock(text=MarkdownTextObject(
+        text="\n".join(message.lines)))]
+    if message.buttons is not None:
+        blocks.append(messages.answer_buttons(message.buttons, message.chosen))
+    return message.summary, blocks
+
+
 class SlackEditor:
     def __init__(self, client: AsyncWebClient, bot_token: BotToken) -> None:
         self._client = client
@@ -90,7 +99,7 @@ class SlackEditor:
     async def dm(self, reference: str, snapshot: DmSnapshot) -> None:
         token = await self._token(snapshot.player.slack_user.rpartition(":")[0]
                                   if snapshot.player.slack_user else "")
-        text, blocks = messages._blocks(dm_message(snapshot, messages.MRKDWN))
+        text, blocks = _blocks(dm_message(snapshot, messages.MRKDWN))
         channel, _, ts = reference.partition(":")
         try:
             await self._client.chat_update(token=token, channel=channel, ts=ts, text=text,
