@@ -163,15 +163,26 @@ class EditTarget:
     edits: int
 
 
+def _due(now: datetime, delay: timedelta) -> Any:
+    e = message_edits.c
+    return (e.stopped.is_(False), e.not_before <= now, e.version > e.shown_version,
+            e.changed_at <= now - delay, e.changed_at > now - MAX_AGE)
+
+
+def any_due(conn: Connection, *, now: datetime, delay: timedelta) -> bool:
+    """Whether :func:`claim_due` would find something: a read, so a worker polling an idle
+    table never takes SQLite's one write lock from a request."""
+    e = message_edits.c
+    return conn.execute(select(e.target).where(*_due(now, delay)).limit(1)).first() is not None
+
+
 def claim_due(conn: Connection, *, now: datetime, delay: timedelta, owner: str, limit: int,
               lease: timedelta) -> list[EditTarget]:
     """Stale targets whose first unshown change is ``delay`` old, for ``owner`` until
     ``now + lease`` (a worker that dies leaves them to be claimed again then)."""
     e = message_edits.c
     rows = conn.execute(
-        select(message_edits).where(
-            e.stopped.is_(False), e.not_before <= now, e.version > e.shown_version,
-            e.changed_at <= now - delay, e.changed_at > now - MAX_AGE)
+        select(message_edits).where(*_due(now, delay))
         .order_by(e.changed_at).limit(limit).with_for_update(skip_locked=True)).all()
     if rows:
         conn.execute(update(message_edits).where(e.target.in_([r.target for r in rows]))

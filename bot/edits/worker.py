@@ -144,6 +144,9 @@ class EditWorker:
 
     # -- claiming and reading (in a worker thread) ----------------------------------------
     def _claim(self, now: datetime) -> list[_Job]:
+        with self._db.read() as conn:
+            if not edits.any_due(conn, now=now, delay=self._delay):
+                return []
         with self._db.write() as conn:
             targets = edits.claim_due(conn, now=now, delay=self._delay, owner=self.owner,
                                       limit=50, lease=LEASE)

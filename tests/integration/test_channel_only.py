@@ -7,6 +7,8 @@ from datetime import timedelta
 
 import pytest
 
+from bot.commands import CommandRunner
+from bot.team_channel import Place
 from core.aggregates.common import Answer
 from core.bootstrap import App
 from core.errors import DomainError, Refusal
@@ -50,3 +52,15 @@ def test_with_dms_on_a_channel_adds_the_board_and_every_dm_still_goes(tigers: Te
     assert tigers.to(NotificationKind.INVITATION) == ["Cap", "Ana", "Ben", "Cal"]
     unbound = tigers.service.bind_channel(CAPTAIN, None, None)
     assert unbound.chat_channel is None
+
+
+def test_channel_here_outside_a_chat_channel_says_where_to_type_it(tigers: Team) -> None:
+    runner = CommandRunner(tigers.service, clock=tigers.clock)
+    console = runner.run(CAPTAIN, "/attend channel here")
+    assert not console.ok and "Slack or Discord channel" in console.text
+    in_a_dm = runner.run(CAPTAIN, "/attend channel here",
+                         place=Place(platform="slack", channel_id="T1:D9", direct=True))
+    assert not in_a_dm.ok
+    assert runner.run(CAPTAIN, "/attend channel none").text == \
+        "Tigers has no channel; nothing changed."
+    assert tigers.service.context(CAPTAIN).team.chat_channel is None
