@@ -38,6 +38,7 @@ INTERVAL = timedelta(seconds=1.0)  # at most one edit of a message this often
 LEASE = timedelta(seconds=60)
 RETRY = timedelta(seconds=5)
 MAX_ATTEMPTS = 5
+CLAIM_BATCH = 50
 _ANSWERABLE_KEYS = ("invite", "remind:", "reschedule:", "promoted:", "waitlisted:")
 
 
@@ -74,14 +75,18 @@ class Budget:
     _tokens: float = field(default=-1.0)
     _at: float = 0.0
 
-    def take(self) -> float:
-        """0 if an edit may go now (and counts it), else the seconds to wait."""
+    def available(self) -> int:
+        """Edits that may go now."""
         now = time.monotonic()
         if self._tokens < 0:
             self._tokens, self._at = self.burst, now
         self._tokens = min(self.burst, self._tokens + (now - self._at) * self.per_second)
         self._at = now
-        if self._tokens >= 1:
+        return int(self._tokens)
+
+    def take(self) -> float:
+        """0 if an edit may go now (and counts it), else the seconds to wait."""
+        if self.available() >= 1:
             self._tokens -= 1
             return 0.0
         return (1 - self._tokens) / self.per_second
@@ -144,12 +149,17 @@ class EditWorker:
 
     # -- claiming and reading (in a worker thread) ----------------------------------------
     def _claim(self, now: datetime) -> list[_Job]:
+        # No more than the platforms' budgets allow now: the rest stay where they are,
+        # rather than being claimed only to be put back.
+        room = min(CLAIM_BATCH, sum(b.available() for b in self._budgets.values()))
+        if room <= 0:
+            return []
         with self._db.read() as conn:
             if not edits.any_due(conn, now=now, delay=self._delay):
                 return []
         with self._db.write() as conn:
             targets = edits.claim_due(conn, now=now, delay=self._delay, owner=self.owner,
-                                      limit=50, lease=LEASE)
+                                      limit=room, lease=LEASE)
         if targets and self._catch_up is not None:
             self._catch_up()
         jobs = []
