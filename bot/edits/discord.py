@@ -67,11 +67,24 @@ def board_content(snapshot: BoardSnapshot) -> tuple[str, discord.ui.View | None]
 
 
 class DiscordEditor:
-    def __init__(self, bot: discord.Client) -> None:
+    def __init__(self, bot: discord.Client, *, login_wait: float = 10.0) -> None:
         self._bot = bot
+        self._login_wait = login_wait
+
+    async def _signed_in(self) -> None:
+        """Edits wait (and are tried again) until the bot has signed in to Discord."""
+        logged_in = getattr(self._bot, "logged_in", None)  # an AttendBot's
+        if self._bot.is_closed():
+            raise TransientDeliveryError("not connected to Discord")
+        if logged_in is not None:
+            try:
+                await asyncio.wait_for(logged_in.wait(), self._login_wait)
+            except TimeoutError:
+                raise TransientDeliveryError("not signed in to Discord yet") from None
 
     async def board(self, channel_id: str, reference: str | None,
                     snapshot: BoardSnapshot) -> str:
+        await self._signed_in()
         content, view = board_content(snapshot)
         try:
             if reference is None:
@@ -87,6 +100,7 @@ class DiscordEditor:
             raise TransientDeliveryError(f"Discord could not be reached ({error!r})") from None
 
     async def dm(self, reference: str, snapshot: DmSnapshot) -> None:
+        await self._signed_in()
         message = dm_message(snapshot, messages.MARKDOWN)
         content = messages.clip("\n".join(message.lines))
         view = messages.answer_view(message.buttons, message.chosen) if message.buttons \
@@ -99,6 +113,7 @@ class DiscordEditor:
             raise TransientDeliveryError(f"Discord could not be reached ({error!r})") from None
 
     async def tell(self, identity: str, text: str) -> None:
+        await self._signed_in()
         try:
             user = self._bot.get_user(int(identity)) or await self._bot.fetch_user(
                 int(identity))

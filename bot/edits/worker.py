@@ -36,7 +36,8 @@ log = logging.getLogger(__name__)
 DELAY = timedelta(seconds=1.0)  # changes within this are shown by one edit
 INTERVAL = timedelta(seconds=1.0)  # at most one edit of a message this often
 LEASE = timedelta(seconds=60)
-RETRY = timedelta(seconds=5)
+RETRY = timedelta(seconds=5)  # the first wait after a failure, doubled each time
+MAX_RETRY = timedelta(minutes=5)
 MAX_ATTEMPTS = 5
 CLAIM_BATCH = 50
 _ANSWERABLE_KEYS = ("invite", "remind:", "reschedule:", "promoted:", "waitlisted:")
@@ -168,7 +169,7 @@ class EditWorker:
                 jobs.append(self._read(target))
             except Exception:
                 log.exception("could not read %s", target.target)
-                self._settle(target, retry="could not read it")
+                self._settle(target, retry="could not read it", give_up=True)
         return jobs
 
     def _read(self, target: EditTarget) -> _Job:
@@ -211,13 +212,14 @@ class EditWorker:
                 await asyncio.to_thread(self._settle, target, counted=False)
         except Exception:
             log.exception("could not edit %s", target.target)
-            await asyncio.to_thread(self._settle, target, retry="internal error")
+            await asyncio.to_thread(self._settle, target, retry="internal error", give_up=True)
 
     async def _board(self, job: _Job, snapshot: BoardSnapshot) -> None:
         target = job.target
         editor = self._editors.get(target.platform or "")
         if editor is None or target.channel_id is None:  # that platform isn't set up here
-            await asyncio.to_thread(self._settle, target, retry="platform not connected")
+            await asyncio.to_thread(self._settle, target, retry="platform not connected",
+                                    give_up=True)
             return
         if await self._paced(target, target.platform or ""):
             return
@@ -280,16 +282,20 @@ class EditWorker:
     # -- recording (in a worker thread) -----------------------------------------------------
     def _settle(self, target: EditTarget, *, retry: str | None = None,
                 wait: float | None = None, reference: str | None = None,
-                counted: bool = True, count: bool = True) -> None:
+                counted: bool = True, count: bool = True, give_up: bool = False) -> None:
+        """Shown (``retry`` None), or to try again: after ``wait``, else after a backoff.
+        A platform that fails for a while (down, not signed in yet) is tried again and
+        again; ``give_up`` (our own failures) stops after ``MAX_ATTEMPTS``."""
         now = self._clock()
         with self._db.write() as conn:
             if retry is None:
                 edits.mark_shown(conn, target, now=now, next_edit=now + self._interval,
                                  reference=reference, counted=counted)
-            elif count and target.attempts + 1 >= MAX_ATTEMPTS:
+            elif give_up and target.attempts + 1 >= MAX_ATTEMPTS:
                 edits.mark_stopped(conn, target, error=f"gave up: {retry}")
             else:
-                delay = RETRY if wait is None else timedelta(seconds=wait)
+                delay = min(RETRY * 2 ** target.attempts, MAX_RETRY) if wait is None \
+                    else timedelta(seconds=wait)
                 edits.mark_retry(conn, target, not_before=now + delay, error=retry,
                                  count=count)
 
