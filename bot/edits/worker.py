@@ -105,6 +105,7 @@ class _Job:
     dm: DmSnapshot | None = None
     references: tuple[tuple[str, str], ...] = ()  # a DM's (platform, reference)
     captains: tuple[str, ...] = ()  # a board's captains on its platform, to tell them
+    waiting: bool = False  # the read models don't show the check yet: try again soon
 
 
 class EditWorker:
@@ -178,7 +179,7 @@ class EditWorker:
             game = schedule.game(conn, board.game_id) if board else None
             team = roster.team(conn, board.team_id) if board else None
             if board is None or game is None or team is None:
-                return _Job(target)  # not in the read models yet: shown when it is
+                return _Job(target, waiting=True)  # not in the read models yet
             if target.kind == edits.BOARD:
                 captains = tuple(
                     identity for p in roster.captains(conn, team.team_id)
@@ -204,7 +205,10 @@ class EditWorker:
     async def _run(self, job: _Job) -> None:
         target = job.target
         try:
-            if job.board is not None:
+            if job.waiting:
+                await asyncio.to_thread(self._settle, target, retry="not in the read models "
+                                        "yet")
+            elif job.board is not None:
                 await self._board(job, job.board)
             elif job.dm is not None and job.references:
                 await self._dms(job, job.dm)
