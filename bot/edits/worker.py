@@ -275,8 +275,9 @@ class EditWorker:
         if not first:
             return
         text = (f"Attend can't post {snapshot.team.name}'s game boards in the team's channel "
-                f"({error.reason}). To fix it, {error.advice}, then type /attend channel "
-                "here in the channel again. Players still get their DMs and emails.")
+                f"({error.reason}). To fix it, {error.advice}: the next check's board is "
+                "posted there (/attend channel here in another channel moves it). Players "
+                "still get their DMs and emails.")
         for identity in job.captains:
             try:
                 await editor.tell(identity, text)
