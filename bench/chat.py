@@ -14,8 +14,9 @@ Everything runs against the local Slack stand-in (tests/slack_api.py) over real 
 - ``fanout_vs_limit``: ``--dms`` Slack invitations delivered through a stand-in that answers
   ``chat.postMessage`` with 429 past ``--limit`` calls a second, by the delivery worker with
   its Slack lane paced to that limit; the time from the first send to the last DM accepted,
-  over ``dms / limit`` seconds (the least the limit allows). The lane is paced at 95 % of
-  the limit. Goal: at most 1.1.
+  over ``dms / limit`` seconds (the least the limit allows). The lane is paced at 93 % of
+  the limit, leaving room for jitter (a 429 pauses the lane for its ``Retry-After``, a
+  second). Goal: at most 1.1.
 - ``channel_edits_per_burst``: a team of 40 bound to a channel; 40 answers by email over
   about two seconds while ``attend serve``'s edit worker runs (default delay and pacing); the
   ``chat.update`` calls on the board, and whether the last one shows all 40. Baseline: 40
@@ -52,14 +53,13 @@ from core.actors import Actor
 from core.aggregates.common import Answer, Channel, PlayerProfile
 from core.aggregates.team import AddPlayer
 from core.bootstrap import bootstrap
-from core.notifier import jobs
 from tests.slack_api import SECRET, FakeSlack, signed
 from tests.smtp_sink import free_loopback_port
 
 WORKSPACE, CHANNEL, CLIENTS = "T0001", "C1", 8
 CAPTAIN = Actor.slack(WORKSPACE, "U0")
 KEYS = "bench-chat-key-0123456789abcdefghij"
-PACE_SHARE = 0.95  # of the stand-in's limit, for the fan-out's pacing
+PACE_SHARE = 0.93  # of the stand-in's limit, for the fan-out's pacing
 
 
 def _p99(samples: list[float]) -> float:
@@ -190,14 +190,13 @@ def fan_out(url: str, dms: int, limit: float) -> dict[str, object]:
                                     clock=lambda: datetime.now(UTC), pacing=pacing,
                                     poll_interval=0.1)
             elapsed, window = asyncio.run(_deliver(worker, fake, dms))
-            with app.db.read() as conn:
-                delivered = sum(1 for j in jobs(conn) if j.status == "delivered")
+            accepted = sum(1 for m in fake.messages() if m.channel.startswith("D"))
             limited = sum(1 for c in fake.calls("chat.postMessage") if c.limited)
         finally:
             app.close()
     floor = dms / limit
     return {"dms": dms, "limit_per_s": limit, "paced_at_per_s": PACE_SHARE * limit,
-            "delivered": delivered,
+            "accepted": accepted,
             "time_to_all_s": round(elapsed, 2), "first_to_last_s": round(window, 2),
             "limit_floor_s": round(floor, 2),
             "fanout_vs_limit": round(elapsed / floor, 3), "answered_429": limited}
