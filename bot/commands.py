@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from bot import grammar, text, words
+from bot import grammar, team_channel, text, words
 from bot import season as seasons
 from bot.links import LINK_LIFETIME, BoardLinks
 from bot.series import SeriesRunner
@@ -39,7 +39,7 @@ def _settings_changes(change: grammar.SettingsChange) -> dict[str, object]:
         "clear_min_players": "min_players" in change.cleared,
         "clear_max_players": "max_players" in change.cleared,
         "reserve_minutes": change.reserve_minutes,
-        "clear_reserve_minutes": "reserve_minutes" in change.cleared,
+        "clear_reserve_minutes": "reserve_minutes" in change.cleared, "dms": change.dms,
     }
     return {k: v for k, v in changes.items() if v is not None}
 
@@ -62,7 +62,7 @@ class CommandRunner:
         self._series = SeriesRunner(service, clock=clock)
 
     def run(self, actor: Actor, line: str, *, team: str | None = None,
-            timezone: str | None = None) -> Reply:
+            timezone: str | None = None, place: team_channel.Place | None = None) -> Reply:
         """Run ``line``; ``team``, or ``--team NAME`` at the end of the line, names the team
         for someone on several; ``timezone`` (where the platform says the person is) is a
         new team's zone when they name none."""
@@ -72,18 +72,24 @@ class CommandRunner:
             refuse_unsafe(line, "command")
             return grammar.parse(line)
 
-        return self.run_command(actor, build, team=named or team, timezone=timezone)
+        return self.run_command(actor, build, team=named or team, timezone=timezone,
+                                place=place)
 
     def run_command(self, actor: Actor, build: Callable[[], grammar.Command], *,
-                    team: str | None = None, timezone: str | None = None) -> Reply:
+                    team: str | None = None, timezone: str | None = None,
+                    place: team_channel.Place | None = None) -> Reply:
         """Run the command ``build`` makes (from typed options, say, with
         :mod:`bot.grammar.typed`); a value it refuses is a reply like any other. ``team`` and
-        ``timezone`` as for :meth:`run`."""
+        ``timezone`` as for :meth:`run`; ``place`` is the chat channel it was typed in."""
         try:
             named = " ".join(team.split()) if team else None
             team_id = None if not named else self._team_named(actor, named)
+            command = build()
+            if isinstance(command, grammar.TeamChannel):  # needs where it was typed
+                return Reply(shown(team_channel.run(self._service, actor, bind=command.bind,
+                                                    place=place, team_id=team_id)))
             # Stored text goes out through the one rule (names kept from before it).
-            return Reply(shown(self._execute(actor, build(), team_id,
+            return Reply(shown(self._execute(actor, command, team_id,
                                              timezone or self._default_timezone)))
         except grammar.GrammarError as error:
             return Reply(f"{error.message}\nUsage: {error.usage}", ok=False)

@@ -24,11 +24,15 @@ from bot.discord.bot import AttendBot, keep_connected
 from bot.discord.channel import DiscordChannel
 from bot.discord.dm_channels import DmChannels
 from bot.discord.gateway import GatewayLeader
+from bot.edits.discord import DiscordEditor
+from bot.edits.slack import SlackEditor
+from bot.edits.worker import Editor, EditWorker
 from bot.email.channel import email_channel_for
 from bot.links import BoardLinks, LinkSigner
 from bot.slack.app import routes as slack_routes
-from bot.slack.app import say_who_we_are, slack_app, slack_channel, slack_home
+from bot.slack.app import say_who_we_are, slack_app, slack_channel, slack_client, slack_home
 from bot.slack.app import socket_mode as slack_socket_mode
+from bot.slack.channel import BotToken
 from bot.slack.home import HomeChanges, HomeViews, home_refresher
 from bot.slack.installations import Installations
 from bot.web.app import create_web_app
@@ -64,6 +68,31 @@ def delivery_worker(app: App, config: Config, *, discord_bot: AttendBot | None =
         channels[Channel.DISCORD] = DiscordChannel(discord_bot, boards=boards,
                                                    dm_channels=DmChannels(app.db))
     return DeliveryWorker(app.db, app.router, channels, clock=app.clock, owner=owner)
+
+
+def edit_worker(app: App, config: Config, *, discord_bot: AttendBot | None = None,
+                slack_installations: Installations | None = None) -> EditWorker | None:
+    """The worker that posts boards in team channels and keeps them and DMs up to date
+    (issue 16.2, 16.3); None without Slack or Discord."""
+    editors: dict[str, Editor] = {}
+    slack = config.slack
+    if slack is not None:
+        async def configured(_workspace: str) -> str | None:
+            return slack.bot_token
+
+        token: BotToken = (configured if slack_installations is None
+                           else slack_installations.bot_token)
+        editors["slack"] = SlackEditor(slack_client(slack), token)
+    if discord_bot is not None:
+        editors["discord"] = DiscordEditor(discord_bot)
+    if not editors:
+        return None
+
+    def catch_up() -> None:
+        app.runtime.wait_for(app.store.last_position(), ("board", "roster", "schedule"))
+
+    return EditWorker(app.db, app.router, editors, clock=app.clock,
+                      owner=app.runtime.owner, catch_up=catch_up)
 
 
 def open_installations(app: App, config: Config) -> Installations | None:
@@ -152,6 +181,10 @@ async def _serve(app: App, config: Config, *, demo: bool,
     worker = delivery_worker(app, config, discord_bot=bot, slack_installations=installations,
                              owner=slot.owner)
     worker.start()
+    edits = edit_worker(app, config, discord_bot=bot, slack_installations=installations)
+    if edits is not None:
+        edits.start()
+
     def deliveries_may_follow(recorded: Sequence[RecordedEvent]) -> None:
         if any(type(r.event) in Notifier.events for r in recorded):
             worker.wake()  # the notifier plans deliveries for these events
@@ -217,6 +250,8 @@ async def _serve(app: App, config: Config, *, demo: bool,
         await runner.cleanup()
         await worker.stop()
         slot.close()
+        if edits is not None:
+            await edits.stop()
         if socket is not None and socket_task is not None:
             await socket.close_async()
             await asyncio.gather(socket_task, return_exceptions=True)

@@ -93,7 +93,18 @@ def settings_text(team: TeamView) -> str:
         "• reserves: " + ("never asked" if team.reserve_minutes is None else
                           f"asked {hours(team.reserve_minutes)} before a game still short of "
                           f"its min" + ("" if team.min_players else " (set min to use it)")),
+        f"• channel: {channel_name(team)}",
+        "• DMs: " + ("on" if team.dms else "off (invitations in the channel only)"),
     ])
+
+
+def channel_name(team: TeamView) -> str:
+    """Where the team's boards are posted."""
+    if team.chat_channel is None:
+        return "none (type /attend channel here in one)"
+    channel = team.chat_channel.rpartition(":")[2]
+    where = {"slack": "Slack", "discord": "Discord"}.get(team.chat_platform or "", "")
+    return f"the {where} channel {channel}"
 
 
 def my_games_text(team: TeamView, player: PlayerView, games: list[PlayerGameView]) -> str:

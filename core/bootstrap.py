@@ -23,6 +23,7 @@ from datetime import UTC, datetime
 from core.aggregates.registry import AGGREGATES, register_domain_messages
 from core.eventstore.database import Database
 from core.eventstore.sql import PostgresWakeups, SqlEventStore
+from core.message_edits import EditPlanner
 from core.messages import MessageRegistry
 from core.migrations import upgrade
 from core.notifier import Notifier
@@ -93,7 +94,7 @@ def bootstrap(database_url: str, *, clock: Clock = utc_now, background: bool = F
     router = Router(store, AGGREGATES, clock=clock)
     projections = read_models()
     handlers: list[Handler] = [*projections, AttendanceCheckManager(), SeriesManager(),
-                               Notifier(), *extra_handlers]
+                               Notifier(), EditPlanner(), *extra_handlers]
     runtime = HandlerRuntime(store, router, handlers, retry=retry, poll_interval=poll_interval,
                              rebuildable={p.name for p in projections})
     if background:

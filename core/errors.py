@@ -89,6 +89,8 @@ class Refusal(enum.StrEnum):
     SERIES_TIME_SKIPPED = "series_time_skipped"
     INVALID_SERIES = "invalid_series"
     WRONG_SERIES = "wrong_series"
+    # RefusalKind.REFUSED: the team's channel (issue 16.2)
+    NO_TEAM_CHANNEL = "no_team_channel"
 
     @property
     def kind(self) -> RefusalKind:

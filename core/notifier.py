@@ -53,6 +53,7 @@ class Notifier:
         check.ReservesReleased, check.ReserveSteppedIn,
         game.GameCancelled, game.GameRescheduled,
         team.TeamRegistered, team.CaptainAppointed, team.CaptainRelieved,
+        team.TeamChannelBound, team.TeamChannelUnbound, team.TeamSettingsChanged,
     })
 
     def __init__(self) -> None:
@@ -70,8 +71,9 @@ class Notifier:
                 self._save(f"game:{e.game_id}", {"check_id": e.check_id})
             case check.PlayerInvited(check_id=check_id, invitee=invitee) as e:
                 self._add_invitee(check_id, invitee.player_id, invitee.name)
-                jobs.add(Kind.RESERVE_INVITATION if e.reserve else Kind.INVITATION, e.team_id,
-                         e.game_id, check_id, invitee.player_id, "invite", {})
+                if e.reserve or not self._channel_only(e.team_id):  # reserves: never by channel
+                    jobs.add(Kind.RESERVE_INVITATION if e.reserve else Kind.INVITATION,
+                             e.team_id, e.game_id, check_id, invitee.player_id, "invite", {})
             case check.InvitationWithdrawn(check_id=check_id, player_id=player_id):
                 self._remove_invitee(check_id, player_id)
             case check.RemindersRequested(check_id=check_id, reminder_key=key, player_ids=ids):
@@ -116,7 +118,8 @@ class Notifier:
                             {"yes_count": e.yes_count, "min_players": e.min_players})
             case game.GameCancelled(game_id=game_id):
                 self._to_invitees(jobs, Kind.CANCELLATION, game_id, "cancel", {})
-            case game.GameRescheduled(game_id=game_id) as e:
+            case game.GameRescheduled(game_id=game_id) as e if not self._game_channel_only(
+                    game_id):
                 self._to_invitees(jobs, Kind.RESCHEDULE, game_id,
                                   f"reschedule:{e.starts_at.isoformat()}",
                                   {"previous_starts_at": e.previous_starts_at.isoformat(),
@@ -129,6 +132,13 @@ class Notifier:
             case team.CaptainRelieved(team_id=team_id, player_id=player_id):
                 captains = [c for c in self._captains(team_id) if c != player_id]
                 self._save(f"team:{team_id}", {"captains": captains})
+            # A team with a channel and DMs off: invitations and new times are posted in the
+            # channel only (reminders and the rest still go to each player).
+            case team.TeamChannelBound(team_id=team_id) | team.TeamChannelUnbound(
+                    team_id=team_id) as e:
+                self._save_team(team_id, bound=isinstance(e, team.TeamChannelBound))
+            case team.TeamSettingsChanged(team_id=team_id, settings=settings):
+                self._save_team(team_id, dms=settings.dms)
         if jobs.rows:
             add_jobs(tx.connection, jobs.rows)
 
@@ -182,6 +192,18 @@ class Notifier:
     def _captains(self, team_id: str) -> list[str]:
         state = self._load(f"team:{team_id}")
         return [] if state is None else list(state["captains"])
+
+    def _save_team(self, team_id: str, **changes: bool) -> None:
+        state = self._load(f"team:{team_id}") or {"captains": []}
+        self._save(f"team:{team_id}", {**state, **changes})
+
+    def _channel_only(self, team_id: str) -> bool:
+        state = self._load(f"team:{team_id}") or {}
+        return bool(state.get("bound")) and state.get("dms") is False
+
+    def _game_channel_only(self, game_id: str) -> bool:
+        index = self._load(f"game:{game_id}")
+        return index is not None and self._channel_only(self._check(index["check_id"]).team_id)
 
     def _to_invitees(self, jobs: _Jobs, kind: Kind, game_id: str, key: str,
                      details: dict[str, Any]) -> None:

@@ -115,6 +115,8 @@ class FakeDiscord:
         self._edits: list[tuple[str, Any]] = []
         self._last_id = 0
         self.gateway = FakeGateway(self)
+        self._forbidden: dict[str, int] = {}  # channel id -> 403 code (50001, 50013)
+        self._throttle: tuple[float, list[float]] | None = None  # requests a second
         self._app = web.Application(middlewares=[self._middleware])
         self._routes()
         self._runner: web.AppRunner | None = None
@@ -175,6 +177,16 @@ class FakeDiscord:
         (without one discord.py takes the 429 for a Cloudflare ban) and a JSON body with
         ``retry_after`` in seconds, which discord.py sleeps before it retries by itself."""
         self._limits.append(_Limit(method.upper(), path_fragment, times, retry_after))
+
+    def forbid_channel(self, channel_id: str, code: int = 50001) -> None:
+        """Refuse sends and edits in ``channel_id`` with 403 and ``code``: 50001 Missing
+        Access (the bot was removed), 50013 Missing Permissions."""
+        self._forbidden[channel_id] = code
+
+    def throttle(self, per_second: float) -> None:
+        """Enforce a global rate limit: past ``per_second`` requests in any second, answer
+        429 with a ``retry_after`` until the oldest of them is a second old."""
+        self._throttle = (per_second, [])
 
     # What the adapter did.
 
@@ -311,6 +323,9 @@ class FakeDiscord:
             ),
             None,
         )
+        throttled = self._over_throttle() if limit is None else None
+        if throttled is not None:
+            limit = _Limit(request.method, path, 1, throttled)
         self._requests.append(Request(request.method, path, body, limited=limit is not None))
         if limit is not None:
             limit.left -= 1
@@ -322,6 +337,18 @@ class FakeDiscord:
         except web.HTTPException as error:  # no such route, or not with this method
             status = error.status
             return _answer(status, {"message": f"{status}: {error.reason}", "code": 0})
+
+    def _over_throttle(self) -> float | None:
+        """Seconds to wait if the global limit is spent, else None (and the request counts)."""
+        if self._throttle is None:
+            return None
+        per_second, times = self._throttle
+        now = time.monotonic()
+        times[:] = [t for t in times if now - t < 1.0]
+        if len(times) >= per_second:
+            return round(1.0 - (now - times[0]), 3) + 0.001
+        times.append(now)
+        return None
 
     async def _me(self, request: web.Request) -> web.Response:
         return _answer(200, {**self.user_object(self.bot_id), "verified": True, "flags": 0})
@@ -379,6 +406,8 @@ class FakeDiscord:
         channel_id, body = request.match_info["channel_id"], request[BODY] or {}
         if channel_id in self._gone:
             return _answer(404, {"code": 10003, "message": "Unknown Channel"})
+        if channel_id in self._forbidden:
+            return _forbidden(self._forbidden[channel_id])
         user_id = self._dm_channels.get(channel_id)
         if user_id in self._closed:
             code = self._closed[user_id]
@@ -396,6 +425,8 @@ class FakeDiscord:
 
     async def _edit(self, request: web.Request) -> web.Response:
         channel_id, message_id = request.match_info["channel_id"], request.match_info["message_id"]
+        if channel_id in self._forbidden:
+            return _forbidden(self._forbidden[channel_id])
         found = [m for m in self._messages if (m.channel_id, m.id) == (channel_id, message_id)]
         if not found:
             return _answer(404, {"code": 10008, "message": "Unknown Message"})
@@ -594,6 +625,11 @@ async def _decode(request: web.Request) -> tuple[Any, list[web.FileField]]:
         return json.loads(str(form.get("payload_json", "null"))), files
     raw = await request.read()
     return (json.loads(raw) if raw else None), []
+
+
+def _forbidden(code: int) -> web.Response:
+    reason = {50001: "Missing Access", 50013: "Missing Permissions"}.get(code, "Forbidden")
+    return _answer(403, {"code": code, "message": reason})
 
 
 def _answer(status: int, body: Any, headers: dict[str, str] | None = None) -> web.Response:

@@ -88,6 +88,8 @@ class FakeSlack:
         self._refused: dict[str, str] = {}  # user id -> error
         self._limits: dict[str, tuple[int, int]] = {}  # method -> (calls left, retry after)
         self._ts = 100
+        self._kicked: dict[str, str] = {}  # channel id -> error for posts and updates there
+        self._throttle: tuple[str, float, list[float]] | None = None  # method, per second
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
         # A short poll interval: shutdown() waits for the next poll (0.5 s by default).
         self._thread = threading.Thread(
@@ -144,6 +146,18 @@ class FakeSlack:
         """Answer the next ``times`` calls of ``method`` with 429 and ``Retry-After``."""
         with self._lock:
             self._limits[method] = (times, retry_after)
+
+    def remove_bot(self, channel: str, error: str = "not_in_channel") -> None:
+        """The bot left ``channel`` (or it is gone): posts and updates there fail with
+        ``error`` (``not_in_channel``, ``channel_not_found``)."""
+        with self._lock:
+            self._kicked[channel] = error
+
+    def throttle(self, method: str, per_second: float) -> None:
+        """Enforce a rate limit on ``method``: past ``per_second`` calls in any second, answer
+        429 with ``Retry-After: 1``, as Slack does."""
+        with self._lock:
+            self._throttle = (method, per_second, [])
 
     def response_url(self, name: str = "r1") -> str:
         return f"http://127.0.0.1:{self.port}/respond/{name}"
@@ -212,8 +226,10 @@ class FakeSlack:
             error = "invalid_auth"
         with self._lock:
             left, retry_after = self._limits.get(method, (0, 0))
+            if error is None and self._over_throttle(method):
+                left, retry_after = 1, 1
             limited = error is None and left > 0
-            if limited:
+            if limited and method in self._limits:
                 self._limits[method] = (left - 1, retry_after)
             self._calls.append(Call(method, args, headers, limited, team))
             if error is not None:
@@ -222,6 +238,17 @@ class FakeSlack:
                 return 429, {"Retry-After": str(retry_after)}, {"ok": False, "error": "ratelimited"}
             assert handle is not None and team is not None
             return 200, {}, handle({**args, "_team": team})
+
+    def _over_throttle(self, method: str) -> bool:
+        if self._throttle is None or self._throttle[0] != method:
+            return False
+        _, per_second, times = self._throttle
+        now = time.monotonic()
+        times[:] = [t for t in times if now - t < 1.0]
+        if len(times) >= per_second:
+            return True
+        times.append(now)
+        return False
 
     def _auth_test(self, args: dict[str, Any]) -> dict[str, Any]:
         return {
@@ -264,6 +291,8 @@ class FakeSlack:
 
     def _chat_post_message(self, args: dict[str, Any]) -> dict[str, Any]:
         channel, text, blocks = str(args.get("channel", "")), args.get("text"), args.get("blocks")
+        if channel in self._kicked:
+            return {"ok": False, "error": self._kicked[channel]}
         if channel.startswith("D"):
             if channel not in self._opened:
                 return {"ok": False, "error": "channel_not_found"}
@@ -279,6 +308,8 @@ class FakeSlack:
 
     def _chat_update(self, args: dict[str, Any]) -> dict[str, Any]:
         channel, ts = args.get("channel"), args.get("ts")
+        if channel in self._kicked:
+            return {"ok": False, "error": self._kicked[str(channel)]}
         found = [m for m in self._messages if m.channel == channel and m.ts == ts]
         if not found:
             return {"ok": False, "error": "message_not_found"}

@@ -28,12 +28,14 @@ from discord import app_commands
 from bot import grammar
 from bot.commands import CommandRunner
 from bot.discord import messages
+from bot.discord.actors import actor
 from bot.discord.season import season_commands
+from bot.edits.discord import BoardButton
 from bot.grammar import Command, Mention, typed
 from bot.grammar import series as series_options
 from bot.links import BoardLinks
+from bot.team_channel import Place
 from core import safe_text
-from core.actors import Actor
 from core.aggregates.common import Answer
 from core.bootstrap import App
 from core.errors import DomainError
@@ -70,15 +72,19 @@ class AttendBot(discord.Client):
 
     async def setup_hook(self) -> None:
         self.add_dynamic_items(messages.AnswerButton)  # taps on DMs sent before a restart
+        self.add_dynamic_items(BoardButton)  # taps on a team channel's board (issue 16.2)
         self.logged_in.set()
         log.info("Discord: signed in as %s (application %s)", self.user, self.application_id)
 
     async def run_command(self, interaction: discord.Interaction[Any],
                           build: Callable[[], Command], team: str | None = None) -> None:
         """Run the command ``build`` makes as the user who typed it; reply only to them."""
-        actor = _actor(interaction.user)
-        work = asyncio.ensure_future(asyncio.to_thread(self.runner.run_command, actor, build,
-                                                       team=team))
+        who = actor(interaction.user)
+        place = None if interaction.channel_id is None else Place(
+            platform="discord", channel_id=str(interaction.channel_id),
+            direct=interaction.guild_id is None)
+        work = asyncio.ensure_future(asyncio.to_thread(self.runner.run_command, who, build,
+                                                       team=team, place=place))
         if await self._in_time(work):
             await interaction.response.send_message(_reply(work.result().text),
                                                     ephemeral=True)
@@ -108,7 +114,7 @@ class AttendBot(discord.Client):
     async def record_tap(self, interaction: discord.Interaction[Any], check_id: str,
                          answer: Answer) -> None:
         work = asyncio.ensure_future(asyncio.to_thread(
-            self.service.answer_in_check, _actor(interaction.user), check_id, answer))
+            self.service.answer_in_check, actor(interaction.user), check_id, answer))
         deferred = not await self._in_time(work)
         if deferred:
             await interaction.response.defer()
@@ -134,10 +140,6 @@ class AttendBot(discord.Client):
     async def _in_time(self, work: asyncio.Future[T]) -> bool:
         done, _ = await asyncio.wait({work}, timeout=self._budget)
         return work in done
-
-
-def _actor(user: discord.User | discord.Member) -> Actor:
-    return Actor.discord(str(user.id), name=user.display_name)
 
 
 def _reply(text: str) -> str:
@@ -290,6 +292,14 @@ def attend_commands(bot: AttendBot) -> app_commands.Group:
         await run(interaction, team, lambda: typed.settings(changes))
 
     add_series_commands(attend, run)
+    # -- the team's channel (issue 16.2) -------------------------------------------------------
+    @attend.command(name="channel", description="Post each game's board in this channel, or "
+                    "stop (captains)")
+    @describe(where="here: this channel; none: no channel")
+    async def channel(interaction: Interaction, where: Literal["here", "none"],
+                      team: Team = None) -> None:
+        await run(interaction, team, lambda: grammar.TeamChannel(bind=where == "here"))
+
     return attend
 
 

@@ -42,6 +42,7 @@ from bot.grammar.commands import (
     Settings,
     SettingsChange,
     Status,
+    TeamChannel,
 )
 from bot.grammar.parser import parse
 from bot.grammar.readers import (
@@ -93,6 +94,7 @@ __all__ = [
     "Settings",
     "SettingsChange",
     "Status",
+    "TeamChannel",
     "help_text",
     "parse",
     "usage_of",

@@ -82,6 +82,7 @@ class SettingsChange:
     game_minutes: int | None = None
     reserve_minutes: int | None = None  # ask the reserves this long before a short game
     cleared: frozenset[Limit] = field(default_factory=frozenset)  # "min none", "max none"
+    dms: bool | None = None  # "dms off": invitations in the team's channel only
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -191,6 +192,12 @@ class RescheduleSeries:
     series: str
     weekday: int | None = None
     at: time | None = None
+# -- the team's channel (issue 16.2) ------------------------------------------------------------
+@dataclass(frozen=True, kw_only=True, slots=True)
+class TeamChannel:
+    """``channel here`` (``bind``) or ``channel none``: the channel comes from the platform."""
+
+    bind: bool
 
 
 Command: TypeAlias = (
@@ -220,4 +227,5 @@ Command: TypeAlias = (
     | RescheduleSeries
     | Season  # the season (issue 17): bot/grammar/season.py
     | Calendar
+    | TeamChannel
 )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
+from bot.grammar.channel import parse_channel
 from bot.grammar.commands import Board, Check, Command, Games, Help, Me, Remind, Status
 from bot.grammar.games import (
     game_or_next,
@@ -72,4 +73,5 @@ _COMMANDS: dict[str, Callable[[Sequence[str]], Command]] = {
     # -- the season (issue 17) --
     "season": _no_args(Season(), "season"),
     "calendar": _no_args(Calendar(), "calendar"),
+    "channel": parse_channel,
 }

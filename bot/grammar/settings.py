@@ -18,6 +18,7 @@ SETTING_NAMES = {
     "max": {"max"},
     "length": {"length"},
     "reserves": {"reserves"},
+    "dms": {"dms", "dm"},
 }
 _SETTING_OF = {alias: name for name, aliases in SETTING_NAMES.items() for alias in aliases}
 _OFF = {"none", "off"}
@@ -82,7 +83,16 @@ def _settings_change(values: dict[str, str], key: str) -> SettingsChange:
         game_minutes=_minutes(values["length"], "length", key) if "length" in values else None,
         reserve_minutes=reserve_minutes,
         cleared=frozenset(cleared),
+        dms=_on_off(values["dms"], "dms", key) if "dms" in values else None,
     )
+
+
+def _on_off(raw: str, setting: str, key: str) -> bool:
+    if raw.lower() in ("on", "yes"):
+        return True
+    if raw.lower() in ("off", "no"):
+        return False
+    fail(key, f"{setting} takes on or off, not '{raw}'.")
 
 
 def _players(values: dict[str, str], setting: str, key: str) -> int | None:

@@ -18,7 +18,7 @@ USAGE: dict[str, str] = {
     "team reserve": "/attend team reserve [remove] <name or email>",
     "team settings": (
         "/attend team settings [tz <Area/City>] [lead 48h] [reminders 24h,3h]"
-        " [min <n>|none] [max <n>|none] [length 2h] [reserves 24h|none]"
+        " [min <n>|none] [max <n>|none] [length 2h] [reserves 24h|none] [dms on|off]"
     ),
     "schedule": "/attend schedule <when> [at <place>] [vs <opponent>]",
     "games": "/attend games",
@@ -41,6 +41,7 @@ USAGE: dict[str, str] = {
     # -- the season (issue 17) --
     "season": "/attend season",
     "calendar": "/attend calendar",
+    "channel": "/attend channel here|none",
 }
 
 _WHAT = {
@@ -76,6 +77,8 @@ _WHAT = {
               "(captains also get a private page with a CSV).",
     "calendar": "Your private calendar link: the team's games, with your answers, for your "
                 "calendar app.",
+    "channel": "Typed in a Slack or Discord channel: post each game's board there (none: "
+               "stop).",
 }
 
 

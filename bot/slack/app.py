@@ -40,11 +40,13 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot import grammar
 from bot.commands import CommandRunner
 from bot.config import SlackConfig
+from bot.edits import slack as board_taps
 from bot.links import BoardLinks
 from bot.slack import messages
 from bot.slack.channel import BotToken, SlackChannel
 from bot.slack.home import Home, HomeViews, register_home
 from bot.slack.installations import Installations
+from bot.team_channel import Place
 from core.actors import Actor
 from core.aggregates.common import Answer
 from core.errors import ConfigError, DomainError
@@ -126,7 +128,12 @@ def slack_app(config: SlackConfig, service: AttendService, *, clock: Callable[[]
         actor = Actor.slack(body["team_id"], body["user_id"], name=body.get("user_name"))
         line = f"/attend {body.get('text') or 'help'}"
         zone = await _their_timezone(client, body["user_id"]) if _names_no_zone(line) else None
-        work = asyncio.ensure_future(asyncio.to_thread(runner.run, actor, line, timezone=zone))
+        channel = str(body.get("channel_id") or "")
+        place = Place(platform="slack", channel_id=f"{body['team_id']}:{channel}",
+                      direct=channel.startswith("D")
+                      or body.get("channel_name") == "directmessage") if channel else None
+        work = asyncio.ensure_future(asyncio.to_thread(runner.run, actor, line, timezone=zone,
+                                                       place=place))
         done, _ = await asyncio.wait({work}, timeout=ack_budget)
         if work in done:
             await ack(text=messages.escape(work.result().text), response_type="ephemeral")
@@ -160,6 +167,7 @@ def slack_app(config: SlackConfig, service: AttendService, *, clock: Callable[[]
 
     if home is not None:
         register_home(bolt, home, ack_budget=ack_budget)
+    board_taps.register(bolt, service, ack_budget=ack_budget)  # the channel's board (16.2)
     return bolt
 
 

@@ -23,6 +23,8 @@ from core.aggregates.team import (
     PlayerJoinedTeam,
     PlayerLeftTeam,
     PlayerReserveSet,
+    TeamChannelBound,
+    TeamChannelUnbound,
     TeamRegistered,
     TeamRenamed,
     TeamSettings,
@@ -47,6 +49,9 @@ class TeamView:
     channel: str | None
     registered_at: datetime
     reserve_minutes: int | None = None  # ask the reserves this long before a short game
+    chat_platform: str | None = None  # the team's channel (issue 16.2)
+    chat_channel: str | None = None
+    dms: bool = True  # False: invitations only in the team's channel
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -70,6 +75,8 @@ class RosterProjection:
         TeamRegistered, TeamRenamed, TeamSettingsChanged, PlayerJoinedTeam,
         PlayerContactUpdated, PlayerLeftTeam, CaptainAppointed, CaptainRelieved,
         EmailUnsubscribed, EmailResubscribed, ContactMarkedUnreachable, PlayerReserveSet,
+        EmailUnsubscribed, EmailResubscribed, ContactMarkedUnreachable,
+        TeamChannelBound, TeamChannelUnbound,
     })
     tables: tuple[Table, ...] = (roster_teams, roster_players)
 
@@ -113,6 +120,12 @@ class RosterProjection:
                 marked = _unreachable(conn, team_id, player_id)
                 if channel.value not in marked:
                     _set(conn, team_id, player_id, unreachable=[*marked, channel.value])
+            case TeamChannelBound(team_id=team_id, platform=platform, channel_id=channel_id):
+                conn.execute(update(roster_teams).where(t.team_id == team_id).values(
+                    chat_platform=platform, chat_channel=channel_id))
+            case TeamChannelUnbound(team_id=team_id):
+                conn.execute(update(roster_teams).where(t.team_id == team_id).values(
+                    chat_platform=None, chat_channel=None))
 
 
 def _settings(settings: TeamSettings) -> dict[str, Any]:
@@ -121,7 +134,7 @@ def _settings(settings: TeamSettings) -> dict[str, Any]:
         "reminder_minutes": list(settings.reminder_minutes),
         "min_players": settings.min_players, "max_players": settings.max_players,
         "game_length_minutes": settings.game_length_minutes,
-        "reserve_minutes": settings.reserve_minutes,
+        "reserve_minutes": settings.reserve_minutes, "dms": settings.dms,
     }
 
 
@@ -196,7 +209,8 @@ def _team(row: Row[Any]) -> TeamView:
         max_players=row.max_players, game_length_minutes=row.game_length_minutes,
         slack_workspace=row.slack_workspace, discord_guild=row.discord_guild,
         channel=row.channel, registered_at=row.registered_at,
-        reserve_minutes=row.reserve_minutes)
+        reserve_minutes=row.reserve_minutes,
+        chat_platform=row.chat_platform, chat_channel=row.chat_channel, dms=row.dms)
 
 
 def _player(row: Row[Any]) -> PlayerView:

@@ -19,6 +19,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     false,
+    true,
 )
 
 from core.eventstore.schema import Json
@@ -43,6 +44,10 @@ roster_teams = Table(
     Column("channel", String(200)),
     Column("registered_at", UtcDateTime, nullable=False),
     Column("reserve_minutes", Integer),  # None: reserves are never asked
+    # The team's channel, where boards are posted, and whether DMs go too (issue 16.2).
+    Column("chat_platform", String(20)),
+    Column("chat_channel", String(200)),
+    Column("dms", Boolean, nullable=False, server_default=true()),
 )
 
 roster_players = Table(

@@ -22,6 +22,7 @@ from typing import Any, TypeVar
 from core.safe_text import refuse_unsafe_arguments
 from core.service.answers import AnswerRequests
 from core.service.base import CatchUp, ServiceBase, WaitUntil, poll_until
+from core.service.channels import ChannelRequests
 from core.service.games import GameRequests
 from core.service.season import CalendarView, SeasonRequests, SeasonView
 from core.service.series import SeriesRequests, SeriesStatusView
@@ -54,7 +55,7 @@ def _admitted(cls: C) -> C:
 
 @_admitted
 class AttendService(AnswerRequests, TeamRequests, GameRequests, SeriesRequests,
-                    SeasonRequests):
+                    SeasonRequests, ChannelRequests):
     """Every public method is a request: at most ``request_slots`` run at once per process
     and the rest wait their turn in order (see :mod:`core.gate`)."""
 

@@ -39,7 +39,8 @@ STORED_EVENT_NAMES = {
         "TeamRegistered", "TeamRenamed", "PlayerJoinedTeam", "PlayerContactUpdated",
         "PlayerLeftTeam", "CaptainAppointed", "CaptainRelieved", "TeamSettingsChanged",
         "TeamAttendanceRequested", "EmailUnsubscribed", "EmailResubscribed",
-        "ContactMarkedUnreachable", "PlayerReserveSet",
+        "ContactMarkedUnreachable", "PlayerReserveSet", "TeamChannelBound",
+        "TeamChannelUnbound",
     ],
     "game": [
         "GameScheduled", "GameRescheduled", "GameCancelled", "GameStarted", "GameEnded",

@@ -100,6 +100,9 @@ TEAM_MESSAGES: list[object] = [
     ),
     team.SetReserve(team_id="t1", player_id="p-ana", reserve=True),
     team.PlayerReserveSet(team_id="t1", player_id="p-ana", reserve=True),
+    team.BindTeamChannel(team_id="t1", platform="slack", channel_id="T1:C42"),
+    team.TeamChannelBound(team_id="t1", platform="discord", channel_id="4000"),
+    team.TeamChannelUnbound(team_id="t1"),
 ]
 GAME_MESSAGES: list[object] = [
     game.ScheduleGame(

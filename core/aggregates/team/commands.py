@@ -75,6 +75,7 @@ class ChangeTeamSettings:
     clear_min_players: bool = False
     clear_max_players: bool = False
     clear_reserve_minutes: bool = False
+    dms: bool | None = None
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -111,6 +112,18 @@ class SetReserve:
     team_id: str
     player_id: str
     reserve: bool
+# -- the team's channel (issue 16.2) ------------------------------------------------------------
+@dataclass(frozen=True, kw_only=True, slots=True)
+class BindTeamChannel:
+    """Post each check's board in this chat channel; ``channel_id`` None unbinds.
+
+    ``platform`` and ``channel_id`` are the edge's plain strings (``"slack"`` with
+    ``"<workspace>:<channel>"``, ``"discord"`` with the channel's id): the core only keeps them.
+    """
+
+    team_id: str
+    platform: str | None = None
+    channel_id: str | None = None
 
 
 TeamCommand = (
@@ -127,4 +140,5 @@ TeamCommand = (
     | ResubscribeEmail
     | MarkContactUnreachable
     | SetReserve
+    | BindTeamChannel
 )

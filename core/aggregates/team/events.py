@@ -102,6 +102,17 @@ class PlayerReserveSet:
     team_id: str
     player_id: str
     reserve: bool
+# -- the team's channel (issue 16.2) ------------------------------------------------------------
+@dataclass(frozen=True, kw_only=True, slots=True)
+class TeamChannelBound:
+    team_id: str
+    platform: str
+    channel_id: str
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class TeamChannelUnbound:
+    team_id: str
 
 
 TeamEvent = (
@@ -118,4 +129,6 @@ TeamEvent = (
     | EmailResubscribed
     | ContactMarkedUnreachable
     | PlayerReserveSet
+    | TeamChannelBound
+    | TeamChannelUnbound
 )

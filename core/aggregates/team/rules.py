@@ -10,6 +10,7 @@ from core.aggregates.common import Invitee, PlayerProfile
 from core.aggregates.team.commands import (
     AddPlayer,
     AppointCaptain,
+    BindTeamChannel,
     ChangeTeamSettings,
     MarkContactUnreachable,
     RegisterTeam,
@@ -34,6 +35,8 @@ from core.aggregates.team.events import (
     PlayerLeftTeam,
     PlayerReserveSet,
     TeamAttendanceRequested,
+    TeamChannelBound,
+    TeamChannelUnbound,
     TeamEvent,
     TeamRegistered,
     TeamRenamed,
@@ -101,6 +104,9 @@ def decide(state: TeamState, command: TeamCommand, *, now: datetime) -> list[Tea
             return [CaptainRelieved(team_id=team_id, player_id=player_id)]
         case ChangeTeamSettings():
             settings = _changed_settings(state.settings, command)
+            if not settings.dms and state.settings.dms and state.chat_channel is None:
+                raise DomainError(Refusal.NO_TEAM_CHANNEL, "DMs can be turned off only for "
+                                  "a team with a channel: type /attend channel here in it first.")
             if settings == state.settings:
                 return []
             return [TeamSettingsChanged(team_id=team_id, settings=settings)]
@@ -144,6 +150,8 @@ def decide(state: TeamState, command: TeamCommand, *, now: datetime) -> list[Tea
             if _member(state, player_id).reserve == reserve:
                 return []
             return [PlayerReserveSet(team_id=team_id, player_id=player_id, reserve=reserve)]
+        case BindTeamChannel():
+            return _bind_channel(state, team_id, command)
         case _:
             assert_never(command)
 
@@ -167,6 +175,18 @@ def _register(state: TeamState, command: RegisterTeam) -> list[TeamEvent]:
         PlayerJoinedTeam(team_id=command.team_id, player=command.captain),
         CaptainAppointed(team_id=command.team_id, player_id=captain),
     ]
+
+
+def _bind_channel(state: TeamState, team_id: str,
+                  command: BindTeamChannel) -> list[TeamEvent]:
+    if command.channel_id is None:
+        return [] if state.chat_channel is None else [TeamChannelUnbound(team_id=team_id)]
+    if not command.platform or not command.channel_id.strip():
+        raise DomainError(Refusal.NO_TEAM_CHANNEL, "Say which chat channel, from inside it.")
+    if (command.platform, command.channel_id) == (state.chat_platform, state.chat_channel):
+        return []
+    return [TeamChannelBound(team_id=team_id, platform=command.platform,
+                             channel_id=command.channel_id)]
 
 
 def _require_name(name: str) -> None:
@@ -239,6 +259,7 @@ def _changed_settings(current: TeamSettings, command: ChangeTeamSettings) -> Tea
             None if command.clear_reserve_minutes
             else _given(command.reserve_minutes, current.reserve_minutes)
         ),
+        dms=_given(command.dms, current.dms),
     )
 
 

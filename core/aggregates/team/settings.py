@@ -23,6 +23,7 @@ class TeamSettings:
     max_players: int | None = None
     game_length_minutes: int = 120
     reserve_minutes: int | None = None  # ask the reserves this long before a short game
+    dms: bool = True  # False: invitations go to the team's channel only (issue 16.2)
 
     def __post_init__(self) -> None:
         reminders = tuple(sorted(set(self.reminder_minutes), reverse=True))

@@ -18,6 +18,8 @@ from core.aggregates.team.events import (
     PlayerLeftTeam,
     PlayerReserveSet,
     TeamAttendanceRequested,
+    TeamChannelBound,
+    TeamChannelUnbound,
     TeamEvent,
     TeamRegistered,
     TeamRenamed,
@@ -48,6 +50,8 @@ class TeamState:
     settings: TeamSettings = UNREGISTERED_SETTINGS
     members: tuple[TeamMember, ...] = ()  # in joining order
     requested_checks: tuple[str, ...] = ()
+    chat_platform: str | None = None  # the team's channel, where boards are posted
+    chat_channel: str | None = None
 
     @property
     def captains(self) -> tuple[str, ...]:
@@ -98,6 +102,10 @@ def evolve(state: TeamState, event: TeamEvent) -> TeamState:
             )
         case PlayerReserveSet(player_id=player_id, reserve=reserve):
             return _update_member(state, player_id, lambda m: replace(m, reserve=reserve))
+        case TeamChannelBound(platform=platform, channel_id=channel_id):
+            return replace(state, chat_platform=platform, chat_channel=channel_id)
+        case TeamChannelUnbound():
+            return replace(state, chat_platform=None, chat_channel=None)
         case _:
             assert_never(event)
 

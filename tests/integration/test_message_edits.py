@@ -1,0 +1,69 @@
+"""Which messages the planner marks stale, and how claims make edits survive a crash and
+never lose a change: core/message_edits.py on every backend."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from core.aggregates.common import Answer
+from core.bootstrap import App
+from core.message_edits import EditTarget, board_target, claim_due, dm_target, find, mark_shown
+from tests.conftest import FakeClock
+from tests.integration.test_notifier import CAPTAIN, Team, app  # noqa: F401  (a fixture)
+
+LEASE = timedelta(seconds=60)
+
+
+@pytest.fixture
+def tigers(app: App, clock: FakeClock) -> Team:  # noqa: F811  (the fixture above)
+    return Team(app, clock)
+
+
+def claim(tigers: Team, *, owner: str = "w1") -> list[EditTarget]:
+    tigers.app.run_handlers()
+    with tigers.app.db.write() as conn:
+        return claim_due(conn, now=tigers.clock.now, delay=timedelta(0), owner=owner,
+                         limit=10, lease=LEASE)
+
+
+def test_a_team_without_a_channel_gets_no_board_and_dms_follow_answers_only(
+        tigers: Team) -> None:
+    check_id = tigers.check().check_id or ""
+    assert claim(tigers) == []  # nothing to edit until someone answers
+    tigers.answer(tigers.ana, Answer.YES)
+    [dm] = claim(tigers)
+    assert dm.target == dm_target(check_id, tigers.ana.player_id) and dm.version == 1
+    with tigers.app.db.read() as conn:
+        assert find(conn, board_target(check_id)) is None
+
+
+def test_a_claimed_edit_that_never_finished_is_taken_up_again_after_its_lease(
+        tigers: Team) -> None:
+    tigers.service.bind_channel(CAPTAIN, "slack", "T1:C42")
+    tigers.check()
+    [board] = claim(tigers)  # the board, to be posted
+    assert board.reference is None and (board.platform, board.channel_id) == ("slack",
+                                                                             "T1:C42")
+    assert claim(tigers, owner="w2") == []  # held by w1, which then crashes
+    tigers.clock.advance(seconds=61)
+    [again] = claim(tigers, owner="w2")
+    assert again.target == board.target
+
+
+def test_an_answer_during_an_edit_leaves_the_message_stale_for_the_next(tigers: Team) -> None:
+    tigers.service.bind_channel(CAPTAIN, "slack", "T1:C42")
+    tigers.check()
+    [board] = claim(tigers)
+    tigers.answer(tigers.ben, Answer.NO)  # arrives while the board is being posted
+    with tigers.app.db.write() as conn:
+        mark_shown(conn, board, now=tigers.clock.now, next_edit=tigers.clock.now,
+                   reference="C42:1.0")
+    [board_again, ben] = sorted(claim(tigers), key=lambda t: t.kind)
+    assert board_again.target == board.target and board_again.version > board.version
+    assert board_again.reference == "C42:1.0" and ben.kind == "dm"
+    with tigers.app.db.write() as conn:
+        mark_shown(conn, board_again, now=tigers.clock.now, next_edit=tigers.clock.now)
+        mark_shown(conn, ben, now=tigers.clock.now, next_edit=tigers.clock.now)
+    assert claim(tigers) == []  # everything shows the latest
