@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from core.aggregates.registry import AGGREGATES, register_domain_messages
+from core.errors import DomainError, Refusal
 from core.eventstore.database import Database
 from core.eventstore.sql import PostgresWakeups, SqlEventStore
 from core.message_edits import EditPlanner
@@ -78,6 +79,20 @@ class App:
         self.db.dispose()
 
 
+def behind(position: int, names: Sequence[str]) -> None:
+    """The command is recorded, but the read models that show its result are still behind
+    (their process is slow, or died and its handlers are moving to another): say so, rather
+    than answer with what they showed before it."""
+    log.warning("read models %s are slow to reach position %d; the command is recorded and "
+                "will show once they catch up (is every attend serve healthy?)",
+                ", ".join(names), position)
+    raise DomainError(Refusal.STILL_CATCHING_UP, CATCHING_UP)
+
+
+CATCHING_UP = ("That's done, but Attend is still catching up and can't show it yet. Look "
+               "again in a few seconds (/attend status).")
+
+
 def build_registry() -> MessageRegistry:
     registry = MessageRegistry()
     register_domain_messages(registry)
@@ -86,7 +101,10 @@ def build_registry() -> MessageRegistry:
 
 def bootstrap(database_url: str, *, clock: Clock = utc_now, background: bool = False,
               migrate: bool = True, extra_handlers: Sequence[Handler] = (),
-              retry: RetryPolicy | None = None, poll_interval: float = 1.0) -> App:
+              retry: RetryPolicy | None = None, poll_interval: float = 1.0,
+              read_wait: float = 10.0) -> App:
+    """The core over ``database_url``. A command that shows its result waits up to
+    ``read_wait`` seconds for the read models to reach it, then says it is recorded."""
     db = Database(database_url)
     if migrate:
         upgrade(db)
@@ -99,16 +117,17 @@ def bootstrap(database_url: str, *, clock: Clock = utc_now, background: bool = F
                              rebuildable={p.name for p in projections})
     if background:
         def catch_up(position: int, names: Sequence[str]) -> None:
-            if not runtime.wait_for(position, names):
-                log.warning("read models %s are slow to reach position %d; answering with "
-                            "what they show now", ", ".join(names), position)
+            if not runtime.wait_for(position, names, timeout=read_wait):
+                behind(position, names)
 
         def wait_until(predicate: Callable[[], bool]) -> bool:
             return poll_until(predicate, timeout=10.0)
     else:
         def catch_up(position: int, names: Sequence[str]) -> None:
-            if not runtime.run_until_idle():  # another process runs the handlers
-                runtime.wait_for(position, names)
+            # run_until_idle is False when another process runs the handlers: wait for it.
+            if not runtime.run_until_idle() and not runtime.wait_for(position, names,
+                                                                     timeout=read_wait):
+                behind(position, names)
 
         def wait_until(predicate: Callable[[], bool]) -> bool:
             runtime.run_until_idle()

@@ -18,6 +18,7 @@ class RefusalKind(enum.Enum):
     NOT_ALLOWED = "not allowed"  # it is there, but not for this person
     CLOSED = "closed"  # the game or check has moved on: too late for that
     REFUSED = "refused"  # anything else: input that can't be used, or a rule says no
+    BUSY = "busy"  # the one exception to "changes nothing": done, but not yet shown
 
 
 class Refusal(enum.StrEnum):
@@ -89,6 +90,8 @@ class Refusal(enum.StrEnum):
     SERIES_TIME_SKIPPED = "series_time_skipped"
     INVALID_SERIES = "invalid_series"
     WRONG_SERIES = "wrong_series"
+    # RefusalKind.BUSY: what was asked is recorded, the read models can't show it yet
+    STILL_CATCHING_UP = "still_catching_up"
     # RefusalKind.REFUSED: the team's channel (issue 16.2)
     NO_TEAM_CHANNEL = "no_team_channel"
 
@@ -101,6 +104,7 @@ _KINDS: dict[str, RefusalKind] = {
     **dict.fromkeys((Refusal.UNKNOWN_CHECK, Refusal.UNKNOWN_GAME, Refusal.TEAM_NOT_FOUND),
                     RefusalKind.NOT_FOUND),
     Refusal.UNKNOWN_SERIES: RefusalKind.NOT_FOUND,
+    Refusal.STILL_CATCHING_UP: RefusalKind.BUSY,
     Refusal.SERIES_CANCELLED: RefusalKind.CLOSED,
     **dict.fromkeys((Refusal.NOT_INVITED, Refusal.NOT_ON_TEAM, Refusal.PLAYER_NOT_ON_TEAM,
                      Refusal.NOT_A_CAPTAIN), RefusalKind.NOT_ALLOWED),

@@ -26,6 +26,7 @@ STATUS = {
     RefusalKind.NOT_ALLOWED: 403,
     RefusalKind.CLOSED: 409,
     RefusalKind.REFUSED: 400,
+    RefusalKind.BUSY: 503,
 }
 
 

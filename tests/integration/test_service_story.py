@@ -7,6 +7,7 @@ and PostgreSQL, with the real router, process manager and read models.
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
@@ -14,9 +15,10 @@ import pytest
 
 from bot.commands import CommandRunner
 from core.actors import Actor
+from core.aggregates import game
 from core.aggregates.check import AnswerDeadlineSet
 from core.aggregates.common import Answer, AnswerSource
-from core.bootstrap import App, bootstrap
+from core.bootstrap import CATCHING_UP, App, bootstrap
 from core.errors import DomainError
 from tests.conftest import FakeClock, run_threads
 
@@ -263,3 +265,26 @@ def test_someone_on_two_teams_names_one_as_attend_say_team_does(app: App,
         "Night Owls · 1 players")
     unknown = runner.run(CAPTAIN, "/attend games", team="Hawks")
     assert not unknown.ok and unknown.text.startswith("You're not on a team called 'Hawks'")
+
+
+def test_a_command_whose_result_cant_be_shown_yet_says_it_is_recorded(
+        database_url: str, clock: FakeClock) -> None:
+    """Another process holds the schedule's read model and has stalled (it died, say, and
+    its lease has not moved yet): scheduling is recorded, and the captain is told so rather
+    than shown a schedule without the game, or an error that reads like a refusal."""
+    app = bootstrap(database_url, clock=clock, read_wait=0.2)
+    try:
+        alchemists(app)
+        # Taken as if this process's own lease had lapsed (a minute from now).
+        held = app.store.acquire_lease("schedule", owner="elsewhere/-/1/stalled",
+                                       now=time.time() + 60, ttl=600)
+        assert held is not None
+        runner = CommandRunner(app.service, clock=clock)
+        reply = runner.run(CAPTAIN, "schedule 2026-12-05 19:00 vs Hawks")  # now: Nov 28
+        assert not reply.ok
+        assert reply.text == CATCHING_UP
+        scheduled = [r.event for r in app.store.read_all(after=0, limit=1000)
+                     if isinstance(r.event, game.GameScheduled)]
+        assert [e.opponent for e in scheduled] == ["Hawks"]  # recorded all the same
+    finally:
+        app.close()
