@@ -39,6 +39,7 @@ from apscheduler.jobstores.base import JobLookupError
 from apscheduler.jobstores.memory import MemoryJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
 
+from core.backoff import backoff
 from core.errors import ConfigError, DomainError
 from core.eventstore import EventStore, RecordedEvent
 from core.eventstore.database import Database
@@ -204,7 +205,7 @@ class Scheduler:
                 case DueKind.END_GAME:
                     service.end_game(item.game_id)
         except Exception as error:
-            retry_at = now + _backoff(item.attempts)
+            retry_at = now + timedelta(seconds=backoff(item.attempts, first=60, longest=3600))
             if isinstance(error, DomainError):
                 # Usually the game moved on (cancelled, started) and the read model will
                 # skip the item; if not, the backoff keeps the retries rare and visible.
@@ -308,10 +309,6 @@ def _shown(item: DueItem) -> str:
     except Exception:  # an unknown zone must not hide that the command went out
         local = item.timezone
     return f"{item.due_at:%Y-%m-%d %H:%M}Z, {local}"
-
-
-def _backoff(attempts: int) -> timedelta:
-    return timedelta(seconds=min(60 * 2 ** max(attempts - 1, 0), 3600))
 
 
 __all__ = ["Scheduler"]

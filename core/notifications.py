@@ -16,6 +16,7 @@ from datetime import datetime
 from typing import Protocol, runtime_checkable
 
 from core.aggregates.common import Answer, Channel
+from core.backoff import backoff
 from core.errors import AttendError
 
 # Retries of a transient failure: 30 s, 1 min, 2 min, 4 min, ... at most an hour apart.
@@ -187,6 +188,6 @@ def choose_channel(
     return None
 
 
-def backoff(attempt: int) -> float:
-    """Seconds to wait before retry number ``attempt`` (1 for the first retry)."""
-    return min(BACKOFF_FIRST_S * 2.0 ** max(attempt - 1, 0), BACKOFF_MAX_S)
+def retry_delay(attempt: int) -> float:
+    """Seconds to wait before a delivery's retry number ``attempt`` (1 for the first)."""
+    return backoff(attempt, first=BACKOFF_FIRST_S, longest=BACKOFF_MAX_S)

@@ -10,8 +10,9 @@ nothing; a captain's report, once delivered, is recorded the same way:
 - refused for good -> ``MarkContactUnreachable`` for that channel and
   ``RecordDeliveryFailure`` (which the notifier puts in the captains' trouble report); the
   next channel is returned (a DM falls back to email), else the job fails;
-- transient -> retried after :func:`backoff`; after ``max_attempts`` it fails and is
-  recorded the same way; a ``Retry-After`` puts it back without counting an attempt.
+- transient -> retried after :func:`~core.notifications.retry_delay`; after
+  ``max_attempts`` it fails and is recorded the same way; a ``Retry-After`` puts it back
+  without counting an attempt.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ from core.aggregates.common import Channel
 from core.deliveries import mark_delivered, mark_failed
 from core.errors import AttendError, DomainError
 from core.eventstore.database import Database
-from core.notifications import DeliveryError, NotificationChannel, backoff, choose_channel
+from core.notifications import DeliveryError, NotificationChannel, choose_channel, retry_delay
 from core.router import Clock, Router
 
 log = logging.getLogger(__package__)  # one logger for the whole delivery worker
@@ -131,7 +132,7 @@ class Recorder:
             updates.append(call(mark_failed, job.id, error=reason, now=now, channel=channel))
         else:
             updates.append(retry(job.id, now=now, error=reason, channel=channel,
-                                 not_before=now + timedelta(seconds=backoff(job.attempts + 1))))
+                                 not_before=now + timedelta(seconds=retry_delay(job.attempts + 1))))
             return None
         if for_player:
             assert job.check_id is not None

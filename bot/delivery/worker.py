@@ -18,7 +18,7 @@ from bot.delivery.recording import Recorder
 from core.aggregates.common import Channel
 from core.deliveries import CLAIM_LEASE, claim_due, has_due, release_claims, renew_claims
 from core.eventstore.database import Database
-from core.notifications import NotificationChannel, backoff
+from core.notifications import NotificationChannel, retry_delay
 from core.router import Clock, Router
 from core.trouble import Trouble, report_trouble
 
@@ -246,8 +246,9 @@ class DeliveryWorker:
                 except Exception as error:
                     log.exception("could not build message %s for %s", job.message_key,
                                   job.recipient_id)
+                    later = now + timedelta(seconds=retry_delay(job.attempts + 1))
                     outcome = retry(job.id, error=f"internal error: {error!r}", now=now,
-                                    not_before=now + timedelta(seconds=backoff(job.attempts + 1)))
+                                    not_before=later)
                 if isinstance(outcome, Ready):
                     ready.append(outcome)
                 else:

@@ -37,6 +37,7 @@ from bot.links import BoardLinks
 from bot.team_channel import Place
 from core import safe_text
 from core.aggregates.common import Answer
+from core.backoff import backoff
 from core.bootstrap import App
 from core.errors import DomainError
 from core.service import AttendService
@@ -353,7 +354,7 @@ async def keep_connected(bot: AttendBot, token: str, *, gateway: bool = True,
     itself; this also retries when it cannot sign in or connect at all (Discord or the
     network down at start-up), waiting longer each time. A refused token is a setup
     mistake: said once, and Attend runs on without Discord."""
-    wait = first_wait
+    failures = 0
     while not bot.is_closed():
         try:
             await (bot.start(token) if gateway else bot.login(token))
@@ -367,9 +368,10 @@ async def keep_connected(bot: AttendBot, token: str, *, gateway: bool = True,
         except Exception as error:
             if bot.is_closed():
                 return
+            failures += 1
+            wait = backoff(failures, first=first_wait, longest=longest_wait)
             log.warning("cannot connect to Discord (%s); trying again in %.0f s", error, wait)
             await asyncio.sleep(wait)
-            wait = min(wait * 2, longest_wait)
 
 
 async def sync_commands(app: App, token: str, *, guild: int | None = None) -> list[str]:

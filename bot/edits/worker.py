@@ -24,6 +24,7 @@ from bot.edits.render import BoardSnapshot, DmSnapshot
 from core import message_edits as edits
 from core.aggregates import check
 from core.aggregates.common import Channel
+from core.backoff import backoff
 from core.eventstore.database import Database
 from core.message_edits import EditTarget
 from core.notifications import DeliveryError
@@ -299,8 +300,9 @@ class EditWorker:
             elif give_up and target.attempts + 1 >= MAX_ATTEMPTS:
                 edits.mark_stopped(conn, target, error=f"gave up: {retry}")
             else:
-                delay = min(RETRY * 2 ** target.attempts, MAX_RETRY) if wait is None \
-                    else timedelta(seconds=wait)
+                delay = timedelta(seconds=wait if wait is not None else backoff(
+                    target.attempts + 1, first=RETRY.total_seconds(),
+                    longest=MAX_RETRY.total_seconds()))
                 edits.mark_retry(conn, target, not_before=now + delay, error=retry,
                                  count=count)
 
