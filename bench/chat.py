@@ -3,7 +3,7 @@ platform's rate limit, and how many edits a burst of answers costs the channel's
 
     python bench/chat.py [--json] [--postgres URL] [--rounds 50] [--dms 500] [--limit 50]
 
-Everything runs against the local Slack stand-in (tests/slack_api.py) over real HTTP.
+Everything runs against the local Slack stand-in (tests/support/slack_api.py) over real HTTP.
 
 - ``ack_p99_ms``: ``attend serve`` in its own process, with Slack set; 8 clients at once,
   each a player on the team, send signed requests to ``/slack/events``: a slash command
@@ -53,8 +53,8 @@ from core.actors import Actor
 from core.aggregates.common import Answer, Channel, PlayerProfile
 from core.aggregates.team import AddPlayer
 from core.bootstrap import bootstrap
-from tests.slack_api import SECRET, FakeSlack, signed
-from tests.smtp_sink import free_loopback_port
+from tests.support.slack_api import SECRET, FakeSlack, signed
+from tests.support.smtp_sink import free_loopback_port
 
 WORKSPACE, CHANNEL, CLIENTS = "T0001", "C1", 8
 CAPTAIN = Actor.slack(WORKSPACE, "U0")

@@ -34,7 +34,7 @@ from core.eventstore.database import Database, on_driver
 from core.eventstore.sql import SqlEventStore
 from core.migrations import upgrade
 from core.router import Router
-from tests.tally import TALLY, AddToTally, OpenTally, tally_registry
+from tests.support.tally import TALLY, AddToTally, OpenTally, tally_registry
 
 
 def clock() -> datetime:

@@ -49,7 +49,7 @@ from core.bootstrap import App, bootstrap, utc_now
 from core.deliveries import jobs
 from core.notifications import Notification, NotificationKind, Recipient
 from core.notifier import Notifier
-from tests.smtp_sink import free_loopback_port
+from tests.support.smtp_sink import free_loopback_port
 
 KEYS = ("bench-fanout-key-0123456789abcdef",)
 CAPTAIN = Actor.console("captain@example.com")

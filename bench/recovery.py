@@ -26,7 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench.common import parser, postgres_schema, progress, report
 from bot.delivery import DEFAULT_PACING
 from core.aggregates.common import Channel
-from tests.delivery_processes import (
+from tests.support.delivery_processes import (
     Server,
     counting_server,
     jobs_written,

@@ -28,7 +28,8 @@ from core.bootstrap import App, bootstrap
 from core.projections.board import BoardView
 from core.projections.roster import PlayerView
 from core.projections.schedule import GameView
-from tests.conftest import REQUIRE_ALL, FakeClock
+from tests.support.clock import FakeClock
+from tests.support.databases import REQUIRE_ALL
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser

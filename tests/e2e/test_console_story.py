@@ -21,8 +21,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from tests.smtp_sink import Inbox, free_loopback_port
-from tests.waiting import wait_for_health
+from tests.support.smtp_sink import Inbox, free_loopback_port
+from tests.support.waiting import wait_for_health
 
 
 @pytest.fixture

@@ -15,8 +15,8 @@ import pytest
 
 from bot.delivery import DEFAULT_PACING
 from core.aggregates.common import Channel
-from tests.conftest import make_database_url
-from tests.delivery_processes import (
+from tests.support.databases import make_database_url
+from tests.support.delivery_processes import (
     Server,
     counting_server,
     jobs_written,

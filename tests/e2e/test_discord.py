@@ -1,5 +1,5 @@
 """Discord end to end: discord.py's real client against a local stand-in for Discord's REST
-API (``tests/discord_api.py``), with interactions handed to it as its gateway would.
+API (``tests/support/discord_api.py``), with interactions handed to it as its gateway would.
 
 The captain (11) and Alice (12) are on Discord; Bob has only an email address.
 """
@@ -28,10 +28,10 @@ from core.actors import Actor
 from core.aggregates.common import Answer
 from core.bootstrap import App, bootstrap
 from core.trouble import REPORT_HOLD
-from tests.conftest import FakeClock
-from tests.discord_api import FakeDiscord, Message
-from tests.smtp_sink import free_loopback_port
-from tests.waiting import eventually, wait_for_health
+from tests.support.clock import FakeClock
+from tests.support.discord_api import FakeDiscord, Message
+from tests.support.smtp_sink import free_loopback_port
+from tests.support.waiting import eventually, wait_for_health
 
 KEYS = ("e2e-discord-key-0123456789abcdefg",)
 CAPTAIN, ALICE, STRANGER = 11, 12, 19

@@ -1,6 +1,6 @@
 """``attend serve`` as a process, reached through Discord's gateway: the local stand-ins for
-Discord's REST API and gateway (tests/discord_api.py, tests/discord_gateway.py) run in the
-test, the server in a subprocess finds them through ``sitecustomize``.
+Discord's REST API and gateway (tests/support/discord_api.py and discord_gateway.py) run in
+the test, the server in a subprocess finds them through ``sitecustomize``.
 
 Commands and taps arrive as INTERACTION_CREATE dispatches on the gateway and are answered
 through the interaction callback; DMs go out over REST. A tap on a DM sent before a restart
@@ -25,10 +25,10 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from tests.conftest import make_database_url
-from tests.discord_api import FakeDiscord, Message
-from tests.smtp_sink import free_loopback_port
-from tests.waiting import eventually, wait_for_health
+from tests.support.databases import make_database_url
+from tests.support.discord_api import FakeDiscord, Message
+from tests.support.smtp_sink import free_loopback_port
+from tests.support.waiting import eventually, wait_for_health
 
 pytestmark = pytest.mark.slow
 

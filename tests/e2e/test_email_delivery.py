@@ -19,8 +19,8 @@ from core.actors import Actor
 from core.aggregates.common import Channel
 from core.bootstrap import bootstrap
 from core.trouble import REPORT_HOLD
-from tests.conftest import FakeClock
-from tests.smtp_sink import Inbox, smtp_server
+from tests.support.clock import FakeClock
+from tests.support.smtp_sink import Inbox, smtp_server
 
 KEYS = ("e2e-email-key-0123456789abcdefgh",)
 BASE = "https://attend.example.org"

@@ -20,7 +20,7 @@ from aiohttp.test_utils import TestClient, TestServer
 from bot.web.edges import EdgeRunner
 from bot.web.pages import Pages
 from tests.e2e.conftest import Story
-from tests.waiting import eventually
+from tests.support.waiting import eventually
 
 SECURITY = ("Content-Security-Policy", "Referrer-Policy", "X-Content-Type-Options",
             "Cache-Control")

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.smtp_sink import free_loopback_port
-from tests.waiting import wait_for_health
+from tests.support.smtp_sink import free_loopback_port
+from tests.support.waiting import wait_for_health
 
 
 @pytest.mark.parametrize("public", ["", "1"], ids=["private", "public"])

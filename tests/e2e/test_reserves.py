@@ -28,14 +28,14 @@ from core.actors import Actor
 from core.aggregates.common import Answer, Channel
 from core.bootstrap import bootstrap
 from scheduler import Scheduler
-from tests.conftest import FakeClock
 from tests.e2e import test_discord as discord_harness
 from tests.e2e import test_slack as slack_harness
 from tests.e2e.test_discord import ALICE as D_ALICE
 from tests.e2e.test_discord import CAPTAIN as D_CAPTAIN
 from tests.e2e.test_discord import Discord
 from tests.e2e.test_slack import CAPTAIN, Slack
-from tests.smtp_sink import Inbox
+from tests.support.clock import FakeClock
+from tests.support.smtp_sink import Inbox
 
 slack, fake_slack = slack_harness.slack, slack_harness.fake_slack  # the Slack fixtures
 ALICE, DAN = "U2", "U3"  # the reserves on Slack

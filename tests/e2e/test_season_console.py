@@ -23,8 +23,8 @@ import pytest
 
 from core.service import poll_until
 from tests.e2e.test_console_story import say
-from tests.smtp_sink import free_loopback_port
-from tests.waiting import wait_for_health
+from tests.support.smtp_sink import free_loopback_port
+from tests.support.waiting import wait_for_health
 
 pytestmark = pytest.mark.slow
 CAPTAIN, ALICE = "captain@example.com", "alice@example.com"

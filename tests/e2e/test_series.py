@@ -11,11 +11,11 @@ import discord
 from bot.commands import CommandRunner
 from core.actors import Actor
 from core.bootstrap import bootstrap
-from tests.conftest import FakeClock
 from tests.e2e import test_discord as discord_harness
 from tests.e2e import test_slack as slack_harness
 from tests.e2e.test_discord import Discord
 from tests.e2e.test_slack import WORKSPACE, Slack
+from tests.support.clock import FakeClock
 
 dc, fake_discord = discord_harness.dc, discord_harness.fake_discord  # the fixtures
 slack, fake_slack = slack_harness.slack, slack_harness.fake_slack

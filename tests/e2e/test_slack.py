@@ -1,5 +1,5 @@
 """Slack end to end: signed requests over real HTTP to the web app, and DMs sent over real
-HTTP to a local stand-in for Slack's Web API (``tests/slack_api.py``).
+HTTP to a local stand-in for Slack's Web API (``tests/support/slack_api.py``).
 
 The captain (U1) and Alice (U2) are in Slack workspace T0001; Bob has only an email address.
 """
@@ -33,10 +33,10 @@ from core.actors import Actor
 from core.aggregates.common import Answer
 from core.bootstrap import App, bootstrap
 from core.trouble import REPORT_HOLD
-from tests.conftest import FakeClock
-from tests.slack_api import SECRET, FakeSlack, signed
-from tests.smtp_sink import free_loopback_port
-from tests.waiting import eventually, wait_for_health
+from tests.support.clock import FakeClock
+from tests.support.slack_api import SECRET, FakeSlack, signed
+from tests.support.smtp_sink import free_loopback_port
+from tests.support.waiting import eventually, wait_for_health
 
 KEYS = ("e2e-slack-key-0123456789abcdefgh",)
 WORKSPACE = "T0001"

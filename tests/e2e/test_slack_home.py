@@ -1,6 +1,6 @@
 """Slack's App Home end to end: signed Events API requests over real HTTP to the web app (and
 Socket Mode envelopes), and Homes published over real HTTP to the local stand-in for Slack's
-Web API (``views.publish`` in ``tests/slack_api.py``).
+Web API (``views.publish`` in ``tests/support/slack_api.py``).
 
 The captain (U1) and Alice (U2, also alice@example.org) are in workspace T0001; Bob has
 only an email address; U9 is on no team.
@@ -35,10 +35,10 @@ from bot.web import create_web_app
 from core.actors import Actor
 from core.aggregates.common import Answer
 from core.bootstrap import App, bootstrap
-from tests.conftest import FakeClock
-from tests.slack_api import SECRET, FakeSlack, signed
-from tests.smtp_sink import free_loopback_port
-from tests.waiting import eventually, wait_for_health
+from tests.support.clock import FakeClock
+from tests.support.slack_api import SECRET, FakeSlack, signed
+from tests.support.smtp_sink import free_loopback_port
+from tests.support.waiting import eventually, wait_for_health
 
 KEYS = ("e2e-slack-home-key-0123456789abcd",)
 WORKSPACE = "T0001"

@@ -25,9 +25,9 @@ from bot.slack.installations import Installations
 from bot.web import create_web_app
 from core.actors import Actor
 from core.bootstrap import App, bootstrap
-from tests.conftest import FakeClock
-from tests.slack_api import SECRET, FakeSlack, signed
-from tests.waiting import eventually
+from tests.support.clock import FakeClock
+from tests.support.slack_api import SECRET, FakeSlack, signed
+from tests.support.waiting import eventually
 
 KEYS = ("e2e-slack-install-key-0123456789ab",)
 BASE = "https://attend.example.org"

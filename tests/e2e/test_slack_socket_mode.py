@@ -22,10 +22,10 @@ from bot.config import Config, SlackConfig
 from bot.slack.app import slack_app, socket_mode
 from core.actors import Actor
 from core.bootstrap import App, bootstrap
-from tests.conftest import FakeClock
-from tests.slack_api import FakeSlack
-from tests.smtp_sink import free_loopback_port
-from tests.waiting import eventually, wait_for_health
+from tests.support.clock import FakeClock
+from tests.support.slack_api import FakeSlack
+from tests.support.smtp_sink import free_loopback_port
+from tests.support.waiting import eventually, wait_for_health
 
 KEYS = ("e2e-slack-socket-key-0123456789ab",)
 WORKSPACE, CAPTAIN, ALICE = "T0001", "U1", "U2"

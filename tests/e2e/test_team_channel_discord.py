@@ -15,10 +15,10 @@ from bot.edits.worker import EditWorker
 from bot.serve import delivery_worker
 from core.actors import Actor
 from core.aggregates.common import Answer
-from tests.discord_api import Message
 from tests.e2e import test_discord as discord_story
 from tests.e2e.test_discord import ALICE, CAPTAIN, STRANGER, Discord, team_with_a_game
-from tests.waiting import eventually
+from tests.support.discord_api import Message
+from tests.support.waiting import eventually
 
 GUILD, CHANNEL = "777", "4100"
 fake_discord, dc = discord_story.fake_discord, discord_story.dc  # the Discord tests' fixtures

@@ -39,9 +39,9 @@ from tests.e2e.test_slack import (
     Slack,
     team_with_a_game,
 )
-from tests.slack_api import SECRET, FakeSlack, Message, signed
-from tests.smtp_sink import free_loopback_port
-from tests.waiting import eventually, wait_for_health
+from tests.support.slack_api import SECRET, FakeSlack, Message, signed
+from tests.support.smtp_sink import free_loopback_port
+from tests.support.waiting import eventually, wait_for_health
 
 CHANNEL = "C1"  # where Slack.command says commands are typed
 fake_slack, slack = slack_story.fake_slack, slack_story.slack  # the Slack tests' fixtures

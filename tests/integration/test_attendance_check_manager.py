@@ -52,7 +52,8 @@ from core.migrations import upgrade
 from core.process_managers import AttendanceCheckManager
 from core.router import DispatchResult, Router
 from core.runtime import HandlerRuntime, RetryPolicy
-from tests.conftest import FakeClock, backends, make_database_url
+from tests.support.clock import FakeClock
+from tests.support.databases import backends, make_database_url
 
 MANAGER = "attendance_check_manager"
 GAME_AT = datetime(2026, 12, 5, 19, 0, tzinfo=UTC)

@@ -14,8 +14,8 @@ from core.bootstrap import App
 from core.errors import DomainError, Refusal
 from core.message_edits import board_target, find
 from core.notifications import NotificationKind
-from tests.conftest import FakeClock
 from tests.integration.test_notifier import CAPTAIN, Team, app  # noqa: F401  (a fixture)
+from tests.support.clock import FakeClock
 
 
 @pytest.fixture

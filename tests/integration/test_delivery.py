@@ -38,7 +38,7 @@ from core.notifications import (
 )
 from core.projections.roster import PlayerView
 from core.trouble import REPORT_HOLD
-from tests.conftest import FakeClock
+from tests.support.clock import FakeClock
 
 CAPTAIN = Actor.console("cap@example.org")
 KEYS = ("delivery-test-key-0123456789abcdef",)

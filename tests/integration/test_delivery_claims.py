@@ -10,8 +10,8 @@ import pytest
 
 from core.bootstrap import App, bootstrap
 from core.deliveries import CLAIM_LEASE, claim_due, release_claims, renew_claims
-from tests.conftest import FakeClock
-from tests.delivery_processes import seed, start_check
+from tests.support.clock import FakeClock
+from tests.support.delivery_processes import seed, start_check
 
 
 @pytest.fixture

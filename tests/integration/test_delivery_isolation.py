@@ -27,8 +27,8 @@ from core.deliveries import jobs
 from core.eventstore import EventMetadata, NewEvent
 from core.notifications import Notification, NotificationChannel, NotificationKind
 from core.trouble import REPORT_HOLD
-from tests.conftest import FakeClock
-from tests.smtp_sink import Inbox
+from tests.support.clock import FakeClock
+from tests.support.smtp_sink import Inbox
 
 CAPTAIN = Actor.console("cap@example.org")
 KEYS = ("isolation-test-key-0123456789abcdef",)

@@ -1,4 +1,5 @@
-"""The Discord API fake (tests/discord_api.py) answers discord.py's real client as Discord does."""
+"""The Discord API fake (tests/support/discord_api.py) answers discord.py's real client as
+Discord does."""
 
 import io
 import time
@@ -9,7 +10,7 @@ import discord
 import pytest
 from discord import app_commands
 
-from tests.discord_api import FakeDiscord
+from tests.support.discord_api import FakeDiscord
 
 
 @pytest.fixture

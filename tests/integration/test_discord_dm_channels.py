@@ -1,6 +1,6 @@
 """A Discord DM is one request once the player's DM channel is known: the channel is opened
 once, remembered in the database, and still known after a restart (a new bot on the same
-database). Counted on the Discord REST stand-in (tests/discord_api.py)."""
+database). Counted on the Discord REST stand-in (tests/support/discord_api.py)."""
 
 from __future__ import annotations
 
@@ -17,8 +17,8 @@ from bot.discord.bot import AttendBot
 from bot.serve import delivery_worker
 from core.actors import Actor
 from core.bootstrap import App, bootstrap
-from tests.conftest import FakeClock
-from tests.discord_api import FakeDiscord, Request
+from tests.support.clock import FakeClock
+from tests.support.discord_api import FakeDiscord, Request
 
 KEYS = ("dm-channels-key-0123456789abcdefgh",)
 ALICE, DANA = 12, 13

@@ -1,5 +1,5 @@
-"""The Discord gateway stand-in (tests/discord_gateway.py) speaks to discord.py's real client
-as Discord's gateway does: HELLO, IDENTIFY and READY, heartbeats, dispatches on a
+"""The Discord gateway stand-in (tests/support/discord_gateway.py) speaks to discord.py's real
+client as Discord's gateway does: HELLO, IDENTIFY and READY, heartbeats, dispatches on a
 ``zlib-stream`` transport, and a dropped connection resumed without losing a dispatch."""
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ import discord
 import pytest
 import yarl
 
-from tests.discord_api import FakeDiscord
-from tests.waiting import eventually
+from tests.support.discord_api import FakeDiscord
+from tests.support.waiting import eventually
 
 ALICE = 42
 

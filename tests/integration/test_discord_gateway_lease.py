@@ -9,8 +9,8 @@ import time
 from bot.discord.gateway import LEASE, GatewayLeader
 from core.eventstore.database import Database
 from core.eventstore.sql import SqlEventStore
-from tests.tally import tally_registry
-from tests.waiting import eventually
+from tests.support.tally import tally_registry
+from tests.support.waiting import eventually
 
 TTL = 0.3  # renewed every 0.1 s
 

@@ -31,8 +31,9 @@ from core.eventstore.database import Database
 from core.projections import due_work
 from core.projections.due_work import DueItem, DueKind, DueStatus, DueWorkProjection, claims
 from core.projections.rebuild import rebuild
-from tests.conftest import FakeClock, _postgres_schema_url
-from tests.domain_fixtures import Story, person
+from tests.support.clock import FakeClock
+from tests.support.databases import postgres_schema_url
+from tests.support.domain_fixtures import Story, person
 
 H = timedelta(hours=1)
 NOW = datetime(2026, 11, 28, 15, 0, tzinfo=UTC)  # the FakeClock's start
@@ -439,7 +440,7 @@ def test_the_end_of_a_game_is_claimable_only_once_it_started(story: Story,
 @pytest.mark.postgres
 def test_on_postgresql_a_claim_skips_rows_another_transaction_holds(
         postgres_admin_url: str, clock: FakeClock) -> None:
-    for url in _postgres_schema_url(postgres_admin_url):
+    for url in postgres_schema_url(postgres_admin_url):
         from core.migrations import upgrade
 
         db = Database(url)

@@ -18,8 +18,8 @@ from core.eventstore.memory import MemoryEventStore
 from core.eventstore.sql import SqlEventStore
 from core.messages import MessageRegistry
 from core.migrations import upgrade
-from tests.conftest import backends, make_database_url
-from tests.tally import AddToTally, TallyAdded, TallyOpened, tally_registry
+from tests.support.databases import backends, make_database_url
+from tests.support.tally import AddToTally, TallyAdded, TallyOpened, tally_registry
 
 
 class Colour(enum.StrEnum):

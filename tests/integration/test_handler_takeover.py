@@ -25,8 +25,8 @@ from core.eventstore.database import Database
 from core.eventstore.sql import SqlEventStore
 from core.router import Router
 from core.runtime import HandlerRuntime
-from tests.conftest import FakeClock
-from tests.tally import TALLY, AddToTally, OpenTally, TotalsInState, tally_registry
+from tests.support.clock import FakeClock
+from tests.support.tally import TALLY, AddToTally, OpenTally, TotalsInState, tally_registry
 
 pytestmark = pytest.mark.postgres
 
@@ -34,11 +34,11 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 class Holder:
-    """``tests/lease_process.py`` running in a process of its own."""
+    """``tests/support/lease_process.py`` running in a process of its own."""
 
     def __init__(self, url: str, ttl: float) -> None:
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "tests.lease_process", url, str(ttl)], cwd=ROOT,
+            [sys.executable, "-m", "tests.support.lease_process", url, str(ttl)], cwd=ROOT,
             stdout=subprocess.PIPE, text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"})
         self.owner = ""
 

@@ -18,7 +18,7 @@ from core.aggregates.common import Answer, PlayerProfile
 from core.bootstrap import App, bootstrap
 from core.errors import DomainError
 from core.router import new_id
-from tests.conftest import FakeClock
+from tests.support.clock import FakeClock
 
 CAPTAIN = Actor.console("captain@example.com", name="Casey Captain")
 ALICE = Actor.console("alice@example.com")

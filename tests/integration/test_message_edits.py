@@ -10,8 +10,8 @@ import pytest
 from core.aggregates.common import Answer
 from core.bootstrap import App
 from core.message_edits import EditTarget, board_target, claim_due, dm_target, find, mark_shown
-from tests.conftest import FakeClock
 from tests.integration.test_notifier import CAPTAIN, Team, app  # noqa: F401  (a fixture)
+from tests.support.clock import FakeClock
 
 LEASE = timedelta(seconds=60)
 

@@ -19,7 +19,7 @@ from core.deliveries import Job, jobs
 from core.notifications import NotificationKind
 from core.projections.roster import PlayerView
 from core.projections.schedule import GameView
-from tests.conftest import FakeClock
+from tests.support.clock import FakeClock
 
 CAPTAIN = Actor.console("cap@example.org")
 

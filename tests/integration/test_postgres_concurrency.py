@@ -16,8 +16,10 @@ from core.eventstore.sql import SqlEventStore
 from core.migrations import upgrade
 from core.router import Router
 from core.runtime import HandlerRuntime
-from tests.conftest import FakeClock, _postgres_schema_url, run_threads
-from tests.tally import TALLY, AddToTally, OpenTally, TotalsInState, tally_registry
+from tests.support.clock import FakeClock
+from tests.support.databases import postgres_schema_url
+from tests.support.tally import TALLY, AddToTally, OpenTally, TotalsInState, tally_registry
+from tests.support.threads import run_threads
 
 pytestmark = pytest.mark.postgres
 
@@ -130,7 +132,7 @@ def test_listen_wakes_other_processes_on_append(pg_store: SqlEventStore,
 
 def test_upgrading_to_the_position_sequence_continues_after_the_events_written_before(
         postgres_admin_url: str, clock: FakeClock) -> None:
-    for url in _postgres_schema_url(postgres_admin_url):
+    for url in postgres_schema_url(postgres_admin_url):
         db = Database(url)
         try:
             upgrade(db, "0006")

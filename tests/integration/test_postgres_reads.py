@@ -12,8 +12,8 @@ from sqlalchemy.engine import make_url
 from core.eventstore import EventMetadata, NewEvent
 from core.eventstore.database import Database, on_driver
 from core.eventstore.sql import SqlEventStore
-from tests.conftest import FakeClock
-from tests.tally import TallyAdded, tally_registry
+from tests.support.clock import FakeClock
+from tests.support.tally import TallyAdded, tally_registry
 
 pytestmark = pytest.mark.postgres
 

@@ -41,8 +41,8 @@ from core.eventstore.schema import subscriptions
 from core.migrations import upgrade
 from core.projections import board as boards
 from core.projections import directory, player_games, roster, schedule, season
-from tests.conftest import FakeClock
-from tests.domain_fixtures import MAYBE, NO, YES, Story, person
+from tests.support.clock import FakeClock
+from tests.support.domain_fixtures import MAYBE, NO, YES, Story, person
 
 ANA = person("Ana", slack="T1:U-ana")
 BEN = person("Ben", discord="4242")

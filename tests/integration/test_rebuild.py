@@ -13,8 +13,8 @@ from core.projections import board as boards
 from core.projections import read_models
 from core.projections.rebuild import ProjectionInUse, rebuild
 from core.projections.tables import board_lines, schedule_games
-from tests.conftest import FakeClock
-from tests.domain_fixtures import NO, Story, person, tell_a_season
+from tests.support.clock import FakeClock
+from tests.support.domain_fixtures import NO, Story, person, tell_a_season
 
 Dump = dict[str, list[tuple[Any, ...]]]
 

@@ -26,7 +26,7 @@ from core.projections.board import board_for_game
 from core.projections.due_work import DueKind, DueStatus
 from core.runtime import RetryPolicy
 from scheduler import Scheduler
-from tests.conftest import FakeClock
+from tests.support.clock import FakeClock
 
 H = timedelta(hours=1)
 GAME = datetime(2026, 12, 5, 19, 0, tzinfo=UTC)

@@ -18,8 +18,9 @@ from core.eventstore.sql import SqlEventStore
 from core.migrations import upgrade
 from core.router import Router
 from core.runtime import HandlerRuntime, RetryPolicy, derived_command_id
-from tests.conftest import FakeClock, backends, make_database_url
-from tests.tally import (
+from tests.support.clock import FakeClock
+from tests.support.databases import backends, make_database_url
+from tests.support.tally import (
     TALLY,
     AddToTally,
     OpenTally,

@@ -47,7 +47,8 @@ from core.router import Clock
 from core.runtime import RetryPolicy
 from core.serve_lock import AnotherProcessRunning, ServeLock
 from scheduler import Scheduler
-from tests.conftest import FakeClock, _postgres_schema_url
+from tests.support.clock import FakeClock
+from tests.support.databases import postgres_schema_url
 
 H = timedelta(hours=1)
 GAME = datetime(2026, 12, 5, 19, 0, tzinfo=UTC)  # a week after the FakeClock's start
@@ -630,7 +631,7 @@ GAMES = 15
 @pytest.mark.slow
 def test_two_runtimes_on_postgresql_run_every_item_exactly_once(postgres_admin_url: str,
                                                                 clock: FakeClock) -> None:
-    for url in _postgres_schema_url(postgres_admin_url):
+    for url in postgres_schema_url(postgres_admin_url):
         apps = [make_app(url, clock), make_app(url, clock)]
         try:
             _race(apps, clock)

@@ -18,8 +18,8 @@ from core.projections import season
 from core.projections.rebuild import rebuild
 from core.projections.season import SeasonProjection
 from core.projections.season.tables import season_games, season_lines
-from tests.conftest import FakeClock
-from tests.domain_fixtures import MAYBE, NO, YES, Story, person, tell_a_season
+from tests.support.clock import FakeClock
+from tests.support.domain_fixtures import MAYBE, NO, YES, Story, person, tell_a_season
 
 ANA, BEN, CAL = person("Ana"), person("Ben"), person("Cal")
 

@@ -21,7 +21,7 @@ from core.projections import read_models
 from core.projections.board import board_for_game
 from core.runtime import RetryPolicy
 from scheduler import Scheduler
-from tests.conftest import FakeClock
+from tests.support.clock import FakeClock
 
 TORONTO = ZoneInfo("America/Toronto")
 CAPTAIN = Actor.console("cap@example.org", "Cap")

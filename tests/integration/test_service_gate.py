@@ -15,7 +15,7 @@ from core.projections import read_models
 from core.router import Router
 from core.runtime import HandlerRuntime
 from core.service import AttendService
-from tests.conftest import FakeClock
+from tests.support.clock import FakeClock
 
 CAPTAIN = Actor.console("captain@example.com")
 

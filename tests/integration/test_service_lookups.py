@@ -17,7 +17,7 @@ from core.actors import Actor
 from core.aggregates.common import Answer
 from core.bootstrap import App, bootstrap
 from core.errors import DomainError
-from tests.conftest import FakeClock
+from tests.support.clock import FakeClock
 
 CAPTAIN = Actor.console("captain@example.com", name="Casey Captain")
 ALICE = Actor.console("alice@example.com")

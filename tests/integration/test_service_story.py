@@ -20,7 +20,8 @@ from core.aggregates.check import AnswerDeadlineSet
 from core.aggregates.common import Answer, AnswerSource
 from core.bootstrap import CATCHING_UP, App, bootstrap
 from core.errors import DomainError
-from tests.conftest import FakeClock, run_threads
+from tests.support.clock import FakeClock
+from tests.support.threads import run_threads
 
 CAPTAIN = Actor.console("captain@example.com", name="Casey Captain")
 ALICE = Actor.console("alice@example.com")

@@ -1,4 +1,5 @@
-"""The Slack Web API fake (tests/slack_api.py) answers slack-sdk's real client as Slack does."""
+"""The Slack Web API fake (tests/support/slack_api.py) answers slack-sdk's real client as
+Slack does."""
 
 import asyncio
 import json
@@ -9,8 +10,8 @@ import pytest
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from tests.slack_api import FakeSlack
-from tests.waiting import eventually
+from tests.support.slack_api import FakeSlack
+from tests.support.waiting import eventually
 
 BLOCKS = [{"type": "section", "text": {"type": "mrkdwn", "text": "Coming on *Sunday*?"}}]
 

@@ -13,8 +13,8 @@ from bot.email.errors import PermanentDeliveryError, TransientDeliveryError
 from bot.email.models import GameEmail, GameEmailKind
 from bot.email.render import build_message
 from bot.email.smtp import SmtpMailer, SmtpSettings
-from tests.smtp_sink import free_loopback_port
-from tests.smtp_sink import smtp_server as running_smtp_server
+from tests.support.smtp_sink import free_loopback_port
+from tests.support.smtp_sink import smtp_server as running_smtp_server
 
 UNSUBSCRIBE = "https://attend.example.org/u/" + "U" * 120
 

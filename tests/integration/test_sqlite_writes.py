@@ -16,8 +16,9 @@ from core.eventstore.database import Database, on_driver
 from core.eventstore.sql import SqlEventStore
 from core.migrations import upgrade
 from core.router import Router
-from tests.conftest import FakeClock, run_threads
-from tests.tally import TALLY, AddToTally, OpenTally, tally_registry
+from tests.support.clock import FakeClock
+from tests.support.tally import TALLY, AddToTally, OpenTally, tally_registry
+from tests.support.threads import run_threads
 
 
 @pytest.fixture

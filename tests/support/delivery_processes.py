@@ -26,8 +26,8 @@ from core.aggregates.common import PlayerProfile
 from core.aggregates.team import AddPlayer
 from core.bootstrap import bootstrap, utc_now
 from core.deliveries import deliveries
-from tests.smtp_sink import free_loopback_port, smtp_server
-from tests.waiting import wait_for_health
+from tests.support.smtp_sink import free_loopback_port, smtp_server
+from tests.support.waiting import wait_for_health
 
 CAPTAIN = Actor.console("captain@example.com")
 KEYS = "recovery-test-key-0123456789abcdef"

@@ -3,7 +3,7 @@
 Point discord.py at it with ``monkeypatch.setattr(discord.http.Route, "BASE", fake.base)``
 and ``await client.login(fake.token)``: discord.py then makes real requests and parses the
 answers into its own objects, so every answer here carries the fields discord.py reads. Its
-gateway is here too (``fake.gateway``, tests/discord_gateway.py): set
+gateway is here too (``fake.gateway``, tests/support/discord_gateway.py): set
 ``discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY`` to ``yarl.URL(fake.gateway.url)``, as
 discord.py 2.7's ``Client`` connects there without asking ``GET /gateway/bot`` (only the
 sharded client asks; both routes answer with the stand-in's URL). On top of that it has the
@@ -28,7 +28,7 @@ from typing import Any
 
 from aiohttp import web
 
-from tests.discord_gateway import FakeGateway
+from tests.support.discord_gateway import FakeGateway
 
 API = "/api/v10"
 DISCORD_EPOCH_MS = 1420070400000  # snowflakes count milliseconds from 2015-01-01
@@ -289,7 +289,7 @@ class FakeDiscord:
         r.add_patch(API + hook + "/messages/@original", self._edit_original)
         r.add_get(f"{API}/gateway", self._gateway)
         r.add_get(f"{API}/gateway/bot", self._gateway_bot)
-        r.add_get("/gateway", self.gateway.handle)  # the websocket (tests/discord_gateway.py)
+        r.add_get("/gateway", self.gateway.handle)  # the websocket (discord_gateway.py)
 
     async def _gateway(self, request: web.Request) -> web.Response:
         """Where the gateway is: the stand-in's websocket on this port."""

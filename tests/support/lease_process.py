@@ -1,6 +1,6 @@
 """A process that runs the tally's ``totals`` handler on a database until it is killed.
 
-    python -m tests.lease_process URL LEASE_TTL
+    python -m tests.support.lease_process URL LEASE_TTL
 
 Prints its lease owner name once it holds the handler's lease, then keeps running it.
 """
@@ -15,7 +15,7 @@ from core.eventstore.database import Database
 from core.eventstore.sql import SqlEventStore
 from core.router import Router
 from core.runtime import HandlerRuntime
-from tests.tally import TALLY, TotalsInState, tally_registry
+from tests.support.tally import TALLY, TotalsInState, tally_registry
 
 
 def main() -> None:

@@ -59,7 +59,7 @@ from core.messages import MessageRegistry
 from core.projections import read_models
 from core.router import DispatchResult, Router
 from core.runtime import Handler, HandlerRuntime, RetryPolicy
-from tests.conftest import FakeClock
+from tests.support.clock import FakeClock
 
 T = TypeVar("T")
 YES, NO, MAYBE = Answer.YES, Answer.NO, Answer.MAYBE

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import WSMsgType, web
 
 if TYPE_CHECKING:
-    from tests.discord_api import FakeDiscord
+    from tests.support.discord_api import FakeDiscord
 
 DISPATCH, HEARTBEAT, IDENTIFY, RESUME, INVALID_SESSION, HELLO, HEARTBEAT_ACK = 0, 1, 2, 6, 9, 10, 11
 UNKNOWN_OPCODE, DECODE_ERROR, AUTHENTICATION_FAILED, INVALID_API_VERSION = 4001, 4002, 4004, 4012
