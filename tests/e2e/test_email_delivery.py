@@ -94,6 +94,7 @@ def test_an_internationalised_address_among_others_spoils_nothing(
             for _ in range(3):  # the invitations, then any alert about a failure
                 app.run_handlers()
                 asyncio.run(worker.run_once())
+                clock.advance(seconds=30)  # failures are gathered for a while, then reported
     finally:
         app.close()
 

@@ -13,7 +13,7 @@ from bot.email.models import (
     GameEmailKind,
 )
 from bot.email.render import build_message, render
-from bot.email.wire import to_wire
+from bot.email.wire import Mail, to_wire
 
 ANSWER_URLS = {a: f"https://attend.example.org/r/TOKEN?a={a}" for a in ("yes", "no", "maybe")}
 UNSUBSCRIBE = "https://attend.example.org/u/" + "U" * 120  # as long as a real signed link
@@ -57,6 +57,12 @@ def sent(model: GameEmail | CaptainAlertEmail) -> EmailMessage:
         message_domain="example.org",
         date=datetime(2026, 12, 1, 9, 0, tzinfo=UTC),
     )
+    parsed = BytesParser(policy=email.policy.default).parsebytes(to_wire(message))
+    assert isinstance(parsed, EmailMessage)
+    return parsed
+
+
+def sent_as(message: Mail) -> EmailMessage:
     parsed = BytesParser(policy=email.policy.default).parsebytes(to_wire(message))
     assert isinstance(parsed, EmailMessage)
     return parsed
@@ -256,7 +262,8 @@ def test_a_given_message_id_is_kept_so_a_resend_is_the_same_mail() -> None:
         message_domain="example.org",
         message_id="<delivery-42@example.org>",
     )
-    assert message["Message-ID"] == "<delivery-42@example.org>"
+    assert message.message_id == "<delivery-42@example.org>"
+    assert sent_as(message)["Message-ID"] == "<delivery-42@example.org>"
 
 
 def test_view_models_refuse_what_would_render_wrong() -> None:
