@@ -122,7 +122,8 @@ def _part(boundary: str, subtype: str, body: str) -> bytes:
         encoding = "quoted-printable"
         payload = binascii.b2a_qp(body.encode("utf-8"), istext=True)
     if not payload.endswith(b"\n"):
-        payload += b"\n"
+        payload += b"\n"  # a body ends with a line break (as set_content makes it)
+    payload += b"\n"  # and the line break before the next boundary belongs to the boundary
     return b"".join((
         f"--{boundary}\r\nContent-Type: text/{subtype}; charset=\"utf-8\"\r\n"
         f"Content-Transfer-Encoding: {encoding}\r\n\r\n".encode("ascii"),
