@@ -255,6 +255,8 @@ class DeliveryWorker:
                     resolutions.append(outcome)
             captains = {t.team_id: [c.player_id for c in reads.captains(t.team_id)]
                         for t in troubles}
+        if not resolutions and not troubles:  # the usual case: nothing to settle here
+            return ready
         with self._db.write() as conn:
             for resolve in resolutions:
                 resolve(conn)

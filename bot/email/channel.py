@@ -17,7 +17,6 @@ from contextlib import aclosing
 from datetime import datetime
 from email.errors import NonASCIILocalPartDefect
 from email.headerregistry import HeaderRegistry
-from email.message import EmailMessage
 from email.utils import parseaddr
 from typing import Protocol, runtime_checkable
 from zoneinfo import ZoneInfo
@@ -33,6 +32,7 @@ from bot.email.models import (
 from bot.email.outbox import OutboxMailer
 from bot.email.render import Email, build_message
 from bot.email.smtp import SmtpMailer, SmtpSettings
+from bot.email.wire import Mail
 from bot.links import LINK_LIFETIME, BoardLinks, LinkSigner, board_url
 from bot.when import describe
 from core.aggregates.common import Channel
@@ -60,14 +60,14 @@ _ALERTS = {
 
 
 class Mailer(Protocol):
-    async def send(self, message: EmailMessage) -> str: ...
+    async def send(self, message: Mail) -> str: ...
 
 
 @runtime_checkable
 class BatchMailer(Mailer, Protocol):
     """A mailer that sends several mails over one connection (the SMTP mailer)."""
 
-    def send_many(self, messages: Sequence[EmailMessage]
+    def send_many(self, messages: Sequence[Mail]
                   ) -> AsyncGenerator[str | DeliveryError, None]: ...
 
 
@@ -97,14 +97,14 @@ class EmailChannel:
     ) -> AsyncGenerator[str | DeliveryError | None, None]:
         # Building a mail costs milliseconds (the email package): not on the event loop.
         built = await asyncio.to_thread(lambda: [self._built(n) for n in notifications])
-        messages = [m for m in built if isinstance(m, EmailMessage)]
+        messages = [m for m in built if isinstance(m, Mail)]
         sent = (self._mailer.send_many(messages) if isinstance(self._mailer, BatchMailer)
                 else _one_by_one(self._mailer, messages))
         async with aclosing(sent):
             for item in built:
                 yield item if isinstance(item, DeliveryError) else await anext(sent)
 
-    def _built(self, notification: Notification) -> EmailMessage | DeliveryError:
+    def _built(self, notification: Notification) -> Mail | DeliveryError:
         """The mail, or why this one cannot be built: whatever goes wrong is its own."""
         try:
             return self.message(notification)
@@ -115,7 +115,7 @@ class EmailChannel:
                       exc_info=error)
             return TransientDeliveryError(f"could not build the email: {error!r}")
 
-    def message(self, n: Notification) -> EmailMessage:
+    def message(self, n: Notification) -> Mail:
         """The mail for ``n``; raises PermanentDeliveryError when there is no address, or
         one that cannot be written in a mail header."""
         if not n.recipient.email:
@@ -157,7 +157,7 @@ class EmailChannel:
             local_deadline=None if n.answers_close is None else describe(n.answers_close, zone))
 
 
-async def _one_by_one(mailer: Mailer, messages: Sequence[EmailMessage]
+async def _one_by_one(mailer: Mailer, messages: Sequence[Mail]
                       ) -> AsyncGenerator[str | DeliveryError, None]:
     for message in messages:
         try:

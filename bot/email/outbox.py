@@ -19,7 +19,7 @@ from email.parser import BytesParser
 from pathlib import Path
 from typing import NamedTuple
 
-from bot.email.wire import to_wire
+from bot.email.wire import Mail, to_wire
 from core.errors import AttendError
 
 _NAME = re.compile(r"\d{8}T\d{12}Z-[A-Za-z0-9._-]{1,100}\.eml")
@@ -58,8 +58,8 @@ class OutboxMailer:
         self._clock = clock
         self._last = datetime.min.replace(tzinfo=UTC)
 
-    async def send(self, message: EmailMessage) -> str:
-        message_id = message["Message-ID"]
+    async def send(self, message: Mail) -> str:
+        message_id = message.message_id
         if not message_id:
             raise ValueError("a message needs a Message-ID (build_message sets one)")
         # Strictly increasing stamps keep the sending order even within one clock tick.

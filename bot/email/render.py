@@ -10,14 +10,13 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from email.headerregistry import Address
-from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 
 import jinja2
 
 from bot import words
 from bot.email.models import CaptainAlertEmail, CaptainAlertKind, GameEmail, GameEmailKind
+from bot.email.wire import Mail, Mailbox, parse_mailbox, write_mail
 from core.aggregates.common import Answer
 from core.safe_text import shown, shown_value
 
@@ -45,6 +44,7 @@ def _environment() -> jinja2.Environment:
         lstrip_blocks=True,
         keep_trailing_newline=True,
         finalize=shown_value,
+        auto_reload=False,  # templates are package data: no stat of each file per mail
     )
 
 
@@ -71,28 +71,28 @@ def build_message(
     message_domain: str,
     date: datetime | None = None,
     message_id: str | None = None,
-) -> EmailMessage:
-    """A ready-to-send message. Pass ``message_id`` to make a resend recognisably the same."""
-    rendered = render(model)
-    message = EmailMessage()
-    message["From"] = sender
-    # username and domain apart: an internationalised local part is then kept for SMTPUTF8
-    # (the mailer decides whether the server can take it) instead of refused here.
-    username, _, domain = model.to_address.rpartition("@")
-    message["To"] = Address(display_name=_one_line(model.to_name), username=username,
-                            domain=domain)
-    message["Subject"] = _one_line(rendered.subject)
-    message["Date"] = format_datetime(date or datetime.now(UTC))
-    message["Message-ID"] = message_id or make_msgid(domain=message_domain)
-    # Tells vacation responders not to answer (RFC 3834).
-    message["Auto-Submitted"] = "auto-generated"
+    rendered: RenderedEmail | None = None,
+) -> Mail:
+    """A ready-to-send message. Pass ``message_id`` to make a resend recognisably the same,
+    and ``rendered`` when the model was rendered already."""
+    rendered = rendered or render(model)
+    extra = [("Auto-Submitted", "auto-generated")]  # no vacation replies (RFC 3834)
     if isinstance(model, GameEmail):
         targets = [model.unsubscribe_url, model.unsubscribe_mailto]
-        message["List-Unsubscribe"] = ", ".join(f"<{t}>" for t in targets if t)
-        message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
-    message.set_content(rendered.text, cte=_transfer_encoding(rendered.text))
-    message.add_alternative(rendered.html, subtype="html", cte=_transfer_encoding(rendered.html))
-    return message
+        extra += [("List-Unsubscribe", ", ".join(f"<{t}>" for t in targets if t)),
+                  ("List-Unsubscribe-Post", "List-Unsubscribe=One-Click")]
+    return write_mail(
+        sender=parse_mailbox(sender),
+        # An internationalised address is kept (for SMTPUTF8: the mailer decides whether
+        # the server can take it) instead of refused here.
+        to=Mailbox(name=_one_line(model.to_name), address=model.to_address),
+        subject=_one_line(rendered.subject),
+        date=format_datetime(date or datetime.now(UTC)),
+        message_id=message_id or make_msgid(domain=message_domain),
+        extra=extra,
+        text=rendered.text,
+        html=rendered.html,
+    )
 
 
 def _subject(model: Email) -> str:
@@ -124,11 +124,3 @@ def _one_line(value: str) -> str:
     # A line break or control character in a name (stored before they were refused) must
     # not reach a header.
     return " ".join(shown(value, " ").split())
-
-
-def _transfer_encoding(body: str) -> str:
-    # Plain ASCII stays readable in the outbox; anything else is quoted-printable, so the
-    # mail never depends on the server offering 8BITMIME.
-    if body.isascii() and all(len(line) <= 998 for line in body.splitlines()):
-        return "7bit"
-    return "quoted-printable"

@@ -14,12 +14,11 @@ import logging
 from collections.abc import AsyncGenerator, Sequence
 from contextlib import aclosing
 from dataclasses import dataclass, field
-from email.message import EmailMessage
 
 import aiosmtplib
 
 from bot.email.errors import DeliveryError, PermanentDeliveryError, TransientDeliveryError
-from bot.email.wire import envelope, needs_smtputf8, to_wire
+from bot.email.wire import Mail
 from core.errors import ConfigError
 
 log = logging.getLogger(__name__)
@@ -47,20 +46,11 @@ class SmtpSettings:
             raise ConfigError("SMTP: timeout must be a positive number of seconds")
 
 
-@dataclass(frozen=True, slots=True)
-class _Outgoing:
-    message_id: str
-    sender: str
-    recipient: str
-    data: bytes
-    smtputf8: bool  # an internationalised address: only a server offering SMTPUTF8 takes it
-
-
 class SmtpMailer:
     def __init__(self, settings: SmtpSettings) -> None:
         self._settings = settings
 
-    async def send(self, message: EmailMessage) -> str:
+    async def send(self, message: Mail) -> str:
         """Deliver one message; return its Message-ID or raise a DeliveryError."""
         async with aclosing(self.send_many([message])) as results:
             result = await anext(results)
@@ -69,27 +59,23 @@ class SmtpMailer:
         return result
 
     async def send_many(
-        self, messages: Sequence[EmailMessage]
+        self, messages: Sequence[Mail]
     ) -> AsyncGenerator[str | DeliveryError, None]:
         """Deliver over one connection: one result per message, in order, each as soon as
         the server has answered for it (the next is sent when the caller asks for its
         result). Whatever goes wrong with one message is that message's result."""
-        outgoing = [_prepared(message) for message in messages]
-        errors = [item for item in outgoing if isinstance(item, DeliveryError)]
-        if len(errors) == len(outgoing):
-            for error in errors:
-                yield error
+        if not messages:
             return
         smtp = self._client()
         try:
             await smtp.connect()
         except Exception as error:
             failed = _unexpected(error)
-            for item in outgoing:
-                yield item if isinstance(item, DeliveryError) else failed
+            for _ in messages:
+                yield failed
             return
         try:
-            for item in outgoing:
+            for item in messages:
                 try:
                     result = await _deliver(smtp, item)
                 except Exception as error:
@@ -112,15 +98,6 @@ class SmtpMailer:
         )
 
 
-def _prepared(message: EmailMessage) -> _Outgoing | DeliveryError:
-    try:
-        return _outgoing(message)
-    except DeliveryError as error:
-        return error
-    except Exception as error:  # a header that cannot be written, say: this message only
-        return _unexpected(error)
-
-
 def _unexpected(error: Exception) -> DeliveryError:
     try:
         return _delivery_error(error)
@@ -129,21 +106,7 @@ def _unexpected(error: Exception) -> DeliveryError:
         return TransientDeliveryError(f"could not send the mail: {error!r}")
 
 
-def _outgoing(message: EmailMessage) -> _Outgoing | DeliveryError:
-    message_id = message["Message-ID"]
-    if not message_id:
-        raise ValueError("a message needs a Message-ID (build_message sets one)")
-    sender, recipients = envelope(message)
-    # One recipient per message, so every outcome belongs to exactly one address.
-    if len(recipients) != 1:
-        raise ValueError(f"send one message per recipient, got {len(recipients)}")
-    return _Outgoing(str(message_id), sender, recipients[0], to_wire(message),
-                     smtputf8=needs_smtputf8(message))
-
-
-async def _deliver(smtp: aiosmtplib.SMTP, item: _Outgoing | DeliveryError) -> str | DeliveryError:
-    if isinstance(item, DeliveryError):
-        return item
+async def _deliver(smtp: aiosmtplib.SMTP, item: Mail) -> str | DeliveryError:
     if not smtp.is_connected:
         return TransientDeliveryError("the mail server closed the connection during a batch")
     try:

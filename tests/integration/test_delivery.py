@@ -85,7 +85,7 @@ class FlakyOutbox(OutboxMailer):
         self.failing = failing
 
     async def send(self, message: Any) -> str:
-        to = message["To"].addresses[0].addr_spec
+        to = message.recipient
         if self.failing.get(to, 0) > 0:
             self.failing[to] -= 1
             raise TransientDeliveryError("451 4.3.0 try again later")
@@ -448,7 +448,7 @@ class BouncingOutbox(OutboxMailer):
         self.refused = refused
 
     async def send(self, message: Any) -> str:
-        if message["To"].addresses[0].addr_spec in self.refused:
+        if message.recipient in self.refused:
             raise PermanentDeliveryError("550 5.1.1 no such user")
         return await super().send(message)
 

@@ -2,7 +2,6 @@
 
 import dataclasses
 from datetime import UTC, datetime
-from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
@@ -15,6 +14,7 @@ from bot.email.outbox import (
     read_message,
 )
 from bot.email.render import build_message
+from bot.email.wire import Mail
 
 ANSWER_URLS = {a: f"https://attend.example.org/r/TOKEN?a={a}" for a in ("yes", "no", "maybe")}
 UNSUBSCRIBE = "https://attend.example.org/u/UNSUB"
@@ -33,7 +33,7 @@ MODEL = GameEmail(
 FROZEN = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
 
 
-def message(model: GameEmail = MODEL, message_id: str | None = None) -> EmailMessage:
+def message(model: GameEmail = MODEL, message_id: str | None = None) -> Mail:
     return build_message(
         model,
         sender="Attend <attend@example.org>",

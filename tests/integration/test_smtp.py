@@ -3,7 +3,6 @@
 import asyncio
 import email.policy
 from collections.abc import Iterator
-from email.message import EmailMessage
 from email.parser import BytesParser
 from typing import Any
 
@@ -13,6 +12,7 @@ from bot.email.errors import PermanentDeliveryError, TransientDeliveryError
 from bot.email.models import GameEmail, GameEmailKind
 from bot.email.render import build_message
 from bot.email.smtp import SmtpMailer, SmtpSettings
+from bot.email.wire import Mail
 from tests.support.smtp_sink import free_loopback_port
 from tests.support.smtp_sink import smtp_server as running_smtp_server
 
@@ -71,7 +71,7 @@ def mailer(port: int, timeout: float = 5.0) -> SmtpMailer:
     )
 
 
-def invitation(to_address: str = "zoe@example.org") -> EmailMessage:
+def invitation(to_address: str = "zoe@example.org") -> Mail:
     model = GameEmail(
         kind=GameEmailKind.INVITATION,
         to_address=to_address,
@@ -94,7 +94,7 @@ async def test_a_message_arrives_as_multipart_alternative_with_its_headers(
     message = invitation()
     message_id = await mailer(port).send(message)
 
-    assert message_id == message["Message-ID"]
+    assert message_id == message.message_id
     (envelope,) = handler.envelopes
     assert envelope.mail_from == "attend@example.org"
     assert envelope.rcpt_tos == ["zoe@example.org"]
@@ -150,7 +150,7 @@ async def test_a_batch_shares_one_connection_and_one_refusal_spoils_nothing_else
     batch = [invitation("a@example.org"), invitation("nobody@example.org"), invitation()]
     first, refused, last = [result async for result in mailer(port).send_many(batch)]
 
-    assert first == batch[0]["Message-ID"] and last == batch[2]["Message-ID"]
+    assert first == batch[0].message_id and last == batch[2].message_id
     assert isinstance(refused, PermanentDeliveryError)
     assert [e.rcpt_tos for e in handler.envelopes] == [["a@example.org"], ["zoe@example.org"]]
     assert handler.peers[0] == handler.peers[1]  # same client port: one connection

@@ -13,7 +13,7 @@ from bot.email.models import (
     GameEmailKind,
 )
 from bot.email.render import build_message, render
-from bot.email.wire import to_wire
+from bot.email.wire import Mail, Mailbox, to_wire, write_mail
 
 ANSWER_URLS = {a: f"https://attend.example.org/r/TOKEN?a={a}" for a in ("yes", "no", "maybe")}
 UNSUBSCRIBE = "https://attend.example.org/u/" + "U" * 120  # as long as a real signed link
@@ -57,6 +57,12 @@ def sent(model: GameEmail | CaptainAlertEmail) -> EmailMessage:
         message_domain="example.org",
         date=datetime(2026, 12, 1, 9, 0, tzinfo=UTC),
     )
+    parsed = BytesParser(policy=email.policy.default).parsebytes(to_wire(message))
+    assert isinstance(parsed, EmailMessage)
+    return parsed
+
+
+def sent_as(message: Mail) -> EmailMessage:
     parsed = BytesParser(policy=email.policy.default).parsebytes(to_wire(message))
     assert isinstance(parsed, EmailMessage)
     return parsed
@@ -256,7 +262,8 @@ def test_a_given_message_id_is_kept_so_a_resend_is_the_same_mail() -> None:
         message_domain="example.org",
         message_id="<delivery-42@example.org>",
     )
-    assert message["Message-ID"] == "<delivery-42@example.org>"
+    assert message.message_id == "<delivery-42@example.org>"
+    assert sent_as(message)["Message-ID"] == "<delivery-42@example.org>"
 
 
 def test_view_models_refuse_what_would_render_wrong() -> None:
@@ -270,3 +277,40 @@ def test_view_models_refuse_what_would_render_wrong() -> None:
         dataclasses.replace(ALERT, yes_count=None)
     with pytest.raises(ValueError):
         dataclasses.replace(ALERT, kind=CaptainAlertKind.LATE_DROPOUT, player_name=None)
+
+
+def test_names_with_quotes_commas_and_accents_reach_the_reader_as_typed() -> None:
+    for name in ('Zoë "Z" Park, Jr.', "O'Brien; Ana", "Ünïcode " + "é" * 80, "Back\\slash"):
+        message = sent(dataclasses.replace(INVITATION, to_name=name))
+        (to,) = message["To"].addresses
+        assert (to.display_name, to.addr_spec) == (name, "zoe@example.org")
+
+
+def test_non_ascii_headers_are_rfc2047_words_on_an_ascii_wire() -> None:
+    model = dataclasses.replace(INVITATION, opponent="Hawks " + "ü" * 120)
+    raw = to_wire(build_message(model, sender="Åttend <attend@example.org>",
+                                message_domain="example.org"))
+    head = raw.split(b"\r\n\r\n")[0]
+    head.decode("ascii")  # nothing but ASCII in the headers
+    assert b"=?utf-8?" in head
+    assert all(len(line) <= 998 for line in head.split(b"\r\n"))
+    message = sent(model)
+    assert message["Subject"] == f"Sat Dec 5, 7:00 PM EST vs Hawks {'ü' * 120} — are you in?"
+
+
+def test_bodies_with_long_lines_trailing_spaces_and_accents_arrive_intact() -> None:
+    text = "Zoë  \n" + "x" * 2000 + "\n=3D literal\r\nlast line"
+    mail = write_mail(sender=Mailbox("Attend", "attend@example.org"),
+                      to=Mailbox("", "zoe@example.org"), subject="Hi", date="x",
+                      message_id="<1@example.org>", text=text, html="<p>" + "y" * 1500)
+    assert all(len(line) <= 998 for line in mail.data.split(b"\r\n"))
+    plain, html = parts(sent_as(mail))
+    assert plain.replace("\r\n", "\n") == text.replace("\r\n", "\n") + "\n"
+    assert html.replace("\r\n", "\n") == "<p>" + "y" * 1500 + "\n"
+
+
+def test_a_header_value_with_a_line_break_is_refused() -> None:
+    with pytest.raises(ValueError, match="line break"):
+        write_mail(sender=Mailbox("Attend", "attend@example.org"),
+                   to=Mailbox("Zoe", "zoe@example.org"), subject="Hi\r\nBcc: x@evil.example",
+                   date="x", message_id="<1@example.org>", text="a", html="b")

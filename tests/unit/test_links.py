@@ -116,3 +116,14 @@ def test_bad_configuration_and_naive_times_are_refused() -> None:
     token = signer.answer_token("check-1", "player-7", GAME_OVER)
     with pytest.raises(ValueError):
         signer.read_answer_token(token, now=datetime(2026, 12, 5, 12, 0))
+
+
+def test_links_mailed_before_tokens_stopped_being_compressed_still_open() -> None:
+    # Tokens were once written by itsdangerous as-is, zlib-compressed when that was shorter.
+    from itsdangerous import URLSafeSerializer
+
+    payload = {"c": "c" * 32, "p": "p" * 32, "exp": int(GAME_OVER.timestamp())}
+    old = URLSafeSerializer(["k1"], salt="attend.answer.v1").dumps(payload)
+    assert old.startswith(".")  # compressed
+    assert LinkSigner(["k1"]).read_answer_token(old, now=NOW) == AnswerGrant(
+        check_id="c" * 32, player_id="p" * 32)
