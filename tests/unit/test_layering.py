@@ -112,7 +112,8 @@ def layering_violations(root: Path) -> list[str]:
 
     - ``core`` reaches neither ``bot`` nor ``scheduler`` nor the libraries the edge wraps;
     - ``core/aggregates`` imports only the standard library and core's message types;
-    - ``scheduler.py`` imports only ``core``, APScheduler and the standard library.
+    - ``scheduler.py`` imports only ``core`` (not its composition root), APScheduler and the
+      standard library.
     """
     core = root / "core"
     aggregates = core / "aggregates"
@@ -139,6 +140,9 @@ def layering_violations(root: Path) -> list[str]:
                 problems.append(f"scheduler.py:{imp.line} imports {imp.names[-1]}: the "
                                 "scheduler may import only core, apscheduler and the "
                                 "standard library")
+            elif any(_within(name, ("core.bootstrap",)) for name in imp.names):
+                problems.append(f"scheduler.py:{imp.line} imports {imp.names[-1]}: the "
+                                "scheduler takes the parts it needs, not the composed core")
     return problems
 
 
@@ -301,12 +305,15 @@ def test_walker_catches_a_scheduler_reaching_the_edge(tmp_path: Path) -> None:
         from core.router import Router
         from bot.serve import serve
         import sqlalchemy
+        from core.bootstrap import App
         """)
     assert layering_violations(tmp_path) == [
         "scheduler.py:6 imports bot.serve.serve: the scheduler may import only core,"
         " apscheduler and the standard library",
         "scheduler.py:7 imports sqlalchemy: the scheduler may import only core, apscheduler"
         " and the standard library",
+        "scheduler.py:8 imports core.bootstrap.App: the scheduler takes the parts it needs,"
+        " not the composed core",
     ]
 
 
