@@ -8,7 +8,6 @@ DM's so a tap there never replaces the board with one player's answer (see :func
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import re
 from typing import Any
@@ -29,8 +28,8 @@ from bot import chat, words
 from bot.edits.render import BoardSnapshot, DmSnapshot, board_message, dm_message
 from bot.edits.worker import ChannelGone
 from bot.slack import messages
-from bot.slack.channel import BotToken
-from core.actors import Actor
+from bot.slack.channel import BotToken, rate_limited
+from bot.slack.taps import record_tap
 from core.aggregates.common import Answer
 from core.errors import DomainError
 from core.notifications import DeliveryError, PermanentDeliveryError, TransientDeliveryError
@@ -123,12 +122,9 @@ class SlackEditor:
 
 
 def _error(error: SlackApiError, *, board: bool) -> DeliveryError:
-    response = error.response
-    if response.status_code == 429:
-        after = response.headers.get("Retry-After") or response.headers.get("retry-after")
-        return TransientDeliveryError("Slack asked us to slow down",
-                                      retry_after=float(after) if after else None)
-    code = str(response.get("error", "unknown_error"))
+    if (limited := rate_limited(error)) is not None:
+        return limited
+    code = str(error.response.get("error", "unknown_error"))
     if board and code in _GONE:
         return ChannelGone(f"Slack said {code}", ADVICE)
     if code in {"message_not_found", "cant_update_message", "channel_not_found"}:
@@ -143,18 +139,10 @@ def register(bolt: AsyncApp, service: AttendService, *, ack_budget: float = 2.0)
     @bolt.action(_TAP)
     async def board_tap(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any],
                         respond: AsyncRespond) -> None:
-        user = body["user"]
-        actor = Actor.slack(user.get("team_id") or body["team"]["id"], user["id"],
-                            name=user.get("name"))
-        answer = Answer(action["action_id"].removeprefix(BOARD_PREFIX))
-        work = asyncio.ensure_future(asyncio.to_thread(
-            service.answer_in_check, actor, str(action.get("value", "")), answer))
-        await asyncio.wait({work}, timeout=ack_budget)
-        await ack()
-        try:
-            result = await work
-        except DomainError as error:
-            reply = str(error)
+        result = await record_tap(service, body, action, prefix=BOARD_PREFIX, ack=ack,
+                                  ack_budget=ack_budget)
+        if isinstance(result, DomainError):
+            reply = str(result)
         else:
             reply = "\n".join(chat.answered(result, chat.Markup(bold=str, escape=str)).lines)
         await respond(text=messages.escape(reply), response_type="ephemeral",

@@ -46,9 +46,9 @@ from bot.slack import messages
 from bot.slack.channel import BotToken, SlackChannel
 from bot.slack.home import Home, HomeViews, register_home
 from bot.slack.installations import Installations
+from bot.slack.taps import record_tap
 from bot.team_channel import Place
 from core.actors import Actor
-from core.aggregates.common import Answer
 from core.errors import ConfigError, DomainError
 from core.service import AttendService
 
@@ -145,21 +145,10 @@ def slack_app(config: SlackConfig, service: AttendService, *, clock: Callable[[]
     @bolt.action(_TAP)
     async def tap(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any],
                   respond: AsyncRespond) -> None:
-        user = body["user"]
-        actor = Actor.slack(user.get("team_id") or body["team"]["id"], user["id"],
-                            name=user.get("name"))
-        answer = Answer(action["action_id"].removeprefix(messages.ACTION_PREFIX))
-        work = asyncio.ensure_future(asyncio.to_thread(
-            service.answer_in_check, actor, str(action.get("value", "")), answer))
-        # Recorded before the acknowledgement, unless that takes too long: Slack does not
-        # resend a tap it saw acknowledged, so one acknowledged and then lost in a crash
-        # would be an answer the player thinks they gave.
-        await asyncio.wait({work}, timeout=ack_budget)
-        await ack()
-        try:
-            result = await work
-        except DomainError as error:
-            await respond(text=messages.escape(str(error)), response_type="ephemeral",
+        result = await record_tap(service, body, action, prefix=messages.ACTION_PREFIX,
+                                  ack=ack, ack_budget=ack_budget)
+        if isinstance(result, DomainError):
+            await respond(text=messages.escape(str(result)), response_type="ephemeral",
                           replace_original=False)
             return
         text, blocks = messages.answered(result)

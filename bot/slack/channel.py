@@ -100,12 +100,20 @@ class SlackChannel:
                 log.info("could not update an earlier Slack DM %s (%s)", reference, error)
 
 
-def _delivery_error(error: SlackApiError) -> DeliveryError:
+def rate_limited(error: SlackApiError) -> TransientDeliveryError | None:
+    """Slack's 429, as a wait of its ``Retry-After``; None for any other error."""
     response = error.response
-    if response.status_code == 429:
-        after = response.headers.get("Retry-After") or response.headers.get("retry-after")
-        return TransientDeliveryError("Slack asked us to slow down",
-                                      retry_after=float(after) if after else None)
+    if response.status_code != 429:
+        return None
+    after = response.headers.get("Retry-After") or response.headers.get("retry-after")
+    return TransientDeliveryError("Slack asked us to slow down",
+                                  retry_after=float(after) if after else None)
+
+
+def _delivery_error(error: SlackApiError) -> DeliveryError:
+    if (limited := rate_limited(error)) is not None:
+        return limited
+    response = error.response
     code = str(response.get("error", "unknown_error"))
     if code in _NO_DM:
         return PermanentDeliveryError(f"{_NO_DM[code]} ({code})")

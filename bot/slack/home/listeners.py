@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import re
 from collections import OrderedDict
 from typing import Any
@@ -11,8 +10,7 @@ from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext
 
 from bot.slack.home import view as home_view
 from bot.slack.home.publish import Home
-from core.actors import Actor
-from core.aggregates.common import Answer
+from bot.slack.taps import record_tap, tapper
 from core.errors import DomainError
 
 _HOME_TAP = re.compile(rf"^{home_view.HOME_PREFIX}(yes|no|maybe)$")
@@ -54,17 +52,7 @@ def register_home(bolt: AsyncApp, home: Home, *, ack_budget: float) -> None:
     @bolt.action(_HOME_TAP)
     async def tap(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any],
                   context: AsyncBoltContext) -> None:
-        user = body["user"]
-        workspace = user.get("team_id") or body["team"]["id"]
-        actor = Actor.slack(workspace, user["id"], name=user.get("name"))
-        answer = Answer(action["action_id"].removeprefix(home_view.HOME_PREFIX))
-        work = asyncio.ensure_future(asyncio.to_thread(
-            home.service.answer_in_check, actor, str(action.get("value", "")), answer))
-        await asyncio.wait({work}, timeout=ack_budget)  # as for a tap in a DM (see app.py)
-        await ack()
-        note = None
-        try:
-            await work
-        except DomainError as error:
-            note = str(error)
-        await home.publish(f"{workspace}:{user['id']}", token=context.bot_token, note=note)
+        result = await record_tap(home.service, body, action, prefix=home_view.HOME_PREFIX,
+                                  ack=ack, ack_budget=ack_budget)
+        note = str(result) if isinstance(result, DomainError) else None
+        await home.publish(tapper(body).ref, token=context.bot_token, note=note)

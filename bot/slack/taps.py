@@ -1,0 +1,40 @@
+"""A tap on one of Attend's buttons in Slack (a DM, a channel's board, the App Home):
+recorded for whoever Slack says tapped, before Slack hears the tap was received."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from slack_bolt.async_app import AsyncAck
+
+from core.actors import Actor
+from core.aggregates.common import Answer
+from core.errors import DomainError
+from core.service import AnswerResult, AttendService
+
+
+def tapper(body: dict[str, Any]) -> Actor:
+    """Who tapped: the button's value names the check only, never the player."""
+    user = body["user"]
+    return Actor.slack(user.get("team_id") or body["team"]["id"], user["id"],
+                       name=user.get("name"))
+
+
+async def record_tap(service: AttendService, body: dict[str, Any], action: dict[str, Any], *,
+                     prefix: str, ack: AsyncAck,
+                     ack_budget: float) -> AnswerResult | DomainError:
+    """Record the answer the button (``prefix`` + yes/no/maybe) stands for, then ack; the
+    result, or the refusal to show the tapper."""
+    answer = Answer(action["action_id"].removeprefix(prefix))
+    work = asyncio.ensure_future(asyncio.to_thread(
+        service.answer_in_check, tapper(body), str(action.get("value", "")), answer))
+    # Recorded before the acknowledgement, unless that takes too long: Slack does not
+    # resend a tap it saw acknowledged, so one acknowledged and then lost in a crash
+    # would be an answer the player thinks they gave.
+    await asyncio.wait({work}, timeout=ack_budget)
+    await ack()
+    try:
+        return await work
+    except DomainError as error:
+        return error
