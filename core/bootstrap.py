@@ -60,7 +60,8 @@ class App:
             def heard(position: int) -> None:
                 # Our own appends (PostgreSQL notifies us of those too) woke the handlers
                 # that wanted them already; only other processes' appends need waking all.
-                if not self.store.appended_here(position):
+                # The notice may beat our own appending thread: give that a moment.
+                if not self.store.appended_here(position, wait=0.05):
                     self.runtime.wake()
 
             wakeups = PostgresWakeups(self.db, heard)

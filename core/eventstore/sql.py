@@ -29,6 +29,8 @@ memory (:mod:`.recent`), the handlers' checkpoints, leases and outboxes
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Callable, Collection, Sequence
 from contextlib import AbstractContextManager
 from typing import Any
@@ -64,20 +66,31 @@ class SqlEventStore:
         self._reader = SqlReader(db, registry)
         self._handlers = SqlHandlerBook(db, registry)
         self._recent = RecentEvents()
+        # Appends between their statement and their place in _recent: PostgreSQL may notify
+        # the listener of one before the appending thread has put it there.
+        self._in_flight = 0
+        self._landed = threading.Condition()
 
     # -- appending ---------------------------------------------------------------------------
     def append(self, stream_id: str, events: Sequence[NewEvent], *, expected_version: int,
                command_key: str | None = None) -> list[RecordedEvent]:
         if not events:
             return []
-        last = self._appender.append(stream_id, events, expected_version=expected_version,
-                                     command_key=command_key)
-        if last is None:  # a resent command
-            return []
-        first = last - len(events) + 1
-        recorded = [RecordedEvent(first + i, stream_id, expected_version + i + 1, new.event,
-                                  new.metadata) for i, new in enumerate(events)]
-        self._recent.add(recorded)
+        with self._landed:
+            self._in_flight += 1
+        try:
+            last = self._appender.append(stream_id, events, expected_version=expected_version,
+                                         command_key=command_key)
+            if last is None:  # a resent command
+                return []
+            first = last - len(events) + 1
+            recorded = [RecordedEvent(first + i, stream_id, expected_version + i + 1,
+                                      new.event, new.metadata) for i, new in enumerate(events)]
+            self._recent.add(recorded)
+        finally:
+            with self._landed:
+                self._in_flight -= 1
+                self._landed.notify_all()
         for listener in self._listeners:
             listener(recorded)
         return recorded
@@ -99,9 +112,18 @@ class SqlEventStore:
             return cached
         return self._reader.read_all(after=after, limit=limit)
 
-    def appended_here(self, position: int) -> bool:
-        """Whether this process appended the event at ``position`` (lately)."""
-        return self._recent.get(position) is not None
+    def appended_here(self, position: int, *, wait: float = 0.0) -> bool:
+        """Whether this process appended the event at ``position`` (lately). With ``wait``,
+        an append of this process still finishing is given up to that long to land: a
+        notification can overtake the thread that made it."""
+        deadline = time.monotonic() + wait
+        with self._landed:
+            while self._recent.get(position) is None:
+                left = deadline - time.monotonic()
+                if not self._in_flight or left <= 0:
+                    return False
+                self._landed.wait(left)
+        return True
 
     def read_stream(self, stream_id: str, *, after_version: int = 0) -> list[RecordedEvent]:
         return self._reader.read_stream(stream_id, after_version=after_version)

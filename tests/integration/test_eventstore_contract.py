@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import enum
+import threading
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -362,6 +364,38 @@ def test_reads_of_this_process_appends_come_from_memory_and_match_the_database(
     assert not any(here.appended_here(r.position) for r in everything
                    if r.stream_id.startswith("tally-b"))
     assert here.read_all(after=mine[-1], local=True) == []
+
+
+def test_a_notice_that_beats_its_own_append_is_still_known_as_ours(
+        db: Database, monkeypatch: pytest.MonkeyPatch) -> None:
+    """PostgreSQL may deliver an append's notification before the appending thread has put
+    the events in memory: asked with a wait, the store waits for its own append to land
+    rather than taking it for another process's (which would wake every handler)."""
+    here = SqlEventStore(db, registry())
+    committed, go_on = threading.Event(), threading.Event()
+    appender = here._appender
+    real_append = appender.append
+
+    def committed_then_slow(*args: Any, **kwargs: Any) -> int | None:
+        position = real_append(*args, **kwargs)
+        committed.set()
+        go_on.wait(10)
+        return position
+
+    monkeypatch.setattr(appender, "append", committed_then_slow)
+    worker = threading.Thread(target=here.append,
+                              args=("tally-a", [added("a", 1, 1)]),
+                              kwargs={"expected_version": 0})
+    worker.start()
+    assert committed.wait(10)
+    position = here.last_position()
+    assert not here.appended_here(position)  # not in memory yet
+    threading.Timer(0.2, go_on.set).start()
+    assert here.appended_here(position, wait=10)  # it lands: ours
+    worker.join(10)
+    elsewhere = SqlEventStore(db, registry()).append("tally-b", [added("b", 1, 1)],
+                                                     expected_version=0)
+    assert not here.appended_here(elsewhere[0].position, wait=0.1)  # another process's
 
 
 def test_read_model_commits_skip_only_the_wait_for_the_disk(db: Database) -> None:
