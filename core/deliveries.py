@@ -33,10 +33,10 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.dialects.postgresql import JSONB
 
 from core.aggregates.common import Channel
+from core.eventstore.database import upsert
 from core.notifications import NotificationKind as Kind
 from core.projections.types import UtcDateTime
 
@@ -121,7 +121,6 @@ def add_jobs(conn: Connection, jobs: Sequence[NewJob]) -> None:
     """Insert jobs; one already there (same scope, recipient and key) is left as it is."""
     if not jobs:
         return
-    insert = sqlite.insert if conn.dialect.name == "sqlite" else postgresql.insert
     rows = [{
         "scope": j.scope, "recipient_id": j.recipient_id, "message_key": j.message_key,
         "kind": j.kind.value, "team_id": j.team_id, "game_id": j.game_id,
@@ -129,7 +128,7 @@ def add_jobs(conn: Connection, jobs: Sequence[NewJob]) -> None:
         "status": PENDING, "attempts": 0,
         "not_before": j.not_before, "created_at": j.not_before, "updated_at": j.not_before,
     } for j in jobs]
-    conn.execute(insert(deliveries).on_conflict_do_nothing(
+    conn.execute(upsert(conn, deliveries).on_conflict_do_nothing(
         index_elements=["scope", "recipient_id", "message_key"]), rows)
 
 

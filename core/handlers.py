@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import threading
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -19,8 +20,19 @@ def derived_command_id(recorded: RecordedEvent, index: int = 0) -> str:
 
 
 class Handler(Protocol):
-    """Something that follows the log. A process manager also sets ``sends_commands = True``
-    so the runtime sends the commands it enqueues."""
+    """Something that follows the log. Optional class attributes the runtime reads:
+
+    - ``sends_commands = True``: a process manager; the runtime sends what it enqueues.
+    - ``durable = False``: a crash may lose its last commits (rows and checkpoint together),
+      because handling those events again does no harm; its commits don't wait for the disk.
+      Read models are so already (the log rebuilds them).
+    - ``gather = 0.05``: seconds it lets this process's appends gather before it steps, so
+      a burst is one transaction. Only for a handler no request waits for: ``wait_for``
+      cuts the gathering short.
+    - ``handle_all(tx, batch)``: handles a batch (the events it reacts to, in log order)
+      in one go, so rows of many events can be written by one call; ``handle`` still
+      handles one event (the runtime isolates a failing event with it).
+    """
 
     @property
     def name(self) -> str: ...
@@ -43,9 +55,15 @@ class Follower:
     def __init__(self, handler: Handler, *, durable: bool = True) -> None:
         self.handler = handler
         self.name = handler.name
-        # False for read models: the log can rebuild what they write, so their commits
-        # need not wait for the disk (see EventStore.handler_transaction).
-        self.durable = durable
+        # False for read models (the log can rebuild what they write) and for handlers that
+        # say so: their commits need not wait for the disk (see
+        # EventStore.handler_transaction).
+        self.durable = durable and getattr(handler, "durable", True)
+        self.gather: float = getattr(handler, "gather", 0.0)
+        self.handle_all: Callable[[HandlerTransaction, list[RecordedEvent]], None] | None = (
+            getattr(handler, "handle_all", None))
+        # Set by wait_for: someone waits for this handler, gathering stops now.
+        self.wanted = threading.Event()
         self.lease: Lease | None = None
         self.renew_at = 0.0
         self.position = 0

@@ -8,9 +8,14 @@ restarts. A target is one message:
 - ``board:<check>``: the check's board in the team's channel (made when the check opens, if
   the team has a channel then), stale on every answer, invitation, withdrawal, waitlist
   move, new time, deadline and close;
-- ``dm:<check>:<player>``: a player's DMs about the check (made at their first answer),
-  stale on each answer of theirs, and when one of their DMs is delivered after it (it may
-  show an older answer).
+- ``dm:<check>:<player>``: a player's chat DMs about the check (made when the first one is
+  delivered, showing what it was sent with), stale on each answer of theirs and when another
+  of their DMs is delivered (it may show an older answer). Players reached by email have
+  none, so their answers cost nothing here.
+
+An answer is one ``UPDATE`` of both targets by key, whether they exist or not. A DM
+delivered just as the player answers another way shows the answer it was built with until
+their next change (the window is one send).
 
 Marking a target stale bumps ``version`` and keeps ``changed_at``, the first change not yet
 shown. An edge worker (``bot/edits``) claims targets whose first unshown change is
@@ -43,11 +48,12 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.dialects import postgresql, sqlite
 
 from core.aggregates import check, team
+from core.aggregates.common import Channel
 from core.eventstore import HandlerTransaction, RecordedEvent
-from core.projections.types import UtcDateTime
+from core.eventstore.database import DriverSql, upsert
+from core.projections.types import UtcDateTime, to_db_time
 
 BOARD, DM = "board", "dm"
 # A change older than this when first seen is left alone: a worker that was away that long
@@ -91,13 +97,34 @@ def dm_target(check_id: str, player_id: str) -> str:
     return f"{DM}:{check_id}:{player_id}"
 
 
+_CHATS = (Channel.SLACK, Channel.DISCORD)
+
+
 class EditPlanner:
     """Marks messages stale as the log moves; see the module's docstring."""
 
     name = "message_edits"
+    # Marking a message stale twice does no harm: a crash may lose the last commits, and a
+    # burst of answers is one batch (the edits wait longer than this for more anyway).
+    durable = False
+    gather = 0.05
     events: frozenset[type] = frozenset({
         check.CheckOpened, check.MessageDelivered, *_BOARD_EVENTS,
         team.TeamChannelBound, team.TeamChannelUnbound})
+
+    def handle_all(self, tx: HandlerTransaction, batch: list[RecordedEvent]) -> None:
+        """Changes to kept messages in one call per run of them (see DriverSql.run_many),
+        each target once with its first change; other events one by one, in order."""
+        conn: Connection = tx.connection
+        touched: dict[str, datetime] = {}
+        for recorded in batch:
+            if targets := _touched(recorded.event):
+                for target in targets:
+                    touched.setdefault(target, recorded.metadata.recorded_at)
+                continue
+            _touch_all(conn, touched)
+            self.handle(tx, recorded)
+        _touch_all(conn, touched)
 
     def handle(self, tx: HandlerTransaction, recorded: RecordedEvent) -> None:
         conn: Connection = tx.connection
@@ -109,38 +136,56 @@ class EditPlanner:
             case team.TeamChannelUnbound(team_id=team_id):
                 tx.save_state(f"team:{team_id}", None)
             case check.CheckOpened(check_id=check_id, team_id=team_id):
+                tx.save_state(f"check:{check_id}", {"team_id": team_id})
                 bound = tx.load_state(f"team:{team_id}")
                 if bound is not None:
-                    _upsert(conn, board_target(check_id), BOARD, team_id, check_id, None, at,
-                            platform=bound["platform"], channel_id=bound["channel_id"])
-            case check.MessageDelivered(check_id=check_id, player_id=player_id):
-                _touch(conn, dm_target(check_id, player_id), at)
-        if isinstance(event, _BOARD_EVENTS):
-            _touch(conn, board_target(event.check_id), at)
-        if isinstance(event, _DM_EVENTS):
-            # Only a player's own answer makes their DM stale; a team keeps its id on the row.
-            state = tx.load_state(f"check:{event.check_id}")
-            team_id = state["team_id"] if state else ""
-            _upsert(conn, dm_target(event.check_id, event.player_id), DM, team_id,
-                    event.check_id, event.player_id, at)
-        if isinstance(event, check.CheckOpened):
-            tx.save_state(f"check:{event.check_id}", {"team_id": event.team_id})
+                    _add(conn, board_target(check_id), BOARD, team_id, check_id, None, at,
+                         platform=bound["platform"], channel_id=bound["channel_id"])
+            case check.MessageDelivered(check_id=check_id, player_id=player_id,
+                                        channel=channel) if channel in _CHATS:
+                state = tx.load_state(f"check:{check_id}")
+                _add(conn, dm_target(check_id, player_id), DM,
+                     state["team_id"] if state else "", check_id, player_id, at)
+            case check.MessageDelivered():
+                pass  # an email: nothing Attend can edit
+            case _:
+                _touch_all(conn, dict.fromkeys(_touched(event), at))
 
 
-def _touch(conn: Connection, target: str, at: datetime) -> None:
-    """A change to ``target``, if it is a message Attend keeps."""
+def _touched(event: object) -> tuple[str, ...]:
+    """The messages a change makes stale (none: the event isn't a mere change)."""
+    if isinstance(event, _DM_EVENTS):  # a player's own change makes their DMs stale too
+        return board_target(event.check_id), dm_target(event.check_id, event.player_id)
+    if isinstance(event, _BOARD_EVENTS):
+        return (board_target(event.check_id),)
+    return ()
+
+
+# On every answer, so straight to the driver (see DriverSql): SQLAlchemy's statement
+# machinery costs several times what it takes to run, and a batch is one call.
+_TOUCH = DriverSql("UPDATE message_edits SET version = version + 1, "
+                   "changed_at = COALESCE(changed_at, %s) WHERE target = %s")
+
+
+def _touch_all(conn: Connection, first_change: dict[str, datetime]) -> None:
+    """A change to each target, at the time given, for those that are messages Attend
+    keeps; empties ``first_change``."""
+    dialect = conn.dialect.name
+    _TOUCH.run_many(conn, [(to_db_time(at, dialect), target)
+                           for target, at in first_change.items()])
+    first_change.clear()
+
+
+def _add(conn: Connection, target: str, kind: str, team_id: str, check_id: str,
+         player_id: str | None, at: datetime, **values: Any) -> None:
+    """A message to keep: the board is new (shown at version 0, so it is posted); a DM
+    shows what it was sent with. One kept already is stale instead (the new DM may show an
+    older answer than the others)."""
     e = message_edits.c
-    conn.execute(update(message_edits).where(e.target == target).values(
-        version=e.version + 1, changed_at=func.coalesce(e.changed_at, at)))
-
-
-def _upsert(conn: Connection, target: str, kind: str, team_id: str, check_id: str,
-            player_id: str | None, at: datetime, **values: Any) -> None:
-    insert = sqlite.insert if conn.dialect.name == "sqlite" else postgresql.insert
-    e = message_edits.c
-    statement = insert(message_edits).values(
+    statement = upsert(conn, message_edits).values(
         target=target, kind=kind, team_id=team_id, check_id=check_id, player_id=player_id,
-        version=1, shown_version=0, changed_at=at, not_before=at, attempts=0, stopped=False,
+        version=1, shown_version=0 if kind == BOARD else 1,
+        changed_at=at if kind == BOARD else None, not_before=at, attempts=0, stopped=False,
         edits=0, **values)
     conn.execute(statement.on_conflict_do_update(
         index_elements=["target"],
@@ -222,9 +267,8 @@ def mark_stopped(conn: Connection, target: EditTarget, *, error: str) -> None:
 def add_alert_marker(conn: Connection, target: EditTarget, *, now: datetime) -> bool:
     """Whether this is the first time the captains hear that ``target``'s channel refuses the
     bot: a marker row, one per team and channel, is written the first time only."""
-    insert = sqlite.insert if conn.dialect.name == "sqlite" else postgresql.insert
     marker = f"alert:{target.team_id}:{target.platform}:{target.channel_id}"
-    result = conn.execute(insert(message_edits).values(
+    result = conn.execute(upsert(conn, message_edits).values(
         target=marker, kind="alert", team_id=target.team_id, check_id=target.check_id,
         platform=target.platform, channel_id=target.channel_id, version=0, shown_version=0,
         not_before=now, attempts=0, stopped=True, edits=0,

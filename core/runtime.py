@@ -89,6 +89,8 @@ class HandlerRuntime:
     def stop(self, timeout: float = 10.0) -> None:
         """Finish the batch in hand, release the leases, and return."""
         self._stop.set()
+        for follower in self._followers.values():
+            follower.wanted.set()
         self.wake()
         for thread in self._threads:
             thread.join(timeout)
@@ -143,9 +145,16 @@ class HandlerRuntime:
                 follower.look_everywhere = True
             # Caught up: sleep until an append here wakes us (one that landed during the
             # step has set the event already) or, for other processes' appends, the poll.
-            if not follower.more and not wake.wait(
-                    self._poll if follower.lease else min(self._poll, self._leases.retry)):
+            if follower.more:
+                continue
+            if not wake.wait(self._poll if follower.lease
+                             else min(self._poll, self._leases.retry)):
                 follower.look_everywhere = True
+            elif follower.gather and not follower.wanted.is_set():
+                # Let the burst this append may start gather into one batch, unless a
+                # request waits for us (then wanted is set) or we are stopping.
+                follower.wanted.wait(follower.gather)
+            follower.wanted.clear()
 
     def run_until_idle(self, *, max_rounds: int = 1000) -> bool:
         """Run every handler in this thread until none has work; False if another process
@@ -188,8 +197,11 @@ class HandlerRuntime:
             return True
         try:
             with self._store.handler_transaction(lease, durable=follower.durable) as tx:
-                for recorded in batch:
-                    if type(recorded.event) in follower.handler.events:
+                wanted = [r for r in batch if type(r.event) in follower.handler.events]
+                if follower.handle_all is not None:
+                    follower.handle_all(tx, wanted)
+                else:
+                    for recorded in wanted:
                         follower.handler.handle(tx, recorded)
                 tx.advance(batch[-1].position)
         except LeaseLost:
@@ -327,6 +339,7 @@ class HandlerRuntime:
         """Make handler ``name`` step now, if this runtime has it."""
         wake = self._wakes.get(name)
         if wake is not None:
+            self._followers[name].wanted.set()
             wake.set()
 
     def wait_for(self, position: int, handlers: Sequence[str], *, timeout: float = 10.0) -> bool:

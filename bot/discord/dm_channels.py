@@ -13,9 +13,8 @@ from __future__ import annotations
 import asyncio
 
 from sqlalchemy import Column, ColumnElement, MetaData, String, Table, and_, delete, select
-from sqlalchemy.dialects import postgresql, sqlite
 
-from core.eventstore.database import Database
+from core.eventstore.database import Database, upsert
 
 metadata = MetaData()
 # Created by migration 0010.
@@ -64,8 +63,7 @@ class DmChannels:
     def _write(self, bot_id: int, user_id: int, channel_id: int) -> None:
         assert self._db is not None
         with self._db.write() as conn:
-            insert = sqlite.insert if conn.dialect.name == "sqlite" else postgresql.insert
-            conn.execute(insert(dm_channels).values(
+            conn.execute(upsert(conn, dm_channels).values(
                 bot_id=str(bot_id), user_id=str(user_id), channel_id=str(channel_id),
             ).on_conflict_do_update(index_elements=["bot_id", "user_id"],
                                     set_={"channel_id": str(channel_id)}))

@@ -15,11 +15,12 @@ PostgreSQL needs none of this.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from typing import Any
 
-from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy import Connection, Engine, Table, create_engine, event
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import ExceptionContext, make_url
 from sqlalchemy.pool import StaticPool
 
@@ -135,6 +136,13 @@ class Database:
             self._relaxed.dispose()
 
 
+def upsert(conn: Connection, table: Table) -> Any:
+    """``INSERT INTO table`` in ``conn``'s dialect, which has ``on_conflict_do_update`` and
+    ``on_conflict_do_nothing`` (SQLite and PostgreSQL spell them alike)."""
+    insert = sqlite.insert if conn.dialect.name == "sqlite" else postgresql.insert
+    return insert(table)
+
+
 def _end(conn: Connection, driver: Any, *, commit: bool) -> None:
     """End the SQLite write transaction begun on ``driver``, ``conn``'s driver connection:
     through SQLAlchemy if it joined it, else on the driver (unless something in between
@@ -188,18 +196,35 @@ class DriverSql:
         rows: list[tuple[Any, ...]] = self.run(conn, *params).fetchall()
         return rows
 
+    def run_many(self, conn: Connection, params: Sequence[Sequence[Any]]) -> None:
+        """Execute once per item of ``params``, in order, as one call to the driver:
+        sqlite3's ``executemany`` loops in C, psycopg's pipelines the lot in one round trip
+        (a thread that waits on the network gives up Python's lock, and getting it back
+        under load costs more than the statement)."""
+        if not params:
+            return
+        sqlite = conn.dialect.name == "sqlite"
+        on_driver(conn, self.sqlite if sqlite else self.postgresql, params, many=True)
+
 
 def on_driver(conn: Connection, sql: str, params: Any, **options: Any) -> Any:
     """Execute ``sql``, written in the driver's own placeholder style, on ``conn``'s driver
     connection (inside its transaction, if any) and return the driver's cursor. Errors are
     the driver's own: ``conn.dialect.loaded_dbapi.IntegrityError``, not SQLAlchemy's.
-    ``options`` go to the driver's ``execute`` (psycopg's ``prepare``, say).
+    ``options`` go to the driver's ``execute`` (psycopg's ``prepare``, say); ``many=True``
+    runs ``executemany`` with ``params`` a sequence of parameter rows.
 
     A lost connection is handled as SQLAlchemy would have: this one is thrown away, and so
     are the pool's idle ones, which a database restart has most likely cut too. Otherwise
     every pooled connection would fail one more request before the pool learned."""
     raw: Any = conn.connection.driver_connection
     try:
+        if options.pop("many", False):
+            if conn.dialect.name == "sqlite":
+                return raw.executemany(sql, params)
+            with raw.cursor() as cursor:
+                cursor.executemany(sql, params)
+            return None
         return raw.execute(sql, params, **options)
     except conn.dialect.loaded_dbapi.Error as error:
         if _lost_connection(conn.dialect, error, raw):

@@ -7,9 +7,11 @@ from datetime import timedelta
 
 import pytest
 
-from core.aggregates.common import Answer
+from core.aggregates import check
+from core.aggregates.common import Answer, Channel
 from core.bootstrap import App
 from core.message_edits import EditTarget, board_target, claim_due, dm_target, find, mark_shown
+from core.projections.roster import PlayerView
 from tests.integration.test_notifier import CAPTAIN, Team, app  # noqa: F401  (a fixture)
 from tests.support.clock import FakeClock
 
@@ -28,15 +30,48 @@ def claim(tigers: Team, *, owner: str = "w1") -> list[EditTarget]:
                          limit=10, lease=LEASE)
 
 
+def delivered(tigers: Team, check_id: str, player: PlayerView, channel: Channel, *,
+              key: str = "invite") -> None:
+    """A message to the player went out on ``channel``, as the delivery worker records it."""
+    tigers.app.router.dispatch(check.RecordDelivery(
+        check_id=check_id, player_id=player.player_id, message_key=key, channel=channel,
+        reference=f"D-{player.name}:1.0"), actor="system:delivery")
+
+
 def test_a_team_without_a_channel_gets_no_board_and_dms_follow_answers_only(
         tigers: Team) -> None:
     check_id = tigers.check().check_id or ""
-    assert claim(tigers) == []  # nothing to edit until someone answers
+    delivered(tigers, check_id, tigers.ana, Channel.SLACK)
+    assert claim(tigers) == []  # the DM shows what it was sent with: nothing to edit
     tigers.answer(tigers.ana, Answer.YES)
     [dm] = claim(tigers)
-    assert dm.target == dm_target(check_id, tigers.ana.player_id) and dm.version == 1
+    assert dm.target == dm_target(check_id, tigers.ana.player_id) and dm.version == 2
     with tigers.app.db.read() as conn:
         assert find(conn, board_target(check_id)) is None
+
+
+def test_a_player_reached_by_email_has_no_message_to_keep(tigers: Team) -> None:
+    check_id = tigers.check().check_id or ""
+    delivered(tigers, check_id, tigers.ben, Channel.EMAIL)
+    tigers.answer(tigers.ben, Answer.NO)
+    assert claim(tigers) == []
+    with tigers.app.db.read() as conn:
+        assert find(conn, dm_target(check_id, tigers.ben.player_id)) is None
+
+
+def test_a_dm_delivered_after_an_answer_is_brought_up_to_date(tigers: Team) -> None:
+    check_id = tigers.check().check_id or ""
+    delivered(tigers, check_id, tigers.ana, Channel.DISCORD)
+    tigers.answer(tigers.ana, Answer.MAYBE)
+    [dm] = claim(tigers)
+    with tigers.app.db.write() as conn:
+        mark_shown(conn, dm, now=tigers.clock.now, next_edit=tigers.clock.now)
+    assert claim(tigers) == []
+    # A reminder, built before the answer was recorded:
+    delivered(tigers, check_id, tigers.ana, Channel.DISCORD, key="remind:1")
+    [again] = claim(tigers)
+    assert again.target == dm_target(check_id, tigers.ana.player_id)
+    assert again.version > dm.version
 
 
 def test_a_claimed_edit_that_never_finished_is_taken_up_again_after_its_lease(
@@ -54,8 +89,9 @@ def test_a_claimed_edit_that_never_finished_is_taken_up_again_after_its_lease(
 
 def test_an_answer_during_an_edit_leaves_the_message_stale_for_the_next(tigers: Team) -> None:
     tigers.service.bind_channel(CAPTAIN, "slack", "T1:C42")
-    tigers.check()
+    check_id = tigers.check().check_id or ""
     [board] = claim(tigers)
+    delivered(tigers, check_id, tigers.ben, Channel.SLACK)
     tigers.answer(tigers.ben, Answer.NO)  # arrives while the board is being posted
     with tigers.app.db.write() as conn:
         mark_shown(conn, board, now=tigers.clock.now, next_edit=tigers.clock.now,

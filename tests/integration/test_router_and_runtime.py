@@ -324,3 +324,74 @@ def test_a_live_holder_keeps_its_lease_through_a_batch_longer_than_the_lease(
     assert other.calls == 0
     state = totals(store, slow, "a")
     assert state is not None and state["sum"] == 6 and state["seen"] == added
+
+
+class GatheredTotals(TotalsInState):
+    """Totals that let a burst gather and take a batch in one call."""
+
+    name = "gathered"
+
+    def __init__(self, gather: float, fail_on: int | None = None) -> None:
+        super().__init__(fail_on=fail_on)
+        self.gather = gather
+        self.batches: list[list[int]] = []
+
+    def handle_all(self, tx: HandlerTransaction, batch: list[RecordedEvent]) -> None:
+        self.batches.append([r.event.amount for r in batch])
+        for recorded in batch:
+            self.handle(tx, recorded)
+
+
+def test_a_gathering_handler_takes_a_burst_in_one_batch(store: EventStore,
+                                                        clock: FakeClock) -> None:
+    router = Router(store, [TALLY], clock=clock)
+    handler = GatheredTotals(gather=2.0)
+    runtime = HandlerRuntime(store, router, [handler], poll_interval=60.0)
+    runtime.start()
+    try:
+        router.dispatch(OpenTally(tally_id="a"), actor="t")
+        for amount in (1, 2, 3, 4):  # well within the two seconds it gathers for
+            last = router.dispatch(AddToTally(tally_id="a", amount=amount), actor="t")
+            time.sleep(0.05)  # time enough to step between them, were it not gathering
+        deadline = time.monotonic() + 20
+        while runtime.position_of("gathered") < last.position and time.monotonic() < deadline:
+            time.sleep(0.05)
+    finally:
+        runtime.stop()
+    assert handler.batches == [[1, 2, 3, 4]]  # only the additions, in order, in one call
+    state = totals(store, handler, "a")
+    assert state is not None and state["sum"] == 10
+
+
+def test_a_request_waiting_for_a_gathering_handler_is_not_held_by_it(
+        store: EventStore, clock: FakeClock) -> None:
+    router = Router(store, [TALLY], clock=clock)
+    handler = GatheredTotals(gather=60.0)
+    runtime = HandlerRuntime(store, router, [handler], poll_interval=60.0)
+    runtime.start()
+    try:
+        router.dispatch(OpenTally(tally_id="a"), actor="t")
+        added = router.dispatch(AddToTally(tally_id="a", amount=5), actor="t")
+        # Gathering would wait a minute; someone waiting cuts it short.
+        assert runtime.wait_for(added.position, ["gathered"], timeout=10)
+    finally:
+        runtime.stop()
+    state = totals(store, handler, "a")
+    assert state is not None and state["sum"] == 5
+
+
+def test_a_failing_event_in_a_batch_handled_at_once_is_isolated_one_by_one(
+        store: EventStore, clock: FakeClock, caplog: pytest.LogCaptureFixture) -> None:
+    router = Router(store, [TALLY], clock=clock)
+    router.dispatch(OpenTally(tally_id="a"), actor="t")
+    for amount in (1, 13, 2):
+        router.dispatch(AddToTally(tally_id="a", amount=amount), actor="t")
+    handler = GatheredTotals(gather=0.0, fail_on=13)
+    runtime = HandlerRuntime(store, router, [handler], retry=FAST_RETRY)
+    with caplog.at_level(logging.ERROR):
+        runtime.run_until_idle()
+    assert handler.batches == [[1, 13, 2]]  # tried whole, then one event at a time
+    state = totals(store, handler, "a")
+    assert state is not None and state["sum"] == 3
+    [parked] = store.parked("gathered")
+    assert "cannot count 13" in parked.error

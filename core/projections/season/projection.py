@@ -4,18 +4,17 @@ A game's row changes when it is moved or cancelled (its ``revision`` counts thos
 an invitation's line when it is answered, withdrawn or dropped late. The handle numbering is
 the schedule's rule (per team, in scheduling order), so ``G3`` names the same game here.
 
-A change to a line moves its share of its player's totals with it (see
-:mod:`~core.projections.season.totals`).
+Every event changes one or two rows by key: the season table is counted from the lines when
+it is read (see :mod:`~core.projections.season.queries`), so an answer, the commonest event,
+is one ``UPDATE``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Table, func, insert, or_, select, update
+from sqlalchemy import Connection, Table, bindparam, func, insert, or_, select, update
 
 from core.aggregates.check import AnswerRecorded, InvitationWithdrawn, LateDropOut, PlayerInvited
 from core.aggregates.game import (
@@ -26,29 +25,45 @@ from core.aggregates.game import (
 )
 from core.aggregates.team import TeamRegistered, TeamRenamed, TeamSettingsChanged
 from core.eventstore import HandlerTransaction, RecordedEvent
-from core.projections.season import totals
+from core.eventstore.database import DriverSql, upsert
 from core.projections.season.tables import (
     season_games,
     season_lines,
+    season_players,
     season_teams,
-    season_totals,
 )
-from core.projections.season.totals import Share
+from core.projections.types import to_db_time
 
 
 class SeasonProjection:
     name = "season"
+    gather = 0.05  # read by people, never in a request's path: a burst of answers, one batch
     events: frozenset[type] = frozenset({
         TeamRegistered, TeamRenamed, TeamSettingsChanged, GameScheduled, GameRescheduled,
         GameCancelled, AttendanceCheckStarted, PlayerInvited, InvitationWithdrawn,
         AnswerRecorded, LateDropOut,
     })
-    tables: tuple[Table, ...] = (season_teams, season_games, season_lines, season_totals)
+    tables: tuple[Table, ...] = (season_teams, season_games, season_lines, season_players)
+
+    def handle_all(self, tx: HandlerTransaction, batch: list[RecordedEvent]) -> None:
+        """Answers, the commonest events, in one call per run of them (see
+        DriverSql.run_many); the others one by one, in order."""
+        conn: Connection = tx.connection
+        answers: list[tuple[Any, ...]] = []
+        for recorded in batch:
+            if isinstance(e := recorded.event, AnswerRecorded):
+                at = to_db_time(recorded.metadata.recorded_at, conn.dialect.name)
+                answers.append((e.answer.value, at, e.check_id, e.player_id))
+                continue
+            _ANSWER.run_many(conn, answers)
+            answers.clear()
+            self.handle(tx, recorded)
+        _ANSWER.run_many(conn, answers)
 
     def handle(self, tx: HandlerTransaction, recorded: RecordedEvent) -> None:
         conn: Connection = tx.connection
         at = recorded.metadata.recorded_at
-        g, line = season_games.c, season_lines.c
+        g = season_games.c
         match recorded.event:
             case TeamRegistered(team_id=team_id, name=name, settings=settings):
                 conn.execute(insert(season_teams).values(
@@ -69,8 +84,6 @@ class SeasonProjection:
             case GameRescheduled(game_id=game_id, starts_at=starts_at):
                 _change_game(conn, game_id, at, starts_at=starts_at)
             case GameCancelled(game_id=game_id):
-                for share in totals.counted(conn, line.game_id == game_id):
-                    totals.move(conn, share, None)
                 _change_game(conn, game_id, at, cancelled=True)
             case AttendanceCheckStarted(game_id=game_id, check_id=check_id):
                 conn.execute(update(season_games).where(g.game_id == game_id)
@@ -78,16 +91,12 @@ class SeasonProjection:
             case PlayerInvited() as e:
                 _invite(conn, e, recorded.position, at)
             case InvitationWithdrawn(check_id=check_id, player_id=player_id):
-                _change_line(conn, check_id, player_id, at, lambda share: None,
-                             withdrawn=True)
+                conn.execute(_WITHDRAW, _key(check_id, player_id, at))
             case AnswerRecorded(check_id=check_id, player_id=player_id, answer=answer):
-                _change_line(conn, check_id, player_id, at,
-                             lambda share: replace(share, answer=answer.value),
-                             answer=answer.value)
+                _ANSWER.run(conn, answer.value, to_db_time(at, conn.dialect.name), check_id,
+                            player_id)
             case LateDropOut(check_id=check_id, player_id=player_id):
-                _change_line(conn, check_id, player_id, at,
-                             lambda share: replace(share, late_dropouts=share.late_dropouts + 1),
-                             late_dropouts=line.late_dropouts + 1)
+                conn.execute(_DROP_OUT, _key(check_id, player_id, at))
 
 
 def _change_team(conn: Connection, team_id: str, at: datetime, **values: Any) -> None:
@@ -104,30 +113,32 @@ def _change_game(conn: Connection, game_id: str, at: datetime, **values: Any) ->
                  .values(revision=g.revision + 1, changed_at=at, **values))
 
 
-def _change_line(conn: Connection, check_id: str, player_id: str, at: datetime,
-                 share_after: Callable[[Share], Share | None], **values: Any) -> None:
-    """Change a line, moving its share of the totals with it (``share_after`` says what
-    the change does to a counted line's share)."""
-    line = season_lines.c
-    before = totals.line_share(conn, check_id, player_id)
-    conn.execute(update(season_lines)
-                 .where(line.check_id == check_id, line.player_id == player_id)
-                 .values(changed_at=at, **values))
-    if before is not None:
-        totals.move(conn, before, share_after(before))
+# The line changes, built once. An answer, the commonest event, goes to the driver directly
+# (see DriverSql): SQLAlchemy's statement machinery costs several times what it takes to run.
+_ANSWER = DriverSql("UPDATE season_lines SET answer = %s, changed_at = %s "
+                    "WHERE check_id = %s AND player_id = %s")
+_LINE = update(season_lines).where(season_lines.c.check_id == bindparam("check"),
+                                   season_lines.c.player_id == bindparam("player"))
+_WITHDRAW = _LINE.values(withdrawn=True, changed_at=bindparam("at"))
+_DROP_OUT = _LINE.values(late_dropouts=season_lines.c.late_dropouts + 1,
+                         changed_at=bindparam("at"))
+
+
+def _key(check_id: str, player_id: str, at: datetime) -> dict[str, Any]:
+    return {"check": check_id, "player": player_id, "at": at}
 
 
 def _invite(conn: Connection, e: PlayerInvited, seq: int, at: datetime) -> None:
-    """A new line, or a fresh start for one withdrawn earlier (the player rejoined)."""
-    line, invitee = season_lines.c, e.invitee
-    totals.name_player(conn, e.team_id, invitee.player_id, invitee.name)
-    before = totals.line_share(conn, e.check_id, invitee.player_id)
-    again = conn.execute(update(season_lines)
-                         .where(line.check_id == e.check_id, line.player_id == invitee.player_id)
-                         .values(invited_seq=seq, answer=None, withdrawn=False, changed_at=at))
-    if again.rowcount == 0:
-        conn.execute(insert(season_lines).values(
-            check_id=e.check_id, player_id=invitee.player_id, team_id=e.team_id,
-            game_id=e.game_id, invited_seq=seq, answer=None, late_dropouts=0, withdrawn=False,
-            changed_at=at))
-    totals.move(conn, before, totals.line_share(conn, e.check_id, invitee.player_id))
+    """A new line, or a fresh start for one withdrawn earlier (the player rejoined); the
+    player's name as this invitation gives it."""
+    invitee = e.invitee
+    named = upsert(conn, season_players).values(team_id=e.team_id, player_id=invitee.player_id,
+                                           name=invitee.name)
+    conn.execute(named.on_conflict_do_update(index_elements=["team_id", "player_id"],
+                                             set_={"name": named.excluded.name}))
+    fresh = {"invited_seq": seq, "answer": None, "withdrawn": False, "changed_at": at}
+    new = upsert(conn, season_lines).values(check_id=e.check_id, player_id=invitee.player_id,
+                                       team_id=e.team_id, game_id=e.game_id, late_dropouts=0,
+                                       **fresh)
+    conn.execute(new.on_conflict_do_update(index_elements=["check_id", "player_id"],
+                                           set_=fresh))

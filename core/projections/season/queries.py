@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import Connection, and_, bindparam, func, select
+from sqlalchemy import ColumnElement, Connection, and_, bindparam, case, func, select
 
 from core.aggregates.common import Answer
 from core.projections.board import answer_of
@@ -19,8 +20,8 @@ from core.projections.schedule import handle_of
 from core.projections.season.tables import (
     season_games,
     season_lines,
+    season_players,
     season_teams,
-    season_totals,
 )
 
 
@@ -60,8 +61,28 @@ class CalendarFeed:
     last_modified: datetime | None  # the latest change to any of it; None with no games
 
 
-_line, _game, _total = season_lines.c, season_games.c, season_totals.c
-_SEASON = (select(season_totals).where(_total.team_id == bindparam("team_id"), _total.invited > 0))
+_line, _game, _player = season_lines.c, season_games.c, season_players.c
+
+
+def _count(answer: str | None) -> ColumnElement[Any]:
+    said = _line.answer.is_(None) if answer is None else _line.answer == answer
+    return func.sum(case((said, 1), else_=0))
+
+
+# Counted from the lines as it is read: one team's lines are an index range of a few thousand
+# rows at most (40 players and 30 games: 1,200), and no answer has to move a total.
+_SEASON = (
+    select(_line.player_id, _player.name, func.count().label("invited"),
+           _count(Answer.YES.value).label("yes"), _count(Answer.NO.value).label("no"),
+           _count(Answer.MAYBE.value).label("maybe"), _count(None).label("no_answer"),
+           func.sum(_line.late_dropouts).label("late_dropouts"))
+    .select_from(season_lines)
+    .join(season_players, and_(_player.team_id == _line.team_id,
+                               _player.player_id == _line.player_id))
+    .outerjoin(season_games, _game.game_id == _line.game_id)
+    .where(_line.team_id == bindparam("team_id"), _line.withdrawn.is_(False),
+           _game.cancelled.is_not(True))  # no game row: counted, as before it is known
+    .group_by(_line.player_id, _player.name))
 
 
 def season_attendance(conn: Connection, team_id: str) -> list[SeasonLine]:

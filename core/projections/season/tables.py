@@ -1,5 +1,5 @@
 """The season read model's tables: the teams and games, one line per invitation, and the
-season's totals per player.
+players' names.
 
 ``changed_at`` is when the event that last changed a row was recorded: a calendar feed's
 ``Last-Modified``. A withdrawn invitation keeps its line (``withdrawn``), so the feed of the
@@ -40,19 +40,13 @@ season_games = Table(
     Index("season_games_team", "team_id", "starts_at"),
 )
 
-# The season table itself, one row per player, kept as the lines change: reading a season
-# then costs one row per player however many games were played.
-season_totals = Table(
-    "season_totals", metadata,
+# Each player as their latest invitation names them: the season table's names, kept for
+# players who have left the team since.
+season_players = Table(
+    "season_players", metadata,
     Column("team_id", Id, primary_key=True),
     Column("player_id", Id, primary_key=True),
-    Column("name", Text, nullable=False),  # as the latest invitation named them
-    Column("invited", Integer, nullable=False),
-    Column("yes", Integer, nullable=False),
-    Column("no", Integer, nullable=False),
-    Column("maybe", Integer, nullable=False),
-    Column("no_answer", Integer, nullable=False),
-    Column("late_dropouts", Integer, nullable=False),
+    Column("name", Text, nullable=False),
 )
 
 season_lines = Table(
@@ -67,4 +61,5 @@ season_lines = Table(
     Column("withdrawn", Boolean, nullable=False),
     Column("changed_at", UtcDateTime, nullable=False),
     Index("season_lines_game", "game_id"),
+    Index("season_lines_team", "team_id", "player_id"),
 )
