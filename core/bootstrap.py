@@ -52,6 +52,14 @@ class App:
     clock: Clock
     background: bool
     _closers: list[Callable[[], None]] = field(default_factory=list)
+    # Called (from the listening thread) when another process appended; PostgreSQL only.
+    _elsewhere: list[Callable[[], None]] = field(default_factory=list)
+
+    def on_append_elsewhere(self, callback: Callable[[], None]) -> None:
+        """Call ``callback`` whenever another process appends (PostgreSQL's notifications;
+        on SQLite only polling sees other processes): a delivery worker looks for the jobs
+        those events bring as soon as the process that appended them does."""
+        self._elsewhere.append(callback)
 
     def start(self) -> None:
         """Start following the log in background threads (``attend serve``)."""
@@ -63,6 +71,8 @@ class App:
                 # The notice may beat our own appending thread: give that a moment.
                 if not self.store.appended_here(position, wait=0.05):
                     self.runtime.wake()
+                    for callback in self._elsewhere:
+                        callback()
 
             wakeups = PostgresWakeups(self.db, heard)
             wakeups.start()

@@ -4,6 +4,7 @@ claims while it holds them, and has each outcome recorded as soon as it is known
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Mapping
 from datetime import datetime, timedelta
@@ -94,7 +95,9 @@ class DeliveryWorker:
     def wake(self) -> None:
         """Look for due jobs now; safe to call from any thread (say, after an append)."""
         if self._loop is not None and self._wakeup is not None:
-            self._loop.call_soon_threadsafe(self._wakeup.set)
+            # A loop that has closed (the worker stopped) refuses: nothing to wake then.
+            with contextlib.suppress(RuntimeError):
+                self._loop.call_soon_threadsafe(self._wakeup.set)
 
     async def run_once(self, now: datetime | None = None) -> int:
         """Send everything due at ``now`` (by default: as the clock goes) and wait for the
