@@ -59,10 +59,33 @@ class Notifier:
     def __init__(self) -> None:
         self._tx: HandlerTransaction | None = None
         self._cache: dict[str, dict[str, Any] | None] = {}
+        self._unsaved: set[str] = set()  # states changed in _cache, to write at the end
+
+    def handle_all(self, tx: HandlerTransaction, batch: list[RecordedEvent]) -> None:
+        """A batch, writing each state it changed once and every job in one statement: a
+        check opening for the whole team is one write per chunk of invitees, not one per
+        invitee."""
+        self._begin(tx)
+        rows: list[NewJob] = []
+        for recorded in batch:
+            rows += self._handle(tx, recorded)
+        self._end(tx, rows)
 
     def handle(self, tx: HandlerTransaction, recorded: RecordedEvent) -> None:
+        self._begin(tx)
+        self._end(tx, self._handle(tx, recorded))
+
+    def _begin(self, tx: HandlerTransaction) -> None:
         if tx is not self._tx:  # states read in an earlier (maybe rolled back) transaction
-            self._tx, self._cache = tx, {}
+            self._tx, self._cache, self._unsaved = tx, {}, set()
+
+    def _end(self, tx: HandlerTransaction, rows: list[NewJob]) -> None:
+        for key in sorted(self._unsaved):
+            tx.save_state(key, self._cache[key])
+        self._unsaved.clear()
+        add_jobs(tx.connection, rows)
+
+    def _handle(self, tx: HandlerTransaction, recorded: RecordedEvent) -> list[NewJob]:
         jobs = _Jobs(recorded)
         match recorded.event:
             case check.CheckOpened() as e:
@@ -139,8 +162,7 @@ class Notifier:
                 self._save_team(team_id, bound=isinstance(e, team.TeamChannelBound))
             case team.TeamSettingsChanged(team_id=team_id, settings=settings):
                 self._save_team(team_id, dms=settings.dms)
-        if jobs.rows:
-            add_jobs(tx.connection, jobs.rows)
+        return jobs.rows
 
     # -- the notifier's state -------------------------------------------------------------------
     def _load(self, key: str) -> dict[str, Any] | None:
@@ -150,9 +172,8 @@ class Notifier:
         return self._cache[key]
 
     def _save(self, key: str, state: dict[str, Any] | None) -> None:
-        assert self._tx is not None
-        self._tx.save_state(key, state)
         self._cache[key] = state
+        self._unsaved.add(key)
 
     def _check(self, check_id: str) -> _CheckInfo:
         state = self._load(f"check:{check_id}") or {}

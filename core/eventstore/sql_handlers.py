@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, case, delete, select, update
+from sqlalchemy import Connection, bindparam, case, delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from core.codec import loads
@@ -37,6 +37,17 @@ class SqlHandlerBook:
         self.db = db
         self.registry = registry
         self.insert = sqlite.insert if db.is_sqlite else postgresql.insert
+        # Handlers load and save state for nearly every event: the statements are built
+        # once (building one costs more than running it).
+        c = handler_state.c
+        self.load_state = select(c.state).where(c.handler == bindparam("h"),
+                                                c.key == bindparam("k"))
+        saved = self.insert(handler_state).values(handler=bindparam("h"), key=bindparam("k"),
+                                                  state=bindparam("s"))
+        self.save_state = saved.on_conflict_do_update(index_elements=["handler", "key"],
+                                                      set_={"state": saved.excluded.state})
+        self.drop_state = delete(handler_state).where(c.handler == bindparam("h"),
+                                                      c.key == bindparam("k"))
 
     def acquire_lease(self, handler: str, *, owner: str, now: float, ttl: float,
                       replacing: Collection[str] = ()) -> Lease | None:
@@ -142,21 +153,16 @@ class SqlTransaction:
         self._lease = lease
 
     def load_state(self, key: str) -> dict[str, Any] | None:
-        c = handler_state.c
-        value = self.connection.execute(select(c.state).where(
-            c.handler == self._lease.handler, c.key == key)).scalar()
+        value = self.connection.execute(self._book.load_state,
+                                        {"h": self._lease.handler, "k": key}).scalar()
         return loads(value) if isinstance(value, str) else value
 
     def save_state(self, key: str, state: dict[str, Any] | None) -> None:
-        c = handler_state.c
+        params = {"h": self._lease.handler, "k": key}
         if state is None:
-            self.connection.execute(delete(handler_state).where(
-                c.handler == self._lease.handler, c.key == key))
-            return
-        stmt = self._book.insert(handler_state).values(
-            handler=self._lease.handler, key=key, state=state)
-        self.connection.execute(stmt.on_conflict_do_update(
-            index_elements=["handler", "key"], set_={"state": stmt.excluded.state}))
+            self.connection.execute(self._book.drop_state, params)
+        else:
+            self.connection.execute(self._book.save_state, {**params, "s": state})
 
     def enqueue(self, command: Any, *, command_id: str, correlation_id: str,
                 causation_id: str) -> None:

@@ -6,12 +6,15 @@ the schedule's rule (per team, in scheduling order), so ``G3`` names the same ga
 
 Every event changes one or two rows by key: the season table is counted from the lines when
 it is read (see :mod:`~core.projections.season.queries`), so an answer, the commonest event,
-is one ``UPDATE``.
+is one ``UPDATE``; a run of invitations or answers (a check opening for the whole team, a
+burst of taps) is one call to the driver.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
+from itertools import groupby
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import Connection, Table, bindparam, func, insert, or_, select, update
@@ -25,7 +28,7 @@ from core.aggregates.game import (
 )
 from core.aggregates.team import TeamRegistered, TeamRenamed, TeamSettingsChanged
 from core.eventstore import HandlerTransaction, RecordedEvent
-from core.eventstore.database import DriverSql, upsert
+from core.eventstore.database import DriverSql
 from core.projections.season.tables import (
     season_games,
     season_lines,
@@ -46,22 +49,23 @@ class SeasonProjection:
     tables: tuple[Table, ...] = (season_teams, season_games, season_lines, season_players)
 
     def handle_all(self, tx: HandlerTransaction, batch: list[RecordedEvent]) -> None:
-        """Answers, the commonest events, in one call per run of them (see
-        DriverSql.run_many); the others one by one, in order."""
-        conn: Connection = tx.connection
-        answers: list[tuple[Any, ...]] = []
+        """Invitations and answers, nearly every event, a driver call per run of one kind
+        (see :class:`_Lines`); the others one by one, in order."""
+        lines = _Lines(tx.connection)
         for recorded in batch:
-            if isinstance(e := recorded.event, AnswerRecorded):
-                at = to_db_time(recorded.metadata.recorded_at, conn.dialect.name)
-                answers.append((e.answer.value, at, e.check_id, e.player_id))
-                continue
-            _ANSWER.run_many(conn, answers)
-            answers.clear()
-            self.handle(tx, recorded)
-        _ANSWER.run_many(conn, answers)
+            if not lines.add(recorded):
+                lines.write()
+                self.handle(tx, recorded)
+        lines.write()
 
     def handle(self, tx: HandlerTransaction, recorded: RecordedEvent) -> None:
-        conn: Connection = tx.connection
+        lines = _Lines(tx.connection)
+        if lines.add(recorded):
+            lines.write()
+        else:
+            self._handle(tx.connection, recorded)
+
+    def _handle(self, conn: Connection, recorded: RecordedEvent) -> None:
         at = recorded.metadata.recorded_at
         g = season_games.c
         match recorded.event:
@@ -88,13 +92,8 @@ class SeasonProjection:
             case AttendanceCheckStarted(game_id=game_id, check_id=check_id):
                 conn.execute(update(season_games).where(g.game_id == game_id)
                              .values(check_id=check_id))
-            case PlayerInvited() as e:
-                _invite(conn, e, recorded.position, at)
             case InvitationWithdrawn(check_id=check_id, player_id=player_id):
                 conn.execute(_WITHDRAW, _key(check_id, player_id, at))
-            case AnswerRecorded(check_id=check_id, player_id=player_id, answer=answer):
-                _ANSWER.run(conn, answer.value, to_db_time(at, conn.dialect.name), check_id,
-                            player_id)
             case LateDropOut(check_id=check_id, player_id=player_id):
                 conn.execute(_DROP_OUT, _key(check_id, player_id, at))
 
@@ -113,10 +112,6 @@ def _change_game(conn: Connection, game_id: str, at: datetime, **values: Any) ->
                  .values(revision=g.revision + 1, changed_at=at, **values))
 
 
-# The line changes, built once. An answer, the commonest event, goes to the driver directly
-# (see DriverSql): SQLAlchemy's statement machinery costs several times what it takes to run.
-_ANSWER = DriverSql("UPDATE season_lines SET answer = %s, changed_at = %s "
-                    "WHERE check_id = %s AND player_id = %s")
 _LINE = update(season_lines).where(season_lines.c.check_id == bindparam("check"),
                                    season_lines.c.player_id == bindparam("player"))
 _WITHDRAW = _LINE.values(withdrawn=True, changed_at=bindparam("at"))
@@ -128,17 +123,49 @@ def _key(check_id: str, player_id: str, at: datetime) -> dict[str, Any]:
     return {"check": check_id, "player": player_id, "at": at}
 
 
-def _invite(conn: Connection, e: PlayerInvited, seq: int, at: datetime) -> None:
-    """A new line, or a fresh start for one withdrawn earlier (the player rejoined); the
-    player's name as this invitation gives it."""
-    invitee = e.invitee
-    named = upsert(conn, season_players).values(team_id=e.team_id, player_id=invitee.player_id,
-                                           name=invitee.name)
-    conn.execute(named.on_conflict_do_update(index_elements=["team_id", "player_id"],
-                                             set_={"name": named.excluded.name}))
-    fresh = {"invited_seq": seq, "answer": None, "withdrawn": False, "changed_at": at}
-    new = upsert(conn, season_lines).values(check_id=e.check_id, player_id=invitee.player_id,
-                                       team_id=e.team_id, game_id=e.game_id, late_dropouts=0,
-                                       **fresh)
-    conn.execute(new.on_conflict_do_update(index_elements=["check_id", "player_id"],
-                                           set_=fresh))
+# Invitations and answers go to the driver directly (see DriverSql): SQLAlchemy's statement
+# machinery costs several times what it takes to run them, and a run of them is one call.
+_NAME = DriverSql(
+    "INSERT INTO season_players (team_id, player_id, name) VALUES (%s, %s, %s) "
+    "ON CONFLICT (team_id, player_id) DO UPDATE SET name = excluded.name")
+# A new line, or a fresh start for one withdrawn earlier (the player rejoined).
+_INVITE = DriverSql(
+    "INSERT INTO season_lines (check_id, player_id, team_id, game_id, invited_seq, answer, "
+    "late_dropouts, withdrawn, changed_at) VALUES (%s, %s, %s, %s, %s, NULL, 0, %s, %s) "
+    "ON CONFLICT (check_id, player_id) DO UPDATE SET invited_seq = excluded.invited_seq, "
+    "answer = NULL, withdrawn = excluded.withdrawn, changed_at = excluded.changed_at")
+_ANSWER = DriverSql("UPDATE season_lines SET answer = %s, changed_at = %s "
+                    "WHERE check_id = %s AND player_id = %s")
+
+
+class _Lines:
+    """Invitations and answers, written in log order by one driver call per run of one
+    statement. Names are a table of their own (latest wins), so they go in one call."""
+
+    def __init__(self, conn: Connection) -> None:
+        self._conn = conn
+        self._dialect = conn.dialect.name
+        self._names: dict[tuple[str, str], str] = {}
+        self._lines: list[tuple[DriverSql, tuple[Any, ...]]] = []
+
+    def add(self, recorded: RecordedEvent) -> bool:
+        """Take ``recorded`` if it is an invitation or an answer."""
+        at = to_db_time(recorded.metadata.recorded_at, self._dialect)
+        match recorded.event:
+            case PlayerInvited(check_id=check_id, team_id=team_id, game_id=game_id,
+                               invitee=invitee):
+                self._names[team_id, invitee.player_id] = invitee.name
+                self._lines.append((_INVITE, (check_id, invitee.player_id, team_id, game_id,
+                                              recorded.position, False, at)))
+            case AnswerRecorded(check_id=check_id, player_id=player_id, answer=answer):
+                self._lines.append((_ANSWER, (answer.value, at, check_id, player_id)))
+            case _:
+                return False
+        return True
+
+    def write(self) -> None:
+        _NAME.run_many(self._conn, [(*key, name) for key, name in self._names.items()])
+        for statement, run in groupby(self._lines, key=itemgetter(0)):
+            statement.run_many(self._conn, [params for _, params in run])
+        self._names.clear()
+        self._lines.clear()
