@@ -107,7 +107,7 @@ class EditPlanner:
     # Marking a message stale twice does no harm: a crash may lose the last commits, and a
     # burst of answers is one batch (the edits wait longer than this for more anyway).
     durable = False
-    gather = 0.05
+    gather = 0.25
     events: frozenset[type] = frozenset({
         check.CheckOpened, check.MessageDelivered, *_BOARD_EVENTS,
         team.TeamChannelBound, team.TeamChannelUnbound})

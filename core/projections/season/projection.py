@@ -40,7 +40,9 @@ from core.projections.types import to_db_time
 
 class SeasonProjection:
     name = "season"
-    gather = 0.05  # read by people, never in a request's path: a burst of answers, one batch
+    # Read by people, never in a request's path: a burst of answers is one batch (a request
+    # that waits for the season cuts the gathering short).
+    gather = 0.25
     events: frozenset[type] = frozenset({
         TeamRegistered, TeamRenamed, TeamSettingsChanged, GameScheduled, GameRescheduled,
         GameCancelled, AttendanceCheckStarted, PlayerInvited, InvitationWithdrawn,
