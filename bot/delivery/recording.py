@@ -91,8 +91,8 @@ class Recorder:
         updates: list[Update] = []
         onward = [self._settle(item, outcome, now, commands, updates)
                   for item, outcome, _ in batch]
-        for command, key in commands:  # events first: a crash now leaves the row in doubt
-            self._dispatch(command, key)
+        for command, key in _together(commands):  # events first: a crash now leaves the
+            self._dispatch(command, key)          # row in doubt
         if updates:
             with self._db.write() as conn:
                 for update in updates:
@@ -151,3 +151,25 @@ class Recorder:
                      error.message)
         except AttendError:
             log.exception("could not record %s", type(command).__name__)
+
+
+def _together(commands: list[tuple[Any, str]]) -> list[tuple[Any, str]]:
+    """The round's deliveries for one check as one command (one append: two servers
+    sending for one check would otherwise race for its stream on every message); the rest
+    as they are, in order."""
+    by_check: dict[str, list[tuple[check.RecordDelivery, str]]] = {}
+    others: list[tuple[Any, str]] = []
+    for command, key in commands:
+        if isinstance(command, check.RecordDelivery):
+            by_check.setdefault(command.check_id, []).append((command, key))
+        else:
+            others.append((command, key))
+    together: list[tuple[Any, str]] = []
+    for check_id, delivered in by_check.items():
+        if len(delivered) == 1:
+            together.append(delivered[0])
+            continue
+        keys = ",".join(sorted(key for _, key in delivered))
+        together.append((check.RecordDeliveries(
+            check_id=check_id, deliveries=tuple(c for c, _ in delivered)), f"round:{keys}"))
+    return together + others

@@ -34,6 +34,7 @@ from core.aggregates.check import (
     PlayerPromoted,
     PlayerWaitlisted,
     RecordAnswer,
+    RecordDeliveries,
     RecordDelivery,
     RecordDeliveryFailure,
     RemindersRequested,
@@ -673,6 +674,22 @@ def test_a_message_is_recorded_as_delivered_once_per_player_and_key() -> None:
     assert when(state, deliver(Channel.EMAIL)) == []
     assert when(state, fail(permanent=True)) == []
     assert when(state, deliver(key="reminder-1440")) == [delivered(key="reminder-1440")]
+
+
+def test_a_round_of_deliveries_records_each_message_once_in_one_go() -> None:
+    state = given(*opened(ANA), delivered())  # the invitation is recorded already
+    ben = RecordDelivery(check_id=C, player_id=BEN.player_id, message_key="invite",
+                         channel=Channel.EMAIL)
+    other_check = RecordDelivery(check_id="c-other", player_id=ANA.player_id,
+                                 message_key="x", channel=Channel.EMAIL)
+    round_ = RecordDeliveries(check_id=C, deliveries=(
+        deliver(), deliver(key="reminder-1440"), ben, deliver(key="reminder-1440"),
+        other_check))
+    assert when(state, round_) == [
+        delivered(key="reminder-1440"),
+        MessageDelivered(check_id=C, player_id=BEN.player_id, message_key="invite",
+                         channel=Channel.EMAIL, reference=None, delivered_at=NOW)]
+    assert refused(given(), round_) == "check_not_open"
 
 
 def test_a_failure_is_recorded_once_unless_it_turns_permanent() -> None:

@@ -175,6 +175,11 @@ CHECK_MESSAGES: list[object] = [
         channel=Channel.DISCORD,
         reference="msg-1",
     ),
+    check.RecordDeliveries(check_id="c1", deliveries=(
+        check.RecordDelivery(check_id="c1", player_id="p-ana", message_key="invite",
+                             channel=Channel.EMAIL),
+        check.RecordDelivery(check_id="c1", player_id="p-ben", message_key="invite",
+                             channel=Channel.SLACK, reference="T1:D1:1.0"))),
     check.RecordDeliveryFailure(
         check_id="c1",
         player_id="p-ana",

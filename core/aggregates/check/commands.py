@@ -110,6 +110,16 @@ class RecordDelivery:
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
+class RecordDeliveries:
+    """Several deliveries of one check recorded at once: the delivery worker's round. One
+    append however many, so two servers sending for one check don't each lose a race for
+    its stream on every message."""
+
+    check_id: str
+    deliveries: tuple[RecordDelivery, ...]
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
 class RecordDeliveryFailure:
     check_id: str
     player_id: str
@@ -133,5 +143,6 @@ CheckCommand = (
     | CloseAtDeadline
     | CloseCheck
     | RecordDelivery
+    | RecordDeliveries
     | RecordDeliveryFailure
 )

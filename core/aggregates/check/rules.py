@@ -18,6 +18,7 @@ from core.aggregates.check.commands import (
     MoveCheck,
     OpenCheck,
     RecordAnswer,
+    RecordDeliveries,
     RecordDelivery,
     RecordDeliveryFailure,
     RemindNonResponders,
@@ -108,18 +109,10 @@ def decide(state: CheckState, command: CheckCommand, *, now: datetime) -> list[C
                 return []
             return [CheckClosed(check_id=check_id, reason=DEADLINE_REASON, closed_at=now)]
         case RecordDelivery():
-            if _opened(state).delivered(command.player_id, command.message_key):
-                return []
-            return [
-                MessageDelivered(
-                    check_id=command.check_id,
-                    player_id=command.player_id,
-                    message_key=command.message_key,
-                    channel=command.channel,
-                    reference=command.reference,
-                    delivered_at=now,
-                )
-            ]
+            return _delivered(_opened(state), (command,), now)
+        case RecordDeliveries(check_id=check_id, deliveries=deliveries):
+            return _delivered(_opened(state), tuple(
+                d for d in deliveries if d.check_id == check_id), now)
         case RecordDeliveryFailure():
             if _known_failure(_opened(state), command):
                 return []
@@ -209,6 +202,23 @@ def _deadline(state: CheckState, command: SetAnswerDeadline, now: datetime) -> l
             Refusal.DEADLINE_AFTER_START, "Answers can't close after the game starts; "
             "pick an earlier time.")
     return [AnswerDeadlineSet(check_id=command.check_id, deadline=deadline)]
+
+
+def _delivered(state: CheckState, deliveries: tuple[RecordDelivery, ...],
+               now: datetime) -> list[CheckEvent]:
+    """A delivery recorded once: those recorded before (a resend after a crash, a round
+    repeated) or twice in one go record nothing."""
+    events: list[CheckEvent] = []
+    seen: set[tuple[str, str]] = set()
+    for d in deliveries:
+        key = (d.player_id, d.message_key)
+        if key in seen or state.delivered(*key):
+            continue
+        seen.add(key)
+        events.append(MessageDelivered(
+            check_id=d.check_id, player_id=d.player_id, message_key=d.message_key,
+            channel=d.channel, reference=d.reference, delivered_at=now))
+    return events
 
 
 def _known_failure(state: CheckState, command: RecordDeliveryFailure) -> bool:
