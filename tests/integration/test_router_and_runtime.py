@@ -194,17 +194,21 @@ def test_process_manager_commands_are_sent_once_even_if_resent(store: EventStore
     assert events[1].metadata.causation_id == recorded.metadata.event_id
 
 
+@pytest.mark.parametrize("gathering", [False, True], ids=["plain", "gathering"])
 def test_wait_for_returns_once_the_handler_has_the_position(store: EventStore,
-                                                           clock: FakeClock) -> None:
+                                                           clock: FakeClock,
+                                                           gathering: bool) -> None:
+    """A handler that gathers bursts (for a minute here) is not let gather while a request
+    waits for it."""
     router = Router(store, [TALLY], clock=clock)
-    handler = TotalsInState()
-    runtime = HandlerRuntime(store, router, [handler], poll_interval=5.0)
+    handler = GatheredTotals(gather=60.0) if gathering else TotalsInState()
+    runtime = HandlerRuntime(store, router, [handler], poll_interval=60.0)
     runtime.start()
     try:
         router.dispatch(OpenTally(tally_id="a"), actor="t")
         result = router.dispatch(AddToTally(tally_id="a", amount=4), actor="t")
-        assert runtime.wait_for(result.position, ["totals"], timeout=5)
-        assert runtime.position_of("totals") >= result.position
+        assert runtime.wait_for(result.position, [handler.name], timeout=10)
+        assert runtime.position_of(handler.name) >= result.position
     finally:
         runtime.stop()
     state = totals(store, handler, "a")
@@ -361,23 +365,6 @@ def test_a_gathering_handler_takes_a_burst_in_one_batch(store: EventStore,
     assert handler.batches == [[1, 2, 3, 4]]  # only the additions, in order, in one call
     state = totals(store, handler, "a")
     assert state is not None and state["sum"] == 10
-
-
-def test_a_request_waiting_for_a_gathering_handler_is_not_held_by_it(
-        store: EventStore, clock: FakeClock) -> None:
-    router = Router(store, [TALLY], clock=clock)
-    handler = GatheredTotals(gather=60.0)
-    runtime = HandlerRuntime(store, router, [handler], poll_interval=60.0)
-    runtime.start()
-    try:
-        router.dispatch(OpenTally(tally_id="a"), actor="t")
-        added = router.dispatch(AddToTally(tally_id="a", amount=5), actor="t")
-        # Gathering would wait a minute; someone waiting cuts it short.
-        assert runtime.wait_for(added.position, ["gathered"], timeout=10)
-    finally:
-        runtime.stop()
-    state = totals(store, handler, "a")
-    assert state is not None and state["sum"] == 5
 
 
 def test_a_failing_event_in_a_batch_handled_at_once_is_isolated_one_by_one(
