@@ -33,8 +33,11 @@ class Queries(ServiceBase):
         with self._one_connection():
             ctx = self.context(actor, team_id)
             found = self.game(ctx, ref)
+            # The board without its change log: it grows with every answer, and what
+            # /attend status shows doesn't list it (the board page does).
             return GameStatusView(team=ctx.team, game=found,
-                                  board=self._read(boards.board_for_game, found.game_id))
+                                  board=self._read(boards.board_for_game, found.game_id,
+                                                   with_history=False))
 
     def board_for_game(self, game_id: str) -> GameStatusView | None:
         """For the captain's board page (the adapter checked the signed link)."""

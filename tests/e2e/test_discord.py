@@ -78,9 +78,11 @@ class Discord:
         return callback
 
     def board(self) -> Any:
+        """G1's board as the board page shows it, with its changes."""
         status = self.app.service.status(Actor.discord(str(CAPTAIN)), "G1")
-        assert status.board is not None
-        return status.board
+        page = self.app.service.board_for_game(status.game.game_id)
+        assert page is not None and page.board is not None
+        return page.board
 
 
 @pytest.fixture

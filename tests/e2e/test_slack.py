@@ -125,6 +125,13 @@ async def team_with_a_game(slack: Slack) -> None:
     assert scheduled.startswith("Scheduled G1")
 
 
+def board_page(slack: Slack) -> Any:
+    """G1's board as the board page shows it, with its changes."""
+    status = slack.app.service.status(Actor.slack(WORKSPACE, CAPTAIN), "G1")
+    page = slack.app.service.board_for_game(status.game.game_id)
+    return page.board if page is not None else None
+
+
 async def test_a_captain_runs_a_check_from_slack_and_a_player_answers_with_a_button(
         slack: Slack) -> None:
     await team_with_a_game(slack)
@@ -171,7 +178,7 @@ async def test_changing_an_answer_from_the_dm_records_the_change(slack: Slack) -
     assert await eventually(lambda: slack.fake.responses("second"))
 
     assert slack.fake.responses("second")[0]["text"].startswith("❌ You're out")
-    board = slack.app.service.status(Actor.slack(WORKSPACE, CAPTAIN), "G1").board
+    board = board_page(slack)
     assert board is not None
     [alice] = [line for line in board.lines if line.name == "alice"]
     assert alice.answer is Answer.NO
@@ -207,7 +214,7 @@ async def test_someone_not_invited_tapping_a_button_is_told_and_nothing_is_recor
     [note] = slack.fake.responses("stranger")
     assert note["replace_original"] is False and note["response_type"] == "ephemeral"
     assert "not on a team" in note["text"] or "not on this team" in note["text"]
-    board = slack.app.service.status(Actor.slack(WORKSPACE, CAPTAIN), "G1").board
+    board = board_page(slack)
     assert board is not None and board.yes == 0 and board.history == ()
 
 

@@ -81,7 +81,9 @@ def test_the_seed_story(app: App, clock: FakeClock) -> None:
     alice = next(ln for ln in final.board.lines if ln.name == "Alice McGee")
     assert (alice.answer, alice.note, alice.source) == (Answer.MAYBE, "running late",
                                                         AnswerSource.CONSOLE)
-    assert [(c.answer, c.previous) for c in final.board.history] == [
+    page = service.board_for_game(final.game.game_id)  # the board page has the changes
+    assert page is not None and page.board is not None
+    assert [(c.answer, c.previous) for c in page.board.history] == [
         (Answer.YES, None), (Answer.MAYBE, Answer.YES)]
     assert final.board.non_responders == ("Casey Captain", "Bob Ross")
     _, season = service.season(CAPTAIN)
@@ -233,12 +235,14 @@ def test_twenty_players_answering_at_once_are_all_counted(app: App) -> None:
 
     assert run_threads(20, answer) == []
     app.run_handlers()
-    board = app.service.status(CAPTAIN, "G1").board
+    status = app.service.status(CAPTAIN, "G1")
+    board = status.board
     assert board is not None
     assert board.yes == 12 and board.waitlisted == 8  # the maximum holds under the race
     assert sorted(ln.waitlist_position for ln in board.lines
                   if ln.waitlist_position) == list(range(1, 9))
-    assert len(board.history) == 20
+    page = app.service.board_for_game(status.game.game_id)
+    assert page is not None and page.board is not None and len(page.board.history) == 20
 
 
 def test_scheduling_says_when_the_players_will_be_asked(app: App, clock: FakeClock) -> None:
