@@ -132,6 +132,7 @@ class HandlerRuntime:
         wake = self._wakes[name]
         while not self._stop.is_set():
             wake.clear()
+            follower.wanted.clear()  # this step serves whoever waited so far
             everywhere, follower.look_everywhere = follower.look_everywhere, False
             try:
                 with follower.busy:
@@ -154,7 +155,6 @@ class HandlerRuntime:
                 # Let the burst this append may start gather into one batch, unless a
                 # request waits for us (then wanted is set) or we are stopping.
                 follower.wanted.wait(follower.gather)
-            follower.wanted.clear()
 
     def run_until_idle(self, *, max_rounds: int = 1000) -> bool:
         """Run every handler in this thread until none has work; False if another process

@@ -145,22 +145,27 @@ def test_runtime_follows_the_log_and_resumes_from_its_checkpoint(store: EventSto
     assert seen == sorted(set(seen))  # nothing applied twice
 
 
+@pytest.mark.parametrize("at_once", [False, True], ids=["one_by_one", "batch_at_once"])
 def test_a_failing_event_is_retried_then_parked_and_the_rest_flows_on(
-        store: EventStore, clock: FakeClock, caplog: pytest.LogCaptureFixture) -> None:
+        store: EventStore, clock: FakeClock, caplog: pytest.LogCaptureFixture,
+        at_once: bool) -> None:
     router = Router(store, [TALLY], clock=clock)
     router.dispatch(OpenTally(tally_id="a"), actor="t")
     for amount in (1, 13, 2):
         router.dispatch(AddToTally(tally_id="a", amount=amount), actor="t")
-    handler = TotalsInState(fail_on=13)
+    handler = (GatheredTotals(gather=0.0, fail_on=13) if at_once
+               else TotalsInState(fail_on=13))
     runtime = HandlerRuntime(store, router, [handler], retry=FAST_RETRY)
     with caplog.at_level(logging.ERROR):
         runtime.run_until_idle()
+    if isinstance(handler, GatheredTotals):  # tried whole, then one event at a time
+        assert handler.batches == [[1, 13, 2]]
     state = totals(store, handler, "a")
     assert state is not None and state["sum"] == 3  # 1 and 2, not 13
-    [parked] = store.parked("totals")
+    [parked] = store.parked(handler.name)
     assert "cannot count 13" in parked.error
     assert any("parked" in r.message for r in caplog.records)
-    assert store.checkpoint("totals") == store.last_position()
+    assert store.checkpoint(handler.name) == store.last_position()
 
 
 class Doubler:
@@ -353,7 +358,8 @@ def test_a_gathering_handler_takes_a_burst_in_one_batch(store: EventStore,
     runtime = HandlerRuntime(store, router, [handler], poll_interval=60.0)
     runtime.start()
     try:
-        router.dispatch(OpenTally(tally_id="a"), actor="t")
+        opened = router.dispatch(OpenTally(tally_id="a"), actor="t")
+        assert runtime.wait_for(opened.position, ["gathered"], timeout=10)  # started, idle
         for amount in (1, 2, 3, 4):  # well within the two seconds it gathers for
             last = router.dispatch(AddToTally(tally_id="a", amount=amount), actor="t")
             time.sleep(0.05)  # time enough to step between them, were it not gathering
@@ -365,20 +371,3 @@ def test_a_gathering_handler_takes_a_burst_in_one_batch(store: EventStore,
     assert handler.batches == [[1, 2, 3, 4]]  # only the additions, in order, in one call
     state = totals(store, handler, "a")
     assert state is not None and state["sum"] == 10
-
-
-def test_a_failing_event_in_a_batch_handled_at_once_is_isolated_one_by_one(
-        store: EventStore, clock: FakeClock, caplog: pytest.LogCaptureFixture) -> None:
-    router = Router(store, [TALLY], clock=clock)
-    router.dispatch(OpenTally(tally_id="a"), actor="t")
-    for amount in (1, 13, 2):
-        router.dispatch(AddToTally(tally_id="a", amount=amount), actor="t")
-    handler = GatheredTotals(gather=0.0, fail_on=13)
-    runtime = HandlerRuntime(store, router, [handler], retry=FAST_RETRY)
-    with caplog.at_level(logging.ERROR):
-        runtime.run_until_idle()
-    assert handler.batches == [[1, 13, 2]]  # tried whole, then one event at a time
-    state = totals(store, handler, "a")
-    assert state is not None and state["sum"] == 3
-    [parked] = store.parked("gathered")
-    assert "cannot count 13" in parked.error
