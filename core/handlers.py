@@ -26,7 +26,7 @@ class Handler(Protocol):
     - ``durable = False``: a crash may lose its last commits (rows and checkpoint together),
       because handling those events again does no harm; its commits don't wait for the disk.
       Read models are so already (the log rebuilds them).
-    - ``gather = 0.05``: seconds it lets this process's appends gather before it steps, so
+    - ``gather = 0.25``: seconds it lets this process's appends gather before it steps, so
       a burst is one transaction. Only for a handler no request waits for: ``wait_for``
       cuts the gathering short.
     - ``handle_all(tx, batch)``: handles a batch (the events it reacts to, in log order)

@@ -13,7 +13,8 @@ restarts. A target is one message:
   of their DMs is delivered (it may show an older answer). Players reached by email have
   none, so their answers cost nothing here.
 
-An answer is one ``UPDATE`` of both targets by key, whether they exist or not. A DM
+An answer is one ``UPDATE`` of both targets by key, whether they exist or not (a batch of
+them, one call to the driver). A DM
 delivered just as the player answers another way shows the answer it was built with until
 their next change (the window is one send).
 
