@@ -1,6 +1,6 @@
 """The season: every game of a team, every invitation and its answer, kept from the events.
 
-- :mod:`~core.projections.season.tables`: the rows (migration 0011 creates them);
+- :mod:`~core.projections.season.tables`: the rows (migrations 0011 and 0014 make them);
 - :mod:`~core.projections.season.projection`: the projection that writes them, so a season
   can be rebuilt from the log like any read model;
 - :mod:`~core.projections.season.queries`: the season table per player
