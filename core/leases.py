@@ -80,7 +80,7 @@ class Holder(Protocol):
 
     name: str
     lease: Lease | None
-    renew_at: float
+    renew_at: float  # when to renew the lease held, or to ask again for one not held
 
 
 class LeaseKeeper:
@@ -105,15 +105,19 @@ class LeaseKeeper:
         return min(RETRY, self.ttl / 3)
 
     def hold(self, holder: Holder) -> bool:
-        """Whether ``holder``'s lease is held (taken or renewed now if due)."""
+        """Whether ``holder``'s lease is held (taken or renewed now if due). A lease another
+        process holds is asked for again only after :attr:`retry`, however often the handler
+        is woken: asking at every append would cost the database a locked-row wait and this
+        process a share of its CPU, many times a second."""
         now = self._now()
-        if holder.lease is not None and now < holder.renew_at:
-            return True
+        if now < holder.renew_at:
+            return holder.lease is not None
         lease = self.store.acquire_lease(holder.name, owner=self.owner, now=now, ttl=self.ttl,
                                          replacing=self._dead)
         with self._lock:
             if lease is None:
                 holder.lease = None
+                holder.renew_at = now + self.retry  # here: when to ask again
                 return False
             if holder.lease is None or holder.lease.epoch != lease.epoch:
                 self._new_holder(holder, lease)

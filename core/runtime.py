@@ -109,7 +109,7 @@ class HandlerRuntime:
                     self._store.release_lease(follower.lease)
                 except Exception:  # the lease will expire on its own
                     log.exception("could not release the lease of %s", follower.handler.name)
-                follower.lease = None
+                follower.lease, follower.renew_at = None, 0.0
 
     def wake(self, _position: int = 0) -> None:
         """Make every handler look for new events now (another process appended)."""

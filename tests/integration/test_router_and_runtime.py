@@ -7,6 +7,7 @@ import logging
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -15,6 +16,7 @@ from core.eventstore import EventStore, HandlerTransaction, RecordedEvent, Snaps
 from core.eventstore.database import Database
 from core.eventstore.memory import MemoryEventStore
 from core.eventstore.sql import SqlEventStore
+from core.leases import LEASE_TTL
 from core.migrations import upgrade
 from core.router import Router
 from core.runtime import HandlerRuntime, RetryPolicy, derived_command_id
@@ -333,6 +335,43 @@ def test_a_live_holder_keeps_its_lease_through_a_batch_longer_than_the_lease(
     assert other.calls == 0
     state = totals(store, slow, "a")
     assert state is not None and state["sum"] == 6 and state["seen"] == added
+
+
+def test_a_runtime_without_the_lease_asks_for_it_once_a_retry_however_often_woken(
+        store: EventStore, clock: FakeClock, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Another process holds the handler: appends (each a wake-up) must not make this one
+    ask the database for the lease each time. Asking at every append took a share of the
+    CPU that a second server needed for its deliveries, and blocked on the holder's row."""
+    asked: list[str] = []
+    acquire = store.acquire_lease
+
+    def counted(handler: str, **options: Any) -> Any:
+        if options["owner"] == "second":
+            asked.append(handler)
+        return acquire(handler, **options)
+
+    monkeypatch.setattr(store, "acquire_lease", counted)
+    router = Router(store, [TALLY], clock=clock)
+    first = HandlerRuntime(store, router, [TotalsInState()], poll_interval=0.05, owner="first")
+    second = HandlerRuntime(store, router, [TotalsInState()], poll_interval=0.05,
+                            owner="second")
+    first.start()
+    try:
+        router.dispatch(OpenTally(tally_id="a"), actor="t")
+        assert first.wait_for(router.dispatch(AddToTally(tally_id="a", amount=0),
+                                              actor="t").position, ["totals"], timeout=30)
+        second.start()
+        started = time.monotonic()
+        for n in range(1, 101):
+            router.dispatch(AddToTally(tally_id="a", amount=n), actor="t")
+            second.wake()
+            time.sleep(0.01)
+        waited = time.monotonic() - started
+    finally:
+        second.stop()
+        first.stop()
+    assert not second.runs_here("totals")
+    assert 1 <= len(asked) <= 2 + waited / min(LEASE_TTL / 3, 1.0), (len(asked), waited)
 
 
 class GatheredTotals(TotalsInState):

@@ -643,7 +643,10 @@ def test_two_runtimes_on_postgresql_run_every_item_exactly_once(postgres_admin_u
 def _race(apps: list[App], clock: FakeClock) -> None:
     team = Team(apps[0])
     games = [team.game(GAME + i * timedelta(minutes=10)) for i in range(GAMES)]
-    schedulers = [scheduler_for(app, owner=f"runtime-{n}") for n, app in enumerate(apps)]
+    # Small claims, so that within a phase both take some (one claim of 20 would often take
+    # a whole phase's items before the other runtime has looked).
+    schedulers = [scheduler_for(app, owner=f"runtime-{n}", batch_size=2)
+                  for n, app in enumerate(apps)]
     sent: list[list[str]] = [[], []]
     for phase, now in enumerate((GAME - 45 * H, GAME - 20 * H, GAME - H / 2, GAME + 5 * H)):
         clock.now = now
