@@ -190,9 +190,9 @@ async def _serve(app: App, config: Config, *, demo: bool,
             worker.wake()  # the notifier plans deliveries for these events
 
     unsubscribe = app.store.subscribe(deliveries_may_follow)
-    # Another server's appends may bring jobs too: look as soon as it does, so the work is
-    # shared rather than left to whichever server appended.
-    app.on_append_elsewhere(worker.wake)
+    # Jobs written by any server (this one too): look at once, with every other server, so
+    # the work is shared rather than left to whichever polled first.
+    app.on_new_jobs(worker.wake)
     extra_routes, socket, socket_task = [], None, None
     if config.slack is not None:
         home = slack_home(config.slack, app.service, HomeViews(app.db), clock=app.clock,

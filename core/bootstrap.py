@@ -52,14 +52,14 @@ class App:
     clock: Clock
     background: bool
     _closers: list[Callable[[], None]] = field(default_factory=list)
-    # Called (from the listening thread) when another process appended; PostgreSQL only.
-    _elsewhere: list[Callable[[], None]] = field(default_factory=list)
+    # Called (from the listening thread) when any process wrote delivery jobs; PostgreSQL.
+    _new_jobs: list[Callable[[], None]] = field(default_factory=list)
 
-    def on_append_elsewhere(self, callback: Callable[[], None]) -> None:
-        """Call ``callback`` whenever another process appends (PostgreSQL's notifications;
-        on SQLite only polling sees other processes): a delivery worker looks for the jobs
-        those events bring as soon as the process that appended them does."""
-        self._elsewhere.append(callback)
+    def on_new_jobs(self, callback: Callable[[], None]) -> None:
+        """Call ``callback`` whenever any process, this one included, writes delivery jobs
+        (PostgreSQL's notifications; on SQLite only polling sees other processes): every
+        server's delivery worker looks at once, and they share the work."""
+        self._new_jobs.append(callback)
 
     def start(self) -> None:
         """Start following the log in background threads (``attend serve``)."""
@@ -71,10 +71,12 @@ class App:
                 # The notice may beat our own appending thread: give that a moment.
                 if not self.store.appended_here(position, wait=0.05):
                     self.runtime.wake()
-                    for callback in self._elsewhere:
-                        callback()
 
-            wakeups = PostgresWakeups(self.db, heard)
+            def new_jobs() -> None:
+                for callback in self._new_jobs:
+                    callback()
+
+            wakeups = PostgresWakeups(self.db, heard, on_jobs=new_jobs)
             wakeups.start()
             self._closers.append(wakeups.stop)
 

@@ -31,18 +31,22 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     select,
+    text,
     update,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 
 from core.aggregates.common import Channel
 from core.eventstore.database import upsert
+from core.eventstore.pg_wakeups import JOBS
 from core.notifications import NotificationKind as Kind
 from core.projections.types import UtcDateTime
 
 PENDING, DELIVERED, FAILED, SKIPPED = "pending", "delivered", "failed", "skipped"
 CLAIM_LEASE = timedelta(seconds=20)  # a claim not renewed by then is taken up again
 _ID_NAMESPACE = uuid.UUID("0c6a3d1e-2f55-4a8e-b7a9-5d0f3c9e8b21")
+_NOTIFY_JOBS = text("SELECT pg_notify(:prefix || current_schema(), '')").bindparams(
+    prefix=f"{JOBS}:")
 
 metadata = MetaData()
 deliveries = Table(
@@ -130,6 +134,10 @@ def add_jobs(conn: Connection, jobs: Sequence[NewJob]) -> None:
     } for j in jobs]
     conn.execute(upsert(conn, deliveries).on_conflict_do_nothing(
         index_elements=["scope", "recipient_id", "message_key"]), rows)
+    if conn.dialect.name == "postgresql":
+        # Every server's delivery worker looks at once (the notice goes out at commit), so
+        # they share the work rather than leave it to whichever polled first.
+        conn.execute(_NOTIFY_JOBS)
 
 
 def claim_due(conn: Connection, *, now: datetime, limit: int, owner: str,

@@ -130,6 +130,33 @@ def test_listen_wakes_other_processes_on_append(pg_store: SqlEventStore,
         wakeups.stop()
 
 
+def test_listen_wakes_every_process_when_delivery_jobs_are_written(pg_store: SqlEventStore,
+                                                                  clock: FakeClock) -> None:
+    from core.deliveries import NewJob, add_jobs
+    from core.eventstore.sql import PostgresWakeups
+    from core.notifications import NotificationKind
+
+    positions: list[int] = []
+    jobs = threading.Event()
+    wakeups = PostgresWakeups(pg_store.db, positions.append, on_jobs=jobs.set)
+    wakeups.start()
+    other = Database(pg_store.db.url.render_as_string(hide_password=False))
+    try:
+        time.sleep(0.3)  # let it LISTEN
+        with other.write() as conn:
+            add_jobs(conn, [NewJob(
+                scope="c1", recipient_id="p1", message_key="invitation",
+                kind=NotificationKind.INVITATION, team_id="t1", game_id="g1", check_id="c1",
+                details={}, not_before=clock(), position=1)])
+            time.sleep(0.2)
+            assert not jobs.is_set()  # not before the jobs can be seen: at commit
+        assert jobs.wait(5), "no NOTIFY arrived for the new jobs"
+        assert positions == []  # jobs are not an append
+    finally:
+        other.dispose()
+        wakeups.stop()
+
+
 def test_upgrading_to_the_position_sequence_continues_after_the_events_written_before(
         postgres_admin_url: str, clock: FakeClock) -> None:
     for url in postgres_schema_url(postgres_admin_url):
