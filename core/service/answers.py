@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from core.actors import Actor
 from core.aggregates import check
 from core.aggregates.common import Answer, AnswerSource
@@ -49,9 +51,12 @@ class AnswerRequests(Queries):
                             invitation.game, invitation.player, answer, note,
                             AnswerSource.EMAIL)
 
-    def answer_in_check(self, actor: Actor, check_id: str, answer: Answer) -> AnswerResult:
+    def answer_in_check(self, actor: Actor, check_id: str, answer: Answer, *,
+                        recorded: Callable[[], None] | None = None) -> AnswerResult:
         """A tap on a button in a DM. The button names the check; who answers is whoever
-        the platform says tapped, never a value the button carries."""
+        the platform says tapped, never a value the button carries. ``recorded`` is called
+        as soon as the answer is in the log, before the board is read to show it (a
+        platform can be told the tap was received then)."""
         found_board = self._read(boards.board, check_id, with_history=False)
         if found_board is None:
             raise unknown_check("message")
@@ -60,10 +65,11 @@ class AnswerRequests(Queries):
             found_game = self._read(schedule.game, found_board.game_id)
         assert found_game is not None
         return self._record(actor, ctx.team, found_game, ctx.player, answer, None,
-                            actor.answer_source)
+                            actor.answer_source, recorded=recorded)
 
     def _record(self, actor: Actor, team_view: TeamView, found: GameView, target: PlayerView,
-                answer: Answer, note: str | None, source: AnswerSource) -> AnswerResult:
+                answer: Answer, note: str | None, source: AnswerSource, *,
+                recorded: Callable[[], None] | None = None) -> AnswerResult:
         assert found.check_id is not None
         note = clean_text(note, "note", MAX_NOTE) if note else None
         try:
@@ -72,6 +78,8 @@ class AnswerRequests(Queries):
                 source=source))
         except DomainError as error:
             raise friendlier(error, found, self._clock()) from None
+        if recorded is not None:
+            recorded()
         self._catch_up(result.position, ("board",))
         found_board = self._read(boards.board, found.check_id, with_history=False)
         assert found_board is not None

@@ -6,12 +6,14 @@ The captain (U1) and Alice (U2) are in Slack workspace T0001; Bob has only an em
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import re
 import signal
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 from collections.abc import AsyncIterator, Iterator
@@ -30,6 +32,7 @@ from bot.serve import delivery_worker
 from bot.slack.app import routes, say_who_we_are, slack_app
 from bot.web import create_web_app
 from core.actors import Actor
+from core.aggregates.check.events import AnswerRecorded
 from core.aggregates.common import Answer
 from core.bootstrap import App, bootstrap
 from core.trouble import REPORT_HOLD
@@ -166,6 +169,40 @@ async def test_a_captain_runs_a_check_from_slack_and_a_player_answers_with_a_but
 
     status = await slack.say(CAPTAIN, "status G1")
     assert "✅ alice" in status and "Not answered yet: u1, Bob" in status
+
+
+async def test_a_tap_is_acknowledged_once_recorded_without_waiting_for_the_board(
+        slack: Slack, monkeypatch: pytest.MonkeyPatch) -> None:
+    await team_with_a_game(slack)
+    await slack.say(CAPTAIN, "check G1")
+    check_id = slack.check_id()
+    service = slack.app.service
+    catch_up, board_may_go = service._catch_up, threading.Event()
+
+    def slow_board(position: int, names: Any) -> None:  # the board's handler, far behind
+        assert board_may_go.wait(10)
+        catch_up(position, names)
+
+    monkeypatch.setattr(service, "_catch_up", slow_board)
+    config = slack.config.slack
+    assert config is not None
+    patient = slack_app(config, service, clock=slack.clock, ack_budget=60.0)
+    web_app = create_web_app(slack.app, slack.config, LinkSigner(KEYS),
+                             extra_routes=routes(patient))
+    async with TestClient(TestServer(web_app, host="127.0.0.1")) as client:
+        slack.client = client
+        # Not the ack budget running out (a minute here): the answer was in the log.
+        acknowledged = await asyncio.wait_for(
+            slack.tap(ALICE, "yes", check_id, respond_to="alice"), 5)
+
+        assert acknowledged.status == 200
+        assert not slack.fake.responses("alice")  # the DM's update waits for the board...
+        answers = [r.event.answer for r in slack.app.store.read_all()
+                   if isinstance(r.event, AnswerRecorded)]
+        assert answers == [Answer.YES]  # ...Slack's acknowledgement did not
+        board_may_go.set()
+        assert await eventually(lambda: slack.fake.responses("alice"))
+    assert slack.fake.responses("alice")[0]["text"].startswith("✅ You're in")
 
 
 async def test_changing_an_answer_from_the_dm_records_the_change(slack: Slack) -> None:
