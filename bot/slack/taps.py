@@ -30,18 +30,22 @@ async def record_tap(service: AttendService, body: dict[str, Any], action: dict[
     loop = asyncio.get_running_loop()
     in_log: asyncio.Future[None] = loop.create_future()
 
-    def recorded() -> None:  # in the worker thread
-        loop.call_soon_threadsafe(lambda: in_log.done() or in_log.set_result(None))
+    def mark() -> None:
+        if not in_log.done():
+            in_log.set_result(None)
 
-    work = asyncio.ensure_future(asyncio.to_thread(
+    def recorded() -> None:  # in the worker thread
+        loop.call_soon_threadsafe(mark)
+
+    work: asyncio.Future[AnswerResult] = asyncio.ensure_future(asyncio.to_thread(
         service.answer_in_check, tapper(body), str(action.get("value", "")), answer,
         recorded=recorded))
     # Acknowledged once the answer is in the log (or refused), not later: the message
     # showing it goes by response_url after the board has it. Not sooner either, unless
     # recording takes too long: Slack does not resend a tap it saw acknowledged, so one
     # acknowledged and then lost in a crash would be an answer the player thinks they gave.
-    await asyncio.wait({work, in_log}, timeout=ack_budget,
-                       return_when=asyncio.FIRST_COMPLETED)
+    first: set[asyncio.Future[Any]] = {work, in_log}
+    await asyncio.wait(first, timeout=ack_budget, return_when=asyncio.FIRST_COMPLETED)
     in_log.cancel()
     await ack()
     try:
