@@ -30,6 +30,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    bindparam,
     select,
     text,
     update,
@@ -184,7 +185,29 @@ def release_claims(conn: Connection, *, owner: str, now: datetime) -> int:
 
 def mark_delivered(conn: Connection, job_id: int, *, channel: Channel, reference: str | None,
                    now: datetime) -> None:
-    _resolve(conn, job_id, now, status=DELIVERED, channel=channel.value, reference=reference)
+    mark_all_delivered(conn, [Delivered(job_id, channel, reference)], now=now)
+
+
+@dataclass(frozen=True, slots=True)
+class Delivered:
+    """A job whose message the platform accepted, with its reference."""
+
+    job_id: int
+    channel: Channel
+    reference: str | None
+
+
+_DELIVERED = (update(deliveries).where(deliveries.c.id == bindparam("job_id"))
+              .values(status=DELIVERED, owner=None, updated_at=bindparam("now"),
+                      channel=bindparam("via"), reference=bindparam("ref")))
+
+
+def mark_all_delivered(conn: Connection, delivered: Sequence[Delivered], *,
+                       now: datetime) -> None:
+    """Settle a round of sent messages in one statement (run for each row)."""
+    if delivered:
+        conn.execute(_DELIVERED, [{"job_id": d.job_id, "now": now, "via": d.channel.value,
+                                   "ref": d.reference} for d in delivered])
 
 
 def mark_retry(conn: Connection, job_id: int, *, not_before: datetime, error: str | None,

@@ -24,7 +24,7 @@ class Reads:
 
     def __init__(self, conn: Connection, recipients: Iterable[str] = ()) -> None:
         self.conn = conn
-        self._recipients = sorted(set(recipients))
+        self._recipients = frozenset(recipients)
         self._memo: dict[tuple[str, ...], Any] = {}
 
     def _once(self, key: tuple[str, ...], query: Callable[[], Any]) -> Any:
@@ -59,7 +59,12 @@ class Reads:
         return lines.get(player_id)
 
     def player(self, team_id: str, player_id: str) -> PlayerView | None:
-        return roster.player(self.conn, team_id, player_id)
+        """A player of the batch's recipients (all read in one query), or any other."""
+        if player_id not in self._recipients:
+            return roster.player(self.conn, team_id, player_id)
+        found: dict[tuple[str, str], PlayerView] = self._once(
+            ("p",), lambda: roster.players(self.conn, self._recipients))
+        return found.get((team_id, player_id))
 
     def captains(self, team_id: str) -> list[PlayerView]:
         return roster.captains(self.conn, team_id)
@@ -77,7 +82,7 @@ class Reads:
     def _lines(self, check_id: str) -> dict[str, BoardLine]:
         line = board_lines.c
         rows = self.conn.execute(select(board_lines).where(
-            line.check_id == check_id, line.player_id.in_(self._recipients)))
+            line.check_id == check_id, line.player_id.in_(sorted(self._recipients))))
         return {row.player_id: BoardLine(
             player_id=row.player_id, name=row.name, answer=answer_of(row.answer),
             note=row.note, source=None if row.source is None else _SOURCES[row.source],

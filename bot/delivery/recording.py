@@ -29,7 +29,7 @@ from bot.delivery.outcomes import MIN_REQUEUE, Outcome, Update, call, retry
 from core.actors import Actor
 from core.aggregates import check, team
 from core.aggregates.common import Channel
-from core.deliveries import mark_delivered, mark_failed
+from core.deliveries import Delivered, mark_all_delivered, mark_failed
 from core.errors import AttendError, DomainError
 from core.eventstore.database import Database
 from core.notifications import DeliveryError, NotificationChannel, choose_channel, retry_delay
@@ -88,19 +88,22 @@ class Recorder:
 
     def _record(self, batch: Sequence[_Pending], now: datetime) -> list[Channel | None]:
         commands: list[tuple[Any, str]] = []
+        delivered: list[Delivered] = []
         updates: list[Update] = []
-        onward = [self._settle(item, outcome, now, commands, updates)
+        onward = [self._settle(item, outcome, now, commands, delivered, updates)
                   for item, outcome, _ in batch]
         for command, key in _together(commands):  # events first: a crash now leaves the
             self._dispatch(command, key)          # row in doubt
-        if updates:
+        if delivered or updates:
             with self._db.write() as conn:
+                mark_all_delivered(conn, delivered, now=now)
                 for update in updates:
                     update(conn)
         return onward
 
     def _settle(self, item: Item, outcome: Outcome, now: datetime,
-                commands: list[tuple[Any, str]], updates: list[Update]) -> Channel | None:
+                commands: list[tuple[Any, str]], delivered: list[Delivered],
+                updates: list[Update]) -> Channel | None:
         job, channel = item.job, item.channel
         for_player = job.check_id is not None and not job.kind.for_captain
         if not isinstance(outcome, DeliveryError):
@@ -109,8 +112,7 @@ class Recorder:
                     check_id=job.check_id, player_id=job.recipient_id,
                     message_key=job.message_key, channel=channel, reference=outcome),
                     f"{job.delivery_id}:delivered"))
-            updates.append(call(mark_delivered, job.id, channel=channel, reference=outcome,
-                                now=now))
+            delivered.append(Delivered(job.id, channel, outcome))
             return None
         reason, next_channel = outcome.reason, None
         if outcome.permanent:

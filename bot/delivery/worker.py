@@ -59,6 +59,7 @@ class DeliveryWorker:
         self._hold = claim_batch + sum(max(p.concurrency * p.batch, claim_batch)
                                        for p in self._pacing.values())
         self._held: dict[int, Item] = {}
+        self._more_due = False  # the last claim was full (in the claiming thread only)
         self._loop: asyncio.AbstractEventLoop | None = None
         self._wakeup: asyncio.Event | None = None
         self._tasks: list[asyncio.Task[None]] = []
@@ -230,11 +231,13 @@ class DeliveryWorker:
 
     # -- in a worker thread ----------------------------------------------------------------------
     def _claim_and_prepare(self, now: datetime, limit: int) -> list[Ready]:
-        with self._db.read() as conn:
-            if not has_due(conn, now=now):
-                return []
+        if not self._more_due:  # a cheap look first, rather than the write lock for nothing
+            with self._db.read() as conn:
+                if not has_due(conn, now=now):
+                    return []
         with self._db.write() as conn:
             jobs = claim_due(conn, now=now, limit=limit, owner=self.owner, lease=self._lease)
+        self._more_due = len(jobs) == limit  # likely more behind a full claim
         if not jobs:
             return []
         ready: list[Ready] = []

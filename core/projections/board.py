@@ -118,6 +118,24 @@ class BoardProjection:
     })
     tables: tuple[Table, ...] = (board_checks, board_lines, board_history)
 
+    def handle_all(self, tx: HandlerTransaction, batch: list[RecordedEvent]) -> None:
+        """A batch in order, each run of invitations (a check opening for the whole team)
+        inserted as one statement run for each row, not one statement per invitee."""
+        invited: list[dict[str, object]] = []
+        for recorded in batch:
+            match recorded.event:
+                case PlayerInvited(check_id=check_id, invitee=invitee, reserve=reserve):
+                    invited.append({
+                        "check_id": check_id, "player_id": invitee.player_id,
+                        "name": invitee.name, "invited_seq": recorded.position,
+                        "invited_at": recorded.metadata.recorded_at,
+                        "reserve": bool(reserve), "released": False})
+                case _:
+                    _invite(tx.connection, invited)
+                    invited = []
+                    self.handle(tx, recorded)
+        _invite(tx.connection, invited)
+
     def handle(self, tx: HandlerTransaction, recorded: RecordedEvent) -> None:
         conn: Connection = tx.connection
         c, line = board_checks.c, board_lines.c
@@ -160,6 +178,14 @@ class BoardProjection:
             case CheckClosed(check_id=check_id):
                 conn.execute(update(board_checks).where(c.check_id == check_id)
                              .values(is_open=False))
+
+
+_INVITE = insert(board_lines)
+
+
+def _invite(conn: Connection, rows: list[dict[str, object]]) -> None:
+    if rows:
+        conn.execute(_INVITE, rows)
 
 
 # An answer's writes and the board read after it run as driver-level SQL: SQLAlchemy's

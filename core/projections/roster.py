@@ -6,6 +6,7 @@ keep their own copy of names).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -192,6 +193,16 @@ def roster(conn: Connection, team_id: str) -> list[PlayerView]:
 def player(conn: Connection, team_id: str, player_id: str) -> PlayerView | None:
     row = conn.execute(_PLAYER, {"team_id": team_id, "player_id": player_id}).first()
     return None if row is None else _player(row)
+
+
+def players(conn: Connection, player_ids: Iterable[str]) -> dict[tuple[str, str], PlayerView]:
+    """The players with these ids on any team, by ``(team_id, player_id)``: one query for a
+    batch of deliveries."""
+    ids = sorted(set(player_ids))
+    if not ids:
+        return {}
+    rows = conn.execute(select(roster_players).where(roster_players.c.player_id.in_(ids)))
+    return {(row.team_id, row.player_id): _player(row) for row in rows}
 
 
 def captains(conn: Connection, team_id: str) -> list[PlayerView]:
