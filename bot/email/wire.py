@@ -141,6 +141,11 @@ def _header(name: str, value: str) -> str:
     _checked(name, value)
     if value.isascii() and len(name) + 2 + len(value) <= MAX_LINE:
         return f"{name}: {value}\r\n"
+    return _folded(name, value)
+
+
+@functools.lru_cache(maxsize=256)  # a fan-out's mails share their subject
+def _folded(name: str, value: str) -> str:
     if value.isascii():  # too long for one line: fold at spaces
         folded = Header(value, "us-ascii", maxlinelen=MAX_LINE, header_name=name)
     else:
