@@ -119,7 +119,8 @@ class EditPlanner:
         conn: Connection = tx.connection
         touched: dict[str, datetime] = {}
         for recorded in batch:
-            if targets := _touched(recorded.event):
+            if (targets := _touched(recorded.event)) and not isinstance(recorded.event,
+                                                                        check.CheckClosed):
                 for target in targets:
                     touched.setdefault(target, recorded.metadata.recorded_at)
                 continue
@@ -134,19 +135,27 @@ class EditPlanner:
         match event:
             case team.TeamChannelBound(team_id=team_id, platform=platform, channel_id=channel):
                 tx.save_state(f"team:{team_id}", {"platform": platform, "channel_id": channel})
+                # The checks open now get their board in the channel too.
+                for check_id in (tx.load_state(f"open:{team_id}") or {}).get("checks", ()):
+                    _post_board(conn, check_id, team_id, at, platform, channel)
             case team.TeamChannelUnbound(team_id=team_id):
                 tx.save_state(f"team:{team_id}", None)
             case check.CheckOpened(check_id=check_id, team_id=team_id):
                 tx.save_state(f"check:{check_id}", {"team_id": team_id})
+                _open_checks(tx, team_id, add=check_id)
                 bound = tx.load_state(f"team:{team_id}")
                 if bound is not None:
-                    _add(conn, board_target(check_id), BOARD, team_id, check_id, None, at,
-                         platform=bound["platform"], channel_id=bound["channel_id"])
+                    _post_board(conn, check_id, team_id, at, bound["platform"],
+                                bound["channel_id"])
+            case check.CheckClosed(check_id=check_id):
+                state = tx.load_state(f"check:{check_id}")
+                if state is not None:
+                    _open_checks(tx, state["team_id"], drop=check_id)
+                _touch_all(conn, dict.fromkeys(_touched(event), at))
             case check.MessageDelivered(check_id=check_id, player_id=player_id,
                                         channel=channel) if channel in _CHATS:
                 state = tx.load_state(f"check:{check_id}")
-                _add(conn, dm_target(check_id, player_id), DM,
-                     state["team_id"] if state else "", check_id, player_id, at)
+                _keep_dm(conn, check_id, state["team_id"] if state else "", player_id, at)
             case check.MessageDelivered():
                 pass  # an email: nothing Attend can edit
             case _:
@@ -177,17 +186,46 @@ def _touch_all(conn: Connection, first_change: dict[str, datetime]) -> None:
     first_change.clear()
 
 
-def _add(conn: Connection, target: str, kind: str, team_id: str, check_id: str,
-         player_id: str | None, at: datetime, **values: Any) -> None:
-    """A message to keep: the board is new (shown at version 0, so it is posted); a DM
-    shows what it was sent with. One kept already is stale instead (the new DM may show an
-    older answer than the others)."""
+def _open_checks(tx: HandlerTransaction, team_id: str, *, add: str | None = None,
+                 drop: str | None = None) -> None:
+    """Keep the team's open checks (a channel bound later gets their boards)."""
+    key = f"open:{team_id}"
+    checks = [c for c in (tx.load_state(key) or {}).get("checks", ()) if c != drop]
+    if add is not None and add not in checks:
+        checks.append(add)
+    tx.save_state(key, {"checks": checks} if checks else None)
+
+
+def _post_board(conn: Connection, check_id: str, team_id: str, at: datetime, platform: str,
+                channel: str) -> None:
+    """The check's board in ``channel``: posted there (version 0 shown), or, for a board
+    kept already, edited where it is, or posted afresh when the team moved channels."""
     e = message_edits.c
     statement = upsert(conn, message_edits).values(
-        target=target, kind=kind, team_id=team_id, check_id=check_id, player_id=player_id,
-        version=1, shown_version=0 if kind == BOARD else 1,
-        changed_at=at if kind == BOARD else None, not_before=at, attempts=0, stopped=False,
-        edits=0, **values)
+        target=board_target(check_id), kind=BOARD, team_id=team_id, check_id=check_id,
+        player_id=None, platform=platform, channel_id=channel, version=1, shown_version=0,
+        changed_at=at, not_before=at, attempts=0, stopped=False, edits=0)
+    same = (e.platform == platform) & (e.channel_id == channel)
+    conn.execute(statement.on_conflict_do_update(index_elements=["target"], set_={
+        "version": e.version + 1,
+        "changed_at": func.coalesce(e.changed_at, at),
+        "shown_version": case((same, e.shown_version), else_=0),
+        "reference": case((same, e.reference), else_=None),
+        "stopped": case((same, e.stopped), else_=False),
+        "attempts": case((same, e.attempts), else_=0),
+        "not_before": case((same, e.not_before), else_=at),
+        "platform": platform, "channel_id": channel}))
+
+
+def _keep_dm(conn: Connection, check_id: str, team_id: str, player_id: str,
+             at: datetime) -> None:
+    """A DM to keep, showing what it was sent with. One kept already is stale instead (the
+    new DM may show an older answer than the others)."""
+    e = message_edits.c
+    statement = upsert(conn, message_edits).values(
+        target=dm_target(check_id, player_id), kind=DM, team_id=team_id, check_id=check_id,
+        player_id=player_id, version=1, shown_version=1, changed_at=None, not_before=at,
+        attempts=0, stopped=False, edits=0)
     conn.execute(statement.on_conflict_do_update(
         index_elements=["target"],
         set_={"version": e.version + 1, "changed_at": func.coalesce(e.changed_at, at)}))

@@ -150,6 +150,17 @@ async def test_the_board_in_the_channel_and_the_dms_follow_every_answer(slack: S
     assert shown(invitation).startswith("*Cancelled.*") and buttons(invitation) == []
 
 
+async def test_a_channel_bound_during_a_check_gets_that_checks_board(slack: Slack) -> None:
+    await team_with_a_game(slack)
+    await slack.say(CAPTAIN, "check G1")
+    assert "in" in await slack.say(ALICE, "answer yes G1")
+    await slack.say(CAPTAIN, "channel here")
+    await editor_for(slack).run_once()
+    posted = board(slack.fake)
+    assert "Are you coming? (G1)" in shown(posted) and "✅ Yes: alice" in shown(posted)
+    assert buttons(posted) == ["attend_board_yes", "attend_board_no", "attend_board_maybe"]
+
+
 async def test_a_bot_removed_from_the_channel_tells_the_captain_once(slack: Slack) -> None:
     await team_with_a_game(slack)
     await slack.say(CAPTAIN, "channel here")

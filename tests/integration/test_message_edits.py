@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import pytest
 
-from core.aggregates import check
+from core.aggregates import check, team
 from core.aggregates.common import Answer, Channel
 from core.bootstrap import App
 from core.message_edits import EditTarget, board_target, claim_due, dm_target, find, mark_shown
@@ -103,3 +103,36 @@ def test_an_answer_during_an_edit_leaves_the_message_stale_for_the_next(tigers: 
         mark_shown(conn, board_again, now=tigers.clock.now, next_edit=tigers.clock.now)
         mark_shown(conn, ben, now=tigers.clock.now, next_edit=tigers.clock.now)
     assert claim(tigers) == []  # everything shows the latest
+
+
+def bind(tigers: Team, channel: str | None) -> None:
+    tigers.app.router.dispatch(team.BindTeamChannel(
+        team_id=tigers.cap.team_id, platform=None if channel is None else "slack",
+        channel_id=channel), actor=CAPTAIN.key)
+
+
+def test_a_channel_bound_while_a_check_is_open_gets_its_board(tigers: Team) -> None:
+    check_id = tigers.check().check_id or ""
+    bind(tigers, "W1:C1")
+    [posted] = claim(tigers)
+    assert (posted.target, posted.channel_id, posted.reference) == (
+        board_target(check_id), "W1:C1", None)  # no message yet: the worker posts one
+    with tigers.app.db.write() as conn:
+        mark_shown(conn, posted, now=tigers.clock.now, next_edit=tigers.clock.now,
+                   reference="1.0")
+
+    bind(tigers, "W1:C1")  # bound again to the same channel: no second board
+    assert claim(tigers) == []
+
+    bind(tigers, "W1:C2")  # moved: a board posted in the new channel
+    [moved] = claim(tigers)
+    assert (moved.channel_id, moved.reference) == ("W1:C2", None)
+
+
+def test_a_channel_bound_after_the_check_closed_gets_no_board(tigers: Team) -> None:
+    check_id = tigers.check().check_id or ""
+    tigers.service.cancel_game(CAPTAIN, "G1", reason="rain")
+    bind(tigers, "W1:C1")
+    assert claim(tigers) == []
+    with tigers.app.db.read() as conn:
+        assert find(conn, board_target(check_id)) is None
