@@ -189,8 +189,7 @@ class DriverSql:
     def run(self, conn: Connection, *params: Any) -> Any:
         """Execute on ``conn``'s own driver connection (inside its transaction, if any);
         returns the driver's cursor."""
-        return on_driver(conn, self.sqlite if conn.dialect.name == "sqlite" else self.postgresql,
-                         params)
+        return on_driver(conn, self._text(conn), params)
 
     def rows(self, conn: Connection, *params: Any) -> list[tuple[Any, ...]]:
         rows: list[tuple[Any, ...]] = self.run(conn, *params).fetchall()
@@ -201,10 +200,11 @@ class DriverSql:
         sqlite3's ``executemany`` loops in C, psycopg's pipelines the lot in one round trip
         (a thread that waits on the network gives up Python's lock, and getting it back
         under load costs more than the statement)."""
-        if not params:
-            return
-        sqlite = conn.dialect.name == "sqlite"
-        on_driver(conn, self.sqlite if sqlite else self.postgresql, params, many=True)
+        if params:
+            on_driver(conn, self._text(conn), params, many=True)
+
+    def _text(self, conn: Connection) -> str:
+        return self.sqlite if conn.dialect.name == "sqlite" else self.postgresql
 
 
 def on_driver(conn: Connection, sql: str, params: Any, **options: Any) -> Any:

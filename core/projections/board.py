@@ -123,17 +123,12 @@ class BoardProjection:
         inserted as one statement run for each row, not one statement per invitee."""
         invited: list[dict[str, object]] = []
         for recorded in batch:
-            match recorded.event:
-                case PlayerInvited(check_id=check_id, invitee=invitee, reserve=reserve):
-                    invited.append({
-                        "check_id": check_id, "player_id": invitee.player_id,
-                        "name": invitee.name, "invited_seq": recorded.position,
-                        "invited_at": recorded.metadata.recorded_at,
-                        "reserve": bool(reserve), "released": False})
-                case _:
-                    _invite(tx.connection, invited)
-                    invited = []
-                    self.handle(tx, recorded)
+            if isinstance(recorded.event, PlayerInvited):
+                invited.append(_line_of(recorded.event, recorded))
+                continue
+            _invite(tx.connection, invited)
+            invited = []
+            self.handle(tx, recorded)
         _invite(tx.connection, invited)
 
     def handle(self, tx: HandlerTransaction, recorded: RecordedEvent) -> None:
@@ -145,11 +140,8 @@ class BoardProjection:
                     check_id=e.check_id, game_id=e.game_id, team_id=e.team_id,
                     seq=recorded.position, starts_at=e.starts_at, is_open=True,
                     min_players=e.min_players, max_players=e.max_players))
-            case PlayerInvited(check_id=check_id, invitee=invitee, reserve=reserve):
-                conn.execute(insert(board_lines).values(
-                    check_id=check_id, player_id=invitee.player_id, name=invitee.name,
-                    invited_seq=recorded.position, invited_at=recorded.metadata.recorded_at,
-                    **({"reserve": True} if reserve else {})))  # else the column's default
+            case PlayerInvited() as e:
+                _invite(conn, [_line_of(e, recorded)])
             case ReservesReleased(check_id=check_id, player_ids=player_ids) if player_ids:
                 conn.execute(update(board_lines).where(
                     line.check_id == check_id, line.player_id.in_(player_ids))
@@ -183,7 +175,22 @@ class BoardProjection:
 _INVITE = insert(board_lines)
 
 
+def _line_of(e: PlayerInvited, recorded: RecordedEvent) -> dict[str, object]:
+    """The board line an invitation starts (``reserve`` only for a reserve: else the
+    column's default, which a board replayed by an older migration has no column for)."""
+    line: dict[str, object] = {
+        "check_id": e.check_id, "player_id": e.invitee.player_id, "name": e.invitee.name,
+        "invited_seq": recorded.position, "invited_at": recorded.metadata.recorded_at}
+    if e.reserve:
+        line["reserve"] = True
+    return line
+
+
 def _invite(conn: Connection, rows: list[dict[str, object]]) -> None:
+    """Invitations' lines, in one statement run for each row (so all with the same
+    columns)."""
+    if any("reserve" in row for row in rows):
+        rows = [{"reserve": False, **row} for row in rows]
     if rows:
         conn.execute(_INVITE, rows)
 
