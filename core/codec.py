@@ -119,6 +119,9 @@ def _build(tp: Any) -> tuple[Encoder, Decoder]:
         if enc is _identity and dec is _identity:
             return list, tuple
         return (lambda v: [enc(x) for x in v]), (lambda v: tuple(dec(x) for x in v))
+    if origin is frozenset:
+        enc, dec = _pair(args[0])
+        return (lambda v: sorted(enc(x) for x in v)), (lambda v: frozenset(dec(x) for x in v))
     if origin is dict:
         enc, dec = _pair(args[1])
         return (

@@ -392,6 +392,8 @@ def test_the_sample_states_carry_the_parts_a_snapshot_must_keep() -> None:
     assert GAME_STATE.status is game.GameStatus.CANCELLED and GAME_STATE.check_id == "c1"
     assert (CHECK_STATE.confirmed, CHECK_STATE.waitlist) == (("p-ben",), ("p-ana",))
     assert CHECK_STATE.closed and len(CHECK_STATE.deliveries) == 2
+    assert CHECK_STATE.delivered("p-ben", "invite")  # the index a snapshot carries
+    assert not CHECK_STATE.delivered("p-ana", "invite")
     assert CHECK_STATE.reminders_sent == ("180",)
     assert SERIES_STATE.rule == RULE and SERIES_STATE.cancelled
     assert SERIES_STATE.game_ids == ("g1", "g2")

@@ -94,7 +94,7 @@ CHECK: Aggregate[CheckState] = Aggregate(
     evolve=evolve,
     commands=dict.fromkeys(message_types(CheckCommand), "check_id"),
     events=message_types(CheckEvent),
-    state_version=4,  # 2: minimum_checks; 3: deadline; 4: reserves
+    state_version=5,  # 2: minimum_checks; 3: deadline; 4: reserves; 5: delivered_keys
 )
 
 __all__ = [

@@ -77,6 +77,9 @@ class CheckState:
     closed_at: datetime | None = None
     close_reason: str | None = None
     deliveries: tuple[Delivery, ...] = ()
+    # The deliveries that went out, by :func:`delivery_key`: asked once per message recorded,
+    # so a check of a thousand players does not scan them all each time.
+    delivered_keys: frozenset[str] = frozenset()
     reserves: tuple[Invitee, ...] = ()  # listed reserves not asked (yet)
     reserve_asks: tuple[str, ...] = ()  # keys of the AskReserves handled
     asking_reserves: bool = False  # reserves were asked and the minimum not reached since
@@ -92,10 +95,12 @@ class CheckState:
                      and i.player_id not in self.released)
 
     def delivered(self, player_id: str, message_key: str) -> bool:
-        return any(
-            d.delivered and d.player_id == player_id and d.message_key == message_key
-            for d in self.deliveries
-        )
+        return delivery_key(player_id, message_key) in self.delivered_keys
+
+
+def delivery_key(player_id: str, message_key: str) -> str:
+    """One string for a player's message (ids and keys never hold control characters)."""
+    return f"{player_id}\x1f{message_key}"
 
 
 def evolve(state: CheckState, event: CheckEvent) -> CheckState:
@@ -180,7 +185,9 @@ def evolve(state: CheckState, event: CheckEvent) -> CheckState:
                 at=event.delivered_at,
                 reference=event.reference,
             )
-            return replace(state, deliveries=(*state.deliveries, delivery))
+            return replace(state, deliveries=(*state.deliveries, delivery),
+                           delivered_keys=state.delivered_keys | {
+                               delivery_key(event.player_id, event.message_key)})
         case DeliveryFailed():
             delivery = Delivery(
                 player_id=event.player_id,
