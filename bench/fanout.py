@@ -132,7 +132,7 @@ def fan_out(url: str, players: int, sink: SmtpSink, *, trace: bool) -> Run:
         with app.db.read() as conn:
             sent = jobs(conn)
             # What the worker sent, to send again for the floor (prepared as it prepares).
-            reads = Reads(conn, (job.recipient_id for job in sent))
+            reads = Reads(conn, ((job.team_id, job.recipient_id) for job in sent))
             notifications = [ready.notification for job in sent if isinstance(
                 ready := prepare(reads, job, utc_now(), [], router=app.router,
                                  channels={Channel.EMAIL: channel}), Ready)]

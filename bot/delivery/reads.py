@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, bindparam, select
 
 from core.aggregates.common import AnswerSource
 from core.projections import roster, schedule
@@ -17,12 +17,18 @@ from core.projections.schedule import GameView
 from core.projections.tables import board_checks, board_lines
 
 _SOURCES = {s.value: s for s in AnswerSource}
+# Built once: asked for every batch a worker claims.
+_CHECK = select(board_checks).where(board_checks.c.check_id == bindparam("check_id"))
+_LINES = select(board_lines).where(
+    board_lines.c.check_id == bindparam("check_id"),
+    board_lines.c.player_id.in_(bindparam("ids", expanding=True)))
 
 
 class Reads:
     """Read-model lookups for one batch of jobs (to ``recipients``), each asked once."""
 
-    def __init__(self, conn: Connection, recipients: Iterable[str] = ()) -> None:
+    def __init__(self, conn: Connection, recipients: Iterable[tuple[str, str]] = ()) -> None:
+        """``recipients``: the batch's ``(team_id, player_id)``."""
         self.conn = conn
         self._recipients = frozenset(recipients)
         self._memo: dict[tuple[str, ...], Any] = {}
@@ -59,19 +65,18 @@ class Reads:
         return lines.get(player_id)
 
     def player(self, team_id: str, player_id: str) -> PlayerView | None:
-        """A player of the batch's recipients (all read in one query), or any other."""
-        if player_id not in self._recipients:
+        """A player of the batch's recipients (a team's read in one query), or any other."""
+        if (team_id, player_id) not in self._recipients:
             return roster.player(self.conn, team_id, player_id)
-        found: dict[tuple[str, str], PlayerView] = self._once(
-            ("p",), lambda: roster.players(self.conn, self._recipients))
-        return found.get((team_id, player_id))
+        found: dict[str, PlayerView] = self._once(("p", team_id), lambda: roster.players(
+            self.conn, team_id, (p for t, p in self._recipients if t == team_id)))
+        return found.get(player_id)
 
     def captains(self, team_id: str) -> list[PlayerView]:
         return roster.captains(self.conn, team_id)
 
     def _board(self, check_id: str) -> BoardView | None:
-        c = board_checks.c
-        row = self.conn.execute(select(board_checks).where(c.check_id == check_id)).first()
+        row = self.conn.execute(_CHECK, {"check_id": check_id}).first()
         if row is None:
             return None
         return BoardView(check_id=row.check_id, game_id=row.game_id, team_id=row.team_id,
@@ -80,9 +85,8 @@ class Reads:
                          deadline=row.deadline, lines=(), history=())
 
     def _lines(self, check_id: str) -> dict[str, BoardLine]:
-        line = board_lines.c
-        rows = self.conn.execute(select(board_lines).where(
-            line.check_id == check_id, line.player_id.in_(sorted(self._recipients))))
+        rows = self.conn.execute(_LINES, {"check_id": check_id,
+                                          "ids": sorted({p for _, p in self._recipients})})
         return {row.player_id: BoardLine(
             player_id=row.player_id, name=row.name, answer=answer_of(row.answer),
             note=row.note, source=None if row.source is None else _SOURCES[row.source],

@@ -244,7 +244,7 @@ class DeliveryWorker:
         resolutions: list[Update] = []
         troubles: list[Trouble] = []
         with self._db.read() as conn:
-            reads = Reads(conn, (job.recipient_id for job in jobs))
+            reads = Reads(conn, ((job.team_id, job.recipient_id) for job in jobs))
             for job in jobs:
                 try:
                     outcome = prepare(reads, job, now, troubles, router=self._router,

@@ -172,6 +172,11 @@ _PLAYER = select(roster_players).where(roster_players.c.team_id == bindparam("te
                                        roster_players.c.player_id == bindparam("player_id"))
 
 
+_PLAYERS = select(roster_players).where(
+    roster_players.c.team_id == bindparam("team_id"),
+    roster_players.c.player_id.in_(bindparam("ids", expanding=True)))
+
+
 def team(conn: Connection, team_id: str) -> TeamView | None:
     row = conn.execute(_TEAM, {"team_id": team_id}).first()
     return None if row is None else _team(row)
@@ -195,14 +200,13 @@ def player(conn: Connection, team_id: str, player_id: str) -> PlayerView | None:
     return None if row is None else _player(row)
 
 
-def players(conn: Connection, player_ids: Iterable[str]) -> dict[tuple[str, str], PlayerView]:
-    """The players with these ids on any team, by ``(team_id, player_id)``: one query for a
-    batch of deliveries."""
+def players(conn: Connection, team_id: str, player_ids: Iterable[str]) -> dict[str, PlayerView]:
+    """These players of the team, by id: one query (on the key) for a batch of deliveries."""
     ids = sorted(set(player_ids))
     if not ids:
         return {}
-    rows = conn.execute(select(roster_players).where(roster_players.c.player_id.in_(ids)))
-    return {(row.team_id, row.player_id): _player(row) for row in rows}
+    rows = conn.execute(_PLAYERS, {"team_id": team_id, "ids": ids})
+    return {row.player_id: _player(row) for row in rows}
 
 
 def captains(conn: Connection, team_id: str) -> list[PlayerView]:
