@@ -6,7 +6,8 @@ A team of email-only players; a local SMTP server (aiosmtpd, in its own process,
 loopback port) accepts and counts the mail. The clock runs from ``start_check`` (process
 manager, notifier, read models, all in the foreground) to the last invitation accepted by
 the server, through the delivery worker with its default email pacing (a few connections,
-batches per connection). Prints, per backend and team size: ``invitations_per_s``,
+batches per connection, connections kept between batches as ``attend serve`` keeps them).
+Prints, per backend and team size: ``invitations_per_s``,
 ``time_to_all_delivered_s`` and ``peak_memory_mb`` (the tracemalloc peak over the same work,
 measured in a second, identical run so tracing does not slow the timed one),
 ``fanout_vs_smtp_floor`` (the time a plain aiosmtplib loop, one connection, takes to send
@@ -43,7 +44,7 @@ from bot.delivery import DeliveryWorker
 from bot.delivery.jobs import Ready, prepare
 from bot.delivery.reads import Reads
 from bot.email.channel import EmailChannel
-from bot.email.smtp import SmtpMailer, SmtpSettings
+from bot.email.smtp import KEEP_ALIVE, SmtpMailer, SmtpSettings
 from bot.links import LinkSigner
 from core.actors import Actor
 from core.aggregates.common import Channel, PlayerProfile
@@ -119,7 +120,8 @@ def fan_out(url: str, players: int, sink: SmtpSink, *, trace: bool) -> Run:
         app.service.schedule_game(CAPTAIN, datetime.now(UTC) + timedelta(days=3),
                                   opponent="Hawks")
         mailer = SmtpMailer(SmtpSettings(host="127.0.0.1", port=sink.port, starttls=False,
-                                         local_hostname="localhost"))
+                                         local_hostname="localhost"),
+                            keep_alive=KEEP_ALIVE)  # as ``attend serve`` has it
         channel = EmailChannel(mailer, LinkSigner(KEYS), base_url="https://attend.example.org",
                                sender="Attend <attend@example.org>", clock=utc_now)
         worker = DeliveryWorker(app.db, app.router, {Channel.EMAIL: channel}, clock=utc_now)

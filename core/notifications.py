@@ -147,6 +147,9 @@ class BatchNotificationChannel(NotificationChannel, Protocol):
         or the error); the next message is not sent until the caller asks for its outcome.
         A failure of one message is that message's outcome, never an exception."""
 
+    async def aclose(self) -> None:
+        """Let go of what is kept between batches (idle connections)."""
+
 
 class Reachable(Protocol):
     """What the choice of channel looks at (a roster ``PlayerView`` has all of it)."""

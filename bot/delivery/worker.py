@@ -19,7 +19,7 @@ from bot.delivery.recording import Recorder
 from core.aggregates.common import Channel
 from core.deliveries import CLAIM_LEASE, claim_due, has_due, release_claims, renew_claims
 from core.eventstore.database import Database
-from core.notifications import NotificationChannel, retry_delay
+from core.notifications import BatchNotificationChannel, NotificationChannel, retry_delay
 from core.router import Clock, Router
 from core.trouble import Trouble, report_trouble
 
@@ -83,6 +83,13 @@ class DeliveryWorker:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
         await self._recorder.stop()
+        for sender in self._channels.values():
+            if isinstance(sender, BatchNotificationChannel):
+                try:
+                    await sender.aclose()
+                except Exception:
+                    log.exception("could not close the %s channel's idle connections",
+                                  sender.channel)
         self._tasks.clear()
         self._lanes.clear()
         held, self._held = len(self._held), {}

@@ -31,7 +31,7 @@ from bot.email.models import (
 )
 from bot.email.outbox import OutboxMailer
 from bot.email.render import Email, build_message
-from bot.email.smtp import SmtpMailer, SmtpSettings
+from bot.email.smtp import KEEP_ALIVE, SmtpMailer, SmtpSettings
 from bot.email.wire import Mail
 from bot.links import LINK_LIFETIME, BoardLinks, LinkSigner, board_url
 from bot.when import describe
@@ -70,6 +70,8 @@ class BatchMailer(Mailer, Protocol):
     def send_many(self, messages: Sequence[Mail]
                   ) -> AsyncGenerator[str | DeliveryError, None]: ...
 
+    async def aclose(self) -> None: ...
+
 
 class EmailChannel:
     channel = Channel.EMAIL
@@ -95,7 +97,7 @@ class EmailChannel:
     async def send_many(
         self, notifications: Sequence[Notification]
     ) -> AsyncGenerator[str | DeliveryError | None, None]:
-        # Building a mail costs milliseconds (the email package): not on the event loop.
+        # Building a mail costs a fraction of a millisecond: not on the event loop.
         built = await asyncio.to_thread(lambda: [self._built(n) for n in notifications])
         messages = [m for m in built if isinstance(m, Mail)]
         sent = (self._mailer.send_many(messages) if isinstance(self._mailer, BatchMailer)
@@ -103,6 +105,10 @@ class EmailChannel:
         async with aclosing(sent):
             for item in built:
                 yield item if isinstance(item, DeliveryError) else await anext(sent)
+
+    async def aclose(self) -> None:
+        if isinstance(self._mailer, BatchMailer):
+            await self._mailer.aclose()
 
     def _built(self, notification: Notification) -> Mail | DeliveryError:
         """The mail, or why this one cannot be built: whatever goes wrong is its own."""
@@ -197,7 +203,7 @@ def email_channel_for(config: Config, *, clock: Callable[[], datetime]) -> Email
         s = config.smtp
         mailer = SmtpMailer(SmtpSettings(host=s.host, port=s.port, starttls=s.starttls,
                                          use_tls=s.use_tls, username=s.username,
-                                         password=s.password))
+                                         password=s.password), keep_alive=KEEP_ALIVE)
     else:
         mailer = OutboxMailer(config.outbox_dir, clock=clock)
     return EmailChannel(mailer, LinkSigner(config.secret_keys), base_url=config.base_url,

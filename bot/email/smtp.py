@@ -10,6 +10,8 @@ wrong password never gets a player's address marked as bouncing.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from collections.abc import AsyncGenerator, Sequence
 from contextlib import aclosing
@@ -46,9 +48,32 @@ class SmtpSettings:
             raise ConfigError("SMTP: timeout must be a positive number of seconds")
 
 
+KEEP_ALIVE = 5.0  # seconds an idle connection waits for the next batch, in the server
+KEPT = 4  # idle connections kept at most (the email lane's concurrency)
+
+
+@dataclass(slots=True)
+class _Idle:
+    smtp: aiosmtplib.SMTP
+    loop: asyncio.AbstractEventLoop
+    expiry: asyncio.TimerHandle
+
+
 class SmtpMailer:
-    def __init__(self, settings: SmtpSettings) -> None:
+    """Sends each batch over one connection. With ``keep_alive`` (what ``attend serve``
+    uses), a connection that sent its batch cleanly waits that many seconds for the next
+    one, up to ``kept`` of them: a fan-out of a thousand mails opens about as many
+    connections as the lane sends at once, not one per batch (each a handshake, and TLS and
+    a login with a real server). Idle ones get a QUIT when they expire and on
+    :meth:`aclose`; one on which anything went wrong is closed at once."""
+
+    def __init__(self, settings: SmtpSettings, *, keep_alive: float = 0.0,
+                 kept: int = KEPT) -> None:
         self._settings = settings
+        self._keep_alive = keep_alive
+        self._kept = kept
+        self._idle: list[_Idle] = []
+        self._closing: set[asyncio.Task[None]] = set()
 
     async def send(self, message: Mail) -> str:
         """Deliver one message; return its Message-ID or raise a DeliveryError."""
@@ -62,27 +87,80 @@ class SmtpMailer:
         self, messages: Sequence[Mail]
     ) -> AsyncGenerator[str | DeliveryError, None]:
         """Deliver over one connection: one result per message, in order, each as soon as
-        the server has answered for it (the next is sent when the caller asks for its
-        result). Whatever goes wrong with one message is that message's result."""
+        the server has answered for it. Whatever goes wrong with one message is that
+        message's result.
+
+        A message is handed over (its content sent) only when the caller asks for its
+        result, so the caller can record each outcome before the next mail exists at the
+        server. While it records, the next mail's envelope (MAIL FROM, RCPT TO) is sent:
+        two of a mail's four round trips are off the caller's path."""
         if not messages:
             return
-        smtp = self._client()
         try:
-            await smtp.connect()
+            smtp = await self._connection()
         except Exception as error:
             failed = _unexpected(error)
             for _ in messages:
                 yield failed
             return
+        clean = True  # every mail accepted: the connection can take the next batch
+        last = False  # the last result is out: no envelope is open
+        envelope = asyncio.create_task(_envelope(smtp, messages[0]))
         try:
-            for item in messages:
-                try:
-                    result = await _deliver(smtp, item)
-                except Exception as error:
-                    result = _unexpected(error)
+            for index, item in enumerate(messages):
+                refused = await envelope
+                result = refused or await _content(smtp, item)
+                clean = clean and not isinstance(result, DeliveryError)
+                last = index + 1 == len(messages)
+                if not last:
+                    envelope = asyncio.create_task(_envelope(smtp, messages[index + 1]))
                 yield result
         finally:
-            await _close(smtp)
+            envelope.cancel()  # if the caller stopped first: it goes with the connection
+            if not (last and clean and self._keep(smtp)):
+                await _close(smtp)
+
+    async def aclose(self) -> None:
+        """QUIT the idle connections (when the delivery worker stops)."""
+        loop = asyncio.get_running_loop()
+        idle, self._idle = self._idle, []
+        for kept in idle:
+            kept.expiry.cancel()
+        await asyncio.gather(*(_close(k.smtp) for k in idle if k.loop is loop),
+                             *self._closing, return_exceptions=True)
+
+    async def _connection(self) -> aiosmtplib.SMTP:
+        loop = asyncio.get_running_loop()
+        while self._idle:
+            kept = self._idle.pop()
+            kept.expiry.cancel()
+            if kept.loop is loop and kept.smtp.is_connected:
+                return kept.smtp
+            if kept.loop is loop:
+                kept.smtp.close()
+        smtp = self._client()
+        await smtp.connect()
+        if smtp.is_ehlo_or_helo_needed:  # the extensions (SIZE, SMTPUTF8) are known from here
+            try:
+                await smtp.ehlo()
+            except aiosmtplib.SMTPHeloError:
+                await smtp.helo()
+        return smtp
+
+    def _keep(self, smtp: aiosmtplib.SMTP) -> bool:
+        """Keep ``smtp`` for the next batch, if there is room; whether it was kept."""
+        if self._keep_alive <= 0 or len(self._idle) >= self._kept or not smtp.is_connected:
+            return False
+        loop = asyncio.get_running_loop()
+        expiry = loop.call_later(self._keep_alive, self._expire, smtp)
+        self._idle.append(_Idle(smtp, loop, expiry))
+        return True
+
+    def _expire(self, smtp: aiosmtplib.SMTP) -> None:
+        self._idle = [k for k in self._idle if k.smtp is not smtp]
+        task = asyncio.get_running_loop().create_task(_close(smtp))
+        self._closing.add(task)
+        task.add_done_callback(self._closing.discard)
 
     def _client(self) -> aiosmtplib.SMTP:
         s = self._settings
@@ -106,24 +184,43 @@ def _unexpected(error: Exception) -> DeliveryError:
         return TransientDeliveryError(f"could not send the mail: {error!r}")
 
 
-async def _deliver(smtp: aiosmtplib.SMTP, item: Mail) -> str | DeliveryError:
+async def _envelope(smtp: aiosmtplib.SMTP, item: Mail) -> DeliveryError | None:
+    """MAIL FROM and RCPT TO for ``item``; why not, if the server refused."""
     if not smtp.is_connected:
         return TransientDeliveryError("the mail server closed the connection during a batch")
-    try:
-        await smtp.sendmail(item.sender, [item.recipient], item.data,
-                            mail_options=["SMTPUTF8"] if item.smtputf8 else None)
-    except aiosmtplib.SMTPNotSupported as error:
-        if not item.smtputf8 or smtp.supports_extension("smtputf8"):
-            return _delivery_error(error)
+    if item.smtputf8 and not smtp.supports_extension("smtputf8"):
         # Another server may take it, but this one never will: retrying cannot help.
-        refused = PermanentDeliveryError(
+        return PermanentDeliveryError(
             f"the mail server doesn't accept internationalised addresses (no SMTPUTF8), "
             f"so nothing can be sent to {item.recipient}")
-        refused.__cause__ = error
-        return refused
+    encoding = "utf-8" if item.smtputf8 else "ascii"
+    options = ["SMTPUTF8"] if item.smtputf8 else []
+    if smtp.supports_extension("size"):  # RFC 1870: the octets sent, CRLFs included
+        options.insert(0, f"SIZE={len(item.data)}")
+    try:
+        await smtp.mail(item.sender, options=options, encoding=encoding)
+        await smtp.rcpt(item.recipient, encoding=encoding)
     except Exception as error:
-        return _delivery_error(error)
+        return await _reset(smtp, error)
+    return None
+
+
+async def _content(smtp: aiosmtplib.SMTP, item: Mail) -> str | DeliveryError:
+    """DATA: the server has the mail once it answers."""
+    try:
+        await smtp.data(item.data)
+    except Exception as error:
+        return await _reset(smtp, error)
     return item.message_id
+
+
+async def _reset(smtp: aiosmtplib.SMTP, error: Exception) -> DeliveryError:
+    """Why ``error`` failed the mail; the envelope is reset for the next one."""
+    failed = _unexpected(error)
+    if isinstance(error, aiosmtplib.SMTPResponseException) and smtp.is_connected:
+        with contextlib.suppress(aiosmtplib.SMTPException, OSError):
+            await smtp.rset()
+    return failed
 
 
 def _delivery_error(error: Exception) -> DeliveryError:

@@ -17,7 +17,7 @@ import pytest
 
 from bot.delivery import DeliveryWorker, Pacing
 from bot.email.channel import EmailChannel
-from bot.email.smtp import SmtpMailer, SmtpSettings
+from bot.email.smtp import KEEP_ALIVE, SmtpMailer, SmtpSettings
 from bot.links import LinkSigner
 from core.actors import Actor
 from core.aggregates import team
@@ -69,12 +69,18 @@ def start_check(app: App, clock: FakeClock) -> None:
     app.service.start_check(CAPTAIN, "G1")
 
 
+def email_channel(clock: FakeClock, port: int) -> EmailChannel:
+    """Over SMTP, connections kept between batches as ``attend serve`` keeps them."""
+    mailer = SmtpMailer(SmtpSettings(host="127.0.0.1", port=port, starttls=False,
+                                     timeout=5.0, local_hostname="localhost"),
+                        keep_alive=KEEP_ALIVE)
+    return EmailChannel(mailer, LinkSigner(KEYS), base_url="https://attend.example.org",
+                        sender="Attend <attend@example.org>", clock=clock)
+
+
 def worker(app: App, clock: FakeClock, port: int, *channels: NotificationChannel,
            **options: object) -> DeliveryWorker:
-    mailer = SmtpMailer(SmtpSettings(host="127.0.0.1", port=port, starttls=False,
-                                     timeout=5.0, local_hostname="localhost"))
-    email = EmailChannel(mailer, LinkSigner(KEYS), base_url="https://attend.example.org",
-                         sender="Attend <attend@example.org>", clock=clock)
+    email = email_channel(clock, port)
     by_channel = {c.channel: c for c in [*channels, email]}
     pacing = {c: Pacing(concurrency=2, batch=20) if c is Channel.EMAIL else Pacing()
               for c in by_channel}
@@ -113,6 +119,23 @@ def test_an_address_that_cannot_be_put_in_a_header_fails_alone(
     assert failed.status == "failed" and "can't be used" in (failed.last_error or "")
     ((to, subject),) = reports(inbox)
     assert to == ["cap@example.org"] and subject.startswith("Trouble reaching Alice Smith about")
+
+
+def test_a_fan_out_keeps_its_few_connections_and_quits_them_when_the_worker_stops(
+        app: App, clock: FakeClock, smtp_inbox: tuple[Inbox, int]) -> None:
+    inbox, port = smtp_inbox
+    team_of(app, 39)
+    start_check(app, clock)
+    email = email_channel(clock, port)
+    # Two connections at once, five mails per batch: eight batches.
+    delivery = DeliveryWorker(app.db, app.router, {Channel.EMAIL: email}, clock=clock,
+                              pacing={Channel.EMAIL: Pacing(concurrency=2, batch=5)})
+
+    asyncio.run(delivery.run_once(clock.now))  # stops the worker at the end
+
+    assert len(inbox.mails) == 40
+    assert 1 <= len(set(inbox.ports)) <= 2  # not a connection per batch
+    assert sorted(inbox.quits) == sorted(set(inbox.ports))  # each said goodbye
 
 
 class Surprising:

@@ -2,7 +2,8 @@
 
 import asyncio
 import email.policy
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import aclosing
 from email.parser import BytesParser
 from typing import Any
 
@@ -46,6 +47,34 @@ class RefuseSome(Collect):
         return "250 OK"
 
 
+class Log(Collect):
+    """What the server was told, in order: each recipient given, each mail taken, each QUIT,
+    with the client's port (one per connection)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.log: list[tuple[str, str, int]] = []
+
+    async def handle_RCPT(
+        self, server: Any, session: Any, envelope: Any, address: str, options: Any
+    ) -> str:
+        self.log.append(("rcpt", address, session.peer[1]))
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        self.log.append(("mail", envelope.rcpt_tos[0], session.peer[1]))
+        return await super().handle_DATA(server, session, envelope)
+
+    async def handle_QUIT(self, server: Any, session: Any, envelope: Any) -> str:
+        self.log.append(("quit", "", session.peer[1]))
+        return "221 Bye"
+
+    def connections(self) -> list[int]:
+        """The client ports that sent mail, each once, in order."""
+        return list(dict.fromkeys(port for what, _, port in self.log if what == "mail"))
+
+
 class Stall(Collect):
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         await asyncio.sleep(2)
@@ -59,7 +88,7 @@ def smtp_server(request: pytest.FixtureRequest) -> Iterator[tuple[Collect, int]]
         yield handler, port
 
 
-def mailer(port: int, timeout: float = 5.0) -> SmtpMailer:
+def mailer(port: int, timeout: float = 5.0, keep_alive: float = 0.0) -> SmtpMailer:
     return SmtpMailer(
         SmtpSettings(
             host="127.0.0.1",
@@ -67,8 +96,15 @@ def mailer(port: int, timeout: float = 5.0) -> SmtpMailer:
             starttls=False,
             timeout=timeout,
             local_hostname="attend.test",
-        )
+        ),
+        keep_alive=keep_alive,
     )
+
+
+async def until(condition: Callable[[], bool], timeout: float = 5.0) -> None:
+    async with asyncio.timeout(timeout):
+        while not condition():
+            await asyncio.sleep(0.01)
 
 
 def invitation(to_address: str = "zoe@example.org") -> Mail:
@@ -180,3 +216,90 @@ async def test_an_internationalised_address_goes_with_smtputf8_or_fails_alone(
         assert isinstance(failed, PermanentDeliveryError)
         assert "SMTPUTF8" in failed.reason and "josé@example.org" in failed.reason
         assert [e.rcpt_tos for e in handler.envelopes] == [["zoe@example.org"]]
+
+
+@pytest.mark.parametrize("smtp_server", [Log()], indirect=True)
+async def test_a_mail_is_handed_over_only_when_its_result_is_asked_for(
+    smtp_server: tuple[Log, int],
+) -> None:
+    """The caller records each outcome before the next mail exists at the server (a crash
+    then repeats at most the mail in hand), while the next envelope is already on its way."""
+    handler, port = smtp_server
+    batch = [invitation("a@example.org"), invitation("b@example.org"), invitation()]
+    async with aclosing(mailer(port).send_many(batch)) as results:
+        assert await anext(results) == batch[0].message_id
+        await until(lambda: ("rcpt", "b@example.org") in [(w, a) for w, a, _ in handler.log])
+        await asyncio.sleep(0.2)  # time enough for a mail to arrive, were it sent
+        assert [a for w, a, _ in handler.log if w == "mail"] == ["a@example.org"]
+
+        assert await anext(results) == batch[1].message_id
+        assert [a for w, a, _ in handler.log if w == "mail"] == ["a@example.org",
+                                                                 "b@example.org"]
+        assert await anext(results) == batch[2].message_id
+    assert len(handler.envelopes) == 3 and len(handler.connections()) == 1
+
+
+@pytest.mark.parametrize("smtp_server", [Log()], indirect=True)
+async def test_a_caller_that_stops_early_leaves_the_next_mail_unsent(
+    smtp_server: tuple[Log, int],
+) -> None:
+    handler, port = smtp_server
+    batch = [invitation("a@example.org"), invitation("b@example.org")]
+    kept = mailer(port, keep_alive=5)
+    async with aclosing(kept.send_many(batch)) as results:
+        assert await anext(results) == batch[0].message_id
+        await until(lambda: ("rcpt", "b@example.org") in [(w, a) for w, a, _ in handler.log])
+    # Not kept with b's envelope open: QUIT now, and the next batch on a new connection.
+    await until(lambda: handler.log[-1][0] == "quit")
+    await kept.send(invitation("c@example.org"))
+    await kept.aclose()
+    assert [a for w, a, _ in handler.log if w == "mail"] == ["a@example.org", "c@example.org"]
+    assert len(handler.connections()) == 2
+
+
+@pytest.mark.parametrize("smtp_server", [Log()], indirect=True)
+async def test_a_kept_connection_carries_the_next_batches_and_quits_when_closed(
+    smtp_server: tuple[Log, int],
+) -> None:
+    handler, port = smtp_server
+    kept = mailer(port, keep_alive=5)
+    for batch in ([invitation("a@example.org"), invitation("b@example.org")],
+                  [invitation("c@example.org")]):
+        assert [r async for r in kept.send_many(batch)] == [m.message_id for m in batch]
+    last = invitation("d@example.org")
+    assert await kept.send(last) == last.message_id
+
+    assert len(handler.envelopes) == 4 and len(handler.connections()) == 1
+    assert "quit" not in [what for what, _, _ in handler.log]
+    await kept.aclose()
+    await until(lambda: handler.log[-1][0] == "quit")
+
+
+@pytest.mark.parametrize("smtp_server", [Log()], indirect=True)
+async def test_an_idle_connection_is_quit_after_its_keep_alive(
+    smtp_server: tuple[Log, int],
+) -> None:
+    handler, port = smtp_server
+    kept = mailer(port, keep_alive=0.2)
+    await kept.send(invitation("a@example.org"))
+    await until(lambda: handler.log[-1][0] == "quit")
+    await kept.send(invitation("b@example.org"))  # a new connection
+    await kept.aclose()
+
+    assert len(handler.connections()) == 2
+    assert [what for what, _, _ in handler.log].count("quit") == 2
+
+
+@pytest.mark.parametrize("smtp_server", [RefuseSome("550 5.1.1 no such user")], indirect=True)
+async def test_a_connection_on_which_a_mail_failed_is_not_kept(
+    smtp_server: tuple[Collect, int],
+) -> None:
+    handler, port = smtp_server
+    kept = mailer(port, keep_alive=5)
+    results = [r async for r in kept.send_many([invitation("nobody@example.org"),
+                                                invitation("a@example.org")])]
+    await kept.send(invitation("b@example.org"))
+    await kept.aclose()
+
+    assert isinstance(results[0], PermanentDeliveryError) and isinstance(results[1], str)
+    assert len(set(handler.peers)) == 2  # the second batch on a new connection

@@ -22,16 +22,24 @@ def free_loopback_port() -> int:
 
 
 class Inbox:
-    """Keeps every message it receives, parsed, with its envelope recipients."""
+    """Keeps every message it receives, parsed, with its envelope recipients; and the client
+    port each came over (one per connection), and the ports that said QUIT."""
 
     def __init__(self) -> None:
         self.mails: list[tuple[list[str], EmailMessage]] = []
+        self.ports: list[int] = []
+        self.quits: list[int] = []
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         parsed = BytesParser(policy=email.policy.default).parsebytes(envelope.content)
         assert isinstance(parsed, EmailMessage)
         self.mails.append((list(envelope.rcpt_tos), parsed))
+        self.ports.append(session.peer[1])
         return "250 OK"
+
+    async def handle_QUIT(self, server: Any, session: Any, envelope: Any) -> str:
+        self.quits.append(session.peer[1])
+        return "221 Bye"
 
 
 @contextmanager
