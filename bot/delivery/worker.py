@@ -39,7 +39,7 @@ class DeliveryWorker:
                  channels: Mapping[Channel, NotificationChannel], *, clock: Clock,
                  owner: str | None = None,
                  pacing: Mapping[Channel, Pacing] | None = None, max_attempts: int = 5,
-                 claim_batch: int = 10, poll_interval: float = 0.25,
+                 claim_batch: int = 20, poll_interval: float = 0.25,
                  lease: timedelta = CLAIM_LEASE) -> None:
         self._db = db
         self._router = router
@@ -191,8 +191,8 @@ class DeliveryWorker:
 
     async def _dispatch_due(self, now: datetime) -> list[Item] | None:
         room = min(self._claim_batch, self._hold - len(self._held))
-        if room <= 0:
-            return None
+        if room <= 0 or (room < self._claim_batch and self._held):
+            return None  # claim whole batches: one claim and one read per batch, not per job
         ready = await asyncio.to_thread(self._claim_and_prepare, now, room)
         items = [Item(job=r.job, notification=r.notification, contact=r.contact,
                       channel=r.channel, claimed_until=now + self._lease, tried=set(r.tried))
