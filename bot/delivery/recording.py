@@ -1,10 +1,13 @@
 """Recording what each send came to, as soon as it is known, a few at a time.
 
 Lanes hand over one outcome each and wait for it to be recorded; outcomes that arrive while
-a recording is under way are recorded together in the next round (one worker thread, the
-check events first, then the job rows in one transaction). Outcomes of player messages
-about a check are check events, with command ids derived from the job, so a repeat records
-nothing; a captain's report, once delivered, is recorded the same way:
+a recording is under way are recorded together in the next round (one worker thread). A
+lane goes on as soon as its round's events are in: from then on a crash cannot make it send
+that message again (the check knows it went out, and a claim in doubt is settled from it).
+The job rows follow, several rounds' in one transaction, whenever no outcome is waiting (or
+``ROWS_AT_ONCE`` are); an item is let go once its row is written. Outcomes of player
+messages about a check are check events, with command ids derived from the job; a delivery
+recorded twice records nothing the second time:
 
 - delivered -> ``RecordDelivery`` with the platform's message reference;
 - refused for good -> ``MarkContactUnreachable`` for that channel and
@@ -20,7 +23,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -38,14 +42,18 @@ from core.router import Clock, Router
 log = logging.getLogger(__package__)  # one logger for the whole delivery worker
 
 ACTOR = Actor.system("delivery").key
+ROWS_AT_ONCE = 20  # job rows written together while outcomes keep coming
 _COMMAND_IDS = uuid.UUID("a3f4c2d0-8e0b-4f57-9d1c-6b2e5a7f0c44")
 
-_Pending = tuple[Item, Outcome, "asyncio.Future[Channel | None]"]
+Settled = Callable[[], None]
+_Pending = tuple[Item, Outcome, "asyncio.Future[Channel | None]", Settled]
+Onward = list[Channel | None]  # for each outcome of a round, the channel to try next
 
 
 class Recorder:
     """Records outcomes in rounds; one round at a time (outcomes mostly go to one check's
-    stream, and rounds at once would only make each other retry on its version)."""
+    stream, and rounds at once would only make each other retry on its version), and the
+    job rows between rounds."""
 
     def __init__(self, db: Database, router: Router,
                  channels: Mapping[Channel, NotificationChannel], *, clock: Clock,
@@ -58,10 +66,11 @@ class Recorder:
         self._pending: list[_Pending] = []
         self._round: asyncio.Task[None] | None = None
 
-    async def record(self, item: Item, outcome: Outcome) -> Channel | None:
-        """Record ``outcome`` of ``item``; the channel to try next, if it should go on."""
+    async def record(self, item: Item, outcome: Outcome, *, settled: Settled) -> Channel | None:
+        """Record ``outcome`` of ``item``; the channel to try next, if it should go on. If it
+        goes no further, ``settled`` is called (on the loop) once its job row is written."""
         future: asyncio.Future[Channel | None] = asyncio.get_running_loop().create_future()
-        self._pending.append((item, outcome, future))
+        self._pending.append((item, outcome, future, settled))
         if self._round is None or self._round.done():
             self._round = asyncio.create_task(self._rounds(), name="attend-delivery-record")
         return await future
@@ -74,32 +83,51 @@ class Recorder:
         self._pending.clear()
 
     async def _rounds(self) -> None:
-        while self._pending:
-            batch, self._pending = self._pending, []
-            try:
-                onward = await asyncio.to_thread(self._record, batch, self._clock())
-            except Exception:
-                log.exception("could not record %d delivery outcomes; their jobs are taken "
-                              "up again when the claim lapses", len(batch))
-                onward = [None] * len(batch)
-            for (_, _, future), next_channel in zip(batch, onward, strict=True):
-                if not future.done():
-                    future.set_result(next_channel)
+        unwritten = _Rows()
+        while self._pending or unwritten.settled:
+            if self._pending and len(unwritten.settled) < ROWS_AT_ONCE:
+                batch, self._pending = self._pending, []
+                rows = _Rows()
+                try:
+                    onward = await asyncio.to_thread(self._record, batch, self._clock(), rows)
+                except Exception:
+                    log.exception("could not record %d delivery outcomes; their jobs are "
+                                  "taken up again when the claim lapses", len(batch))
+                    onward, rows = [None] * len(batch), _Rows()
+                for (_, _, future, settled), next_channel in zip(batch, onward, strict=True):
+                    if not future.done():
+                        future.set_result(next_channel)
+                    if next_channel is None:
+                        rows.settled.append(settled)
+                unwritten.add(rows)
+                continue
+            rows, unwritten = unwritten, _Rows()
+            if rows.delivered or rows.updates:
+                try:
+                    await asyncio.to_thread(self._write, rows, self._clock())
+                except Exception:
+                    log.exception("could not write the outcomes of %d delivery jobs; they "
+                                  "are settled when their claims lapse",
+                                  len(rows.delivered) + len(rows.updates))
+            for settled in rows.settled:
+                settled()
 
-    def _record(self, batch: Sequence[_Pending], now: datetime) -> list[Channel | None]:
+    def _record(self, batch: Sequence[_Pending], now: datetime, rows: _Rows) -> Onward:
+        """The round's events; its job rows go in ``rows``."""
         commands: list[tuple[Any, str]] = []
-        delivered: list[Delivered] = []
-        updates: list[Update] = []
-        onward = [self._settle(item, outcome, now, commands, delivered, updates)
-                  for item, outcome, _ in batch]
-        for command, key in _together(commands):  # events first: a crash now leaves the
-            self._dispatch(command, key)          # row in doubt
-        if delivered or updates:
-            with self._db.write() as conn:
-                mark_all_delivered(conn, delivered, now=now)
-                for update in updates:
-                    update(conn)
+        onward = [self._settle(item, outcome, now, commands, rows.delivered, rows.updates)
+                  for item, outcome, _, _ in batch]
+        for command, key in _together(commands):
+            self._dispatch(command, key)
         return onward
+
+    def _write(self, rows: _Rows, now: datetime) -> None:
+        # Not waiting for the disk (PostgreSQL): a row lost with the server is in doubt
+        # again, and the check's events settle it, as after a crash of ours.
+        with self._db.write(durable=False) as conn:
+            mark_all_delivered(conn, rows.delivered, now=now)
+            for update in rows.updates:
+                update(conn)
 
     def _settle(self, item: Item, outcome: Outcome, now: datetime,
                 commands: list[tuple[Any, str]], delivered: list[Delivered],
@@ -145,14 +173,31 @@ class Recorder:
         return next_channel
 
     def _dispatch(self, command: Any, key: str) -> None:
+        # A delivery recorded twice records nothing the second time (the check knows what
+        # went out), so it needs no entry in the command log: its append is one statement.
+        once_by_state = isinstance(command, check.RecordDelivery | check.RecordDeliveries)
         try:
-            self._router.dispatch(command, actor=ACTOR, dedupe=True,
+            self._router.dispatch(command, actor=ACTOR, dedupe=not once_by_state,
                                   command_id=uuid.uuid5(_COMMAND_IDS, key).hex)
         except DomainError as error:
             log.info("delivery outcome %s not recorded: %s", type(command).__name__,
                      error.message)
         except AttendError:
             log.exception("could not record %s", type(command).__name__)
+
+
+@dataclass(slots=True)
+class _Rows:
+    """Job rows to write, and who waits for them."""
+
+    delivered: list[Delivered] = field(default_factory=list)
+    updates: list[Update] = field(default_factory=list)
+    settled: list[Settled] = field(default_factory=list)
+
+    def add(self, other: _Rows) -> None:
+        self.delivered += other.delivered
+        self.updates += other.updates
+        self.settled += other.settled
 
 
 def _together(commands: list[tuple[Any, str]]) -> list[tuple[Any, str]]:

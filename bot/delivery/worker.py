@@ -212,11 +212,10 @@ class DeliveryWorker:
         return self._clock()
 
     async def record(self, item: Item, outcome: Outcome) -> None:
-        next_channel = await self._recorder.record(item, outcome)
+        next_channel = await self._recorder.record(item, outcome,
+                                                   settled=lambda: self.let_go(item))
         if next_channel is not None:
             await self._route(item, next_channel)
-        else:
-            self.let_go(item)
 
     async def put_back(self, item: Item, not_before: datetime) -> None:
         now = self._clock()
