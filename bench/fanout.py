@@ -40,7 +40,7 @@ import aiosmtplib
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.common import postgres_schema, progress
-from bot.delivery import DeliveryWorker
+from bot.delivery import DEFAULT_PACING, DeliveryWorker
 from bot.delivery.jobs import Ready, prepare
 from bot.delivery.reads import Reads
 from bot.email.channel import EmailChannel
@@ -121,7 +121,8 @@ def fan_out(url: str, players: int, sink: SmtpSink, *, trace: bool) -> Run:
                                   opponent="Hawks")
         mailer = SmtpMailer(SmtpSettings(host="127.0.0.1", port=sink.port, starttls=False,
                                          local_hostname="localhost"),
-                            keep_alive=KEEP_ALIVE)  # as ``attend serve`` has it
+                            keep_alive=KEEP_ALIVE,  # as ``attend serve`` has it
+                            kept=DEFAULT_PACING[Channel.EMAIL].concurrency)
         channel = EmailChannel(mailer, LinkSigner(KEYS), base_url="https://attend.example.org",
                                sender="Attend <attend@example.org>", clock=utc_now)
         worker = DeliveryWorker(app.db, app.router, {Channel.EMAIL: channel}, clock=utc_now)

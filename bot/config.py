@@ -17,6 +17,7 @@ from pathlib import Path
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
+from bot.delivery.pacing import SMTP_CONNECTIONS
 from core.errors import ConfigError
 
 log = logging.getLogger(__name__)
@@ -33,6 +34,7 @@ class SmtpConfig:
     use_tls: bool
     username: str | None
     password: str | None = field(repr=False)
+    connections: int = SMTP_CONNECTIONS  # at once: mails sent and not yet recorded, at most
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -157,7 +159,9 @@ def load_config(env: Mapping[str, str], *, create_dev_secret: bool = True) -> Co
             raise ConfigError("set both ATTEND_SMTP_USER and ATTEND_SMTP_PASSWORD, or neither")
         smtp = SmtpConfig(host=smtp_host,
                           port=_int(env, "ATTEND_SMTP_PORT", 465 if use_tls else 587, 1, 65535),
-                          starttls=starttls, use_tls=use_tls, username=user, password=password)
+                          starttls=starttls, use_tls=use_tls, username=user, password=password,
+                          connections=_int(env, "ATTEND_SMTP_CONNECTIONS", SMTP_CONNECTIONS,
+                                           1, 32))
     mail_from = env.get("ATTEND_MAIL_FROM", "").strip() or "Attend <attend@localhost>"
     if "@" not in mail_from:
         raise ConfigError(f"ATTEND_MAIL_FROM={mail_from!r} needs an email address")

@@ -20,6 +20,7 @@ from aiohttp import web
 
 from bot.config import Config
 from bot.delivery import DeliveryWorker, OwnerSlot
+from bot.delivery.pacing import pacing_for
 from bot.discord.bot import AttendBot, keep_connected
 from bot.discord.channel import DiscordChannel
 from bot.discord.dm_channels import DmChannels
@@ -67,7 +68,9 @@ def delivery_worker(app: App, config: Config, *, discord_bot: AttendBot | None =
     if discord_bot is not None:
         channels[Channel.DISCORD] = DiscordChannel(discord_bot, boards=boards,
                                                    dm_channels=DmChannels(app.db))
-    return DeliveryWorker(app.db, app.router, channels, clock=app.clock, owner=owner)
+    pacing = pacing_for(config.smtp.connections) if config.smtp is not None else None
+    return DeliveryWorker(app.db, app.router, channels, clock=app.clock, owner=owner,
+                          pacing=pacing)
 
 
 def edit_worker(app: App, config: Config, *, discord_bot: AttendBot | None = None,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from core.aggregates.common import Channel
 
@@ -19,10 +19,20 @@ class Pacing:
     queue: int = 200  # waiting messages; more go back to the table for a few seconds
 
 
+# Email: SMTP connections at once (ATTEND_SMTP_CONNECTIONS). Mail servers for senders take
+# several (newsletter tools default to about ten); Microsoft 365 takes 3 per mailbox.
+SMTP_CONNECTIONS = 8
+
 # Slack: about 1 message a second per DM channel, plus unpublished workspace limits.
 # Discord: 50 requests a second per bot, but mass DMs get bots flagged: about 2 a second.
 DEFAULT_PACING: Mapping[Channel, Pacing] = {
     Channel.SLACK: Pacing(interval=0.2, per_recipient=1.0),
     Channel.DISCORD: Pacing(interval=0.5, per_recipient=1.0),
-    Channel.EMAIL: Pacing(concurrency=4, batch=10, queue=400),
+    Channel.EMAIL: Pacing(concurrency=SMTP_CONNECTIONS, batch=10, queue=400),
 }
+
+
+def pacing_for(smtp_connections: int) -> dict[Channel, Pacing]:
+    """The default pacing, with email over ``smtp_connections`` connections."""
+    return {**DEFAULT_PACING, Channel.EMAIL: replace(DEFAULT_PACING[Channel.EMAIL],
+                                                     concurrency=smtp_connections)}

@@ -203,7 +203,8 @@ def email_channel_for(config: Config, *, clock: Callable[[], datetime]) -> Email
         s = config.smtp
         mailer = SmtpMailer(SmtpSettings(host=s.host, port=s.port, starttls=s.starttls,
                                          use_tls=s.use_tls, username=s.username,
-                                         password=s.password), keep_alive=KEEP_ALIVE)
+                                         password=s.password),
+                            keep_alive=KEEP_ALIVE, kept=s.connections)
     else:
         mailer = OutboxMailer(config.outbox_dir, clock=clock)
     return EmailChannel(mailer, LinkSigner(config.secret_keys), base_url=config.base_url,

@@ -49,7 +49,6 @@ class SmtpSettings:
 
 
 KEEP_ALIVE = 5.0  # seconds an idle connection waits for the next batch, in the server
-KEPT = 4  # idle connections kept at most (the email lane's concurrency)
 
 
 @dataclass(slots=True)
@@ -68,7 +67,7 @@ class SmtpMailer:
     :meth:`aclose`; one on which anything went wrong is closed at once."""
 
     def __init__(self, settings: SmtpSettings, *, keep_alive: float = 0.0,
-                 kept: int = KEPT) -> None:
+                 kept: int = 1) -> None:
         self._settings = settings
         self._keep_alive = keep_alive
         self._kept = kept

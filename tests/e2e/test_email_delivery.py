@@ -7,14 +7,17 @@ from __future__ import annotations
 import asyncio
 from datetime import timedelta
 from email.message import EmailMessage
+from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
+from bot.config import load_config
 from bot.delivery import DeliveryWorker
 from bot.email.channel import EmailChannel
 from bot.email.smtp import SmtpMailer, SmtpSettings
 from bot.links import LinkSigner
+from bot.serve import delivery_worker
 from core.actors import Actor
 from core.aggregates.common import Channel
 from core.bootstrap import bootstrap
@@ -110,3 +113,32 @@ def test_an_internationalised_address_among_others_spoils_nothing(
         alerts = [m for (to,), m in inbox.mails if "Trouble reaching" in m["Subject"]]
         assert [a["To"].addresses[0].addr_spec for a in alerts] == ["cap@example.org"]
         assert "José" in alerts[0]["Subject"]
+
+
+def test_mail_goes_over_as_many_connections_as_the_operator_allows(
+        database_url: str, clock: FakeClock, smtp_inbox: tuple[Inbox, int],
+        tmp_path: Path) -> None:
+    """``ATTEND_SMTP_CONNECTIONS=2`` (a mail server that takes two at once): a fan-out to 30
+    goes over two connections, kept between batches, each closed with QUIT at the end."""
+    inbox, port = smtp_inbox
+    config = load_config({"ATTEND_DATABASE_URL": database_url, "ATTEND_SMTP_HOST": "127.0.0.1",
+                          "ATTEND_SMTP_PORT": str(port), "ATTEND_SMTP_STARTTLS": "false",
+                          "ATTEND_SMTP_CONNECTIONS": "2", "ATTEND_SECRET_KEYS": KEYS[0],
+                          "ATTEND_OUTBOX_DIR": str(tmp_path / "outbox")})
+    app = bootstrap(database_url, clock=clock)
+    try:
+        app.service.create_team(CAPTAIN, "Alchemists", "America/Toronto", player_name="Cap")
+        for i in range(29):
+            app.service.add_player(CAPTAIN, f"Player {i}", email=f"p{i}@example.org")
+        app.service.schedule_game(CAPTAIN, clock.now + timedelta(days=3), opponent="Hawks")
+        app.service.start_check(CAPTAIN, "G1")
+        worker = delivery_worker(app, config)
+
+        assert worker.in_flight_limit == 2
+        assert asyncio.run(worker.run_once()) == 30
+    finally:
+        app.close()
+
+    assert len(inbox.mails) == 30
+    assert len(set(inbox.ports)) == 2  # two at once, each kept for the next batches
+    assert sorted(inbox.quits) == sorted(set(inbox.ports))

@@ -73,7 +73,7 @@ def email_channel(clock: FakeClock, port: int) -> EmailChannel:
     """Over SMTP, connections kept between batches as ``attend serve`` keeps them."""
     mailer = SmtpMailer(SmtpSettings(host="127.0.0.1", port=port, starttls=False,
                                      timeout=5.0, local_hostname="localhost"),
-                        keep_alive=KEEP_ALIVE)
+                        keep_alive=KEEP_ALIVE, kept=2)
     return EmailChannel(mailer, LinkSigner(KEYS), base_url="https://attend.example.org",
                         sender="Attend <attend@example.org>", clock=clock)
 

@@ -39,6 +39,7 @@ def test_every_setting_is_read(tmp_path: Path) -> None:
     assert config.secret_keys == ("old-key-0123456789abcdef", "new-key-0123456789abcdef")
     assert config.smtp is not None
     assert (config.smtp.port, config.smtp.use_tls, config.smtp.starttls) == (465, True, False)
+    assert config.smtp.connections == 8
     assert "s3cret" not in repr(config)  # secrets stay out of logs
     assert config.outbox_dir == tmp_path / "mail"
     assert config.slack is None  # Slack only when its token and secret are set
@@ -89,6 +90,8 @@ def test_discord_joins_with_its_bot_token(tmp_path: Path) -> None:
      "both ATTEND_SMTP_USER and ATTEND_SMTP_PASSWORD"),
     ({"ATTEND_SMTP_HOST": "smtp.example.org", "ATTEND_SMTP_STARTTLS": "maybe"},
      "use true or false"),
+    ({"ATTEND_SMTP_HOST": "smtp.example.org", "ATTEND_SMTP_CONNECTIONS": "0"},
+     "ATTEND_SMTP_CONNECTIONS=0 is out of range (1 to 32)"),
     ({"ATTEND_MAIL_FROM": "Attend"}, "needs an email address"),
     ({"ATTEND_SLACK_BOT_TOKEN": "xoxb-1"}, "set ATTEND_SLACK_SIGNING_SECRET too"),
     ({"ATTEND_SLACK_SIGNING_SECRET": "s"}, "set ATTEND_SLACK_BOT_TOKEN (one workspace), or "
