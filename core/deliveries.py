@@ -38,7 +38,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB
 
 from core.aggregates.common import Channel
-from core.eventstore.database import on_driver, upsert
+from core.eventstore.database import upsert
 from core.eventstore.pg_wakeups import JOBS
 from core.notifications import NotificationKind as Kind
 from core.projections.types import UtcDateTime
@@ -211,27 +211,10 @@ _DELIVERED = (update(deliveries).where(deliveries.c.id == bindparam("job_id"))
 
 def mark_all_delivered(conn: Connection, delivered: Sequence[Delivered], *,
                        now: datetime) -> None:
-    """Settle sent messages in one statement: on PostgreSQL one statement for them all (it
-    can be a transaction of its own: see ``Database.write_one``), on SQLite one run for
-    each row (in C)."""
-    if not delivered:
-        return
-    if conn.dialect.name == "postgresql":
-        on_driver(conn, _ALL_DELIVERED_PG, {
-            "now": now, "ids": [d.job_id for d in delivered],
-            "via": [d.channel.value for d in delivered],
-            "refs": [d.reference for d in delivered]})
-        return
-    conn.execute(_DELIVERED, [{"job_id": d.job_id, "now": now, "via": d.channel.value,
-                               "ref": d.reference} for d in delivered])
-
-
-_ALL_DELIVERED_PG = f"""
-    UPDATE deliveries AS d
-    SET status = '{DELIVERED}', owner = NULL, updated_at = %(now)s, channel = v.via,
-        reference = v.ref
-    FROM unnest(%(ids)s::bigint[], %(via)s::text[], %(refs)s::text[]) AS v(id, via, ref)
-    WHERE d.id = v.id"""
+    """Settle a round of sent messages in one statement (run for each row)."""
+    if delivered:
+        conn.execute(_DELIVERED, [{"job_id": d.job_id, "now": now, "via": d.channel.value,
+                                   "ref": d.reference} for d in delivered])
 
 
 def mark_retry(conn: Connection, job_id: int, *, not_before: datetime, error: str | None,
