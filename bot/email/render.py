@@ -3,16 +3,27 @@
 Each kind has a ``<kind>.txt`` and a ``<kind>.html`` template; the HTML ones are
 autoescaped, so team names, opponents and notes typed by people cannot inject markup.
 The subject is built here rather than in a template: it is a header, not HTML.
+
+The players of one game get the same mail but for their name and their links, so a fan-out
+renders each kind of mail once: the templates run on a stencil, the model with a marker in
+place of each recipient's own value (``_SLOTS``), and each mail fills the markers in, escaped
+as the template would have escaped them. Rendering templates was most of the cost of a
+mail. Templates use those values only as they are (``{{ m.to_name }}``), never in a
+condition or a filter: a test renders every kind both ways and compares.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import functools
+import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import format_datetime, make_msgid
 
 import jinja2
+from markupsafe import escape
 
 from bot import words
 from bot.email.models import CaptainAlertEmail, CaptainAlertKind, GameEmail, GameEmailKind
@@ -49,6 +60,13 @@ def _environment() -> jinja2.Environment:
 
 
 def render(model: Email) -> RenderedEmail:
+    if isinstance(model, GameEmail) and _stampable(model):
+        return _stamped(model)
+    return render_alone(model)
+
+
+def render_alone(model: Email) -> RenderedEmail:
+    """``model`` rendered by its templates, without a stencil."""
     subject = _one_line(_subject(model))
     matchup = f"{model.team_name} vs {model.opponent}" if model.opponent else model.team_name
     context = {
@@ -62,6 +80,65 @@ def render(model: Email) -> RenderedEmail:
     text = env.get_template(f"{model.kind}.txt").render(context)
     html = env.get_template(f"{model.kind}.html").render(context)
     return RenderedEmail(subject=subject, text=text, html=html)
+
+
+# A recipient's own values, each as a marker the templates pass through untouched: characters
+# of Unicode's private use area, which nothing Attend writes contains (a model holding one
+# is rendered alone). Links keep a scheme, as a model's links must.
+_OPEN, _CLOSE = "\ue000", "\ue001"
+_SLOTS = ("to_name", "to_address", "unsubscribe_url", "yes", "no", "maybe")
+_MARK = {slot: f"{_OPEN}{i}{_CLOSE}" for i, slot in enumerate(_SLOTS)}
+_MARKED = re.compile(f"(?:https://)?{_OPEN}(\\d){_CLOSE}")
+_LINK = "https://"
+
+Stencil = tuple[str, ...]  # literal text, slot index, literal text, ... (odd items: indexes)
+
+
+def _stampable(model: GameEmail) -> bool:
+    return not any(_OPEN in value or _CLOSE in value for value in _texts(model))
+
+
+def _texts(model: GameEmail) -> list[str]:
+    values: list[str] = [*model.answer_urls.values()]
+    for f in dataclasses.fields(model):
+        value = getattr(model, f.name)
+        if isinstance(value, str):
+            values.append(value)
+    return values
+
+
+def _stamped(model: GameEmail) -> RenderedEmail:
+    subject, text, html = _stencils(dataclasses.replace(
+        model, to_name=_MARK["to_name"], to_address=_MARK["to_address"],
+        unsubscribe_url=_LINK + _MARK["unsubscribe_url"], answer_urls=_LinkMarks(
+            {a: _LINK + _MARK[a] for a in model.answer_urls})))
+    values = [model.to_name, model.to_address, model.unsubscribe_url,
+              *(model.answer_urls.get(a, "") for a in ("yes", "no", "maybe"))]
+    shown_values = [shown(v) for v in values]
+    return RenderedEmail(subject=subject, text=_fill(text, shown_values),
+                         html=_fill(html, [str(escape(v)) for v in shown_values]))
+
+
+class _LinkMarks(dict[str, str]):
+    """A stencil's answer links: hashable, so the stencil can be a cache key."""
+
+    def __hash__(self) -> int:  # type: ignore[override]
+        return hash(tuple(self.items()))
+
+
+@functools.lru_cache(maxsize=64)  # a fan-out's mails share one
+def _stencils(stencil: GameEmail) -> tuple[str, Stencil, Stencil]:
+    rendered = render_alone(stencil)
+    return rendered.subject, _cut(rendered.text), _cut(rendered.html)
+
+
+def _cut(rendered: str) -> Stencil:
+    return tuple(_MARKED.split(rendered))
+
+
+def _fill(stencil: Stencil, values: Sequence[str]) -> str:
+    return "".join(part if i % 2 == 0 else values[int(part)]
+                   for i, part in enumerate(stencil))
 
 
 def build_message(

@@ -12,7 +12,7 @@ from bot.email.models import (
     GameEmail,
     GameEmailKind,
 )
-from bot.email.render import build_message, render
+from bot.email.render import build_message, render, render_alone
 from bot.email.wire import Mail, Mailbox, to_wire, write_mail
 
 ANSWER_URLS = {a: f"https://attend.example.org/r/TOKEN?a={a}" for a in ("yes", "no", "maybe")}
@@ -314,3 +314,32 @@ def test_a_header_value_with_a_line_break_is_refused() -> None:
         write_mail(sender=Mailbox("Attend", "attend@example.org"),
                    to=Mailbox("Zoe", "zoe@example.org"), subject="Hi\r\nBcc: x@evil.example",
                    date="x", message_id="<1@example.org>", text="a", html="b")
+
+
+TRICKY_NAMES = ["Zoë Park", "", 'Bob "The <Wall>" & Sons', "O'Neil", "a\x1bb\u202ec",
+                "https://evil.example", "\u00a0 spaced \u00a0"]
+
+
+@pytest.mark.parametrize("kind", list(GameEmailKind))
+@pytest.mark.parametrize("answer", [None, "yes", "maybe"])
+def test_mails_of_one_fan_out_read_as_if_each_was_rendered_alone(
+        kind: GameEmailKind, answer: str | None) -> None:
+    # Each kind is rendered once per game and stamped with each player's name and links.
+    for i, name in enumerate(TRICKY_NAMES):
+        urls = {a: f"https://attend.example.org/r/T{i}&x=<{a}>?a={a}" for a in ("yes", "no")}
+        if i % 2:
+            urls = {}
+        model = dataclasses.replace(
+            INVITATION, kind=kind, to_name=name, to_address=f"p{i}@example.org",
+            current_answer=answer, answer_urls=urls,
+            unsubscribe_url=f"http://localhost:8080/u/{i}'\"&",
+            local_deadline="Fri Dec 4, 9:00 PM EST" if i == 2 else None)
+        assert render(model) == render_alone(model)
+
+
+def test_text_that_looks_like_a_stencil_marker_is_rendered_as_it_is() -> None:
+    model = dataclasses.replace(INVITATION, team_name="Tigers \ue0000\ue001",
+                                to_name="Zoë \ue0001\ue001")
+    rendered = render(model)
+    assert rendered == render_alone(model)
+    assert "Tigers \ue0000\ue001" in rendered.text and "Zoë \ue0001\ue001" in rendered.text
