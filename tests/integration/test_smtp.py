@@ -218,6 +218,34 @@ async def test_an_internationalised_address_goes_with_smtputf8_or_fails_alone(
         assert [e.rcpt_tos for e in handler.envelopes] == [["zoe@example.org"]]
 
 
+class RefuseSender(Collect):
+    async def handle_MAIL(self, server: Any, session: Any, envelope: Any, address: str,
+                          options: Any) -> str:
+        return "553 5.7.1 sender not allowed"
+
+
+@pytest.mark.parametrize("smtp_server", [RefuseSender()], indirect=True)
+async def test_a_refused_sender_is_our_setup_and_blames_no_address(
+    smtp_server: tuple[Collect, int],
+) -> None:
+    handler, port = smtp_server
+    with pytest.raises(TransientDeliveryError, match=r"553 5\.7\.1 sender not allowed"):
+        await mailer(port).send(invitation())
+    assert handler.envelopes == []
+
+
+async def test_an_address_with_a_quoted_local_part_reaches_the_server_as_written(
+    smtp_server: tuple[Collect, int],
+) -> None:
+    handler, port = smtp_server
+    batch = [invitation('"zoe park"@example.org'), invitation()]
+    results = [result async for result in mailer(port).send_many(batch)]
+
+    assert results == [m.message_id for m in batch]
+    assert [e.rcpt_tos for e in handler.envelopes] == [['"zoe park"@example.org'],
+                                                       ["zoe@example.org"]]
+
+
 @pytest.mark.parametrize("smtp_server", [Log()], indirect=True)
 async def test_a_mail_is_handed_over_only_when_its_result_is_asked_for(
     smtp_server: tuple[Log, int],
