@@ -152,10 +152,11 @@ def fan_out(url: str, players: int, sink: SmtpSink, *, trace: bool) -> Run:
 
 async def _deliver(app: App, worker: DeliveryWorker, sink: SmtpSink, before: int,
                    players: int) -> tuple[float, float]:
-    """As in ``attend serve``: the worker follows the jobs table (woken by appends) while
-    the check fans out; the clock runs from ``start_check`` to the last mail accepted."""
+    """As in ``attend serve``: the worker follows the jobs table (woken when jobs are
+    written) while the check fans out; the clock runs from ``start_check`` to the last mail
+    accepted."""
     worker.start()
-    unsubscribe = app.store.subscribe(lambda recorded: worker.wake())
+    unsubscribe = app.on_new_jobs(worker.wake)
     try:
         t0 = time.perf_counter()
         await asyncio.to_thread(app.service.start_check, CAPTAIN, "G1")

@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
-from collections.abc import Sequence
 from datetime import timedelta
 
 import discord
@@ -42,9 +41,7 @@ from core.actors import Actor
 from core.aggregates.common import Answer, Channel
 from core.bootstrap import App, bootstrap
 from core.errors import DomainError
-from core.eventstore import RecordedEvent
 from core.notifications import NotificationChannel
-from core.notifier import Notifier
 from scheduler import Scheduler
 
 log = logging.getLogger("attend.serve")
@@ -188,14 +185,9 @@ async def _serve(app: App, config: Config, *, demo: bool,
     if edits is not None:
         edits.start()
 
-    def deliveries_may_follow(recorded: Sequence[RecordedEvent]) -> None:
-        if any(type(r.event) in Notifier.events for r in recorded):
-            worker.wake()  # the notifier plans deliveries for these events
-
-    unsubscribe = app.store.subscribe(deliveries_may_follow)
     # Jobs written by any server (this one too): look at once, with every other server, so
     # the work is shared rather than left to whichever polled first.
-    app.on_new_jobs(worker.wake)
+    unsubscribe = app.on_new_jobs(worker.wake)
     extra_routes, socket, socket_task = [], None, None
     if config.slack is not None:
         home = slack_home(config.slack, app.service, HomeViews(app.db), clock=app.clock,

@@ -52,14 +52,22 @@ class App:
     clock: Clock
     background: bool
     _closers: list[Callable[[], None]] = field(default_factory=list)
-    # Called (from the listening thread) when any process wrote delivery jobs; PostgreSQL.
+    # Called when delivery jobs were written: by this process's notifier (in its thread),
+    # or by any process (PostgreSQL's listening thread).
     _new_jobs: list[Callable[[], None]] = field(default_factory=list)
 
-    def on_new_jobs(self, callback: Callable[[], None]) -> None:
-        """Call ``callback`` whenever any process, this one included, writes delivery jobs
-        (PostgreSQL's notifications; on SQLite only polling sees other processes): every
-        server's delivery worker looks at once, and they share the work."""
+    def on_new_jobs(self, callback: Callable[[], None]) -> Callable[[], None]:
+        """Call ``callback`` whenever delivery jobs are written: this process's as soon as
+        they are committed, other processes' with PostgreSQL's notifications (on SQLite only
+        polling sees those). Every server's delivery worker looks at once, and they share
+        the work. Returns what stops the calls."""
         self._new_jobs.append(callback)
+        return lambda: self._new_jobs.remove(callback)
+
+    def jobs_written(self) -> None:
+        """Jobs were written (committed, here or by another process): tell who asked."""
+        for callback in self._new_jobs:
+            callback()
 
     def start(self) -> None:
         """Start following the log in background threads (``attend serve``)."""
@@ -72,11 +80,7 @@ class App:
                 if not self.store.appended_here(position, wait=0.05):
                     self.runtime.wake()
 
-            def new_jobs() -> None:
-                for callback in self._new_jobs:
-                    callback()
-
-            wakeups = PostgresWakeups(self.db, heard, on_jobs=new_jobs)
+            wakeups = PostgresWakeups(self.db, heard, on_jobs=self.jobs_written)
             wakeups.start()
             self._closers.append(wakeups.stop)
 
@@ -124,8 +128,9 @@ def bootstrap(database_url: str, *, clock: Clock = utc_now, background: bool = F
     store = SqlEventStore(db, build_registry())
     router = Router(store, AGGREGATES, clock=clock)
     projections = read_models()
+    notifier = Notifier()
     handlers: list[Handler] = [*projections, AttendanceCheckManager(), SeriesManager(),
-                               Notifier(), EditPlanner(), *extra_handlers]
+                               notifier, EditPlanner(), *extra_handlers]
     runtime = HandlerRuntime(store, router, handlers, retry=retry, poll_interval=poll_interval,
                              rebuildable={p.name for p in projections})
     if background:
@@ -148,8 +153,10 @@ def bootstrap(database_url: str, *, clock: Clock = utc_now, background: bool = F
 
     service = AttendService(db, router, clock=clock, catch_up=catch_up, wait_until=wait_until,
                             generation=runtime.generation)
-    return App(db=db, store=store, router=router, runtime=runtime,
-               service=service, clock=clock, background=background)
+    app = App(db=db, store=store, router=router, runtime=runtime,
+              service=service, clock=clock, background=background)
+    notifier.on_jobs(app.jobs_written)
+    return app
 
 
 __all__ = ["App", "bootstrap", "build_registry", "utc_now"]

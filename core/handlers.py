@@ -32,6 +32,8 @@ class Handler(Protocol):
     - ``handle_all(tx, batch)``: handles a batch (the events it reacts to, in log order)
       in one go, so rows of many events can be written by one call; ``handle`` still
       handles one event (the runtime isolates a failing event with it).
+    - ``committed()``: called once a transaction in which it handled events has committed
+      (the notifier tells this process's delivery workers that jobs are waiting).
     """
 
     @property
@@ -62,6 +64,7 @@ class Follower:
         self.gather: float = getattr(handler, "gather", 0.0)
         self.handle_all: Callable[[HandlerTransaction, list[RecordedEvent]], None] | None = (
             getattr(handler, "handle_all", None))
+        self.committed: Callable[[], None] | None = getattr(handler, "committed", None)
         # Set by wait_for: someone waits for this handler, gathering stops now.
         self.wanted = threading.Event()
         self.lease: Lease | None = None

@@ -31,7 +31,7 @@ A captain is not alerted about themselves.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -58,6 +58,8 @@ class Notifier:
 
     def __init__(self) -> None:
         self._tx: HandlerTransaction | None = None
+        self._wrote_jobs = False  # in the current transaction
+        self._on_jobs: list[Callable[[], None]] = []
         self._cache: dict[str, dict[str, Any] | None] = {}
         self._unsaved: set[str] = set()  # states changed in _cache, to write at the end
 
@@ -75,15 +77,28 @@ class Notifier:
         self._begin(tx)
         self._end(tx, self._handle(tx, recorded))
 
+    def on_jobs(self, callback: Callable[[], None]) -> None:
+        """Call ``callback`` once jobs it wrote are committed: this process's delivery
+        workers look at once, not at their next poll."""
+        self._on_jobs.append(callback)
+
+    def committed(self) -> None:
+        if self._wrote_jobs:
+            self._wrote_jobs = False
+            for callback in self._on_jobs:
+                callback()
+
     def _begin(self, tx: HandlerTransaction) -> None:
         if tx is not self._tx:  # states read in an earlier (maybe rolled back) transaction
             self._tx, self._cache, self._unsaved = tx, {}, set()
+            self._wrote_jobs = False
 
     def _end(self, tx: HandlerTransaction, rows: list[NewJob]) -> None:
         for key in sorted(self._unsaved):
             tx.save_state(key, self._cache[key])
         self._unsaved.clear()
         add_jobs(tx.connection, rows)
+        self._wrote_jobs = self._wrote_jobs or bool(rows)
 
     def _handle(self, tx: HandlerTransaction, recorded: RecordedEvent) -> list[NewJob]:
         jobs = _Jobs(recorded)
@@ -130,6 +145,7 @@ class Notifier:
                         position=recorded.position),
                         captains=self._captains(for_check.team_id),
                         now=recorded.metadata.recorded_at)
+                    self._wrote_jobs = True  # most likely: a captain's alert
             case check.ReservesReleased(check_id=check_id, player_ids=ids):
                 for_check = self._check(check_id)
                 for player_id in ids:

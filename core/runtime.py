@@ -215,6 +215,7 @@ class HandlerRuntime:
             follower.generation += 1
             self._advanced(follower, batch[-1].position)
             follower.unsaved = False
+            self._committed(follower)
         if follower.sends_commands:
             follower.outbox_dirty = True
             self._send_outbox(follower)
@@ -233,6 +234,7 @@ class HandlerRuntime:
                             handler.handle(tx, recorded)
                         tx.advance(recorded.position)
                     follower.generation += 1
+                    self._committed(follower)
                     break
                 except LeaseLost:
                     self._lose(follower)
@@ -250,6 +252,14 @@ class HandlerRuntime:
                         return False
             self._advanced(follower, recorded.position)
         return True
+
+    def _committed(self, follower: _Follower) -> None:
+        if follower.committed is None:
+            return
+        try:
+            follower.committed()
+        except Exception:  # what it tells others is not worth the handler's progress
+            log.exception("handler %s failed after its commit", follower.handler.name)
 
     def _park(self, follower: _Follower, recorded: RecordedEvent, error: Exception) -> None:
         text = "".join(traceback.format_exception(error))

@@ -480,3 +480,28 @@ def test_a_refused_address_is_not_tried_again_and_the_captain_is_told_once(
     tigers.report_due()
     run(worker, tigers.clock)
     assert len([p for p in tigers.outbox.iterdir() if "Trouble reaching" in p.read_text()]) == 1
+
+
+def test_a_serving_process_hears_of_new_jobs_once_they_can_be_claimed(
+        database_url: str, clock: FakeClock, tmp_path: Path) -> None:
+    # attend serve's worker looks as soon as a check's invitations are planned, not at its
+    # next poll: on SQLite nothing else would tell it.
+    serving = bootstrap(database_url, clock=clock, background=True, poll_interval=0.05)
+    written: list[int] = []
+    told = threading.Event()
+
+    def look() -> None:
+        with serving.db.read() as conn:
+            written.append(len(jobs(conn)))
+        told.set()
+
+    serving.on_new_jobs(look)
+    serving.start()
+    try:
+        tigers = Tigers(serving, clock, tmp_path / "outbox")
+        tigers.add("Ann")
+        tigers.check()
+        assert told.wait(5), "the process was not told of its new jobs"
+        assert written[0] == 2  # the captain's invitation and Ann's, committed
+    finally:
+        serving.close()
