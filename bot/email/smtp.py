@@ -14,7 +14,7 @@ import asyncio
 import contextlib
 import logging
 import re
-from collections.abc import AsyncGenerator, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Sequence
 from contextlib import aclosing
 from dataclasses import dataclass, field
 
@@ -187,7 +187,8 @@ def _unexpected(error: Exception) -> DeliveryError:
 async def _envelope(smtp: aiosmtplib.SMTP, item: Mail) -> DeliveryError | None:
     """MAIL FROM and RCPT TO for ``item``; why not, if the server refused."""
     if not smtp.is_connected:
-        return TransientDeliveryError("the mail server closed the connection during a batch")
+        return TransientDeliveryError("the connection to the mail server was lost during "
+                                      "a batch")
     if item.smtputf8 and not smtp.supports_extension("smtputf8"):
         # Another server may take it, but this one never will: retrying cannot help.
         return PermanentDeliveryError(
@@ -198,11 +199,28 @@ async def _envelope(smtp: aiosmtplib.SMTP, item: Mail) -> DeliveryError | None:
     if smtp.supports_extension("size"):  # RFC 1870: the octets sent, CRLFs included
         options.insert(0, f"SIZE={len(item.data)}")
     try:
-        await _mail_from(smtp, item.sender, options, encoding)
-        await _rcpt_to(smtp, item.recipient, encoding)
+        async with _answered(smtp, commands=2):
+            await _mail_from(smtp, item.sender, options, encoding)
+            await _rcpt_to(smtp, item.recipient, encoding)
     except Exception as error:
         return await _reset(smtp, error)
     return None
+
+
+@contextlib.asynccontextmanager
+async def _answered(smtp: aiosmtplib.SMTP, *, commands: int) -> AsyncIterator[None]:
+    """The server's answers to ``commands`` commands, each within the timeout. One timer
+    for them all, not aiosmtplib's ``wait_for`` per reply (a task and a timer each: an
+    eighth of the event loop's work in a fan-out). A server that doesn't answer in time
+    leaves the connection out of step: it is closed."""
+    limit = float(smtp.timeout or 0) * commands
+    try:
+        async with asyncio.timeout(limit or None):
+            yield
+    except TimeoutError as error:
+        smtp.close()
+        raise aiosmtplib.SMTPReadTimeoutError(
+            f"no answer within {limit:g} s") from error
 
 
 # An address that goes on a command line as it is. aiosmtplib's ``mail`` and ``rcpt`` parse
@@ -216,19 +234,20 @@ _ACCEPTED = (aiosmtplib.SMTPStatus.completed, aiosmtplib.SMTPStatus.will_forward
 async def _mail_from(smtp: aiosmtplib.SMTP, sender: str, options: list[str],
                      encoding: str) -> None:
     if not _PLAIN_ADDRESS.fullmatch(sender):
-        await smtp.mail(sender, options=options, encoding=encoding)
+        await smtp.mail(sender, options=options, encoding=encoding, timeout=None)
         return
     response = await smtp.execute_command(b"MAIL", b"FROM:<%s>" % sender.encode(encoding),
-                                          *(o.encode("ascii") for o in options))
+                                          *(o.encode("ascii") for o in options), timeout=None)
     if response.code != aiosmtplib.SMTPStatus.completed:
         raise aiosmtplib.SMTPSenderRefused(response.code, response.message, sender)
 
 
 async def _rcpt_to(smtp: aiosmtplib.SMTP, recipient: str, encoding: str) -> None:
     if not _PLAIN_ADDRESS.fullmatch(recipient):
-        await smtp.rcpt(recipient, encoding=encoding)
+        await smtp.rcpt(recipient, encoding=encoding, timeout=None)
         return
-    response = await smtp.execute_command(b"RCPT", b"TO:<%s>" % recipient.encode(encoding))
+    response = await smtp.execute_command(b"RCPT", b"TO:<%s>" % recipient.encode(encoding),
+                                          timeout=None)
     if response.code not in _ACCEPTED:
         raise aiosmtplib.SMTPRecipientRefused(response.code, response.message, recipient)
 
@@ -236,7 +255,8 @@ async def _rcpt_to(smtp: aiosmtplib.SMTP, recipient: str, encoding: str) -> None
 async def _content(smtp: aiosmtplib.SMTP, item: Mail) -> str | DeliveryError:
     """DATA: the server has the mail once it answers."""
     try:
-        await smtp.data(item.data)
+        async with _answered(smtp, commands=2):  # DATA, then the content's final reply
+            await smtp.data(item.data, timeout=None)
     except Exception as error:
         return await _reset(smtp, error)
     return item.message_id

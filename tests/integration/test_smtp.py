@@ -178,6 +178,29 @@ async def test_a_server_that_stops_answering_is_a_transient_failure(
         await mailer(port, timeout=0.3).send(invitation())
 
 
+class StallFor(Collect):
+    """Takes its time over the mail to ``slow@example.org``."""
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        if envelope.rcpt_tos == ["slow@example.org"]:
+            await asyncio.sleep(1)
+        return await super().handle_DATA(server, session, envelope)
+
+
+@pytest.mark.parametrize("smtp_server", [StallFor()], indirect=True)
+async def test_a_reply_that_comes_too_late_is_never_taken_for_the_next_mails(
+    smtp_server: tuple[Collect, int],
+) -> None:
+    _, port = smtp_server
+    batch = [invitation(), invitation("slow@example.org"), invitation("ann@example.org")]
+    first, late, after = [result async for result in mailer(port, timeout=0.2).send_many(batch)]
+
+    assert first == batch[0].message_id
+    assert isinstance(late, TransientDeliveryError) and "timed out" in late.reason
+    # The connection is out of step: closed, and the next mail is tried again later.
+    assert isinstance(after, TransientDeliveryError) and "connection" in after.reason
+
+
 @pytest.mark.parametrize("smtp_server", [RefuseSome("550 5.1.1 no such user")], indirect=True)
 async def test_a_batch_shares_one_connection_and_one_refusal_spoils_nothing_else(
     smtp_server: tuple[Collect, int],
