@@ -148,12 +148,18 @@ def claim_due(conn: Connection, *, now: datetime, limit: int, owner: str,
     A claim pushes ``not_before`` to ``now + lease``: unless the owner renews it, the job
     becomes due again then, marked ``in_doubt``. On PostgreSQL the rows are locked ``FOR
     UPDATE SKIP LOCKED``, so workers claiming at once never take the same job; SQLite has
-    one writer at a time.
+    one writer at a time. On PostgreSQL the claim is one statement, which can run on its
+    own (``Database.write_one``): one round trip, not four.
     """
-    rows = conn.execute(_CLAIMABLE, {"now": now, "limit": limit}).all()
-    if rows:
-        conn.execute(_CLAIM, {"ids": [r.id for r in rows], "owner": owner,
-                              "until": now + lease, "now": now})
+    params = {"now": now, "limit": limit, "owner": owner, "until": now + lease}
+    rows: Sequence[Row[Any]]
+    if conn.dialect.name == "postgresql":
+        rows = sorted(conn.execute(_CLAIM_AT_ONCE, params).all(),
+                      key=lambda r: (r.not_before, r.id))
+    else:
+        rows = conn.execute(_CLAIMABLE, params).all()
+        if rows:
+            conn.execute(_CLAIM, {**params, "ids": [r.id for r in rows]})
     return [_job(row, in_doubt=row.owner is not None) for row in rows]
 
 
@@ -165,6 +171,17 @@ _CLAIMABLE = (select(deliveries)
 _CLAIM = (update(deliveries).where(deliveries.c.id.in_(bindparam("ids", expanding=True)))
           .values(owner=bindparam("owner"), not_before=bindparam("until"),
                   updated_at=bindparam("now")))
+# PostgreSQL: the same in one statement; the rows come back as they were before the claim
+# (when they fell due, who held them), as _CLAIMABLE reads them.
+_DUE = (select(deliveries.c.id, deliveries.c.not_before, deliveries.c.owner)
+        .where(deliveries.c.status == PENDING, deliveries.c.not_before <= bindparam("now"))
+        .order_by(deliveries.c.not_before, deliveries.c.id).limit(bindparam("limit"))
+        .with_for_update(skip_locked=True).cte("due"))
+_CLAIM_AT_ONCE = (
+    update(deliveries).where(deliveries.c.id == _DUE.c.id)
+    .values(owner=bindparam("owner"), not_before=bindparam("until"), updated_at=bindparam("now"))
+    .returning(*(c for c in deliveries.c if c.name not in ("not_before", "owner")),
+               _DUE.c.not_before, _DUE.c.owner))
 
 
 def renew_claims(conn: Connection, job_ids: Collection[int], *, owner: str, now: datetime,

@@ -241,7 +241,7 @@ class DeliveryWorker:
             with self._db.read() as conn:
                 if not has_due(conn, now=now):
                     return []
-        with self._db.write() as conn:
+        with self._db.write_one() as conn:  # on PostgreSQL one statement (see claim_due)
             jobs = claim_due(conn, now=now, limit=limit, owner=self.owner, lease=self._lease)
         self._more_due = len(jobs) == limit  # likely more behind a full claim
         if not jobs:
