@@ -256,10 +256,40 @@ async def _content(smtp: aiosmtplib.SMTP, item: Mail) -> str | DeliveryError:
     """DATA: the server has the mail once it answers."""
     try:
         async with _answered(smtp, commands=2):  # DATA, then the content's final reply
-            await smtp.data(item.data, timeout=None)
+            await _data(smtp, item.data)
     except Exception as error:
         return await _reset(smtp, error)
     return item.message_id
+
+
+async def _data(smtp: aiosmtplib.SMTP, data: bytes) -> None:
+    """DATA, then the content. aiosmtplib's ``data`` runs two regular expressions over
+    every mail to end its lines with CRLF and double a leading dot (RFC 5321, 4.5.2): a
+    tenth of the event loop's work in a fan-out. A mail Attend wrote has CRLF line ends
+    already, so the dots are doubled with a plain replace; anything else goes through
+    aiosmtplib."""
+    clean = (data.endswith(b"\r\n") and data.count(b"\n") == data.count(b"\r\n")
+             == data.count(b"\r"))
+    if not clean or smtp.protocol is None:
+        await smtp.data(data, timeout=None)
+        return
+    start = await smtp.execute_command(b"DATA", timeout=None)
+    if start.code != aiosmtplib.SMTPStatus.start_input:
+        raise aiosmtplib.SMTPDataError(start.code, start.message)
+    # One sender per connection, and its envelope for the next mail waits for this reply.
+    try:
+        smtp.protocol.write(_dot_stuffed(data) + b".\r\n")
+        done = await smtp.protocol.read_response(timeout=None)
+    except aiosmtplib.SMTPServerDisconnected:
+        smtp.close()  # as aiosmtplib's data() does: not connected any more
+        raise
+    if done.code != aiosmtplib.SMTPStatus.completed:
+        raise aiosmtplib.SMTPDataError(done.code, done.message)
+
+
+def _dot_stuffed(data: bytes) -> bytes:
+    stuffed = data.replace(b"\r\n.", b"\r\n..")
+    return b"." + stuffed if stuffed.startswith(b".") else stuffed
 
 
 async def _reset(smtp: aiosmtplib.SMTP, error: Exception) -> DeliveryError:

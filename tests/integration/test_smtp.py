@@ -241,6 +241,22 @@ async def test_an_internationalised_address_goes_with_smtputf8_or_fails_alone(
         assert [e.rcpt_tos for e in handler.envelopes] == [["zoe@example.org"]]
 
 
+@pytest.mark.parametrize("line_end", ["\r\n", "\n"], ids=["crlf", "bare-lf"])
+async def test_lines_that_start_with_a_dot_arrive_as_written(
+    smtp_server: tuple[Collect, int], line_end: str,
+) -> None:
+    # SMTP ends a mail at a line holding one dot: the client doubles leading dots and the
+    # server takes them off again. A mail not written by Attend (bare line ends) too.
+    handler, port = smtp_server
+    lines = ["Subject: dots", "", ".", "..two", ".hidden", "a.b", "last"]
+    data = line_end.join(lines).encode() + line_end.encode()
+    mail = Mail(message_id="<dots@example.org>", sender="attend@example.org",
+                recipient="zoe@example.org", data=data, smtputf8=False)
+    assert await mailer(port).send(mail) == "<dots@example.org>"
+    (envelope,) = handler.envelopes
+    assert envelope.original_content.split(b"\r\n") == [*(x.encode() for x in lines), b""]
+
+
 class RefuseSender(Collect):
     async def handle_MAIL(self, server: Any, session: Any, envelope: Any, address: str,
                           options: Any) -> str:
