@@ -126,7 +126,8 @@ def fan_out(url: str, players: int, sink: SmtpSink, *, trace: bool) -> Run:
                             kept=DEFAULT_PACING[Channel.EMAIL].concurrency)
         channel = EmailChannel(mailer, LinkSigner(KEYS), base_url="https://attend.example.org",
                                sender="Attend <attend@example.org>", clock=utc_now)
-        worker = DeliveryWorker(app.db, app.router, {Channel.EMAIL: channel}, clock=utc_now)
+        worker = DeliveryWorker(app.db, app.router, {Channel.EMAIL: channel}, clock=utc_now,
+                                generation=app.runtime.generation)  # as serve makes it
         before, size_before = sink.accepted.value, sink.bytes.value
         if trace:
             tracemalloc.start()

@@ -67,7 +67,7 @@ def delivery_worker(app: App, config: Config, *, discord_bot: AttendBot | None =
                                                    dm_channels=DmChannels(app.db))
     pacing = pacing_for(config.smtp.connections) if config.smtp is not None else None
     return DeliveryWorker(app.db, app.router, channels, clock=app.clock, owner=owner,
-                          pacing=pacing)
+                          pacing=pacing, generation=app.runtime.generation)
 
 
 def edit_worker(app: App, config: Config, *, discord_bot: AttendBot | None = None,

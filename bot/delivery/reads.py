@@ -1,6 +1,8 @@
 """Read-model lookups for a batch of claimed jobs: each asked once, and a check's board read
 for the batch's own players only (a big team's fan-out reads each line once, not the whole
-board once per batch)."""
+board once per batch). The team, the game and the check's state are the same for every batch
+of a fan-out: with a :class:`~core.memo.ReadMemo` they are read once while their read models
+stand still."""
 
 from __future__ import annotations
 
@@ -10,6 +12,7 @@ from typing import Any
 from sqlalchemy import Connection, bindparam, select
 
 from core.aggregates.common import AnswerSource
+from core.memo import ReadMemo, Stamp, no_generations
 from core.projections import roster, schedule
 from core.projections.board import BoardLine, BoardView, answer_of
 from core.projections.roster import PlayerView, TeamView
@@ -24,29 +27,41 @@ _LINES = select(board_lines).where(
     board_lines.c.player_id.in_(bindparam("ids", expanding=True)))
 
 
+MEMOISED = ("roster", "schedule", "board")  # the read models a worker's memo follows
+_UNCHANGING = ReadMemo(no_generations, ())  # memoises nothing
+
+
 class Reads:
     """Read-model lookups for one batch of jobs (to ``recipients``), each asked once."""
 
-    def __init__(self, conn: Connection, recipients: Iterable[tuple[str, str]] = ()) -> None:
-        """``recipients``: the batch's ``(team_id, player_id)``."""
+    def __init__(self, conn: Connection, recipients: Iterable[tuple[str, str]] = (), *,
+                 memo: ReadMemo = _UNCHANGING, stamp: Stamp | None = None) -> None:
+        """``recipients``: the batch's ``(team_id, player_id)``; ``memo`` keeps the team,
+        game and check state between batches, under ``stamp``, taken before ``conn`` read
+        anything (see :mod:`core.memo`)."""
         self.conn = conn
         self._recipients = frozenset(recipients)
-        self._memo: dict[tuple[str, ...], Any] = {}
+        self._asked: dict[tuple[str, ...], Any] = {}
+        self._memo = memo
+        self._stamp = stamp or {}
 
     def _once(self, key: tuple[str, ...], query: Callable[[], Any]) -> Any:
-        if key not in self._memo:
-            self._memo[key] = query()
-        return self._memo[key]
+        if key not in self._asked:
+            self._asked[key] = query()
+        return self._asked[key]
+
+    def _kept(self, model: str, key: tuple[str, str], query: Callable[[], Any]) -> Any:
+        return self._once(key, lambda: self._memo.get(self._stamp, model, key, query))
 
     def team(self, team_id: str) -> TeamView | None:
-        found: TeamView | None = self._once(("t", team_id), lambda: roster.team(self.conn,
-                                                                                team_id))
+        found: TeamView | None = self._kept("roster", ("t", team_id),
+                                            lambda: roster.team(self.conn, team_id))
         return found
 
     def game(self, game_id: str | None) -> GameView | None:
         if game_id is None:
             return None
-        found: GameView | None = self._once(("g", game_id),
+        found: GameView | None = self._kept("schedule", ("g", game_id),
                                             lambda: schedule.game(self.conn, game_id))
         return found
 
@@ -54,7 +69,8 @@ class Reads:
         """The check's state (open, deadline), without its lines: see :meth:`line`."""
         if check_id is None:
             return None
-        found: BoardView | None = self._once(("b", check_id), lambda: self._board(check_id))
+        found: BoardView | None = self._kept("board", ("b", check_id),
+                                             lambda: self._board(check_id))
         return found
 
     def line(self, check_id: str | None, player_id: str) -> BoardLine | None:

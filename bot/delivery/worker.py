@@ -14,11 +14,12 @@ from bot.delivery.lanes import Item, Lane
 from bot.delivery.outcomes import MIN_REQUEUE, Outcome, Update, retry
 from bot.delivery.owner import OwnerSlot
 from bot.delivery.pacing import DEFAULT_PACING, Pacing
-from bot.delivery.reads import Reads
+from bot.delivery.reads import MEMOISED, Reads
 from bot.delivery.recording import Recorder
 from core.aggregates.common import Channel
 from core.deliveries import CLAIM_LEASE, claim_due, has_due, release_claims, renew_claims
 from core.eventstore.database import Database
+from core.memo import Generation, ReadMemo, no_generations
 from core.notifications import BatchNotificationChannel, NotificationChannel, retry_delay
 from core.router import Clock, Router
 from core.trouble import Trouble, report_trouble
@@ -40,7 +41,8 @@ class DeliveryWorker:
                  owner: str | None = None,
                  pacing: Mapping[Channel, Pacing] | None = None, max_attempts: int = 5,
                  claim_batch: int = 20, poll_interval: float = 0.25,
-                 lease: timedelta = CLAIM_LEASE) -> None:
+                 lease: timedelta = CLAIM_LEASE,
+                 generation: Generation = no_generations) -> None:
         self._db = db
         self._router = router
         self._channels = dict(channels)
@@ -49,6 +51,9 @@ class DeliveryWorker:
         self._pacing = {c: (pacing or {}).get(c, DEFAULT_PACING.get(c, Pacing()))
                         for c in self._channels}
         self._claim_batch = claim_batch
+        # The team, game and check state of a fan-out, read once while they stand still
+        # (``generation``: the handler runtime's, where this process runs the read models).
+        self._memo = ReadMemo(generation, MEMOISED, size=256)
         self._poll = poll_interval
         self._lease = lease
         self._recorder = Recorder(db, router, self._channels, clock=clock,
@@ -249,8 +254,10 @@ class DeliveryWorker:
         ready: list[Ready] = []
         resolutions: list[Update] = []
         troubles: list[Trouble] = []
+        stamp = self._memo.stamp()  # before the reads: see core.memo
         with self._db.read() as conn:
-            reads = Reads(conn, ((job.team_id, job.recipient_id) for job in jobs))
+            reads = Reads(conn, ((job.team_id, job.recipient_id) for job in jobs),
+                          memo=self._memo, stamp=stamp)
             for job in jobs:
                 try:
                     outcome = prepare(reads, job, now, troubles, router=self._router,
