@@ -94,24 +94,21 @@ _LINK = "https://"
 Stencil = tuple[str, ...]  # literal text, slot index, literal text, ... (odd items: indexes)
 
 
+# What the mails of one game share: everything but the recipient's own values (the slots).
+_SHARED = tuple(f.name for f in dataclasses.fields(GameEmail)
+                if f.name not in ("to_name", "to_address", "unsubscribe_url", "answer_urls"))
+
+
 def _stampable(model: GameEmail) -> bool:
-    return not any(_OPEN in value or _CLOSE in value for value in _texts(model))
-
-
-def _texts(model: GameEmail) -> list[str]:
-    values: list[str] = [*model.answer_urls.values()]
-    for f in dataclasses.fields(model):
-        value = getattr(model, f.name)
-        if isinstance(value, str):
-            values.append(value)
-    return values
+    return isinstance(model, GameEmail) and not any(
+        isinstance(value, str) and (_OPEN in value or _CLOSE in value)
+        for value in (*(getattr(model, name) for name in _SHARED), model.to_name,
+                      model.to_address, model.unsubscribe_url, *model.answer_urls.values()))
 
 
 def _stamped(model: GameEmail) -> RenderedEmail:
-    subject, text, html = _stencils(dataclasses.replace(
-        model, to_name=_MARK["to_name"], to_address=_MARK["to_address"],
-        unsubscribe_url=_LINK + _MARK["unsubscribe_url"], answer_urls=_LinkMarks(
-            {a: _LINK + _MARK[a] for a in model.answer_urls})))
+    shared = tuple(getattr(model, name) for name in _SHARED)
+    subject, text, html = _stencils(shared, tuple(model.answer_urls))
     values = [model.to_name, model.to_address, model.unsubscribe_url,
               *(model.answer_urls.get(a, "") for a in ("yes", "no", "maybe"))]
     shown_values = [shown(v) for v in values]
@@ -119,15 +116,15 @@ def _stamped(model: GameEmail) -> RenderedEmail:
                          html=_fill(html, [str(escape(v)) for v in shown_values]))
 
 
-class _LinkMarks(dict[str, str]):
-    """A stencil's answer links: hashable, so the stencil can be a cache key."""
-
-    def __hash__(self) -> int:  # type: ignore[override]
-        return hash(tuple(self.items()))
-
-
 @functools.lru_cache(maxsize=64)  # a fan-out's mails share one
-def _stencils(stencil: GameEmail) -> tuple[str, Stencil, Stencil]:
+def _stencils(shared: tuple[object, ...], answers: tuple[str, ...]
+              ) -> tuple[str, Stencil, Stencil]:
+    """The templates rendered once for the mails that share ``shared`` and have links for
+    ``answers``, with a marker for each recipient's own value."""
+    stencil = GameEmail(**dict(zip(_SHARED, shared, strict=True)),  # type: ignore[arg-type]
+                        to_name=_MARK["to_name"], to_address=_MARK["to_address"],
+                        unsubscribe_url=_LINK + _MARK["unsubscribe_url"],
+                        answer_urls={a: _LINK + _MARK[a] for a in answers})
     rendered = render_alone(stencil)
     return rendered.subject, _cut(rendered.text), _cut(rendered.html)
 
