@@ -11,6 +11,7 @@ the same owner identity, gives its old claims back at once with :func:`release_c
 
 from __future__ import annotations
 
+import functools
 import uuid
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -118,6 +119,7 @@ class Job:
         return delivery_id(self.scope, self.recipient_id, self.message_key)
 
 
+@functools.lru_cache(maxsize=4096)  # asked for several times per message sent
 def delivery_id(scope: str, recipient_id: str, message_key: str) -> str:
     return uuid.uuid5(_ID_NAMESPACE, f"{scope}\n{recipient_id}\n{message_key}").hex
 
