@@ -11,20 +11,15 @@ from typing import Any
 
 from sqlalchemy import Connection, bindparam, select
 
-from core.aggregates.common import AnswerSource
 from core.memo import ReadMemo, Stamp, no_generations
-from core.projections import roster, schedule
-from core.projections.board import BoardLine, BoardView, answer_of
+from core.projections import board, roster, schedule
+from core.projections.board import BoardLine, BoardView
 from core.projections.roster import PlayerView, TeamView
 from core.projections.schedule import GameView
-from core.projections.tables import board_checks, board_lines
+from core.projections.tables import board_checks
 
-_SOURCES = {s.value: s for s in AnswerSource}
-# Built once: asked for every batch a worker claims.
+# Built once: asked for every batch a worker claims (while the check changes).
 _CHECK = select(board_checks).where(board_checks.c.check_id == bindparam("check_id"))
-_LINES = select(board_lines).where(
-    board_lines.c.check_id == bindparam("check_id"),
-    board_lines.c.player_id.in_(bindparam("ids", expanding=True)))
 
 
 MEMOISED = ("roster", "schedule", "board")  # the read models a worker's memo follows
@@ -101,10 +96,4 @@ class Reads:
                          deadline=row.deadline, lines=(), history=())
 
     def _lines(self, check_id: str) -> dict[str, BoardLine]:
-        rows = self.conn.execute(_LINES, {"check_id": check_id,
-                                          "ids": sorted({p for _, p in self._recipients})})
-        return {row.player_id: BoardLine(
-            player_id=row.player_id, name=row.name, answer=answer_of(row.answer),
-            note=row.note, source=None if row.source is None else _SOURCES[row.source],
-            answered_at=row.answered_at, waitlist_position=row.waitlist_position,
-            invited_at=row.invited_at) for row in rows}
+        return board.lines(self.conn, check_id, (p for _, p in self._recipients))

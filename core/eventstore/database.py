@@ -14,6 +14,7 @@ PostgreSQL needs none of this.
 
 from __future__ import annotations
 
+import json
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
@@ -205,6 +206,23 @@ class DriverSql:
 
     def _text(self, conn: Connection) -> str:
         return self.sqlite if conn.dialect.name == "sqlite" else self.postgresql
+
+
+class DriverSqlIn(DriverSql):
+    """A :class:`DriverSql` whose last parameter is the values a column may take, written
+    ``{one_of}`` in the text (``WHERE player_id {one_of}``): PostgreSQL gets them as an array
+    (``= ANY``), SQLite as a JSON list (``IN`` its ``json_each``). One statement, prepared
+    once, for any number of values; SQLAlchemy's expanding ``IN`` renders each size anew."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__(text.replace("{one_of}", "= ANY(%s)"))
+        self.sqlite = text.replace("{one_of}", "IN (SELECT value FROM json_each(%s))").replace(
+            "%s", "?")
+
+    def rows_in(self, conn: Connection, *params: Any,
+                values: Sequence[Any]) -> list[tuple[Any, ...]]:
+        one_of = json.dumps(list(values)) if conn.dialect.name == "sqlite" else list(values)
+        return self.rows(conn, *params, one_of)
 
 
 def on_driver(conn: Connection, sql: str, params: Any, **options: Any) -> Any:

@@ -9,6 +9,7 @@ the maximum joins the end of the queue, and whoever leaves it moves everyone beh
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -30,7 +31,7 @@ from core.aggregates.check import (
 )
 from core.aggregates.common import Answer, AnswerSource
 from core.eventstore import HandlerTransaction, RecordedEvent
-from core.eventstore.database import DriverSql
+from core.eventstore.database import DriverSql, DriverSqlIn
 from core.projections.tables import board_checks, board_history, board_lines
 from core.projections.types import from_db_time, to_db_time
 
@@ -220,6 +221,9 @@ _BOARD = DriverSql(
     "l.answered_at, l.waitlist_position, l.invited_at, l.reserve, l.released "
     "FROM board_checks c LEFT JOIN board_lines l ON l.check_id = c.check_id "
     "WHERE c.check_id = %s ORDER BY l.invited_seq")
+_LINES = DriverSqlIn(
+    "SELECT player_id, name, answer, note, source, answered_at, waitlist_position, "
+    "invited_at, reserve, released FROM board_lines WHERE check_id = %s AND player_id {one_of}")
 _CHECK_OF_GAME = DriverSql(
     "SELECT check_id FROM board_checks WHERE game_id = %s ORDER BY seq DESC LIMIT 1")
 _history_c = board_history.c
@@ -280,8 +284,16 @@ def board(conn: Connection, check_id: str, *, with_history: bool = True) -> Boar
         check_id=check[0], game_id=check[1], team_id=check[2],
         starts_at=_utc(check[3]), open=bool(check[4]), min_players=check[5],
         max_players=check[6], deadline=from_db_time(check[7]),
-        lines=tuple(_line(row) for row in rows if row[8] is not None),
+        lines=tuple(_line(row[8:]) for row in rows if row[8] is not None),
         history=tuple(_change(row) for row in history))
+
+
+def lines(conn: Connection, check_id: str, player_ids: Iterable[str]) -> dict[str, BoardLine]:
+    """These players' lines of the check, by player (a delivery worker's claimed batch)."""
+    ids = sorted(set(player_ids))
+    if not ids:
+        return {}
+    return {row[0]: _line(row) for row in _LINES.rows_in(conn, check_id, values=ids)}
 
 
 def board_for_game(conn: Connection, game_id: str, *,
@@ -306,12 +318,14 @@ def _utc(value: Any) -> datetime:
 
 
 def _line(row: tuple[Any, ...]) -> BoardLine:
-    answer, source = row[10], row[12]
+    """A line from ``player_id, name, answer, note, source, answered_at,
+    waitlist_position, invited_at, reserve, released``."""
+    answer, source = row[2], row[4]
     return BoardLine(
-        player_id=row[8], name=row[9], answer=answer_of(answer),
-        note=row[11], source=None if source is None else _SOURCES[source],
-        answered_at=from_db_time(row[13]), waitlist_position=row[14],
-        invited_at=_utc(row[15]), reserve=bool(row[16]), released=bool(row[17]))
+        player_id=row[0], name=row[1], answer=answer_of(answer),
+        note=row[3], source=None if source is None else _SOURCES[source],
+        answered_at=from_db_time(row[5]), waitlist_position=row[6],
+        invited_at=_utc(row[7]), reserve=bool(row[8]), released=bool(row[9]))
 
 
 def _change(row: Row[Any]) -> BoardChange:

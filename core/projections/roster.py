@@ -6,6 +6,7 @@ keep their own copy of names).
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -32,7 +33,9 @@ from core.aggregates.team import (
     TeamSettingsChanged,
 )
 from core.eventstore import HandlerTransaction, RecordedEvent
+from core.eventstore.database import DriverSqlIn
 from core.projections.tables import roster_players, roster_teams
+from core.projections.types import from_db_time
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -172,9 +175,11 @@ _PLAYER = select(roster_players).where(roster_players.c.team_id == bindparam("te
                                        roster_players.c.player_id == bindparam("player_id"))
 
 
-_PLAYERS = select(roster_players).where(
-    roster_players.c.team_id == bindparam("team_id"),
-    roster_players.c.player_id.in_(bindparam("ids", expanding=True)))
+# On the driver: a delivery worker reads these for every batch it claims.
+_PLAYERS = DriverSqlIn(
+    "SELECT team_id, player_id, name, email, slack_user, discord_user, captain, "
+    "email_unsubscribed, unreachable, joined_at, reserve FROM roster_players "
+    "WHERE team_id = %s AND player_id {one_of}")
 
 
 def team(conn: Connection, team_id: str) -> TeamView | None:
@@ -205,8 +210,19 @@ def players(conn: Connection, team_id: str, player_ids: Iterable[str]) -> dict[s
     ids = sorted(set(player_ids))
     if not ids:
         return {}
-    rows = conn.execute(_PLAYERS, {"team_id": team_id, "ids": ids})
-    return {row.player_id: _player(row) for row in rows}
+    found: dict[str, PlayerView] = {}
+    for (team, player, name, email, slack_user, discord_user, captain, unsubscribed,
+         unreachable, joined_at, reserve) in _PLAYERS.rows_in(conn, team_id, values=ids):
+        channels = json.loads(unreachable) if isinstance(unreachable, str) else unreachable
+        joined = from_db_time(joined_at)
+        assert joined is not None
+        found[player] = PlayerView(
+            team_id=team, player_id=player, name=name, email=email, slack_user=slack_user,
+            discord_user=discord_user, captain=bool(captain),
+            email_unsubscribed=bool(unsubscribed),
+            unreachable=tuple(Channel(c) for c in channels), joined_at=joined,
+            reserve=bool(reserve))
+    return found
 
 
 def captains(conn: Connection, team_id: str) -> list[PlayerView]:
