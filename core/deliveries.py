@@ -39,10 +39,10 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB
 
 from core.aggregates.common import Channel
-from core.eventstore.database import upsert
+from core.eventstore.database import DriverSql, upsert
 from core.eventstore.pg_wakeups import JOBS
 from core.notifications import NotificationKind as Kind
-from core.projections.types import UtcDateTime
+from core.projections.types import UtcDateTime, to_db_time
 
 PENDING, DELIVERED, FAILED, SKIPPED = "pending", "delivered", "failed", "skipped"
 CLAIM_LEASE = timedelta(seconds=20)  # a claim not renewed by then is taken up again
@@ -223,17 +223,17 @@ class Delivered:
     reference: str | None
 
 
-_DELIVERED = (update(deliveries).where(deliveries.c.id == bindparam("job_id"))
-              .values(status=DELIVERED, owner=None, updated_at=bindparam("now"),
-                      channel=bindparam("via"), reference=bindparam("ref")))
+# On the driver: written for every message sent.
+_DELIVERED = DriverSql(f"UPDATE deliveries SET status = '{DELIVERED}', owner = NULL, "
+                       "updated_at = %s, channel = %s, reference = %s WHERE id = %s")
 
 
 def mark_all_delivered(conn: Connection, delivered: Sequence[Delivered], *,
                        now: datetime) -> None:
-    """Settle a round of sent messages in one statement (run for each row)."""
-    if delivered:
-        conn.execute(_DELIVERED, [{"job_id": d.job_id, "now": now, "via": d.channel.value,
-                                   "ref": d.reference} for d in delivered])
+    """Settle a round of sent messages in one call to the driver (a row each)."""
+    at = to_db_time(now, conn.dialect.name)
+    _DELIVERED.run_many(conn, [(at, d.channel.value, d.reference, d.job_id)
+                               for d in delivered])
 
 
 def mark_retry(conn: Connection, job_id: int, *, not_before: datetime, error: str | None,
