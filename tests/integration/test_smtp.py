@@ -257,6 +257,29 @@ async def test_lines_that_start_with_a_dot_arrive_as_written(
     assert envelope.original_content.split(b"\r\n") == [*(x.encode() for x in lines), b""]
 
 
+class RefuseContent(Collect):
+    """Takes every mail but the one to ``spam@example.org``."""
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        if envelope.rcpt_tos == ["spam@example.org"]:
+            return "554 5.7.1 message rejected"
+        return await super().handle_DATA(server, session, envelope)
+
+
+@pytest.mark.parametrize("smtp_server", [RefuseContent()], indirect=True)
+async def test_refused_content_fails_that_mail_and_the_next_still_goes(
+    smtp_server: tuple[Collect, int],
+) -> None:
+    handler, port = smtp_server
+    batch = [invitation("spam@example.org"), invitation()]
+    refused, sent = [result async for result in mailer(port).send_many(batch)]
+
+    assert isinstance(refused, PermanentDeliveryError)
+    assert "554 5.7.1 message rejected" in refused.reason
+    assert sent == batch[1].message_id
+    assert [e.rcpt_tos for e in handler.envelopes] == [["zoe@example.org"]]
+
+
 class RefuseSender(Collect):
     async def handle_MAIL(self, server: Any, session: Any, envelope: Any, address: str,
                           options: Any) -> str:
