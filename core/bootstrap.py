@@ -66,7 +66,7 @@ class App:
 
     def jobs_written(self) -> None:
         """Jobs were written (committed, here or by another process): tell who asked."""
-        for callback in self._new_jobs:
+        for callback in tuple(self._new_jobs):  # one may be taken off meanwhile
             callback()
 
     def start(self) -> None:

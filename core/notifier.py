@@ -145,7 +145,6 @@ class Notifier:
                         position=recorded.position),
                         captains=self._captains(for_check.team_id),
                         now=recorded.metadata.recorded_at)
-                    self._wrote_jobs = True  # most likely: a captain's alert
             case check.ReservesReleased(check_id=check_id, player_ids=ids):
                 for_check = self._check(check_id)
                 for player_id in ids:
