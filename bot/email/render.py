@@ -26,7 +26,13 @@ import jinja2
 from markupsafe import escape
 
 from bot import words
-from bot.email.models import CaptainAlertEmail, CaptainAlertKind, GameEmail, GameEmailKind
+from bot.email.models import (
+    ANSWERS,
+    CaptainAlertEmail,
+    CaptainAlertKind,
+    GameEmail,
+    GameEmailKind,
+)
 from bot.email.wire import Mail, Mailbox, parse_mailbox, write_mail
 from core.aggregates.common import Answer
 from core.safe_text import shown, shown_value
@@ -60,8 +66,8 @@ def _environment() -> jinja2.Environment:
 
 
 def render(model: Email) -> RenderedEmail:
-    if isinstance(model, GameEmail) and _stampable(model):
-        return _stamped(model)
+    if isinstance(model, GameEmail) and (stamped := _stamped(model)) is not None:
+        return stamped
     return render_alone(model)
 
 
@@ -86,7 +92,7 @@ def render_alone(model: Email) -> RenderedEmail:
 # of Unicode's private use area, which nothing Attend writes contains (a model holding one
 # is rendered alone). Links keep a scheme, as a model's links must.
 _OPEN, _CLOSE = "\ue000", "\ue001"
-_SLOTS = ("to_name", "to_address", "unsubscribe_url", "yes", "no", "maybe")
+_SLOTS = ("to_name", "to_address", "unsubscribe_url", *ANSWERS)  # answers: their links
 _MARK = {slot: f"{_OPEN}{i}{_CLOSE}" for i, slot in enumerate(_SLOTS)}
 _MARKED = re.compile(f"(?:https://)?{_OPEN}(\\d){_CLOSE}")
 _LINK = "https://"
@@ -99,18 +105,14 @@ _SHARED = tuple(f.name for f in dataclasses.fields(GameEmail)
                 if f.name not in ("to_name", "to_address", "unsubscribe_url", "answer_urls"))
 
 
-def _stampable(model: GameEmail) -> bool:
-    return isinstance(model, GameEmail) and not any(
-        isinstance(value, str) and (_OPEN in value or _CLOSE in value)
-        for value in (*(getattr(model, name) for name in _SHARED), model.to_name,
-                      model.to_address, model.unsubscribe_url, *model.answer_urls.values()))
-
-
-def _stamped(model: GameEmail) -> RenderedEmail:
+def _stamped(model: GameEmail) -> RenderedEmail | None:
+    """``model`` from its game's stencil; None if a value holds a marker character."""
     shared = tuple(getattr(model, name) for name in _SHARED)
-    subject, text, html = _stencils(shared, tuple(model.answer_urls))
     values = [model.to_name, model.to_address, model.unsubscribe_url,
-              *(model.answer_urls.get(a, "") for a in ("yes", "no", "maybe"))]
+              *(model.answer_urls.get(a, "") for a in ANSWERS)]
+    if any(isinstance(v, str) and (_OPEN in v or _CLOSE in v) for v in (*shared, *values)):
+        return None
+    subject, text, html = _stencils(shared, tuple(model.answer_urls))
     shown_values = [shown(v) for v in values]
     return RenderedEmail(subject=subject, text=_fill(text, shown_values),
                          html=_fill(html, [str(escape(v)) for v in shown_values]))
