@@ -210,19 +210,7 @@ def players(conn: Connection, team_id: str, player_ids: Iterable[str]) -> dict[s
     ids = sorted(set(player_ids))
     if not ids:
         return {}
-    found: dict[str, PlayerView] = {}
-    for (team, player, name, email, slack_user, discord_user, captain, unsubscribed,
-         unreachable, joined_at, reserve) in _PLAYERS.rows_in(conn, team_id, values=ids):
-        channels = json.loads(unreachable) if isinstance(unreachable, str) else unreachable
-        joined = from_db_time(joined_at)
-        assert joined is not None
-        found[player] = PlayerView(
-            team_id=team, player_id=player, name=name, email=email, slack_user=slack_user,
-            discord_user=discord_user, captain=bool(captain),
-            email_unsubscribed=bool(unsubscribed),
-            unreachable=tuple(Channel(c) for c in channels), joined_at=joined,
-            reserve=bool(reserve))
-    return found
+    return {row[1]: _player_of(*row) for row in _PLAYERS.rows_in(conn, team_id, values=ids)}
 
 
 def captains(conn: Connection, team_id: str) -> list[PlayerView]:
@@ -245,9 +233,21 @@ def _team(row: Row[Any]) -> TeamView:
 
 
 def _player(row: Row[Any]) -> PlayerView:
+    return _player_of(row.team_id, row.player_id, row.name, row.email, row.slack_user,
+                      row.discord_user, row.captain, row.email_unsubscribed, row.unreachable,
+                      row.joined_at, row.reserve)
+
+
+def _player_of(team_id: str, player_id: str, name: str, email: str | None,
+               slack_user: str | None, discord_user: str | None, captain: Any,
+               unsubscribed: Any, unreachable: Any, joined_at: Any, reserve: Any) -> PlayerView:
+    """A player from its columns, as SQLAlchemy gives them or as the driver does (SQLite's
+    booleans as numbers, its JSON as text, its times as text)."""
+    channels = json.loads(unreachable) if isinstance(unreachable, str) else unreachable
+    joined = from_db_time(joined_at)
+    assert joined is not None
     return PlayerView(
-        team_id=row.team_id, player_id=row.player_id, name=row.name, email=row.email,
-        slack_user=row.slack_user, discord_user=row.discord_user, captain=row.captain,
-        email_unsubscribed=row.email_unsubscribed,
-        unreachable=tuple(Channel(c) for c in row.unreachable),
-        joined_at=row.joined_at, reserve=bool(row.reserve))
+        team_id=team_id, player_id=player_id, name=name, email=email, slack_user=slack_user,
+        discord_user=discord_user, captain=bool(captain), email_unsubscribed=bool(unsubscribed),
+        unreachable=tuple(Channel(c) for c in channels), joined_at=joined,
+        reserve=bool(reserve))
