@@ -178,16 +178,24 @@ async def test_a_server_that_stops_answering_is_a_transient_failure(
         await mailer(port, timeout=0.3).send(invitation())
 
 
-class StallFor(Collect):
-    """Takes its time over the mail to ``slow@example.org``."""
+class OneOfThem(Collect):
+    """Takes every mail, but answers the one to ``address`` after ``delay`` seconds, with
+    ``reply`` if one is given."""
+
+    def __init__(self, address: str, *, delay: float = 0.0, reply: str | None = None) -> None:
+        super().__init__()
+        self.address, self.delay, self.reply = address, delay, reply
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        if envelope.rcpt_tos == ["slow@example.org"]:
-            await asyncio.sleep(1)
+        if envelope.rcpt_tos == [self.address]:
+            await asyncio.sleep(self.delay)
+            if self.reply is not None:
+                return self.reply
         return await super().handle_DATA(server, session, envelope)
 
 
-@pytest.mark.parametrize("smtp_server", [StallFor()], indirect=True)
+@pytest.mark.parametrize("smtp_server", [OneOfThem("slow@example.org", delay=1)],
+                         indirect=True)
 async def test_a_reply_that_comes_too_late_is_never_taken_for_the_next_mails(
     smtp_server: tuple[Collect, int],
 ) -> None:
@@ -257,16 +265,8 @@ async def test_lines_that_start_with_a_dot_arrive_as_written(
     assert envelope.original_content.split(b"\r\n") == [*(x.encode() for x in lines), b""]
 
 
-class RefuseContent(Collect):
-    """Takes every mail but the one to ``spam@example.org``."""
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        if envelope.rcpt_tos == ["spam@example.org"]:
-            return "554 5.7.1 message rejected"
-        return await super().handle_DATA(server, session, envelope)
-
-
-@pytest.mark.parametrize("smtp_server", [RefuseContent()], indirect=True)
+@pytest.mark.parametrize("smtp_server", [
+    OneOfThem("spam@example.org", reply="554 5.7.1 message rejected")], indirect=True)
 async def test_refused_content_fails_that_mail_and_the_next_still_goes(
     smtp_server: tuple[Collect, int],
 ) -> None:
