@@ -267,11 +267,11 @@ async def test_a_tap_on_the_home_records_the_answer_and_shows_it(home: Home) -> 
     response = await home.tap(ALICE, "yes", home.check_id())
 
     assert response.status == 200
+    assert await eventually(lambda: "✅ You're in" in shown(home.fake.homes(ALICE)[-1]))
     status = home.app.service.status(Actor.slack(WORKSPACE, CAPTAIN), "G1")
-    assert status.board is not None
+    assert status.board is not None  # the Home showed it: so does the captain's board
     [alice] = [line for line in status.board.lines if line.name == "alice"]
     assert alice.answer is Answer.YES
-    assert await eventually(lambda: "✅ You're in" in shown(home.fake.homes(ALICE)[-1]))
     assert ("attend_home_yes", home.check_id(), "primary") in buttons(
         home.fake.homes(ALICE)[-1])
 
