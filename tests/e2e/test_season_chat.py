@@ -18,6 +18,7 @@ from tests.e2e import test_discord as discord_harness
 from tests.e2e import test_slack as slack_harness
 from tests.e2e.test_discord import Discord, signed_in
 from tests.e2e.test_slack import Slack
+from tests.support.waiting import eventually
 
 dc, fake_discord = discord_harness.dc, discord_harness.fake_discord  # the fixtures
 slack, fake_slack = slack_harness.slack, slack_harness.fake_slack
@@ -39,6 +40,7 @@ async def test_the_season_and_a_calendar_from_slack(slack: Slack) -> None:
     await slack_harness.team_with_a_game(slack)
     await slack.say(slack_harness.CAPTAIN, "check G1")
     await slack.tap(slack_harness.ALICE, "yes", slack.check_id(), respond_to="alice")
+    assert await eventually(lambda: slack.fake.responses("alice"))  # the board has it
 
     season = await slack.say(slack_harness.CAPTAIN, "season")
     assert season.startswith("The Alchemists · season · 1 game asked about")
