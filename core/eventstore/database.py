@@ -47,17 +47,21 @@ class Database:
                     f"(got {parsed.drivername})"
                 )
             # No pre-ping: it costs a round trip per checkout; dropped connections are
-            # invalidated when used and the pool recycles them.
+            # invalidated when used and the pool recycles them. Last in, first out: the
+            # connections in use stay few and warm (psycopg prepares a statement on a
+            # connection once it has run there a few times), the rest idle.
             psycopg_url = parsed.set(drivername="postgresql+psycopg")
             connect_args = {"options": _session_options(parsed.query.get("options"))}
             self.engine = create_engine(psycopg_url, pool_size=pool_size, max_overflow=pool_size,
-                                        pool_recycle=1800, connect_args=connect_args)
+                                        pool_recycle=1800, pool_use_lifo=True,
+                                        connect_args=connect_args)
             # For writes the log can rebuild (read models): commit without waiting for the
             # WAL flush. PostgreSQL still commits them whole and in order; a crash can only
             # lose the last few, checkpoint included, and those events are handled again.
             # Only handler threads write through it (one each, at most): a small pool.
             self._relaxed = create_engine(psycopg_url, pool_size=4, max_overflow=6,
-                                          pool_recycle=1800, connect_args=connect_args)
+                                          pool_recycle=1800, pool_use_lifo=True,
+                                          connect_args=connect_args)
             for engine in (self.engine, self._relaxed):
                 event.listen(engine, "handle_error", _recognise_lost_connection)
 

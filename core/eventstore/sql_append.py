@@ -149,8 +149,10 @@ class SqlAppender:
         params = dict(zip(_PG_KEYS, values, strict=False))
         params["sid"], params["ev"] = stream_id, expected_version
         # On the driver: SQLAlchemy's result for this one number (column metadata, row
-        # processors) cost more than the rest of the append's Python put together.
-        row = on_driver(conn, sql, params).fetchone()
+        # processors) cost more than the rest of the append's Python put together. Prepared
+        # at its first run on a connection: each count of events is its own text, and most
+        # would not run often enough on one connection for psycopg to prepare them itself.
+        row = on_driver(conn, sql, params, prepare=True).fetchone()
         if row is None:
             raise ConcurrencyError(stream_id, expected_version)
         return int(row[0])
