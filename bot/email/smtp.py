@@ -92,8 +92,9 @@ class SmtpMailer:
 
         A message is handed over (its content sent) only when the caller asks for its
         result, so the caller can record each outcome before the next mail exists at the
-        server. While it records, the next mail's envelope (MAIL FROM, RCPT TO) is sent:
-        two of a mail's four round trips are off the caller's path."""
+        server. While it records, the next mail's envelope (MAIL FROM, RCPT TO and, for a
+        mail with CRLF line ends, DATA) is sent: three of a mail's four round trips are off
+        the caller's path. Until its content ends, a mail is nothing the server keeps."""
         if not messages:
             return
         try:
@@ -117,7 +118,9 @@ class SmtpMailer:
                 yield result
         finally:
             envelope.cancel()  # if the caller stopped first: it goes with the connection
-            if not (last and clean and self._keep(smtp)):
+            if not last:  # the next mail's DATA may be open: cut, it is dropped unsent
+                smtp.close()
+            elif not (clean and self._keep(smtp)):
                 await _close(smtp)
 
     async def aclose(self) -> None:
@@ -185,7 +188,8 @@ def _unexpected(error: Exception) -> DeliveryError:
 
 
 async def _envelope(smtp: aiosmtplib.SMTP, item: Mail) -> DeliveryError | None:
-    """MAIL FROM and RCPT TO for ``item``; why not, if the server refused."""
+    """MAIL FROM, RCPT TO and, when the content can follow on the protocol (see
+    :func:`_content`), DATA for ``item``; why not, if the server refused."""
     if not smtp.is_connected:
         return TransientDeliveryError("the connection to the mail server was lost during "
                                       "a batch")
@@ -198,10 +202,13 @@ async def _envelope(smtp: aiosmtplib.SMTP, item: Mail) -> DeliveryError | None:
     options = ["SMTPUTF8"] if item.smtputf8 else []
     if smtp.supports_extension("size"):  # RFC 1870: the octets sent, CRLFs included
         options.insert(0, f"SIZE={len(item.data)}")
+    data_now = _streamable(smtp, item.data)
     try:
-        async with _answered(smtp, commands=2):
+        async with _answered(smtp, commands=3 if data_now else 2):
             await _mail_from(smtp, item.sender, options, encoding)
             await _rcpt_to(smtp, item.recipient, encoding)
+            if data_now:
+                await _start_data(smtp)
     except Exception as error:
         return await _reset(smtp, error)
     return None
@@ -253,30 +260,40 @@ async def _rcpt_to(smtp: aiosmtplib.SMTP, recipient: str, encoding: str) -> None
 
 
 async def _content(smtp: aiosmtplib.SMTP, item: Mail) -> str | DeliveryError:
-    """DATA: the server has the mail once it answers."""
+    """The content, after the DATA the envelope sent: the server has the mail once it
+    answers. A mail whose line ends aren't all CRLF goes through aiosmtplib's ``data``
+    (DATA, then the content with its lines mended)."""
+    streamed = _streamable(smtp, item.data)
     try:
-        async with _answered(smtp, commands=2):  # DATA, then the content's final reply
-            await _data(smtp, item.data)
+        async with _answered(smtp, commands=1 if streamed else 2):
+            if streamed:
+                await _end_data(smtp, item.data)
+            else:
+                await smtp.data(item.data, timeout=None)
     except Exception as error:
         return await _reset(smtp, error)
     return item.message_id
 
 
-async def _data(smtp: aiosmtplib.SMTP, data: bytes) -> None:
-    """DATA, then the content. aiosmtplib's ``data`` runs two regular expressions over
-    every mail to end its lines with CRLF and double a leading dot (RFC 5321, 4.5.2): a
-    tenth of the event loop's work in a fan-out. A mail Attend wrote has CRLF line ends
-    already, so the dots are doubled with a plain replace; anything else goes through
-    aiosmtplib."""
-    clean = (data.endswith(b"\r\n") and data.count(b"\n") == data.count(b"\r\n")
-             == data.count(b"\r"))
-    if not clean or smtp.protocol is None:
-        await smtp.data(data, timeout=None)
-        return
+def _streamable(smtp: aiosmtplib.SMTP, data: bytes) -> bool:
+    """Whether ``data`` can go on the protocol as it is. aiosmtplib's ``data`` runs two
+    regular expressions over every mail to end its lines with CRLF and double a leading
+    dot (RFC 5321, 4.5.2): a tenth of the event loop's work in a fan-out. A mail Attend
+    wrote has CRLF line ends already, so its dots are doubled with a plain replace."""
+    return (smtp.protocol is not None and data.endswith(b"\r\n")
+            and data.count(b"\n") == data.count(b"\r\n") == data.count(b"\r"))
+
+
+async def _start_data(smtp: aiosmtplib.SMTP) -> None:
     start = await smtp.execute_command(b"DATA", timeout=None)
     if start.code != aiosmtplib.SMTPStatus.start_input:
         raise aiosmtplib.SMTPDataError(start.code, start.message)
-    # One sender per connection, and its envelope for the next mail waits for this reply.
+
+
+async def _end_data(smtp: aiosmtplib.SMTP, data: bytes) -> None:
+    """The content and its final dot, after DATA; one sender per connection, and its
+    envelope for the next mail waits for this reply."""
+    assert smtp.protocol is not None  # see _streamable
     try:
         smtp.protocol.write(_dot_stuffed(data) + b".\r\n")
         done = await smtp.protocol.read_response(timeout=None)
