@@ -109,8 +109,8 @@ class SmtpMailer:
         envelope = asyncio.create_task(_envelope(smtp, messages[0]))
         try:
             for index, item in enumerate(messages):
-                refused = await envelope
-                result = refused or await _content(smtp, item)
+                refused, data_sent = await envelope
+                result = refused or await _content(smtp, item, data_sent=data_sent)
                 clean = clean and not isinstance(result, DeliveryError)
                 last = index + 1 == len(messages)
                 if not last:
@@ -187,17 +187,18 @@ def _unexpected(error: Exception) -> DeliveryError:
         return TransientDeliveryError(f"could not send the mail: {error!r}")
 
 
-async def _envelope(smtp: aiosmtplib.SMTP, item: Mail) -> DeliveryError | None:
-    """MAIL FROM, RCPT TO and, when the content can follow on the protocol (see
-    :func:`_content`), DATA for ``item``; why not, if the server refused."""
+async def _envelope(smtp: aiosmtplib.SMTP, item: Mail) -> tuple[DeliveryError | None, bool]:
+    """MAIL FROM, RCPT TO and, when the content can follow on the protocol as it is (see
+    :func:`_streamable`), DATA for ``item``: why not, if the server refused, and whether
+    DATA went."""
     if not smtp.is_connected:
         return TransientDeliveryError("the connection to the mail server was lost during "
-                                      "a batch")
+                                      "a batch"), False
     if item.smtputf8 and not smtp.supports_extension("smtputf8"):
         # Another server may take it, but this one never will: retrying cannot help.
         return PermanentDeliveryError(
             f"the mail server doesn't accept internationalised addresses (no SMTPUTF8), "
-            f"so nothing can be sent to {item.recipient}")
+            f"so nothing can be sent to {item.recipient}"), False
     encoding = "utf-8" if item.smtputf8 else "ascii"
     options = ["SMTPUTF8"] if item.smtputf8 else []
     if smtp.supports_extension("size"):  # RFC 1870: the octets sent, CRLFs included
@@ -210,8 +211,8 @@ async def _envelope(smtp: aiosmtplib.SMTP, item: Mail) -> DeliveryError | None:
             if data_now:
                 await _start_data(smtp)
     except Exception as error:
-        return await _reset(smtp, error)
-    return None
+        return await _reset(smtp, error), False
+    return None, data_now
 
 
 @contextlib.asynccontextmanager
@@ -259,14 +260,14 @@ async def _rcpt_to(smtp: aiosmtplib.SMTP, recipient: str, encoding: str) -> None
         raise aiosmtplib.SMTPRecipientRefused(response.code, response.message, recipient)
 
 
-async def _content(smtp: aiosmtplib.SMTP, item: Mail) -> str | DeliveryError:
-    """The content, after the DATA the envelope sent: the server has the mail once it
-    answers. A mail whose line ends aren't all CRLF goes through aiosmtplib's ``data``
-    (DATA, then the content with its lines mended)."""
-    streamed = _streamable(smtp, item.data)
+async def _content(smtp: aiosmtplib.SMTP, item: Mail, *,
+                   data_sent: bool) -> str | DeliveryError:
+    """The content, after the DATA the envelope sent (else through aiosmtplib's ``data``:
+    DATA, then the content with its lines mended): the server has the mail once it
+    answers."""
     try:
-        async with _answered(smtp, commands=1 if streamed else 2):
-            if streamed:
+        async with _answered(smtp, commands=1 if data_sent else 2):
+            if data_sent:
                 await _end_data(smtp, item.data)
             else:
                 await smtp.data(item.data, timeout=None)
@@ -293,7 +294,8 @@ async def _start_data(smtp: aiosmtplib.SMTP) -> None:
 async def _end_data(smtp: aiosmtplib.SMTP, data: bytes) -> None:
     """The content and its final dot, after DATA; one sender per connection, and its
     envelope for the next mail waits for this reply."""
-    assert smtp.protocol is not None  # see _streamable
+    if smtp.protocol is None:  # the connection went since DATA
+        raise aiosmtplib.SMTPServerDisconnected("the connection to the mail server was lost")
     try:
         smtp.protocol.write(_dot_stuffed(data) + b".\r\n")
         done = await smtp.protocol.read_response(timeout=None)
