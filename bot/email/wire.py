@@ -23,11 +23,12 @@ from __future__ import annotations
 import binascii
 import functools
 import re
-import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 from email.header import Header
 from email.headerregistry import HeaderRegistry
+
+from core.router import new_id
 
 MAX_LINE = 998  # RFC 5322: characters a line may hold, CRLF excluded
 _FOLD = 78  # where encoded words are folded
@@ -107,7 +108,7 @@ def write_mail(*, sender: Mailbox, to: Mailbox, subject: str, date: str, message
 
 def _boundary(*bodies: str) -> str:
     while True:
-        boundary = f"=_attend_{secrets.token_hex(12)}"
+        boundary = f"=_attend_{new_id()}"
         if not any(boundary in body for body in bodies):
             return boundary
 
