@@ -234,7 +234,9 @@ def on_driver(conn: Connection, sql: str, params: Any, **options: Any) -> Any:
     connection (inside its transaction, if any) and return the driver's cursor. Errors are
     the driver's own: ``conn.dialect.loaded_dbapi.IntegrityError``, not SQLAlchemy's.
     ``options`` go to the driver's ``execute`` (psycopg's ``prepare``, say); ``many=True``
-    runs ``executemany`` with ``params`` a sequence of parameter rows.
+    runs ``executemany`` with ``params`` a sequence of parameter rows; ``as_written=True``
+    sends PostgreSQL's own ``$1`` placeholders untouched, with ``params`` a sequence
+    (psycopg's raw cursor: no parsing of the text on every run).
 
     A lost connection is handled as SQLAlchemy would have: this one is thrown away, and so
     are the pool's idle ones, which a database restart has most likely cut too. Otherwise
@@ -247,6 +249,10 @@ def on_driver(conn: Connection, sql: str, params: Any, **options: Any) -> Any:
             with raw.cursor() as cursor:
                 cursor.executemany(sql, params)
             return None
+        if options.pop("as_written", False) and conn.dialect.name != "sqlite":
+            from psycopg import RawCursor  # not imported for SQLite alone (a quarter second)
+
+            return RawCursor(raw).execute(sql, params, **options)
         return raw.execute(sql, params, **options)
     except conn.dialect.loaded_dbapi.Error as error:
         if _lost_connection(conn.dialect, error, raw):
