@@ -6,21 +6,21 @@
 A team of email-only players; a local SMTP server (aiosmtpd, in its own process, on a free
 loopback port) accepts and counts the mail. Everything runs as in ``attend serve``: the
 handlers (process manager, notifier, read models) follow the log in their threads, and the
-delivery worker sends with its default email pacing (several connections, batches per
-connection, connections kept between batches). The clock runs from ``start_check`` to the
-last invitation accepted by the server. Prints, per backend and team size:
-``invitations_per_s``,
-``time_to_all_delivered_s`` and ``peak_memory_mb`` (the tracemalloc peak over the same work,
-measured in a second, identical run so tracing does not slow the timed one),
-``fanout_vs_smtp_floor`` (the time a plain aiosmtplib loop, one connection, takes to send
-the same invitations to the same server in the same run, over Attend's time; goal at least
-0.7: the floor resends the very notifications the worker sent, built beforehand by the same
-channel, and ``mail_bytes`` / ``floor_mail_bytes`` show the server got mails of one size),
-each fan-out measured with its floor right after it, ``--rounds`` times: the figures are
-those of the round with the median ratio, and ``round_ratios`` lists every round's (a
-machine shared with others can slow either side by half between two runs),
-then ``memory_ratio``: the peak for the big team over the peak for the baseline team, which is
-near 1 when memory does not grow with the team.
+delivery worker, on serve's event loop (``bot.event_loop``), sends with its default email
+pacing (several connections, batches per connection, connections kept between batches).
+The clock runs from ``start_check`` to the last invitation accepted by the server. Prints,
+per backend and team size: ``invitations_per_s``, ``time_to_all_delivered_s`` and
+``peak_memory_mb`` (the tracemalloc peak over the same work, measured in a second,
+identical run so tracing does not slow the timed one), ``fanout_vs_smtp_floor`` (the time a
+plain aiosmtplib loop, one connection, on the same event loop, takes to send the same
+invitations to the same server in the same run, over Attend's time; goal at least 0.7: the
+floor resends the very notifications the worker sent, built beforehand by the same channel,
+and ``mail_bytes`` / ``floor_mail_bytes`` show the server got mails of one size), each
+fan-out measured with its floor right after it, ``--rounds`` times: the figures are those
+of the round with the median ratio, and ``round_ratios`` lists every round's (a machine
+shared with others can slow either side by half between two runs), then ``memory_ratio``:
+the peak for the big team over the peak for the baseline team, which is near 1 when memory
+does not grow with the team.
 """
 
 from __future__ import annotations
@@ -45,6 +45,7 @@ import aiosmtplib
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.common import postgres_schema, progress
+from bot import event_loop
 from bot.delivery import DEFAULT_PACING, DeliveryWorker
 from bot.delivery.jobs import Ready, prepare
 from bot.delivery.reads import Reads
@@ -135,7 +136,7 @@ def fan_out(url: str, players: int, sink: SmtpSink, *, trace: bool) -> Run:
         before, size_before = sink.accepted.value, sink.bytes.value
         if trace:
             tracemalloc.start()
-        elapsed, fanned = asyncio.run(_deliver(app, worker, sink, before, players))
+        elapsed, fanned = event_loop.run(_deliver(app, worker, sink, before, players))
         peak = tracemalloc.get_traced_memory()[1] if trace else 0
         tracemalloc.stop()
         with app.db.read() as conn:
@@ -207,7 +208,7 @@ def smtp_floor(notifications: list[Notification], sink: SmtpSink) -> tuple[float
         return time.perf_counter() - t0
 
     before, size_before = sink.accepted.value, sink.bytes.value
-    elapsed = asyncio.run(send())
+    elapsed = event_loop.run(send())  # on the loop Attend runs on
     if sink.accepted.value - before != len(messages):
         raise RuntimeError("the SMTP floor lost mail")
     return elapsed, sink.bytes.value - size_before

@@ -17,6 +17,7 @@ from datetime import timedelta
 import discord
 from aiohttp import web
 
+from bot import event_loop
 from bot.config import Config
 from bot.delivery import DeliveryWorker, OwnerSlot
 from bot.delivery.pacing import pacing_for
@@ -106,7 +107,7 @@ def open_installations(app: App, config: Config) -> Installations | None:
 
 def deliver_once(app: App, config: Config) -> int:
     """Send what is due now, in the foreground (``attend say`` with no server running)."""
-    return asyncio.run(deliver_due(app, config))
+    return event_loop.run(deliver_due(app, config))
 
 
 async def deliver_due(app: App, config: Config) -> int:
@@ -153,7 +154,7 @@ def serve(config: Config, *, demo: bool = False) -> int:
     app = bootstrap(config.database_url, background=True,
                     extra_handlers=(homes,) if homes is not None else ())
     try:
-        return asyncio.run(_serve(app, config, demo=demo, homes=homes))
+        return event_loop.run(_serve(app, config, demo=demo, homes=homes))
     finally:
         app.close()
 
