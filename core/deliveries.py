@@ -39,7 +39,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB
 
 from core.aggregates.common import Channel
-from core.eventstore.database import DriverSql, upsert
+from core.eventstore.database import DriverSql, on_driver, upsert
 from core.eventstore.pg_wakeups import JOBS
 from core.notifications import NotificationKind as Kind
 from core.projections.types import UtcDateTime, to_db_time
@@ -223,15 +223,29 @@ class Delivered:
     reference: str | None
 
 
-# On the driver: written for every message sent.
+# On the driver: written for every message sent. PostgreSQL takes a round's rows as arrays,
+# one statement (a statement each cost PostgreSQL and psycopg's pipeline more than the rows
+# did); sqlite3 loops over them in C.
 _DELIVERED = DriverSql(f"UPDATE deliveries SET status = '{DELIVERED}', owner = NULL, "
                        "updated_at = %s, channel = %s, reference = %s WHERE id = %s")
+_DELIVERED_AT_ONCE = (
+    f"UPDATE deliveries AS d SET status = '{DELIVERED}', owner = NULL, updated_at = %s, "
+    "channel = v.channel, reference = v.reference "
+    "FROM unnest(%s::bigint[], %s::text[], %s::text[]) AS v(id, channel, reference) "
+    "WHERE d.id = v.id")
 
 
 def mark_all_delivered(conn: Connection, delivered: Sequence[Delivered], *,
                        now: datetime) -> None:
-    """Settle a round of sent messages in one call to the driver (a row each)."""
+    """Settle a round of sent messages in one call to the driver."""
+    if not delivered:
+        return
     at = to_db_time(now, conn.dialect.name)
+    if conn.dialect.name == "postgresql":
+        on_driver(conn, _DELIVERED_AT_ONCE, (at, [d.job_id for d in delivered],
+                                             [d.channel.value for d in delivered],
+                                             [d.reference for d in delivered]))
+        return
     _DELIVERED.run_many(conn, [(at, d.channel.value, d.reference, d.job_id)
                                for d in delivered])
 

@@ -8,8 +8,17 @@ from datetime import timedelta
 
 import pytest
 
+from core.aggregates.common import Channel
 from core.bootstrap import App, bootstrap
-from core.deliveries import CLAIM_LEASE, claim_due, release_claims, renew_claims
+from core.deliveries import (
+    CLAIM_LEASE,
+    Delivered,
+    claim_due,
+    jobs,
+    mark_all_delivered,
+    release_claims,
+    renew_claims,
+)
 from tests.support.clock import FakeClock
 from tests.support.delivery_processes import seed, start_check
 
@@ -53,3 +62,26 @@ def test_a_restarted_worker_gives_its_claims_back_at_once(app: App) -> None:
         assert release_claims(conn, owner="server-1", now=later) == 3
         again = claim_due(conn, now=later, limit=10, owner="server-1")
     assert len(again) == 3 and all(job.in_doubt for job in again)
+
+
+def test_a_round_of_sent_messages_is_settled_at_once_each_with_its_own_reference(
+        app: App) -> None:
+    now = app.clock()
+    with app.db.write() as conn:
+        first, second, third = claim_due(conn, now=now, limit=10, owner="server-1")
+    with app.db.write() as conn:
+        mark_all_delivered(conn, [Delivered(first.id, Channel.EMAIL, "<a@example.org>"),
+                                  Delivered(third.id, Channel.SLACK, None)],
+                           now=now + timedelta(seconds=1))
+    with app.db.read() as conn:
+        after = {job.id: job for job in jobs(conn)}
+    assert [(after[j.id].status, after[j.id].channel, after[j.id].reference)
+            for j in (first, second, third)] == [
+        ("delivered", Channel.EMAIL, "<a@example.org>"),
+        ("pending", None, None),
+        ("delivered", Channel.SLACK, None),
+    ]
+    with app.db.write() as conn:  # settled: no longer anyone's, never claimed again
+        assert release_claims(conn, owner="server-1", now=now + timedelta(seconds=2)) == 1
+        again = claim_due(conn, now=now + timedelta(seconds=2), limit=10, owner="server-2")
+    assert [job.id for job in again] == [second.id]
