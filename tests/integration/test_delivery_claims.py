@@ -13,12 +13,15 @@ from core.bootstrap import App, bootstrap
 from core.deliveries import (
     CLAIM_LEASE,
     Delivered,
+    NewJob,
+    add_jobs,
     claim_due,
     jobs,
     mark_all_delivered,
     release_claims,
     renew_claims,
 )
+from core.notifications import NotificationKind
 from tests.support.clock import FakeClock
 from tests.support.delivery_processes import seed, start_check
 
@@ -85,3 +88,23 @@ def test_a_round_of_sent_messages_is_settled_at_once_each_with_its_own_reference
         assert release_claims(conn, owner="server-1", now=now + timedelta(seconds=2)) == 1
         again = claim_due(conn, now=now + timedelta(seconds=2), limit=10, owner="server-2")
     assert [job.id for job in again] == [second.id]
+
+
+def test_jobs_added_in_pages_keep_their_order_and_details_and_never_double(app: App) -> None:
+    at = app.clock()
+    new = [NewJob(scope="team:bench", recipient_id=f"p{i:03d}", message_key="roster",
+                  kind=NotificationKind.INVITATION, team_id="bench", game_id=None,
+                  check_id=None, details={"n": i, "name": f"Zoë {i}"},
+                  not_before=at + timedelta(seconds=i), position=i)
+           for i in range(250)]  # more than one INSERT's worth on PostgreSQL
+    with app.db.write() as conn:
+        add_jobs(conn, new[:10])
+    changed = NewJob(**{**{f: getattr(new[3], f) for f in NewJob.__slots__},
+                        "details": {"n": -1}})
+    with app.db.write() as conn:  # again, with one already there and one twice over
+        add_jobs(conn, [changed, *new, new[200]])
+    with app.db.read() as conn:
+        added = jobs(conn, scope="team:bench")
+    assert [(j.recipient_id, j.details["n"], j.details["name"], j.not_before, j.status)
+            for j in added] == [(f"p{i:03d}", i, f"Zoë {i}", at + timedelta(seconds=i),
+                                 "pending") for i in range(250)]
