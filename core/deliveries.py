@@ -16,7 +16,7 @@ import json
 import uuid
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import (
@@ -136,7 +136,7 @@ def add_jobs(conn: Connection, jobs: Sequence[NewJob]) -> None:
             for j in page:
                 values += (j.scope, j.recipient_id, j.message_key, j.kind.value, j.team_id,
                            j.game_id, j.check_id, json.dumps(dict(j.details)), j.position,
-                           j.not_before.astimezone(UTC))
+                           to_db_time(j.not_before, "postgresql"))
             on_driver(conn, _insert_jobs_pg(len(page)), values, as_written=True)
         # Every server's delivery worker looks at once (the notice goes out at commit), so
         # they share the work rather than leave it to whichever polled first.

@@ -4,6 +4,7 @@ dies, given back at once by its restart. Runs on every backend."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
@@ -99,8 +100,7 @@ def test_jobs_added_in_pages_keep_their_order_and_details_and_never_double(app: 
            for i in range(250)]  # more than one INSERT's worth on PostgreSQL
     with app.db.write() as conn:
         add_jobs(conn, new[:10])
-    changed = NewJob(**{**{f: getattr(new[3], f) for f in NewJob.__slots__},
-                        "details": {"n": -1}})
+    changed = replace(new[3], details={"n": -1})
     with app.db.write() as conn:  # again, with one already there and one twice over
         add_jobs(conn, [changed, *new, new[200]])
     with app.db.read() as conn:
